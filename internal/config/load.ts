@@ -1,0 +1,170 @@
+// One parse+validate step: YAML text -> frozen Config, or every error at once with
+// "file:line:col: path: message". Pure except for `loadConfigFile`, which reads the file.
+import { readFileSync } from 'node:fs'
+import { basename } from 'node:path'
+import { isIP } from 'node:net'
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml'
+import { PorterError } from '../errors/index.ts'
+import { configSchema, type Config } from './schema.ts'
+
+export interface ConfigIssue {
+  /** dotted path with [i] for sequences, e.g. "bgp.peers[1].address" */
+  path: string
+  message: string
+  line?: number
+  col?: number
+}
+
+export class ConfigError extends PorterError {
+  readonly file: string
+  readonly issues: ConfigIssue[]
+  constructor(file: string, issues: ConfigIssue[]) {
+    super('PORTER_ERR_CONFIG_INVALID', formatIssues(file, issues))
+    this.name = 'ConfigError'
+    this.file = file
+    this.issues = issues
+  }
+}
+
+export function formatIssue(file: string, i: ConfigIssue): string {
+  const where = i.line !== undefined ? `${file}:${i.line}:${i.col ?? 1}` : file
+  return i.path ? `${where}: ${i.path}: ${i.message}` : `${where}: ${i.message}`
+}
+
+export function formatIssues(file: string, issues: ConfigIssue[]): string {
+  return issues.map((i) => formatIssue(file, i)).join('\n')
+}
+
+export function pathString(path: readonly PropertyKey[]): string {
+  let s = ''
+  for (const p of path) {
+    if (typeof p === 'number') s += `[${p}]`
+    else s += s === '' ? String(p) : `.${String(p)}`
+  }
+  return s
+}
+
+/** Find the YAML node for a path; falls back to the nearest existing ancestor. */
+function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[], lc: LineCounter, keyOnly = false) {
+  let node: unknown = doc.contents
+  let best: { line: number; col: number } | undefined
+  const posOf = (n: unknown) => {
+    const r = (n as YamlNode | null)?.range
+    if (!r) return undefined
+    const p = lc.linePos(r[0])
+    return { line: p.line, col: p.col }
+  }
+  best = posOf(node)
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(seg))
+      if (!pair) break
+      const keyPos = posOf(pair.key)
+      node = pair.value
+      best = (keyOnly ? keyPos : posOf(node) ?? keyPos) ?? best
+    } else if (isSeq(node) && typeof seg === 'number') {
+      node = node.items[seg]
+      best = posOf(node) ?? best
+    } else break
+  }
+  return best
+}
+
+/** Parse and validate config text. Throws ConfigError listing every problem; returns a deeply frozen Config. */
+export function parseConfig(text: string, file = 'porter.yaml'): Config {
+  const lc = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  const issues: ConfigIssue[] = []
+  for (const e of doc.errors) {
+    const p = lc.linePos(e.pos[0])
+    issues.push({ path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, line: p.line, col: p.col })
+  }
+  if (issues.length) throw new ConfigError(file, issues)
+  const raw = doc.toJS() ?? {}
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(file, [{ path: '', message: 'the config must be a YAML mapping', line: 1, col: 1 }])
+  }
+  const res = configSchema.safeParse(raw)
+  if (!res.success) {
+    for (const iss of res.error.issues) {
+      let path = iss.path
+      let message = iss.message
+      if (iss.code === 'unrecognized_keys') {
+        for (const k of iss.keys) {
+          const pos = locate(doc, [...path, k], lc, true)
+          issues.push({ path: pathString([...path, k]), message: `unknown field ${JSON.stringify(k)}`, ...pos })
+        }
+        continue
+      }
+      if (iss.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required'
+      const pos = locate(doc, path, lc)
+      issues.push({ path: pathString(path), message, ...pos })
+    }
+    throw new ConfigError(file, sortIssues(issues))
+  }
+  const cfg = res.data
+  for (const c of crossCheck(cfg)) issues.push({ ...c, ...locate(doc, c.at, lc) })
+  if (issues.length) throw new ConfigError(file, sortIssues(issues))
+  return deepFreeze(cfg)
+}
+
+function sortIssues(issues: ConfigIssue[]) {
+  return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0))
+}
+
+function crossCheck(cfg: Config): (ConfigIssue & { at: PropertyKey[] })[] {
+  const out: (ConfigIssue & { at: PropertyKey[] })[] = []
+  const add = (at: PropertyKey[], message: string) => out.push({ at, path: pathString(at), message })
+  const seen = new Map<string, number>()
+  cfg.bgp?.peers.forEach((p, i) => {
+    const key = `${p.address}`
+    if (seen.has(key)) add(['bgp', 'peers', i, 'address'], `${JSON.stringify(p.address)} is already configured as peers[${seen.get(key)}]`)
+    else seen.set(key, i)
+  })
+  const vipSeen = new Map<string, string>()
+  cfg.vips.forEach((v, i) => {
+    const addrs = Array.isArray(v.address) ? v.address : [v.address]
+    addrs.forEach((a, j) => {
+      const host = a.split('/')[0]!
+      const at: PropertyKey[] = Array.isArray(v.address) ? ['vips', i, 'address', j] : ['vips', i, 'address']
+      if (vipSeen.has(host)) add(at, `${JSON.stringify(host)} is already configured as ${vipSeen.get(host)}`)
+      else vipSeen.set(host, `vips[${i}]`)
+    })
+    const fams = new Set(addrs.map((a) => isIP(a.split('/')[0]!)))
+    v.nextHops.forEach((nh, k) => {
+      if (!fams.has(isIP(nh.address))) add(['vips', i, 'nextHops', k], `${JSON.stringify(nh.address)} is not of the VIP's address family (IPv4 VIPs need IPv4 next hops, IPv6 VIPs IPv6 ones)`)
+    })
+    const checks = [v.check, ...v.nextHops.map((n) => n.check)]
+    checks.forEach((c, k) => {
+      if (c && c.timeout > c.interval) {
+        const at: PropertyKey[] = k === 0 ? ['vips', i, 'check', 'timeout'] : ['vips', i, 'nextHops', k - 1, 'check', 'timeout']
+        add(at, `timeout (${c.timeout} ms) must not exceed interval (${c.interval} ms)`)
+      }
+    })
+  })
+  if (cfg.vips.some((v) => v.nextHops.length > 0) && !cfg.bgp && cfg.agent.nodeAddresses.length === 0) {
+    // VIPs without a speaker and without an agent role do nothing; say so rather than start idle
+    add(['vips'], 'VIPs are configured but neither "bgp" (controller) nor "agent.nodeAddresses" (agent) uses them')
+  }
+  return out
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object' && !Object.isFrozen(o)) {
+    Object.freeze(o)
+    for (const v of Object.values(o)) deepFreeze(v)
+  }
+  return o
+}
+
+/** Read and parse a config file. Read errors are PORTER_ERR_CONFIG_READ; content errors ConfigError. */
+export function loadConfigFile(path: string): Config {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException
+    throw new PorterError('PORTER_ERR_CONFIG_READ', `Cannot read config ${JSON.stringify(path)}: ${err.code ?? err.message}`, { cause: e })
+  }
+  return parseConfig(text, basename(path))
+}

@@ -1,0 +1,201 @@
+// The one schema of porter.yaml. Every field is documented in README.md ("Configuration").
+// Pure: no I/O. Values are checked here; cross-field rules live in validate.ts.
+import { isIP } from 'node:net'
+import { z } from 'zod'
+
+const quote = (v: unknown) => JSON.stringify(v)
+
+export const ipAddress = z.string().refine((s) => isIP(s) !== 0, {
+  error: (iss) => `${quote(iss.input)} is not an IP address`,
+})
+export const ipv4Address = z.string().refine((s) => isIP(s) === 4, {
+  error: (iss) => `${quote(iss.input)} is not an IPv4 address`,
+})
+
+/** "203.0.113.10", "203.0.113.10/32" or "2001:db8::10/128": a host address (VIP). */
+export const vipAddress = z.string().refine(
+  (s) => {
+    const [addr, len, extra] = s.split('/')
+    if (extra !== undefined || addr === undefined) return false
+    const fam = isIP(addr)
+    if (fam === 0) return false
+    if (len === undefined) return true
+    return len === (fam === 4 ? '32' : '128')
+  },
+  { error: (iss) => `${quote(iss.input)} is not a host address (an IPv4 /32 or IPv6 /128)` },
+)
+
+const asn = z
+  .number({ error: (iss) => `${quote(iss.input)} is not an AS number` })
+  .int({ error: (iss) => `${quote(iss.input)} is not an AS number` })
+  .min(1, { error: (iss) => `${quote(iss.input)} is not an AS number (1-4294967295)` })
+  .max(4294967295, { error: (iss) => `${quote(iss.input)} is not an AS number (1-4294967295)` })
+
+const port = z.number().int().min(1).max(65535)
+
+/** Durations: a number of seconds or a string "500ms", "2s", "5m". Parsed to milliseconds. */
+export const duration = z.union([z.number().nonnegative(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return Math.round(v * 1000)
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v.trim())
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `${quote(v)} is not a duration (use e.g. "500ms", "2s", "5m")` })
+    return z.NEVER
+  }
+  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h']
+  return Math.round(Number(m[1]) * mult)
+})
+
+const community = z.string().refine(
+  (s) => {
+    if (['no-export', 'no-advertise', 'no-export-subconfed', 'blackhole', 'graceful-shutdown', 'no-peer'].includes(s)) return true
+    const m = /^(\d+):(\d+)$/.exec(s)
+    return !!m && Number(m[1]) <= 65535 && Number(m[2]) <= 65535
+  },
+  { error: (iss) => `${quote(iss.input)} is not a community (use "ASN:VALUE" with 16-bit parts, or a well-known name such as "no-export")` },
+)
+const largeCommunity = z.string().refine(
+  (s) => {
+    const m = /^(\d+):(\d+):(\d+)$/.exec(s)
+    return !!m && [m[1], m[2], m[3]].every((x) => Number(x) <= 4294967295)
+  },
+  { error: (iss) => `${quote(iss.input)} is not a large community (use "GLOBAL:LOCAL1:LOCAL2" with 32-bit parts)` },
+)
+
+export const exportAttrs = z
+  .object({
+    communities: z.array(community).default([]),
+    largeCommunities: z.array(largeCommunity).default([]),
+    med: z.number().int().min(0).max(4294967295).optional(),
+    localPref: z.number().int().min(0).max(4294967295).optional(),
+    asPathPrepend: z.number().int().min(0).max(16).default(0),
+  })
+  .strict()
+
+const family = z.enum(['ipv4-unicast', 'ipv6-unicast'])
+
+export const peer = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: (iss) => `${quote(iss.input)} is not a peer name (letters, digits, "_", ".", "-"; at most 64)` }).optional(),
+    address: ipAddress,
+    peerAs: asn,
+    port: port.default(179),
+    passive: z.boolean().default(false),
+    holdTime: z.number().int().refine((v) => v === 0 || (v >= 3 && v <= 65535), { error: (iss) => `${quote(iss.input)} is not a hold time (0, or 3-65535 seconds)` }).optional(),
+    connectRetry: z.number().int().min(1).max(3600).optional(),
+    families: z.array(family).min(1).optional(),
+    addPath: z.boolean().default(true),
+    maxPrefixes: z.number().int().min(1).optional(),
+    /** "as-given": the VIP's next hops (third party); "self": our own session address */
+    nextHop: z.enum(['as-given', 'self']).default('as-given'),
+    /** file holding the TCP MD5 key; never inline in the config so it never lands in logs or status */
+    passwordFile: z.string().min(1).optional(),
+    localAddress: ipAddress.optional(),
+    export: exportAttrs.default({ communities: [], largeCommunities: [], asPathPrepend: 0 }),
+  })
+  .strict()
+
+export const healthCheck = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('tcp'),
+    port: port,
+    interval: duration.default(2000),
+    timeout: duration.default(1000),
+    rise: z.number().int().min(1).max(100).default(2),
+    fall: z.number().int().min(1).max(100).default(3),
+  }).strict(),
+  z.object({
+    type: z.enum(['http', 'https']),
+    port: port.optional(),
+    path: z.string().startsWith('/').default('/'),
+    expectStatus: z.number().int().min(100).max(599).default(200),
+    host: z.string().optional(),
+    insecure: z.boolean().default(false),
+    interval: duration.default(2000),
+    timeout: duration.default(1000),
+    rise: z.number().int().min(1).max(100).default(2),
+    fall: z.number().int().min(1).max(100).default(3),
+  }).strict(),
+  z.object({
+    type: z.literal('exec'),
+    command: z.array(z.string().min(1)).min(1),
+    interval: duration.default(2000),
+    timeout: duration.default(1000),
+    rise: z.number().int().min(1).max(100).default(2),
+    fall: z.number().int().min(1).max(100).default(3),
+  }).strict(),
+])
+
+export const nextHop = z.union([
+  ipAddress.transform((address) => ({ address, check: undefined as z.output<typeof healthCheck> | undefined })),
+  z.object({ address: ipAddress, check: healthCheck.optional() }).strict(),
+])
+
+export const vip = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+    address: z.union([vipAddress, z.array(vipAddress).min(1)]),
+    nextHops: z.array(nextHop).default([]),
+    check: healthCheck.optional(),
+    export: exportAttrs.default({ communities: [], largeCommunities: [], asPathPrepend: 0 }),
+  })
+  .strict()
+
+export const bgp = z
+  .object({
+    localAs: asn,
+    routerId: ipv4Address,
+    listenAddress: ipAddress.default('0.0.0.0'),
+    listenPort: z.number().int().min(0).max(65535).default(179),
+    holdTime: z.number().int().refine((v) => v === 0 || (v >= 3 && v <= 65535), { error: (iss) => `${quote(iss.input)} is not a hold time (0, or 3-65535 seconds)` }).default(90),
+    connectRetry: z.number().int().min(1).max(3600).default(120),
+    gracefulRestart: z.object({ enabled: z.boolean().default(true), restartTime: z.number().int().min(1).max(4095).default(120) }).strict().default({ enabled: true, restartTime: 120 }),
+    peers: z.array(peer).default([]),
+  })
+  .strict()
+
+export const kubernetes = z
+  .object({
+    enabled: z.boolean().default(false),
+    kubeconfig: z.string().optional(),
+    inCluster: z.boolean().default(false),
+    nodeName: z.string().optional(),
+  })
+  .strict()
+
+export const agent = z
+  .object({
+    interface: z.string().regex(/^[A-Za-z0-9_.@-]{1,15}$/, { error: (iss) => `${quote(iss.input)} is not an interface name` }).default('lo'),
+    firewall: z.enum(['auto', 'nftables', 'iptables', 'none']).default('auto'),
+    /** an existing nft chain ("family table chain") that drops forwarded traffic: Porter inserts one accept rule there */
+    nftAcceptChain: z.string().optional(),
+    reconcileInterval: duration.default(30_000),
+    /** the addresses by which this host is a next hop: VIPs whose next hops include one of them are programmed here */
+    nodeAddresses: z.array(ipAddress).default([]),
+  })
+  .strict()
+
+export const admin = z
+  .object({
+    socket: z.string().min(1).default('/run/porter/porter.sock'),
+    metricsAddress: z.string().optional(),
+  })
+  .strict()
+
+export const configSchema = z
+  .object({
+    log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).strict().default({ level: 'info' }),
+    bgp: bgp.optional(),
+    vips: z.array(vip).default([]),
+    kubernetes: kubernetes.default({ enabled: false, inCluster: false }),
+    agent: agent.default({ interface: 'lo', firewall: 'auto', reconcileInterval: 30_000, nodeAddresses: [] }),
+    admin: admin.default({ socket: '/run/porter/porter.sock' }),
+    shutdownTimeout: duration.default(10_000),
+  })
+  .strict()
+
+export type ConfigInput = z.input<typeof configSchema>
+export type Config = z.output<typeof configSchema>
+export type PeerConfig = z.output<typeof peer>
+export type VipConfig = z.output<typeof vip>
+export type HealthCheckConfig = z.output<typeof healthCheck>
+export type ExportAttrsConfig = z.output<typeof exportAttrs>
