@@ -96,7 +96,7 @@ export function parseConfig(text: string, file = 'porter.yaml'): Config {
         }
         continue
       }
-      if (iss.code === 'invalid_type' && /received undefined/.test(message)) message = 'is required'
+      if (valueAt(raw, path) === undefined) message = 'is required'
       const pos = locate(doc, path, lc)
       issues.push({ path: pathString(path), message, ...pos })
     }
@@ -106,6 +106,15 @@ export function parseConfig(text: string, file = 'porter.yaml'): Config {
   for (const c of crossCheck(cfg)) issues.push({ ...c, ...locate(doc, c.at, lc) })
   if (issues.length) throw new ConfigError(file, sortIssues(issues))
   return deepFreeze(cfg)
+}
+
+function valueAt(o: unknown, path: readonly PropertyKey[]): unknown {
+  let v = o
+  for (const k of path) {
+    if (v === null || typeof v !== 'object') return undefined
+    v = (v as Record<PropertyKey, unknown>)[k]
+  }
+  return v
 }
 
 function sortIssues(issues: ConfigIssue[]) {

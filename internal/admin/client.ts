@@ -1,0 +1,35 @@
+import { createConnection } from 'node:net'
+import { PorterError } from '../errors/index.ts'
+
+/** Send one request to a running porter's admin socket and return its result. */
+export function adminRequest(path: string, req: { cmd: string }, timeoutMs = 5000): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path)
+    let buf = ''
+    const timer = setTimeout(() => {
+      sock.destroy()
+      reject(new PorterError('PORTER_ERR_ADMIN_SOCKET', `No answer from ${JSON.stringify(path)} within ${timeoutMs} ms`))
+    }, timeoutMs)
+    sock.setEncoding('utf8')
+    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'))
+    sock.on('data', (d: string) => {
+      buf += d
+      const nl = buf.indexOf('\n')
+      if (nl < 0) return
+      clearTimeout(timer)
+      sock.destroy()
+      try {
+        const reply = JSON.parse(buf.slice(0, nl)) as { ok: boolean; result?: unknown; error?: string }
+        if (reply.ok) resolve(reply.result)
+        else reject(new PorterError('PORTER_ERR_ADMIN_SOCKET', `porter answered with an error: ${reply.error}`))
+      } catch (e) {
+        reject(new PorterError('PORTER_ERR_ADMIN_SOCKET', `Bad answer from ${JSON.stringify(path)}`, { cause: e }))
+      }
+    })
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer)
+      const hint = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ': is porter running? (set --socket or admin.socket)' : e.code === 'EACCES' ? ': permission denied (run as the user porter runs as, or root)' : ''
+      reject(new PorterError('PORTER_ERR_ADMIN_SOCKET', `Cannot reach porter at ${JSON.stringify(path)}: ${e.code}${hint}`, { cause: e }))
+    })
+  })
+}

@@ -1,0 +1,2 @@
+export { startAdminServer, type AdminServer, type AdminHandler } from './server.ts'
+export { adminRequest } from './client.ts'

@@ -1,0 +1,21 @@
+import type { Config } from '../config/index.ts'
+
+/** A few human lines describing a valid config (porter validate). Never prints secrets. */
+export function summarizeConfig(c: Config): string {
+  const lines: string[] = []
+  if (c.bgp) {
+    lines.push(`bgp: AS ${c.bgp.localAs}, router id ${c.bgp.routerId}, listening on ${c.bgp.listenAddress} port ${c.bgp.listenPort}, ${c.bgp.peers.length} peer(s)`)
+    for (const p of c.bgp.peers) {
+      lines.push(`  peer ${p.name ?? p.address}: ${p.address} AS ${p.peerAs}${p.passive ? ' passive' : ''}${p.passwordFile ? ' md5' : ''}${p.addPath ? ' add-path' : ''}`)
+    }
+  } else lines.push('bgp: not configured (controller mode unavailable)')
+  lines.push(`vips: ${c.vips.length}`)
+  for (const v of c.vips) {
+    const addrs = Array.isArray(v.address) ? v.address.join(', ') : v.address
+    lines.push(`  ${v.name ?? addrs}: ${addrs} via ${v.nextHops.map((n) => n.address).join(', ') || '(no next hops)'}`)
+  }
+  lines.push(`kubernetes: ${c.kubernetes.enabled ? (c.kubernetes.inCluster ? 'in-cluster' : `kubeconfig ${c.kubernetes.kubeconfig ?? '(default)'}`) : 'disabled'}`)
+  lines.push(`agent: interface ${c.agent.interface}, firewall ${c.agent.firewall}, node addresses ${c.agent.nodeAddresses.join(', ') || '(none)'}`)
+  lines.push(`admin: socket ${c.admin.socket}${c.admin.metricsAddress ? `, metrics ${c.admin.metricsAddress}` : ''}`)
+  return lines.join('\n')
+}

@@ -1,0 +1,49 @@
+// Plain-text tables for `porter status`. Pure.
+export function table(headers: string[], rows: (string | number | undefined)[][]): string {
+  const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? '-' : String(c))))]
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
+  return cells.map((r) => r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')
+}
+
+type Obj = Record<string, unknown>
+const fmtDur = (s: unknown) => {
+  if (typeof s !== 'number') return undefined
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60)
+  return h ? `${h}h${m}m` : m ? `${m}m${sec}s` : `${sec}s`
+}
+
+/** Render the status object a running porter returns over its admin socket. */
+export function renderStatus(st: Obj): string {
+  const out: string[] = []
+  out.push(`porter ${st.version} (${st.commit}) ${st.mode}, pid ${st.pid}, up ${fmtDur(st.uptimeSeconds)}, config ${st.configFile}`)
+  const lr = st.lastReload as Obj | undefined
+  if (lr) out.push(`last reload ${lr.at}: ${lr.ok ? 'ok' : `FAILED: ${lr.error}`}`)
+  const peers = st.peers as Obj[] | undefined
+  if (peers) {
+    out.push('', 'PEERS')
+    out.push(table(['PEER', 'AS', 'STATE', 'UPTIME', 'SENT', 'RECEIVED', 'ECMP', 'LAST ERROR'],
+      peers.map((p) => [p.name as string ?? p.address as string, p.peerAs as number, p.state as string, fmtDur(p.uptimeSeconds), p.prefixesSent as number, p.prefixesReceived as number, p.ecmp as string, p.lastError as string])))
+  }
+  const vips = st.vips as Obj[] | undefined
+  if (vips) {
+    out.push('', 'VIPS')
+    const rows: (string | undefined)[][] = []
+    for (const v of vips) {
+      const nhs = (v.nextHops as Obj[] | undefined) ?? []
+      if (nhs.length === 0) rows.push([v.address as string, '-', '-', v.announced ? 'yes' : 'no'])
+      for (const nh of nhs) rows.push([v.address as string, nh.address as string, nh.health as string, nh.announced ? 'yes' : 'no'])
+    }
+    out.push(table(['VIP', 'NEXT HOP', 'HEALTH', 'ANNOUNCED'], rows))
+  }
+  const agent = st.agent as Obj | undefined
+  if (agent) {
+    out.push('', 'AGENT')
+    const last = agent.lastReconcile as Obj | undefined
+    out.push(`firewall ${agent.backend ?? '-'}, interface ${agent.interface ?? '-'}, last reconcile ${last ? `${last.at}: ${last.ok ? 'ok' : `FAILED: ${last.error}`}` : '-'}`)
+    const c = agent.counters as Obj | undefined
+    if (c) out.push(`changes ${c.changes ?? 0}, failures ${c.failures ?? 0}, drift repairs ${c.driftRepairs ?? 0}`)
+    const programmed = agent.vips as string[] | undefined
+    if (programmed) out.push(table(['PROGRAMMED VIP'], programmed.map((v) => [v])))
+  }
+  return out.join('\n')
+}

@@ -1,0 +1,140 @@
+// The long-running process around a mode (controller | agent): config, logging, admin socket,
+// signals. SIGTERM/SIGINT stop within config.shutdownTimeout; SIGHUP re-reads the config and
+// keeps the running one when the new one is invalid or fails to apply.
+import type { Logger } from 'pino'
+import { loadConfigFile, type Config } from '../config/index.ts'
+import { startAdminServer, type AdminServer } from '../admin/index.ts'
+import { PorterError } from '../errors/index.ts'
+import { buildInfo } from '../version/index.ts'
+
+export interface Service {
+  readonly mode: 'controller' | 'agent'
+  start(cfg: Config): Promise<void>
+  /** Apply a new valid config. Throwing keeps the previous config in force. */
+  reload(next: Config, prev: Config): Promise<void>
+  stop(): Promise<void>
+  status(): Record<string, unknown>
+}
+
+export interface DaemonOptions {
+  configFile: string
+  config: Config
+  log: Logger
+  service: Service
+  /** process-like signal source (tests may pass an EventEmitter) */
+  signals?: NodeJS.EventEmitter
+  exit?: (code: number) => void
+  /** called once the service started (systemd READY=1 goes here) */
+  onReady?: () => void
+  onStopping?: () => void
+}
+
+export interface Daemon {
+  /** resolves with the exit code once stopped */
+  done: Promise<number>
+  reload(): Promise<boolean>
+  shutdown(reason: string): Promise<number>
+}
+
+export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
+  const { log, service, configFile } = o
+  const signals = o.signals ?? process
+  let config = o.config
+  const startedAt = Date.now()
+  let lastReload: { at: string; ok: boolean; error?: string } | undefined
+  let admin: AdminServer | undefined
+  let resolveDone!: (code: number) => void
+  const done = new Promise<number>((r) => (resolveDone = r))
+
+  admin = await startAdminServer(config.admin.socket, async (req) => {
+    if (req.cmd === 'status') {
+      return {
+        mode: service.mode,
+        pid: process.pid,
+        ...buildInfo(),
+        uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+        configFile,
+        lastReload,
+        ...service.status(),
+      }
+    }
+    throw new Error(`unknown command ${JSON.stringify(req.cmd)}`)
+  })
+  log.info({ socket: admin.path }, 'admin socket listening')
+
+  try {
+    await service.start(config)
+  } catch (e) {
+    await admin.close()
+    throw e
+  }
+  log.info({ version: buildInfo().version, commit: buildInfo().commit }, `${service.mode} started`)
+  o.onReady?.()
+
+  let reloading: Promise<boolean> = Promise.resolve(true)
+  const reload = (): Promise<boolean> => {
+    reloading = reloading.then(async () => {
+      let next: Config
+      try {
+        next = loadConfigFile(configFile)
+      } catch (e) {
+        lastReload = { at: new Date().toISOString(), ok: false, error: (e as Error).message }
+        log.error({ error: { code: (e as PorterError).code, message: (e as Error).message } }, 'reload rejected: the new config is invalid, the running config stays in force')
+        return false
+      }
+      if (next.admin.socket !== config.admin.socket) {
+        log.warn({ socket: config.admin.socket }, 'admin.socket changes take effect on restart')
+      }
+      try {
+        await service.reload(next, config)
+      } catch (e) {
+        lastReload = { at: new Date().toISOString(), ok: false, error: (e as Error).message }
+        log.error({ error: { code: (e as PorterError).code, message: (e as Error).message } }, 'reload failed, the running config stays in force')
+        return false
+      }
+      config = next
+      lastReload = { at: new Date().toISOString(), ok: true }
+      log.info('config reloaded')
+      return true
+    })
+    return reloading
+  }
+
+  let stopping: Promise<number> | undefined
+  const shutdown = (reason: string): Promise<number> => {
+    if (stopping) return stopping
+    o.onStopping?.()
+    log.info({ reason }, 'shutting down')
+    const limit = config.shutdownTimeout
+    stopping = (async () => {
+      let timer: NodeJS.Timeout | undefined
+      const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), limit) })
+      const result = await Promise.race([service.stop().then(() => 'ok' as const, (e: Error) => e), timedOut])
+      clearTimeout(timer)
+      await admin?.close()
+      let code = 0
+      if (result === 'timeout') {
+        log.error({ code: 'PORTER_ERR_SHUTDOWN_TIMEOUT', timeoutMs: limit }, 'shutdown did not finish in time, exiting anyway')
+        code = 1
+      } else if (result instanceof Error) {
+        log.error({ error: { message: result.message } }, 'shutdown failed')
+        code = 1
+      } else log.info('stopped')
+      signals.off('SIGTERM', onTerm)
+      signals.off('SIGINT', onInt)
+      signals.off('SIGHUP', onHup)
+      resolveDone(code)
+      return code
+    })()
+    return stopping
+  }
+
+  const onTerm = () => void shutdown('SIGTERM')
+  const onInt = () => void shutdown('SIGINT')
+  const onHup = () => { log.info('SIGHUP: re-reading config'); void reload() }
+  signals.on('SIGTERM', onTerm)
+  signals.on('SIGINT', onInt)
+  signals.on('SIGHUP', onHup)
+
+  return { done, reload, shutdown }
+}
