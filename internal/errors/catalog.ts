@@ -11,6 +11,7 @@ export const ErrorCodes = {
   PORTER_ERR_NETLINK: 'A netlink request failed (errno in the error)',
   PORTER_ERR_FIREWALL: 'An nftables or iptables transaction failed',
   PORTER_ERR_SHUTDOWN_TIMEOUT: 'Graceful shutdown did not finish in time',
+  PORTER_ERR_NATIVE_ADDON: 'A native addon could not be loaded (embedded asset, node_modules or beside the binary)',
   PORTER_ERR_INTERNAL: 'A bug in Porter: please report it',
 } as const
 
