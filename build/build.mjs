@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+// `npm run build`: Porter as ONE executable file.
+//
+// Output: dist/porter (git-ignored), a Node single executable application (SEA) for this
+// machine's platform and Node version; copy that one file anywhere and run it, no
+// node_modules needed. Also left in dist/: porter.cjs (the bundle, runnable with `node`),
+// sea-config.json and porter.blob (intermediate).
+//
+// Steps:
+//  1. patches/ applied and native addons compiled from (patched) source: build/native-addons.mjs
+//  2. esbuild bundles cmd/porter/main.ts (through build/sea-entry.ts) into one CommonJS file,
+//     dist/porter.cjs: SEA runs CommonJS only. PORTER_VERSION / PORTER_COMMIT are defined;
+//     import.meta.url is mapped to the bundle's own file URL; the packages' native bindings
+//     (node-gyp-build) are redirected to internal/native/load.ts.
+//  3. sea-config.json (useCodeCache, addons as assets) -> node --experimental-sea-config
+//  4. copy of process.execPath (debug info stripped when `strip` exists) + postject with the
+//     NODE_SEA_FUSE sentinel, chmod 755, then a self-check run of the result.
+// Runs from any working directory: every path is taken from this file's location.
+import { execFileSync, spawnSync } from 'node:child_process'
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join, relative, sep } from 'node:path'
+import { ADDONS, ROOT, applyPatches, ensureAddons } from './native-addons.mjs'
+
+const started = process.hrtime.bigint()
+const DIST = join(ROOT, 'dist')
+const OUT = join(DIST, 'porter')
+const BUNDLE = join(DIST, 'porter.cjs')
+const BLOB = join(DIST, 'porter.blob')
+const SEA_CONFIG = join(DIST, 'sea-config.json')
+const ENTRY = join(ROOT, 'build', 'sea-entry.ts')
+const LOADER = join(ROOT, 'internal', 'native', 'load.ts')
+const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
+const require = createRequire(join(ROOT, 'package.json'))
+
+const log = (s) => console.error(`build: ${s}`)
+const rel = (p) => relative(process.cwd(), p) || '.'
+
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+/**
+ * esbuild plugin: a package's own binding load (`require('node-gyp-build')(dir)`) becomes
+ * loadAddon(<name>) from internal/native/load.ts. Any other native load fails the build, so a
+ * new addon cannot slip into the bundle unembedded.
+ */
+function nativeAddonsPlugin() {
+  const byPkg = new Map(Object.entries(ADDONS).map(([name, a]) => [a.pkg, name]))
+  const owner = (importer) => {
+    const parts = importer.split(sep)
+    const i = parts.lastIndexOf('node_modules')
+    if (i < 0) return undefined
+    return parts[i + 1]?.startsWith('@') ? `${parts[i + 1]}/${parts[i + 2]}` : parts[i + 1]
+  }
+  return {
+    name: 'porter-native-addons',
+    setup(b) {
+      b.onResolve({ filter: /^(node-gyp-build|bindings|node-pre-gyp|@mapbox\/node-pre-gyp|prebuild-install)$/ }, (args) => {
+        const pkg = owner(args.importer)
+        const name = pkg && byPkg.get(pkg)
+        if (!name || args.path !== 'node-gyp-build') {
+          return { errors: [{ text: `"${pkg ?? args.importer}" loads a native addon through ${args.path}, which the single executable cannot embed: add it to build/native-addons.mjs and internal/native/load.ts` }] }
+        }
+        return { path: name, namespace: 'porter-native' }
+      })
+      b.onResolve({ filter: /\.node$/ }, (args) => ({
+        errors: [{ text: `native addon "${args.path}" required directly from ${args.importer}: load it with internal/native/load.ts` }],
+      }))
+      b.onLoad({ filter: /.*/, namespace: 'porter-native' }, (args) => ({
+        contents: `const { loadAddon } = require(${JSON.stringify(LOADER)})\nmodule.exports = function nodeGypBuild() { return loadAddon(${JSON.stringify(args.path)}) }\n`,
+        resolveDir: ROOT,
+        loader: 'js',
+      }))
+    },
+  }
+}
+
+async function bundle(version, commit) {
+  const esbuild = require('esbuild')
+  const result = await esbuild.build({
+    absWorkingDir: ROOT,
+    entryPoints: [ENTRY],
+    outfile: BUNDLE,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    logLevel: 'silent',
+    legalComments: 'none',
+    metafile: true,
+    // import.meta does not exist in CommonJS: point it at this file (in the SEA, __filename is
+    // the executable itself)
+    banner: { js: '"use strict";\nconst __porterMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    define: {
+      PORTER_VERSION: JSON.stringify(version),
+      PORTER_COMMIT: JSON.stringify(commit),
+      'import.meta.url': '__porterMetaUrl',
+      'import.meta.filename': '__filename',
+      'import.meta.dirname': '__dirname',
+    },
+    plugins: [nativeAddonsPlugin()],
+  })
+  for (const w of result.warnings) log(`esbuild warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
+  const code = readFileSync(BUNDLE, 'utf8')
+  // a real import() survives only for a non-bundled target; SEA with code cache cannot run it
+  const dyn = code.match(/\bimport\((?!\s*["'`]node:)[^)]*\)/g)?.filter((m) => !/^import\(\s*\)$/.test(m))
+  if (dyn?.length) throw new Error(`dist/porter.cjs still has dynamic import(): ${dyn.slice(0, 3).join(', ')}`)
+  if (/\bimport\.meta\b/.test(code)) throw new Error('dist/porter.cjs still uses import.meta')
+  const inputs = Object.keys(result.metafile.inputs)
+  if (!inputs.some((f) => f.endsWith('cmd/porter/main.ts'))) throw new Error('cmd/porter/main.ts is not in the bundle')
+  return { bytes: Buffer.byteLength(code), inputs: inputs.length }
+}
+
+function seaBlob() {
+  const assets = {}
+  const built = ensureAddons({ log })
+  for (const [name, a] of Object.entries(ADDONS)) assets[a.asset] = built[name]
+  const config = { main: BUNDLE, output: BLOB, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: true, assets }
+  writeFileSync(SEA_CONFIG, JSON.stringify(config, null, 2) + '\n')
+  const r = spawnSync(process.execPath, ['--experimental-sea-config', SEA_CONFIG], { cwd: DIST, encoding: 'utf8' })
+  if (r.status !== 0) throw new Error(`node --experimental-sea-config failed:\n${r.stderr}${r.stdout}`)
+  return assets
+}
+
+function executable() {
+  const tmp = join(DIST, '.porter.tmp')
+  rmSync(tmp, { force: true })
+  copyFileSync(process.execPath, tmp)
+  chmodSync(tmp, 0o755)
+  // debug info is most of node's size; .symtab stays so native backtraces keep their names
+  const s = spawnSync('strip', ['--strip-debug', tmp], { encoding: 'utf8' })
+  if (s.error) log(`strip not found, keeping node's debug info (${s.error.message})`)
+  else if (s.status !== 0) throw new Error(`strip --strip-debug failed: ${s.stderr}`)
+  const postject = join(require.resolve('postject/package.json'), '..', 'dist', 'cli.js')
+  const r = spawnSync(process.execPath, [postject, tmp, 'NODE_SEA_BLOB', BLOB, '--sentinel-fuse', FUSE], { encoding: 'utf8' })
+  // postject's ELF parser prints harmless "Can't find string offset" warnings: show them only on failure
+  if (r.status !== 0) throw new Error(`postject failed:\n${r.stderr}${r.stdout}`)
+  chmodSync(tmp, 0o755)
+  rmSync(OUT, { force: true }) // a running dist/porter keeps its old inode
+  renameSync(tmp, OUT)
+}
+
+/** The result must start and load its embedded addons from an empty directory. */
+function selfCheck() {
+  const r = spawnSync(OUT, [], { cwd: '/', env: { ...process.env, PORTER_SELFTEST_NATIVE: '1' }, encoding: 'utf8', timeout: 30_000 })
+  let report
+  try {
+    report = JSON.parse(r.stdout)
+  } catch {}
+  if (r.status !== 0 || !report?.ok || !report.sea) throw new Error(`dist/porter failed its self-check (status ${r.status}):\n${r.stdout}${r.stderr}`)
+  return report.addons.map((a) => `${a.name} (${a.source})`).join(', ')
+}
+
+try {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
+  const commit = gitCommit()
+  mkdirSync(DIST, { recursive: true })
+  applyPatches({ log })
+  const b = await bundle(pkg.version, commit)
+  log(`bundled ${b.inputs} files into ${rel(BUNDLE)} (${(b.bytes / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
+  const assets = seaBlob()
+  log(`embedded assets: ${Object.keys(assets).join(', ')}`)
+  executable()
+  const addons = selfCheck()
+  const secs = Number(process.hrtime.bigint() - started) / 1e9
+  const mib = statSync(OUT).size / 1024 / 1024
+  console.log(`${rel(OUT)}: ${mib.toFixed(1)} MiB, built in ${secs.toFixed(1)} s (porter ${pkg.version}, commit ${commit}, node ${process.version}; addons: ${addons})`)
+} catch (e) {
+  log(`FAILED: ${e instanceof Error ? e.message : String(e)}`)
+  process.exit(1)
+}

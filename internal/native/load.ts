@@ -1,0 +1,187 @@
+// Loads Porter's native addons (.node files) wherever Porter runs:
+//  - inside the single executable (Node SEA), from the embedded asset: written to a private
+//    temp dir (mkdtemp, 0700), process.dlopen'ed, then unlinked (the mapping stays valid);
+//  - from source or a plain bundle (dev, tests), from the package in node_modules, found the way
+//    the package itself finds it (node-gyp-build: build/Release first, then prebuilds/);
+//  - as a last resort, from a file beside the binary: `<dirname(process.execPath)>/<name>.node`.
+// build/build.mjs embeds the assets (keys below) and redirects the packages' own binding loads
+// (netlink/dist/raw.js -> require('node-gyp-build')(dir)) to loadAddon(), so `import ... from
+// 'netlink'` works unchanged inside the executable.
+import * as sea from 'node:sea'
+import { createRequire } from 'node:module'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { constants as osConstants, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { PorterError } from '../errors/index.ts'
+
+/** The addons Porter ships. build/native-addons.mjs has the build side of the same table. */
+export const ADDONS = {
+  netlink: { pkg: 'netlink', asset: 'native/netlink.node', file: 'netlink.node' },
+} as const
+
+export type AddonName = keyof typeof ADDONS
+export type AddonSource = 'sea-asset' | 'package' | 'beside-binary'
+
+export interface LoadedAddon {
+  name: AddonName
+  source: AddonSource
+  /** the file that was dlopen'ed (for a SEA asset, the temp copy, already removed) */
+  path: string
+  exports: Record<string, unknown>
+}
+
+/** Everything the loader touches, injectable for tests. */
+export interface LoaderDeps {
+  isSea: () => boolean
+  /** the asset's bytes; throws when the executable has no such asset */
+  getAsset: (key: string) => ArrayBuffer
+  dlopen: (module: { exports: Record<string, unknown> }, file: string) => void
+  /** where the package's addon is, or throws (node-gyp-build's resolution) */
+  resolvePackage: (pkg: string) => string
+  execPath: string
+  /** directories tried in order for the private copy of an embedded addon */
+  tempBases: () => string[]
+}
+
+function moduleUrl(): string {
+  // import.meta.url from source; build/build.mjs defines it for the CommonJS bundle
+  return import.meta.url
+}
+
+function defaultResolvePackage(pkg: string): string {
+  const require = createRequire(moduleUrl())
+  const dir = dirname(require.resolve(`${pkg}/package.json`))
+  const ngb = createRequire(join(dir, 'package.json'))('node-gyp-build') as { resolve: (dir: string) => string }
+  return ngb.resolve(dir)
+}
+
+export const defaultDeps: LoaderDeps = {
+  isSea: () => sea.isSea(),
+  getAsset: (key) => sea.getAsset(key),
+  dlopen: (module, file) => process.dlopen(module, file, osConstants.dlopen.RTLD_NOW),
+  resolvePackage: defaultResolvePackage,
+  execPath: process.execPath,
+  tempBases: () =>
+    [process.env.PORTER_NATIVE_TMPDIR, tmpdir(), process.env.XDG_RUNTIME_DIR, '/dev/shm'].filter(
+      (d): d is string => typeof d === 'string' && d !== '',
+    ),
+}
+
+const msg = (e: unknown): string => (e instanceof Error ? e.message.split('\n')[0]! : String(e))
+
+export interface AddonLoader {
+  load(name: AddonName): LoadedAddon
+}
+
+export function createAddonLoader(deps: LoaderDeps = defaultDeps): AddonLoader {
+  const cache = new Map<AddonName, LoadedAddon>()
+
+  function open(file: string): Record<string, unknown> {
+    const module = { exports: {} as Record<string, unknown> }
+    deps.dlopen(module, file)
+    return module.exports
+  }
+
+  /** Write the embedded bytes to a fresh 0700 dir, dlopen, remove: nothing stays on disk. */
+  function fromAsset(name: AddonName, bytes: ArrayBuffer, tried: string[]): LoadedAddon | undefined {
+    const spec = ADDONS[name]
+    for (const base of deps.tempBases()) {
+      let dir: string
+      try {
+        dir = mkdtempSync(join(base, 'porter-native-')) // mode 0700
+      } catch (e) {
+        tried.push(`${base}: ${msg(e)}`)
+        continue
+      }
+      const file = join(dir, spec.file)
+      try {
+        writeFileSync(file, new Uint8Array(bytes), { mode: 0o500, flag: 'wx' })
+        return { name, source: 'sea-asset', path: file, exports: open(file) }
+      } catch (e) {
+        // e.g. a noexec mount refuses the mapping: try the next directory
+        tried.push(`${file}: ${msg(e)}`)
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }
+    return undefined
+  }
+
+  function fromFile(name: AddonName, source: AddonSource, file: string, tried: string[]): LoadedAddon | undefined {
+    try {
+      return { name, source, path: file, exports: open(file) }
+    } catch (e) {
+      tried.push(`${file}: ${msg(e)}`)
+      return undefined
+    }
+  }
+
+  function load(name: AddonName): LoadedAddon {
+    const hit = cache.get(name)
+    if (hit) return hit
+    const spec = ADDONS[name]
+    if (!spec) throw new PorterError('PORTER_ERR_NATIVE_ADDON', `Unknown native addon ${JSON.stringify(name)}`)
+    const tried: string[] = []
+    let got: LoadedAddon | undefined
+    if (deps.isSea()) {
+      let bytes: ArrayBuffer | undefined
+      try {
+        bytes = deps.getAsset(spec.asset)
+      } catch (e) {
+        tried.push(`asset "${spec.asset}": ${msg(e)}`)
+      }
+      if (bytes) got = fromAsset(name, bytes, tried)
+    } else {
+      let file: string | undefined
+      try {
+        file = deps.resolvePackage(spec.pkg)
+      } catch (e) {
+        tried.push(`package "${spec.pkg}": ${msg(e)}`)
+      }
+      if (file) got = fromFile(name, 'package', file, tried)
+    }
+    got ??= fromFile(name, 'beside-binary', join(dirname(deps.execPath), spec.file), tried)
+    if (!got) {
+      throw new PorterError(
+        'PORTER_ERR_NATIVE_ADDON',
+        `Cannot load the native addon "${name}" (tried: ${tried.join('; ')}): rebuild with "npm run build", or put ${spec.file} beside the binary`,
+      )
+    }
+    cache.set(name, got)
+    return got
+  }
+
+  return { load }
+}
+
+const defaultLoader = createAddonLoader()
+
+/** The exports of a native addon (cached: each addon is opened once per process). */
+export function loadAddon<T = Record<string, unknown>>(name: AddonName): T {
+  return defaultLoader.load(name).exports as T
+}
+
+/** Where each addon came from and what it exports: `porter debug-native` and the SEA test. */
+export function nativeReport(loader: AddonLoader = defaultLoader): { sea: boolean; addons: { name: string; source: AddonSource; path: string; exports: string[] }[] } {
+  const addons = (Object.keys(ADDONS) as AddonName[]).map((name) => {
+    const a = loader.load(name)
+    return { name, source: a.source, path: a.path, exports: Object.keys(a.exports).sort() }
+  })
+  return { sea: defaultDeps.isSea(), addons }
+}
+
+/**
+ * Test hook, called by the executable's entry (build/sea-entry.ts) before the CLI starts:
+ * with PORTER_SELFTEST_NATIVE=1 it loads every addon, prints nativeReport() as one JSON line
+ * and returns the exit code (0 loaded, 1 failed); otherwise it returns undefined and does nothing.
+ */
+export function nativeSelfTest(env: NodeJS.ProcessEnv = process.env, write: (s: string) => void = (s) => process.stdout.write(s)): number | undefined {
+  if (env.PORTER_SELFTEST_NATIVE !== '1') return undefined
+  try {
+    write(JSON.stringify({ ok: true, ...nativeReport() }) + '\n')
+    return 0
+  } catch (e) {
+    write(JSON.stringify({ ok: false, error: msg(e), code: (e as PorterError).code }) + '\n')
+    return 1
+  }
+}
