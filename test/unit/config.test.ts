@@ -113,3 +113,10 @@ t.test('errors carry the stable code', async (t) => {
     t.equal((e as ConfigError).issues[0]?.path, 'bgp')
   }
 })
+
+t.test('the shipped example systemd/porter.yaml is valid', async (t) => {
+  const { readFileSync } = await import('node:fs')
+  const c = parseConfig(readFileSync(new URL('../../systemd/porter.yaml', import.meta.url), 'utf8'), 'porter.yaml')
+  t.equal(c.bgp?.peers.length, 1)
+  t.equal(c.vips[0]?.nextHops.length, 3)
+})
