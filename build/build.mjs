@@ -71,8 +71,21 @@ function nativeAddonsPlugin() {
       b.onResolve({ filter: /\.node$/ }, (args) => ({
         errors: [{ text: `native addon "${args.path}" required directly from ${args.importer}: load it with internal/native/load.ts` }],
       }))
+      // The binding is opened on first use, not when the package is imported: `porter version`
+      // must not write and dlopen an addon it never uses.
       b.onLoad({ filter: /.*/, namespace: 'porter-native' }, (args) => ({
-        contents: `const { loadAddon } = require(${JSON.stringify(LOADER)})\nmodule.exports = function nodeGypBuild() { return loadAddon(${JSON.stringify(args.path)}) }\n`,
+        contents: [
+          `const { loadAddon } = require(${JSON.stringify(LOADER)})`,
+          `const real = () => loadAddon(${JSON.stringify(args.path)})`,
+          'const lazy = new Proxy({}, {',
+          '  get: (_, k) => real()[k],',
+          '  has: (_, k) => k in real(),',
+          '  ownKeys: () => Reflect.ownKeys(real()),',
+          '  getOwnPropertyDescriptor: (_, k) => { const d = Reflect.getOwnPropertyDescriptor(real(), k); if (d) d.configurable = true; return d },',
+          '})',
+          'module.exports = function nodeGypBuild() { return lazy }',
+          '',
+        ].join('\n'),
         resolveDir: ROOT,
         loader: 'js',
       }))
@@ -145,14 +158,14 @@ function executable() {
   renameSync(tmp, OUT)
 }
 
-/** The result must start and load its embedded addons from an empty directory. */
+/** The result must start, load its embedded addons and dump links over netlink (read-only). */
 function selfCheck() {
   const r = spawnSync(OUT, [], { cwd: '/', env: { ...process.env, PORTER_SELFTEST_NATIVE: '1' }, encoding: 'utf8', timeout: 30_000 })
   let report
   try {
     report = JSON.parse(r.stdout)
   } catch {}
-  if (r.status !== 0 || !report?.ok || !report.sea) throw new Error(`dist/porter failed its self-check (status ${r.status}):\n${r.stdout}${r.stderr}`)
+  if (r.status !== 0 || !report?.ok || !report.sea || !report.netlink?.links?.includes('lo')) throw new Error(`dist/porter failed its self-check (status ${r.status}):\n${r.stdout}${r.stderr}`)
   return report.addons.map((a) => `${a.name} (${a.source})`).join(', ')
 }
 

@@ -169,19 +169,3 @@ export function nativeReport(loader: AddonLoader = defaultLoader): { sea: boolea
   })
   return { sea: defaultDeps.isSea(), addons }
 }
-
-/**
- * Test hook, called by the executable's entry (build/sea-entry.ts) before the CLI starts:
- * with PORTER_SELFTEST_NATIVE=1 it loads every addon, prints nativeReport() as one JSON line
- * and returns the exit code (0 loaded, 1 failed); otherwise it returns undefined and does nothing.
- */
-export function nativeSelfTest(env: NodeJS.ProcessEnv = process.env, write: (s: string) => void = (s) => process.stdout.write(s)): number | undefined {
-  if (env.PORTER_SELFTEST_NATIVE !== '1') return undefined
-  try {
-    write(JSON.stringify({ ok: true, ...nativeReport() }) + '\n')
-    return 0
-  } catch (e) {
-    write(JSON.stringify({ ok: false, error: msg(e), code: (e as PorterError).code }) + '\n')
-    return 1
-  }
-}
