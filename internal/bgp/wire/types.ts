@@ -122,4 +122,9 @@ export interface CodecContext {
   addPathRx: ReadonlySet<FamilyKey>
   /** max message length: 4096, or 65535 with extended messages on both sides */
   maxMessageLength: number
+  /**
+   * Optional: the session is iBGP (true) or eBGP (false). When false, a received LOCAL_PREF,
+   * ORIGINATOR_ID or CLUSTER_LIST is discarded (RFC 7606 7.5, 7.9, 7.10); when unset, not checked.
+   */
+  ibgp?: boolean
 }

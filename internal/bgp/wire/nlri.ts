@@ -1,0 +1,73 @@
+// NLRI encoding (RFC 4271 4.3, RFC 4760 5, RFC 7911 3):
+//   [path identifier (4 octets), only with ADD-PATH for the family and direction]
+//   length in bits (1 octet)
+//   prefix (ceil(length / 8) octets, trailing bits ignored on receipt and zero on send)
+// Decoding uses ctx.addPathRx, encoding ctx.addPathTx (decided by the callers, who pass a boolean).
+
+import type { FamilyDef } from './families.ts'
+import type { BgpWireError } from './errors.ts'
+import type { Nlri, Prefix } from './types.ts'
+
+/** bytes one NLRI takes on the wire */
+export function nlriSize(p: Prefix, addPath: boolean): number {
+  return (addPath ? 5 : 1) + ((p.len + 7) >>> 3)
+}
+
+export function nlriListSize(list: readonly Nlri[], addPath: boolean): number {
+  let n = 0
+  for (let i = 0; i < list.length; i++) n += nlriSize(list[i]!.prefix, addPath)
+  return n
+}
+
+/** write one NLRI at out[off]; returns the end offset */
+export function writeNlri(out: Uint8Array, off: number, fam: FamilyDef, n: Nlri, addPath: boolean): number {
+  if (addPath) {
+    const id = n.pathId ?? 0
+    out[off] = id >>> 24
+    out[off + 1] = (id >>> 16) & 255
+    out[off + 2] = (id >>> 8) & 255
+    out[off + 3] = id & 255
+    off += 4
+  }
+  out[off] = n.prefix.len
+  return fam.writePrefix(out, off + 1, n.prefix)
+}
+
+/** write a list; `out` must have room (see nlriListSize) */
+export function writeNlriList(out: Uint8Array, off: number, fam: FamilyDef, list: readonly Nlri[], addPath: boolean): number {
+  for (let i = 0; i < list.length; i++) off = writeNlri(out, off, fam, list[i]!, addPath)
+  return off
+}
+
+/**
+ * Decode buf[start..end) as a list of NLRI of family `fam`. A prefix length above the
+ * family's maximum, or a prefix running past `end`, throws `fail(reason)`.
+ */
+export function decodeNlriList(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  fam: FamilyDef,
+  addPath: boolean,
+  fail: (reason: string) => BgpWireError,
+): Nlri[] {
+  const out: Nlri[] = []
+  let off = start
+  const afi = fam.afi
+  while (off < end) {
+    let pathId = 0
+    if (addPath) {
+      if (off + 5 > end) throw fail(`path identifier at offset ${off - start} runs past the end`)
+      pathId = ((buf[off]! << 24) | (buf[off + 1]! << 16) | (buf[off + 2]! << 8) | buf[off + 3]!) >>> 0
+      off += 4
+    }
+    const len = buf[off]!
+    if (len > fam.maxLen) throw fail(`prefix length ${len} exceeds ${fam.maxLen}`)
+    const nb = (len + 7) >>> 3
+    if (off + 1 + nb > end) throw fail(`prefix of length ${len} at offset ${off - start} runs past the end`)
+    const prefix: Prefix = { afi, addr: fam.readPrefix(buf, off + 1, len), len }
+    out.push(addPath ? { prefix, pathId } : { prefix })
+    off += 1 + nb
+  }
+  return out
+}
