@@ -1,0 +1,215 @@
+// The declarative seam of controller mode: `speaker.set(advertisements)` takes the full desired
+// set (prefix, next hops, attributes) for all peers; each peer's Adj-RIB-Out sends only the
+// difference. Owns the listener (only configured neighbours are accepted) and the peers.
+import { createServer, connect as netConnect, isIPv4, type Server, type Socket } from 'node:net'
+import type { Logger } from 'pino'
+import { PorterError } from '../errors/index.ts'
+import { fsmConfig, defaultCapabilities } from './fsm/index.ts'
+import type { Capability, FamilyKey } from './wire/types.ts'
+import { PeerSession, type Dialer } from './session/peer.ts'
+import { PeerRoutes, type Advertisement, type PeerExport } from './session/routes.ts'
+import { realClock, type Clock } from './session/clock.ts'
+
+export type { Advertisement } from './session/routes.ts'
+
+export interface SpeakerPeerConfig {
+  name: string
+  address: string
+  peerAs: number
+  port: number
+  passive: boolean
+  holdTime: number
+  connectRetry: number
+  families?: FamilyKey[]
+  addPath: boolean
+  maxPrefixes?: number
+  nextHop: 'as-given' | 'self'
+  localAddress?: string
+  md5Key?: Uint8Array
+  export: PeerExport
+}
+
+export interface SpeakerConfig {
+  localAs: number
+  routerId: string
+  listenAddress: string
+  listenPort: number
+  gracefulRestart: { enabled: boolean; restartTime: number }
+  peers: SpeakerPeerConfig[]
+}
+
+export interface SpeakerDeps {
+  log: Logger
+  clock?: Clock
+  dialer?: Dialer
+}
+
+/** Normalise an address for peer lookup ("::ffff:192.0.2.1" -> "192.0.2.1", lower-case IPv6). */
+export function normalizeAddress(a: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a)
+  if (m) return m[1]!
+  return a.toLowerCase()
+}
+
+const familyOf = (prefix: string): FamilyKey => (prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast')
+
+const tcpDialer: Dialer = {
+  connect({ host, port, localAddress }) {
+    return netConnect({ host, port, localAddress })
+  },
+}
+
+interface PeerEntry {
+  cfg: SpeakerPeerConfig
+  session: PeerSession
+  routes: PeerRoutes
+}
+
+export class Speaker {
+  private readonly log: Logger
+  private readonly clock: Clock
+  private readonly dialer: Dialer
+  private cfg: SpeakerConfig
+  private server: Server | undefined
+  private peers = new Map<string, PeerEntry>()
+  private desired: readonly Advertisement[] = []
+  refusedConnections = 0
+  lastRefused: string | undefined
+
+  constructor(cfg: SpeakerConfig, deps: SpeakerDeps) {
+    this.cfg = cfg
+    this.log = deps.log
+    this.clock = deps.clock ?? realClock
+    this.dialer = deps.dialer ?? tcpDialer
+  }
+
+  /** Bind the listener (unless listenPort is 0) and start every peer. */
+  async start(): Promise<void> {
+    if (this.cfg.listenPort !== 0) await this.listen()
+    for (const p of this.cfg.peers) this.addPeer(p)
+  }
+
+  get port(): number | undefined {
+    const a = this.server?.address()
+    return a && typeof a === 'object' ? a.port : undefined
+  }
+
+  private listen(): Promise<void> {
+    const { listenAddress, listenPort } = this.cfg
+    const server = createServer({ noDelay: true, pauseOnConnect: false }, (sock) => this.accept(sock))
+    return new Promise((resolve, reject) => {
+      server.once('error', (e: NodeJS.ErrnoException) => {
+        const hint = e.code === 'EADDRINUSE' ? ': another BGP daemon (bird, frr, gobgpd) or porter is using it; stop it or set bgp.listenPort'
+          : e.code === 'EACCES' ? ': binding a port below 1024 needs root or CAP_NET_BIND_SERVICE'
+          : e.code === 'EADDRNOTAVAIL' ? ': the address is not on this host; fix bgp.listenAddress' : ''
+        reject(new PorterError('PORTER_ERR_BGP_LISTEN', `Cannot listen for BGP on ${listenAddress} port ${listenPort}: ${e.code}${hint}`, { cause: e }))
+      })
+      server.listen({ host: listenAddress, port: listenPort, ipv6Only: false }, () => {
+        server.removeAllListeners('error')
+        server.on('error', (e) => this.log.error({ error: e.message }, 'BGP listener error'))
+        this.server = server
+        this.log.info({ address: listenAddress, port: this.port }, 'BGP listening')
+        resolve()
+      })
+    })
+  }
+
+  private accept(sock: Socket): void {
+    const from = normalizeAddress(sock.remoteAddress ?? '')
+    const entry = this.peers.get(from)
+    if (!entry) {
+      this.refusedConnections++
+      this.lastRefused = from
+      this.log.warn({ from, refused: this.refusedConnections }, 'connection from an unconfigured address refused')
+      sock.destroy()
+      return
+    }
+    entry.session.incoming(sock)
+  }
+
+  private addPeer(p: SpeakerPeerConfig): void {
+    const families = p.families ?? (['ipv4-unicast', 'ipv6-unicast'] as FamilyKey[])
+    const caps: Capability[] = defaultCapabilities({ localAs: this.cfg.localAs, families, addPath: p.addPath ? 'send' : 'off' })
+    if (this.cfg.gracefulRestart.enabled) {
+      caps.push({
+        code: 64, kind: 'graceful-restart', restarting: false, notification: false, restartTime: this.cfg.gracefulRestart.restartTime,
+        families: families.map((f) => ({ afi: f === 'ipv4-unicast' ? 1 : 2, safi: 1, forwardingPreserved: true })),
+      })
+    }
+    const fsm = fsmConfig({
+      localAs: this.cfg.localAs, remoteAs: p.peerAs, routerId: this.cfg.routerId, holdTime: p.holdTime,
+      connectRetryTime: p.connectRetry, passive: p.passive, capabilities: caps,
+    })
+    const routes = new PeerRoutes({ localAs: this.cfg.localAs, peerAs: p.peerAs, nextHop: p.nextHop, export: p.export, addPath: p.addPath })
+    routes.set(this.desired.filter((a) => families.includes(familyOf(a.prefix))))
+    const session = new PeerSession({
+      name: p.name, address: p.address, port: p.port, localAddress: p.localAddress, md5Key: p.md5Key, maxPrefixes: p.maxPrefixes,
+      fsm, clock: this.clock, log: this.log, dialer: this.dialer, routes, gracefulStop: this.cfg.gracefulRestart.enabled,
+    })
+    this.peers.set(normalizeAddress(p.address), { cfg: p, session, routes })
+    session.start()
+  }
+
+  /** The full desired set of advertisements for all peers. */
+  set(advs: readonly Advertisement[]): void {
+    this.desired = advs
+    for (const e of this.peers.values()) {
+      const fams = e.cfg.families ?? ['ipv4-unicast', 'ipv6-unicast']
+      e.routes.set(advs.filter((a) => fams.includes(familyOf(a.prefix))))
+      e.session.routesChanged()
+    }
+  }
+
+  /** Apply a new speaker config: unchanged peers keep their sessions; changed ones are reset. */
+  async reconfigure(next: SpeakerConfig): Promise<void> {
+    const globalChanged = next.localAs !== this.cfg.localAs || next.routerId !== this.cfg.routerId ||
+      JSON.stringify(next.gracefulRestart) !== JSON.stringify(this.cfg.gracefulRestart)
+    const listenChanged = next.listenAddress !== this.cfg.listenAddress || next.listenPort !== this.cfg.listenPort
+    if (listenChanged) {
+      await this.closeListener()
+      this.cfg = next
+      if (next.listenPort !== 0) await this.listen()
+    }
+    this.cfg = next
+    const wanted = new Map(next.peers.map((p) => [normalizeAddress(p.address), p]))
+    for (const [addr, e] of [...this.peers]) {
+      const w = wanted.get(addr)
+      if (!w || globalChanged || !samePeer(w, e.cfg)) {
+        this.log.info({ peer: e.cfg.name }, w ? 'peer definition changed: resetting its session' : 'peer removed')
+        await e.session.stop(w ? 'configuration changed' : 'peer de-configured')
+        this.peers.delete(addr)
+      }
+    }
+    for (const [addr, p] of wanted) if (!this.peers.has(addr)) this.addPeer(p)
+  }
+
+  private closeListener(): Promise<void> {
+    const s = this.server
+    this.server = undefined
+    return new Promise((r) => (s ? s.close(() => r()) : r()))
+  }
+
+  async stop(): Promise<void> {
+    await this.closeListener()
+    await Promise.all([...this.peers.values()].map((e) => e.session.stop('porter shutting down')))
+  }
+
+  peerSessions(): PeerSession[] {
+    return [...this.peers.values()].map((e) => e.session)
+  }
+
+  status(): Record<string, unknown>[] {
+    return [...this.peers.values()].map((e) => ({
+      ...e.session.status(),
+      prefixesSent: e.routes.sentCount,
+      ecmp: e.session.negotiated ? (e.session.negotiated.codec.addPathTx.size > 0 ? 'add-path' : 'unavailable (peer lacks ADD-PATH receive)') : undefined,
+    }))
+  }
+}
+
+function samePeer(a: SpeakerPeerConfig, b: SpeakerPeerConfig): boolean {
+  const norm = (p: SpeakerPeerConfig) => JSON.stringify({ ...p, md5Key: p.md5Key ? Buffer.from(p.md5Key).toString('hex') : undefined })
+  return norm(a) === norm(b)
+}
+
+export { isIPv4 }

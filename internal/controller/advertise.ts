@@ -1,0 +1,79 @@
+// Config -> speaker inputs. Pure.
+import { readFileSync } from 'node:fs'
+import { PorterError } from '../errors/index.ts'
+import type { Config, ExportAttrsConfig } from '../config/index.ts'
+import type { SpeakerConfig, Advertisement } from '../bgp/speaker.ts'
+import type { FamilyKey } from '../bgp/wire/types.ts'
+
+const toExport = (e: ExportAttrsConfig) => ({
+  communities: [...e.communities],
+  largeCommunities: [...e.largeCommunities],
+  med: e.med,
+  localPref: e.localPref,
+  asPathPrepend: e.asPathPrepend,
+})
+
+/** Speaker config from the `bgp` section. MD5 keys are read from their files here (never logged). */
+export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array = readKeyFile): SpeakerConfig {
+  const b = cfg.bgp
+  if (!b) throw new PorterError('PORTER_ERR_CONFIG_INVALID', 'Controller mode needs a "bgp" section in the config')
+  const vipFamilies = new Set<FamilyKey>()
+  for (const v of cfg.vips) for (const a of Array.isArray(v.address) ? v.address : [v.address]) vipFamilies.add(a.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast')
+  return {
+    localAs: b.localAs,
+    routerId: b.routerId,
+    listenAddress: b.listenAddress,
+    listenPort: b.listenPort,
+    gracefulRestart: { ...b.gracefulRestart },
+    peers: b.peers.map((p) => ({
+      name: p.name ?? p.address,
+      address: p.address,
+      peerAs: p.peerAs,
+      port: p.port,
+      passive: p.passive,
+      holdTime: p.holdTime ?? b.holdTime,
+      connectRetry: p.connectRetry ?? b.connectRetry,
+      families: p.families ? [...p.families] : vipFamilies.size ? [...vipFamilies].sort() : ['ipv4-unicast'],
+      addPath: p.addPath,
+      maxPrefixes: p.maxPrefixes,
+      nextHop: p.nextHop,
+      localAddress: p.localAddress,
+      md5Key: p.passwordFile ? readKey(p.passwordFile) : undefined,
+      export: toExport(p.export),
+    })),
+  }
+}
+
+function readKeyFile(path: string): Uint8Array {
+  try {
+    const key = readFileSync(path, 'utf8').replace(/\r?\n$/, '')
+    if (key.length === 0 || key.length > 80) throw new Error(`the key must be 1-80 characters, it has ${key.length}`)
+    return new TextEncoder().encode(key)
+  } catch (e) {
+    throw new PorterError('PORTER_ERR_CONFIG_READ', `Cannot read the TCP MD5 key file ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+  }
+}
+
+/** Next-hop health: (vip index, next hop address) -> healthy. Absent = healthy (no check). */
+export type HealthView = (vipName: string, nextHop: string) => boolean
+
+export function vipKey(v: Config['vips'][number], i: number): string {
+  return v.name ?? `vips[${i}]`
+}
+
+/** Advertisements for the `vips` section: each VIP with its healthy next hops; none healthy = withdrawn. */
+export function vipAdvertisements(cfg: Config, healthy: HealthView = () => true): Advertisement[] {
+  const out: Advertisement[] = []
+  cfg.vips.forEach((v, i) => {
+    const key = vipKey(v, i)
+    const addrs = Array.isArray(v.address) ? v.address : [v.address]
+    for (const a of addrs) {
+      const host = a.split('/')[0]!
+      const v6 = host.includes(':')
+      const nextHops = v.nextHops.filter((n) => n.address.includes(':') === v6 && healthy(key, n.address)).map((n) => n.address)
+      if (nextHops.length === 0) continue
+      out.push({ prefix: `${host}/${v6 ? 128 : 32}`, nextHops, attrs: toExport(v.export) })
+    }
+  })
+  return out
+}
