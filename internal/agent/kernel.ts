@@ -1,0 +1,198 @@
+// The agent's I/O adapter: reads and writes the kernel through rtnetlink (internal/netlink) and
+// the firewall runners (internal/nft, internal/iptables), and turns kernel notifications into
+// callbacks. The reconcile loop (agent.ts) only sees this interface, so tests can replace it.
+import { Rtnl, monitor as netlinkMonitor, addAddress, delAddress, addRoute, delRoute, NetlinkError, type NetlinkEvent, type RtnlOptions, type WriteRequest, type RouteEntry } from '../netlink/index.ts'
+import { NftRunner } from '../nft/runner.ts'
+import { monitorNft, type NftChange } from '../nft/monitor.ts'
+import { type ChainRef } from '../nft/model.ts'
+import { IptablesRunner, detectFlavour } from '../iptables/runner.ts'
+import type { Flavour } from '../iptables/model.ts'
+import { defaultExec, type ExecFn } from '../nft/exec.ts'
+import { planCleanup, PORTER_PROTO, type Backend, type Observed, type Plan, type NetChange } from './plan.ts'
+import { resolveFirewall, type FirewallSetting, type ResolvedFirewall } from './firewall.ts'
+
+const EEXIST = 17
+const ENOENT = 2
+const ESRCH = 3
+const EADDRNOTAVAIL = 99
+
+export interface ObserveQuery {
+  firewall: ResolvedFirewall
+  nftAccept?: ChainRef
+  /** also list foreign routes of the local table (local-route mode needs them for collisions) */
+  localRoutes: boolean
+}
+
+export interface KernelWatchers {
+  netlink(ev: NetlinkEvent): void
+  nft(change: NftChange | 'overflow'): void
+}
+
+export interface CleanupReport {
+  addresses: number
+  routes: number
+  nftables: boolean
+  iptables: Flavour[]
+}
+
+export interface Kernel {
+  resolveFirewall(setting: FirewallSetting): Promise<ResolvedFirewall>
+  ifindex(name: string): Promise<number | undefined>
+  observe(q: ObserveQuery): Promise<Observed>
+  /** Firewall first (so traffic is accepted before the address appears), then netlink. */
+  apply(plan: Plan, fw: ResolvedFirewall): Promise<void>
+  /** Remove everything Porter created (every backend that is installed), nothing else. */
+  cleanup(nftAccept?: ChainRef): Promise<CleanupReport>
+  watch(w: KernelWatchers): void
+  /** kernel writes so far: netlink requests + firewall transactions */
+  writes(): number
+  close(): void
+}
+
+export interface KernelOptions {
+  exec?: ExecFn
+  /** the nft program (default "nft") */
+  nft?: string
+  /** force the iptables flavour instead of asking `iptables -V` */
+  iptablesFlavour?: Flavour
+  rtnl?: RtnlOptions
+}
+
+function netRequest(c: NetChange): WriteRequest {
+  switch (c.kind) {
+    case 'add-address': return addAddress(c.spec)
+    case 'del-address': return delAddress(c.spec)
+    case 'add-route': return addRoute(c.spec)
+    case 'del-route': return delRoute(c.spec)
+  }
+}
+
+/** errno values that mean "already in the state we wanted" for a change */
+function benign(c: NetChange, errno: number): boolean {
+  if (c.kind === 'add-address' || c.kind === 'add-route') return errno === EEXIST
+  return errno === EADDRNOTAVAIL || errno === ENOENT || errno === ESRCH
+}
+
+export function createKernel(opts: KernelOptions = {}): Kernel {
+  const exec = opts.exec ?? defaultExec
+  let rtnl: Rtnl | undefined
+  const sock = (): Rtnl => (rtnl ??= new Rtnl(opts.rtnl))
+  const nft = new NftRunner({ exec, ...(opts.nft ? { nft: opts.nft } : {}) })
+  const ipt = new Map<Flavour, IptablesRunner>()
+  const iptables = (f: Flavour): IptablesRunner => {
+    let r = ipt.get(f)
+    if (!r) { r = new IptablesRunner({ flavour: f, exec }); ipt.set(f, r) }
+    return r
+  }
+  const closers: (() => void)[] = []
+  let fwWrites = 0
+  let netWrites = 0
+
+  async function routes(localRoutes: boolean): Promise<RouteEntry[]> {
+    const s = sock()
+    const [r4, r6] = [await s.routes(4, localRoutes ? undefined : PORTER_PROTO), await s.routes(6, localRoutes ? undefined : PORTER_PROTO)]
+    const all = [...r4, ...r6]
+    return localRoutes ? all.filter((r) => r.protocol === PORTER_PROTO || r.table === 255) : all
+  }
+
+  return {
+    resolveFirewall(setting) {
+      return resolveFirewall(setting, { exec, ...(opts.nft ? { nft: opts.nft } : {}), ...(opts.iptablesFlavour ? { flavour: opts.iptablesFlavour } : {}) })
+    },
+
+    async ifindex(name) {
+      return sock().ifindex(name)
+    },
+
+    async observe(q) {
+      const fw = q.firewall.backend === 'nftables'
+        ? nft.observe(q.nftAccept)
+        : q.firewall.backend === 'iptables' ? iptables(q.firewall.flavour!).observe() : Promise.resolve(undefined)
+      // the firewall read (a child process) overlaps the netlink dumps
+      const fwResult = fw.then((v) => ({ v }), (e: unknown) => ({ e }))
+      const s = sock()
+      const addresses = await s.addresses()
+      const rts = await routes(q.localRoutes)
+      const f = await fwResult
+      if ('e' in f) throw f.e
+      const obs: Observed = { addresses, routes: rts }
+      if (q.firewall.backend === 'nftables') obs.nft = f.v as Observed['nft']
+      else if (q.firewall.backend === 'iptables') obs.iptables = f.v as Observed['iptables']
+      return obs
+    },
+
+    async apply(plan, fw) {
+      if (plan.nft) { fwWrites++; await nft.apply(plan.nft) }
+      if (plan.iptables && fw.backend === 'iptables') {
+        fwWrites += Object.keys(plan.iptables).length
+        await iptables(fw.flavour!).apply(plan.iptables)
+      }
+      if (plan.net.length) {
+        netWrites += plan.net.length
+        const results = await sock().write(plan.net.map(netRequest))
+        const failed = plan.net.map((c, i) => ({ c, errno: results[i]! })).filter((x) => x.errno !== 0 && !benign(x.c, x.errno))
+        if (failed.length) {
+          const first = failed[0]!
+          const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''
+          throw new NetlinkError(`${netRequest(first.c).op}${more}`, first.errno)
+        }
+      }
+    },
+
+    async cleanup(nftAccept) {
+      const report: CleanupReport = { addresses: 0, routes: 0, nftables: false, iptables: [] }
+      const s = sock()
+      const base: Observed = { addresses: await s.addresses(), routes: [...await s.routes(4, PORTER_PROTO), ...await s.routes(6, PORTER_PROTO)] }
+      // firewall: every backend that is installed
+      const nftOk = await nft.version().then(() => true, () => false)
+      if (nftOk) {
+        const p = planCleanup({ addresses: [], routes: [], nft: await nft.observe(nftAccept) })
+        if (p.nft) { fwWrites++; await nft.apply(p.nft); report.nftables = true }
+      }
+      const flavours = new Set<Flavour>()
+      const detected = opts.iptablesFlavour ?? await detectFlavour(exec)
+      if (detected) flavours.add(detected)
+      for (const f of ['nft', 'legacy'] as Flavour[]) flavours.add(f)
+      for (const f of flavours) {
+        const r = iptables(f)
+        const obs = await r.observe().catch(() => undefined) // that flavour is not installed
+        if (!obs) continue
+        const p = planCleanup({ addresses: [], routes: [], iptables: obs })
+        if (p.iptables) { fwWrites += Object.keys(p.iptables).length; await r.apply(p.iptables); report.iptables.push(f) }
+      }
+      const p = planCleanup(base)
+      if (p.net.length) {
+        netWrites += p.net.length
+        const results = await s.write(p.net.map(netRequest))
+        const bad = p.net.findIndex((c, i) => results[i] !== 0 && !benign(c, results[i]!))
+        if (bad >= 0) throw new NetlinkError(netRequest(p.net[bad]!).op, results[bad]!)
+        report.addresses = p.net.filter((c) => c.kind === 'del-address').length
+        report.routes = p.net.filter((c) => c.kind === 'del-route').length
+      }
+      return report
+    },
+
+    watch(w) {
+      const m = netlinkMonitor((ev) => w.netlink(ev), { links: true })
+      closers.push(() => m.close())
+      try {
+        const n = monitorNft((ev) => w.nft(ev.kind === 'overflow' ? 'overflow' : ev.change))
+        closers.push(() => n.close())
+      } catch {
+        // no nftables netlink (module not loaded): the periodic check still finds drift
+      }
+    },
+
+    writes() {
+      return netWrites + fwWrites
+    },
+
+    close() {
+      for (const c of closers.splice(0)) c()
+      rtnl?.close()
+      rtnl = undefined
+    },
+  }
+}
+
+export type { Backend }

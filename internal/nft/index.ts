@@ -1,0 +1,7 @@
+export * from './model.ts'
+export { renderTransaction, renderOp, describeTransaction } from './render.ts'
+export { parseTable, parseAcceptRules } from './parse.ts'
+export { planNft, planNftCleanup, type NftDesired, type NftPlan } from './plan.ts'
+export { NftRunner, type NftRunnerOptions } from './runner.ts'
+export { FirewallError } from './errors.ts'
+export { defaultExec, type ExecFn, type ExecResult, type ExecOptions } from './exec.ts'
