@@ -8,7 +8,12 @@
 // binding aborts the whole process when its socket overflows (ENOBUFS). The patched source is
 // compiled with node-gyp into node_modules/netlink/build/Release, which node-gyp-build prefers
 // over the package's prebuilds/ (the unpatched ones). Its own install script is denied in
-// package.json "allowScripts" so that the build here is the only one.
+// package.json "allowScripts" so that the build here is the only one (esbuild's postinstall is
+// denied too: esbuild runs from its @esbuild/<platform> package without it).
+//
+// To change the patch: edit node_modules/netlink/src/binding.cc, then
+//   npx patch-package netlink --exclude '^build/|^\.porter-build-stamp$|package\.json$'
+// (the excludes keep the compiled output and our stamp out of the patch).
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'

@@ -27,7 +27,7 @@ const out = { binding: ngb.resolve(process.env.NETLINK_DIR), errors: [], routes:
 const rt = createRtNetlink()
 rt.socket.setRecvBufferSize(1) // the kernel rounds up to its minimum (about 2 KiB)
 out.rcvbuf = rt.socket.getRecvBufferSize()
-rt.socket.on('error', (e) => out.errors.push({ message: e.message, errno: e.errno, code: e.code, syscall: e.syscall }))
+if (!process.env.NO_LISTENER) rt.socket.on('error', (e) => out.errors.push({ message: e.message, errno: e.errno, code: e.code, syscall: e.syscall }))
 rt.addMembership('IPV4_ROUTE')
 const N = Number(process.env.ROUTES)
 const batch = []
@@ -105,6 +105,15 @@ t.test('patched addon reports ENOBUFS and the socket survives the overflow', asy
   tt.equal(e.syscall, 'recvmsg')
   tt.match(e.message, /no buffer space available/i)
   tt.equal(out.routes, ROUTES, 'after the overflow the same socket dumps every route that was added')
+})
+
+t.test('without an error listener the overflow is an ordinary uncaught exception, not an abort', async (tt) => {
+  const ns = namespace(tt)
+  const r = runChild(tt, ns, { NO_LISTENER: '1' })
+  tt.equal(r.signal, null, 'not killed by a signal')
+  tt.equal(r.status, 1, "exit 1: Node's uncaught-exception path")
+  tt.match(r.stderr, /Error when receiving Netlink message: no buffer space available/)
+  tt.match(r.stderr, /code: 'ENOBUFS'/)
 })
 
 t.test('control: the shipped prebuild aborts under the same flood', async (tt) => {
