@@ -201,7 +201,7 @@ function idle(s: FsmState, e: FsmEvent): StepResult {
     case 'AutomaticStart_with_PassiveTcpEstablishment':
       return s.idleHoldRunning ? stay(s) : start(s, true)
     case 'IdleHoldTimer_Expires':
-      return s.idleHoldRunning ? start(s, s.config.passive) : stay(s)
+      return s.idleHoldRunning ? start({ ...s, idleHoldRunning: false }, s.config.passive) : stay(s)
     case 'ManualStop':
       if (!s.idleHoldRunning) return stay(s)
       return go(s, 'Idle', [{ type: 'stop-timer', timer: 'IdleHold' }], { idleHoldRunning: false, backoff: backoffInit(s.config.backoff) })
