@@ -1,0 +1,58 @@
+import t from 'tap'
+import { canonicalIp, formatIpv6, ipToBytes, parseIpv4, parseIpv6, parsePrefix } from './address.ts'
+import { isIPv6 } from 'node:net'
+
+t.test('IPv4 parse and reject', async (t) => {
+  t.equal(parseIpv4('192.0.2.1'), 0xc0000201)
+  t.equal(parseIpv4('0.0.0.0'), 0)
+  t.equal(parseIpv4('255.255.255.255'), 0xffffffff)
+  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1..2.3', '1.2.3.4 ', 'a.b.c.d', '1.2.3.']) {
+    t.equal(parseIpv4(bad), -1, `rejects "${bad}"`)
+  }
+})
+
+t.test('IPv6 canonical text per RFC 5952', async (t) => {
+  const cases: [string, string][] = [
+    ['2001:0db8:0000:0000:0000:0000:0000:0001', '2001:db8::1'],
+    ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'], // first of two equal runs (4.2.3)
+    ['2001:db8:0:1:1:1:1:1', '2001:db8:0:1:1:1:1:1'], // a single zero group is not compressed (4.2.2)
+    ['2001:DB8::A', '2001:db8::a'], // lowercase (4.3)
+    ['::', '::'],
+    ['::1', '::1'],
+    ['1::', '1::'],
+    ['fe80::1:2', 'fe80::1:2'],
+    ['2001:db8:0:0:0:1:0:0', '2001:db8::1:0:0'], // longest run wins
+    ['::ffff:192.0.2.1', '::ffff:c000:201'],
+    ['0:0:0:0:0:0:0:0', '::'],
+  ]
+  for (const [inp, out] of cases) t.equal(canonicalIp(inp), out, inp)
+  for (const bad of ['', ':', ':::', '1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'g::', '1:2:3:4:5:6:7', '::1:', '1:2:3:4:5:6:7::8:9', 'fe80::1%eth0']) {
+    t.equal(canonicalIp(bad), null, `rejects "${bad}"`)
+  }
+})
+
+t.test('IPv6 formatting agrees with node:net on random addresses', async (t) => {
+  const b = new Uint8Array(16)
+  let n = 0
+  for (let i = 0; i < 2000; i++) {
+    for (let j = 0; j < 16; j++) b[j] = Math.random() < 0.5 ? 0 : (Math.random() * 256) | 0
+    const s = formatIpv6(b)
+    if (!isIPv6(s)) t.fail(`not IPv6: ${s}`)
+    const back = new Uint8Array(16)
+    if (!parseIpv6(s, back) || Buffer.compare(Buffer.from(back), Buffer.from(b)) !== 0) t.fail(`round trip ${s}`)
+    // compare with the WHATWG URL serializer, which follows RFC 5952
+    const viaUrl = new URL(`http://[${s}]/`).hostname.slice(1, -1)
+    if (viaUrl !== s) t.fail(`${s} vs URL ${viaUrl}`)
+    n++
+  }
+  t.equal(n, 2000)
+})
+
+t.test('prefixes', async (t) => {
+  t.same(parsePrefix('198.51.100.77/24'), { afi: 1, addr: '198.51.100.0', len: 24 })
+  t.same(parsePrefix('2001:db8:1:2::/33'), { afi: 2, addr: '2001:db8::', len: 33 })
+  t.same(parsePrefix('192.0.2.1'), { afi: 1, addr: '192.0.2.1', len: 32 })
+  t.equal(parsePrefix('192.0.2.0/33'), null)
+  t.equal(parsePrefix('192.0.2.0/024'), null)
+  t.same(ipToBytes('192.0.2.1'), Uint8Array.of(192, 0, 2, 1))
+})
