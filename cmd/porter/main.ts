@@ -2,7 +2,8 @@
 import { parseArgs } from 'node:util'
 import { HELP } from '../../internal/cli/help.ts'
 import { renderStatus } from '../../internal/cli/table.ts'
-import { configPath, loadConfigFile, ConfigError, type Config } from '../../internal/config/index.ts'
+import { configPath, loadConfigFile, ConfigError, DEFAULT_SOCKETS, type Config } from '../../internal/config/index.ts'
+import { existsSync } from 'node:fs'
 import { adminRequest } from '../../internal/admin/index.ts'
 import { PorterError } from '../../internal/errors/index.ts'
 import { createLogger } from '../../internal/log/index.ts'
@@ -123,9 +124,9 @@ export async function main(argv: string[]): Promise<number> {
         const file = configPath(values.config as string | undefined, process.env)
         try {
           socket = loadConfigFile(file).admin.socket
-        } catch {
-          socket = '/run/porter/porter.sock'
-        }
+        } catch {}
+        // default: the controller's socket, else the agent's (both modes may run on one host)
+        socket ??= existsSync(DEFAULT_SOCKETS.controller) || !existsSync(DEFAULT_SOCKETS.agent) ? DEFAULT_SOCKETS.controller : DEFAULT_SOCKETS.agent
       }
       try {
         const st = (await adminRequest(socket, { cmd: 'status' })) as Record<string, unknown>

@@ -16,6 +16,6 @@ export function summarizeConfig(c: Config): string {
   }
   lines.push(`kubernetes: ${c.kubernetes.enabled ? (c.kubernetes.inCluster ? 'in-cluster' : `kubeconfig ${c.kubernetes.kubeconfig ?? '(default)'}`) : 'disabled'}`)
   lines.push(`agent: interface ${c.agent.interface}, firewall ${c.agent.firewall}, node addresses ${c.agent.nodeAddresses.join(', ') || '(none)'}`)
-  lines.push(`admin: socket ${c.admin.socket}${c.admin.metricsAddress ? `, metrics ${c.admin.metricsAddress}` : ''}`)
+  lines.push(`admin: socket ${c.admin.socket ?? '(mode default)'}${c.admin.metricsAddress ? `, metrics ${c.admin.metricsAddress}` : ''}`)
   return lines.join('\n')
 }

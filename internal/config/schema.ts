@@ -176,7 +176,8 @@ export const agent = z
 
 export const admin = z
   .object({
-    socket: z.string().min(1).default('/run/porter/porter.sock'),
+    /** default: /run/porter/porter.sock (controller), /run/porter-agent/porter.sock (agent) */
+    socket: z.string().min(1).optional(),
     metricsAddress: z.string().optional(),
   })
   .strict()
@@ -188,7 +189,7 @@ export const configSchema = z
     vips: z.array(vip).default([]),
     kubernetes: kubernetes.default({ enabled: false, inCluster: false }),
     agent: agent.default({ interface: 'lo', firewall: 'auto', reconcileInterval: 30_000, nodeAddresses: [] }),
-    admin: admin.default({ socket: '/run/porter/porter.sock' }),
+    admin: admin.default({}),
     shutdownTimeout: duration.default(10_000),
   })
   .strict()

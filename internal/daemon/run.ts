@@ -2,7 +2,7 @@
 // signals. SIGTERM/SIGINT stop within config.shutdownTimeout; SIGHUP re-reads the config and
 // keeps the running one when the new one is invalid or fails to apply.
 import type { Logger } from 'pino'
-import { loadConfigFile, type Config } from '../config/index.ts'
+import { loadConfigFile, adminSocketPath, type Config } from '../config/index.ts'
 import { startAdminServer, type AdminServer } from '../admin/index.ts'
 import { PorterError } from '../errors/index.ts'
 import { buildInfo } from '../version/index.ts'
@@ -46,7 +46,7 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
   let resolveDone!: (code: number) => void
   const done = new Promise<number>((r) => (resolveDone = r))
 
-  admin = await startAdminServer(config.admin.socket, async (req) => {
+  admin = await startAdminServer(adminSocketPath(config, service.mode), async (req) => {
     if (req.cmd === 'status') {
       return {
         mode: service.mode,
@@ -83,7 +83,7 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
         return false
       }
       if (next.admin.socket !== config.admin.socket) {
-        log.warn({ socket: config.admin.socket }, 'admin.socket changes take effect on restart')
+        log.warn({ socket: adminSocketPath(config, service.mode) }, 'admin.socket changes take effect on restart')
       }
       try {
         await service.reload(next, config)
