@@ -12,6 +12,8 @@ export const ErrorCodes = {
   PORTER_ERR_FIREWALL: 'An nftables or iptables transaction failed',
   PORTER_ERR_SHUTDOWN_TIMEOUT: 'Graceful shutdown did not finish in time',
   PORTER_ERR_NATIVE_ADDON: 'A native addon could not be loaded (embedded asset, node_modules or beside the binary)',
+  PORTER_ERR_TCP_MD5: 'A TCP MD5 signature key (RFC 2385) could not be set or removed on a socket (errno in the error)',
+  PORTER_ERR_SD_NOTIFY: 'A systemd notification could not be sent to $NOTIFY_SOCKET (errno in the error)',
   PORTER_ERR_INTERNAL: 'A bug in Porter: please report it',
 } as const
 
