@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { hex, msg } from './_hex.ts'
 import {
   decode, decodeDetailed, defaultContext, encode, mergeAsPath,
@@ -12,7 +12,7 @@ const apCtx = (as4: boolean, fams: FamilyKey[]): CodecContext => ({
 })
 
 /** decode deep-equals `m`, encode byte-equals `bytes` */
-function both(t: Tap.Test, name: string, bytes: Uint8Array, m: UpdateMessage, ctx: CodecContext): void {
+function both(t: Test, name: string, bytes: Uint8Array, m: UpdateMessage, ctx: CodecContext): void {
   const r = decodeDetailed(bytes, ctx)
   t.strictSame(r.msg, m, `${name}: decode`)
   t.strictSame(r.errors, [], `${name}: no errors`)
