@@ -55,8 +55,9 @@ function renderBirdPeer(spec: RouterSpec, p: PeerSpec, i: number): string[] {
   for (const fam of p.families ?? [familyOf(p.address)]) {
     L.push(`  ${fam} {`)
     L.push('    import all;')
-    L.push('    export all;')
+    L.push(p.exportFilter ? `    export filter { ${p.exportFilter} };` : '    export all;')
     L.push(`    add paths ${addPaths};`)
+    L.push(...(p.familyExtra ?? []).map(x => `    ${x}`))
     if (ibgp) L.push('    gateway direct;')
     L.push('  };')
   }

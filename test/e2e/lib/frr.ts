@@ -17,6 +17,10 @@ export interface FrrSpec extends RouterSpec {
   maximumPaths?: number
   /** `bgp graceful-restart` globally */
   gracefulRestart?: boolean
+  /** lines before `router bgp` (route-maps, prefix-lists, ...) */
+  preamble?: string[]
+  /** `network PREFIX [route-map NAME]` statements, placed in their address family */
+  networks?: { prefix: string; routeMap?: string }[]
 }
 
 function frrIds(): { uid: number; gid: number } {
@@ -28,6 +32,7 @@ function frrIds(): { uid: number; gid: number } {
 export function renderBgpdConfig(spec: FrrSpec, logFile: string): string {
   const L: string[] = []
   L.push('frr defaults traditional', 'hostname bgpd', `log file ${logFile} informational`, '!')
+  L.push(...(spec.preamble ?? []), '!')
   L.push(`router bgp ${spec.as}`)
   L.push(` bgp router-id ${spec.routerId}`)
   L.push(' no bgp ebgp-requires-policy')
@@ -39,15 +44,17 @@ export function renderBgpdConfig(spec: FrrSpec, logFile: string): string {
   for (const p of spec.peers) L.push(...renderFrrNeighbor(p))
   for (const fam of ['ipv4', 'ipv6'] as const) {
     const peers = spec.peers.filter(p => (p.families ?? [familyOf(p.address)]).includes(fam))
-    if (peers.length === 0) continue
+    const nets = (spec.networks ?? []).filter(n => familyOf(n.prefix) === fam)
+    if (peers.length === 0 && nets.length === 0) continue
     L.push(` address-family ${fam} unicast`)
+    for (const n of nets) L.push(`  network ${n.prefix}${n.routeMap ? ` route-map ${n.routeMap}` : ''}`)
     L.push(`  maximum-paths ${spec.maximumPaths ?? 16}`)
     L.push(`  maximum-paths ibgp ${spec.maximumPaths ?? 16}`)
     for (const p of peers) {
       L.push(`  neighbor ${p.address} activate`)
-      L.push(`  neighbor ${p.address} soft-reconfiguration inbound`)
       if (p.addPathTx) L.push(`  neighbor ${p.address} addpath-tx-all-paths`)
       if (p.addPathRx === false) L.push(`  neighbor ${p.address} disable-addpath-rx`)
+      L.push(...(p.familyExtra ?? []).map(x => `  neighbor ${p.address} ${x}`))
     }
     L.push(' exit-address-family')
   }
@@ -129,6 +136,9 @@ export class Frr {
     return this
   }
 
+  get bgpdPid(): number | undefined { return this.bgpd?.pid }
+  get zebraPid(): number | undefined { return this.zebra?.pid }
+
   async stop(): Promise<void> {
     if (this.bgpd) await this.lab.kill(this.bgpd, 'SIGTERM')
     if (this.zebra) await this.lab.kill(this.zebra, 'SIGTERM')
@@ -153,6 +163,12 @@ export class Frr {
     const r = await this.lab.exec(this.spec.ns, args, { allowFail: true, timeoutMs: 15_000 })
     if (!allowFail && r.code !== 0) throw new Error(`vtysh ${commands.join('; ')} failed: ${r.stderr}${r.stdout}`)
     return r
+  }
+
+  /** Run configuration lines (`configure terminal` is prepended) against bgpd. */
+  async configure(lines: string[]): Promise<void> {
+    const r = await this.vtysh('bgpd', ['configure terminal', ...lines])
+    if (/% |Unknown command/.test(r.stdout)) throw new Error(`vtysh configure failed: ${r.stdout}`)
   }
 
   async json<T = unknown>(command: string): Promise<T> {

@@ -82,25 +82,21 @@ export interface GobgpPath {
   localPref?: number
   communities?: string[] // "65000:1"
   largeCommunities?: string[] // "65000:1:2"
-  /** extended communities in gobgp syntax, e.g. ["rt", "65000:100"] pairs flattened */
-  extCommunityArgs?: string[]
   aggregator?: string // "AS:IP"
-  atomicAggregate?: boolean
+  /* gobgp 3.10's CLI has no extended communities or ATOMIC_AGGREGATE for unicast routes */
 }
 
 function pathArgs(p: GobgpPath): string[] {
   const a: string[] = []
   if (p.pathId !== undefined) a.push('identifier', String(p.pathId))
   if (p.origin) a.push('origin', p.origin)
-  if (p.asPath?.length) a.push('aspath', p.asPath.join(' '))
+  if (p.asPath?.length) a.push('aspath', p.asPath.join(','))
   a.push('nexthop', p.nextHop)
   if (p.med !== undefined) a.push('med', String(p.med))
   if (p.localPref !== undefined) a.push('local-pref', String(p.localPref))
   if (p.communities?.length) a.push('community', p.communities.join(','))
   if (p.largeCommunities?.length) a.push('large-community', p.largeCommunities.join(','))
-  if (p.extCommunityArgs?.length) a.push(...p.extCommunityArgs)
   if (p.aggregator) a.push('aggregator', p.aggregator)
-  if (p.atomicAggregate) a.push('atomic-aggregate')
   return a
 }
 

@@ -21,7 +21,8 @@ export class PorterProc {
   readonly logFile: string
   child: ChildProcess | undefined
 
-  constructor(readonly lab: Lab, readonly ns: string, config: string, readonly mode: 'controller' | 'agent' = 'controller') {
+  /** `binary`: a built porter executable; default: the source through tsx */
+  constructor(readonly lab: Lab, readonly ns: string, config: string, readonly mode: 'controller' | 'agent' = 'controller', readonly binary?: string) {
     this.dir = mkdtempSync(join(tmpdir(), 'porter-e2e-'))
     this.socket = join(this.dir, 'porter.sock')
     this.configFile = join(this.dir, 'porter.yaml')
@@ -34,7 +35,8 @@ export class PorterProc {
   }
 
   async start(): Promise<this> {
-    this.child = this.lab.spawn(this.ns, [process.execPath, '--import', join(ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'), MAIN, this.mode, '--config', this.configFile, '--log-level', 'debug'], { logFile: this.logFile })
+    const cmd = this.binary ? [this.binary] : [process.execPath, '--import', join(ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'), MAIN]
+    this.child = this.lab.spawn(this.ns, [...cmd, this.mode, '--config', this.configFile, '--log-level', 'debug'], { logFile: this.logFile, label: `porter-${this.mode}` })
     await waitFor(() => this.status().catch(() => undefined), { timeoutMs: 20_000, what: 'porter admin socket' })
     return this
   }

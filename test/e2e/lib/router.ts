@@ -29,6 +29,10 @@ export interface PeerSpec {
   extendedMessages?: boolean
   /** driver-specific extra config lines inside the neighbour / protocol block */
   extra?: string[]
+  /** driver-specific extra lines per family: BIRD channel body; FRR `neighbor ADDR <line>` in the address-family */
+  familyExtra?: string[]
+  /** BIRD only: body of the channel export filter (replaces `export all`), e.g. "bgp_med = 5; accept;" */
+  exportFilter?: string
   /** name used in router config (default derived from the address) */
   name?: string
 }
