@@ -202,9 +202,18 @@ export class Speaker {
     return [...this.peers.values()].map((e) => ({
       ...e.session.status(),
       prefixesSent: e.routes.sentCount,
-      ecmp: e.session.negotiated ? (e.session.negotiated.codec.addPathTx.size > 0 ? 'add-path' : 'unavailable (peer lacks ADD-PATH receive)') : undefined,
+      ecmp: ecmpStatus(e),
     }))
   }
+}
+
+function ecmpStatus(e: PeerEntry): string | undefined {
+  const n = e.session.negotiated
+  if (!n) return undefined
+  if (!e.cfg.addPath) return 'off (addPath: false)'
+  const st = e.routes.status()
+  if (st.ecmpUnavailable) return `unavailable: no ADD-PATH with this peer, ${st.singlePathPrefixes} prefix(es) sent with one next hop`
+  return n.codec.addPathTx.size > 0 ? 'add-path' : 'unavailable: the peer does not receive ADD-PATH'
 }
 
 function samePeer(a: SpeakerPeerConfig, b: SpeakerPeerConfig): boolean {

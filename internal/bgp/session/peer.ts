@@ -21,7 +21,7 @@ export interface RouteSource {
    * Encoded UPDATE messages bringing the peer from what it has to what is desired, in chunks
    * (each chunk whole messages). `full`: the peer has nothing (new session, route refresh).
    */
-  drain(ctx: CodecContext, families: readonly FamilyKey[], full: boolean): { chunks: Iterable<Uint8Array>; commit(): void }
+  drain(ctx: CodecContext, families: readonly FamilyKey[], full: boolean, localAddress?: string): { chunks: Iterable<Uint8Array>; commit(): void }
   /** the session went down: the peer has nothing */
   reset(): void
 }
@@ -480,7 +480,8 @@ export class PeerSession {
         const sock = c.socket
         const full = this.full
         this.full = false
-        const { chunks, commit } = this.opts.routes.drain(c.ctx, n.families, full)
+        const local = sock.localAddress?.replace(/^::ffff:(?=\d+\.)/i, '')
+        const { chunks, commit } = this.opts.routes.drain(c.ctx, n.families, full, local)
         for (const chunk of chunks) {
           if (c.socket !== sock || sock.destroyed) return
           if (!sock.write(chunk)) {

@@ -1,16 +1,92 @@
-// TEMPORARY adapter until internal/bgp/rib lands: sends nothing.
+// A peer's Adj-RIB-Out (internal/bgp/rib) as the session's RouteSource: the RIB decides what
+// changes, the codec packs each attribute group into as few UPDATEs as the message size allows.
+import { AdjRibOut, type Advertisement, type ExportAttrs, type ExportContext, type NextHopMode, type RibDiff } from '../rib/index.ts'
+import { encodeUpdates, encodeWithdrawals, joinMessages } from '../wire/index.ts'
 import type { CodecContext, FamilyKey } from '../wire/types.ts'
 import type { RouteSource } from './peer.ts'
 
-export interface PeerExport { communities: string[]; largeCommunities: string[]; med?: number; localPref?: number; asPathPrepend: number }
-export interface Advertisement { prefix: string; nextHops: string[]; attrs: Partial<PeerExport> }
+export type { Advertisement } from '../rib/index.ts'
+export type PeerExport = ExportAttrs
+
+export interface PeerRoutesOptions {
+  localAs: number
+  peerAs: number
+  nextHop: NextHopMode
+  export: ExportAttrs
+  /** ADD-PATH wanted (it is used only where the peer negotiated it) */
+  addPath: boolean
+}
+
+/** Bytes per socket write: whole messages, about this size. */
+const CHUNK = 256 * 1024
 
 export class PeerRoutes implements RouteSource {
-  sentCount = 0
-  constructor(readonly opts: { localAs: number; peerAs: number; nextHop: 'as-given' | 'self'; export: PeerExport; addPath: boolean }) {}
-  set(_advs: readonly Advertisement[]): void {}
-  drain(_ctx: CodecContext, _families: readonly FamilyKey[], _full: boolean) {
-    return { chunks: [], commit: () => {} }
+  private readonly rib: AdjRibOut
+  private ctxKey = ''
+
+  constructor(private readonly opts: PeerRoutesOptions) {
+    this.rib = new AdjRibOut(this.context(new Set(), undefined, undefined))
   }
-  reset(): void {}
+
+  private context(addPathTx: ReadonlySet<FamilyKey>, families: ReadonlySet<FamilyKey> | undefined, local: string | undefined): ExportContext {
+    const o = this.opts
+    return {
+      localAs: o.localAs,
+      peerAs: o.peerAs,
+      addPathTx: o.addPath ? addPathTx : new Set(),
+      families,
+      nextHopMode: o.nextHop,
+      selfAddress: local ? (local.includes(':') ? { ipv6: local } : { ipv4: local }) : undefined,
+      peerAttrs: o.export,
+    }
+  }
+
+  /** Replace the desired set (throws PORTER_ERR_CONFIG_INVALID and keeps the old set on bad input). */
+  set(advs: readonly Advertisement[]): void {
+    this.rib.set(advs)
+  }
+
+  get sentCount(): number {
+    return this.rib.status().sentPaths
+  }
+
+  status() {
+    return this.rib.status()
+  }
+
+  drain(ctx: CodecContext, families: readonly FamilyKey[], full: boolean, localAddress?: string) {
+    const key = JSON.stringify([[...ctx.addPathTx].sort(), [...families].sort(), localAddress])
+    if (key !== this.ctxKey) {
+      this.rib.setContext(this.context(ctx.addPathTx, new Set(families), localAddress))
+      this.ctxKey = key
+    }
+    if (full) this.rib.reset()
+    const diff: RibDiff = this.rib.pending()
+    return { chunks: encodeDiff(diff, ctx), commit: () => this.rib.commit(diff) }
+  }
+
+  reset(): void {
+    this.rib.reset()
+  }
+}
+
+/** Withdrawals first, then announcements, as whole-message chunks of about CHUNK bytes. */
+function* encodeDiff(diff: RibDiff, ctx: CodecContext): Generator<Uint8Array> {
+  let batch: Uint8Array[] = []
+  let size = 0
+  const flush = function* () {
+    if (batch.length) yield batch.length === 1 ? batch[0]! : joinMessages(batch)
+    batch = []
+    size = 0
+  }
+  const add = function* (msgs: Uint8Array[]) {
+    for (const m of msgs) {
+      batch.push(m)
+      size += m.length
+      if (size >= CHUNK) yield* flush()
+    }
+  }
+  for (const w of diff.withdraw) if (w.nlri.length) yield* add(encodeWithdrawals(w.nlri, ctx))
+  for (const g of diff.announce) if (g.nlri.length) yield* add(encodeUpdates(g.attrs as never, g.nlri, ctx))
+  yield* flush()
 }
