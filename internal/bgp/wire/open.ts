@@ -116,7 +116,8 @@ export function writeOpenBody(w: Writer, m: OpenMessage, layout?: OpenLayout): v
   for (const p of m.otherParams ?? []) plain.push(p)
   let total = 0
   for (const p of plain) total += 2 + p.data.length
-  const extended = layout?.extendedParams === true || total > 255 || plain.some((p) => p.data.length > 255)
+  // a first parameter of type 255 would read as the RFC 9072 marker: use the extended form then
+  const extended = layout?.extendedParams === true || total > 255 || plain.some((p) => p.data.length > 255) || plain[0]?.type === 255
   for (const p of plain) {
     params.u8(p.type)
     if (extended) params.u16(p.data.length)
