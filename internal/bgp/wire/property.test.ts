@@ -1,6 +1,6 @@
 // Properties (fast-check): decode(encode(m)) equals m for every message type; arbitrary and
 // mutated bytes make decode throw nothing but BgpWireError; whatever decodes re-encodes.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import { isDeepStrictEqual } from 'node:util'
 import { ctxArb, messageArb, notificationArb, openArb, routeRefreshArb, updateArb, keepaliveArb } from './_arbitraries.ts'
@@ -10,7 +10,7 @@ import { toHex } from './_hex.ts'
 const SEED = Number(process.env.PORTER_FC_SEED ?? Date.now() % 2147483647)
 t.comment(`fast-check seed ${SEED} (set PORTER_FC_SEED to replay)`)
 
-function check(t: { ok(v: unknown, m?: string): boolean; equal(a: unknown, b: unknown, m?: string): boolean }, name: string, prop: fc.IProperty<[unknown]> | fc.IPropertyWithHooks<never>, runs: number): void {
+function check(t: Test, name: string, prop: fc.IProperty<[unknown]> | fc.IPropertyWithHooks<never>, runs: number): void {
   const r = fc.check(prop as fc.IProperty<[unknown]>, { numRuns: runs, seed: SEED })
   t.equal(r.numRuns, r.failed ? r.numRuns : runs, `${name}: ran ${runs} cases`)
   t.ok(!r.failed, r.failed ? `${name}: counterexample ${fc.stringify(r.counterexample)}\n${String(r.errorInstance)}` : `${name}: holds`)
