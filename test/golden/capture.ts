@@ -416,6 +416,12 @@ function openInfo(m: Uint8Array): OpenInfo {
   return { caps }
 }
 
+/** The speaker's AS: the 4-octet AS capability when present, else "My Autonomous System". */
+function openAs(m: Uint8Array, oi: OpenInfo): number {
+  const c = oi.caps.get(65)?.[0]
+  return c ? ((c[0]! << 24) | (c[1]! << 16) | (c[2]! << 8) | c[3]!) >>> 0 : (m[20]! << 8) | m[21]!
+}
+
 /** ADD-PATH families on which `sender` sends path ids to `receiver` (RFC 7911 section 4). */
 function addPathFamilies(sender: OpenInfo, receiver: OpenInfo): string[] {
   const modes = (oi: OpenInfo): Map<string, number> => {
@@ -456,6 +462,7 @@ function extract(meta: Meta, pcapFile: string): Candidate[] {
         addPathRx: ap, addPathTx: ap,
         maxMessageLength: both && so.caps.has(6) && ro.caps.has(6) ? 65535 : 4096,
       }
+      if (both) ctx.ibgp = openAs(msgs.get(s.key)![0]!, so) === openAs(msgs.get(rev!.key)![0]!, ro)
       ;(msgs.get(s.key) ?? []).forEach((m, index) => {
         const a = annotate(m, ctx)
         const sigFeatures = a.features.filter(f => !f.startsWith('order:'))
@@ -598,7 +605,10 @@ async function main(): Promise<void> {
       annotation: c.annotation,
       expected: old && old.hex === c.hex && old.expected ? old.expected : c.expected,
     }
-    if (old && old.hex === c.hex && old.reencode !== undefined) { doc.reencode = old.reencode; doc.reencodeReason = old.reencodeReason }
+    // hand-reviewed fields survive a re-run while the bytes are the same
+    for (const k of ['reencode', 'reencodeReason', 'layoutReencode', 'layoutReencodeReason']) {
+      if (old && old.hex === c.hex && old[k] !== undefined) doc[k] = old[k]
+    }
     writeFileSync(path, JSON.stringify(doc, null, 2) + '\n')
     console.log(`  ${file}`)
   }

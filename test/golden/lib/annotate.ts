@@ -14,6 +14,8 @@ export interface GoldenCtx {
   addPathRx: string[]
   addPathTx: string[]
   maxMessageLength: number
+  /** session is iBGP (same AS on both sides); absent when no OPEN pair was seen */
+  ibgp?: boolean
 }
 
 export interface Annotated {
@@ -355,7 +357,7 @@ function notification(c: Cursor, features: string[]): Record<string, unknown> {
   const code = c.u8(v => `error code ${v} ${NOTIF_CODES[v] ?? ''}`.trim())
   const subcode = c.u8(v => `error subcode ${v} ${(code === 6 ? CEASE_SUB[v] : code === 2 ? OPEN_SUB[v] : '') ?? ''}`.trim())
   features.push(`notif${code}/${subcode}`)
-  let data = new Uint8Array(0)
+  let data: Uint8Array = new Uint8Array(0)
   const start = c.o
   if (c.left > 0) {
     if (code === 6 && (subcode === 2 || subcode === 4)) {

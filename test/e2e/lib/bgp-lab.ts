@@ -1,0 +1,55 @@
+// Shared pieces of the Porter-vs-router BGP tests: a two-namespace topology (router r, Porter p
+// on one link), Porter's config, and FIB queries.
+import { type Lab } from './netns.ts'
+import { kernelRoute } from './fib.ts'
+
+export const ROUTER_AS = 65001
+export const PORTER_AS = 65002
+export const HOPS4 = ['192.0.2.11', '192.0.2.12', '192.0.2.13']
+export const HOPS6 = ['2001:db8::11', '2001:db8::12', '2001:db8::13']
+
+export async function routerAndPorter(lab: Lab): Promise<{ r: string; p: string }> {
+  const r = await lab.ns('r')
+  const p = await lab.ns('p')
+  await lab.veth({ ns: r, ifname: 'eth0' }, { ns: p, ifname: 'eth0' })
+  await lab.addr(r, 'eth0', '192.0.2.1/24')
+  await lab.addr(r, 'eth0', '2001:db8::1/64')
+  await lab.addr(p, 'eth0', '192.0.2.2/24')
+  await lab.addr(p, 'eth0', '2001:db8::2/64')
+  return { r, p }
+}
+
+export interface PorterYamlOptions {
+  v4hops: string[]
+  v6hops: string[]
+  routerAs?: number
+  /** extra fields for both peers, YAML flow-map text, e.g. 'export: { localPref: 200 }' */
+  peerExtra?: string
+  vipExport?: string
+}
+
+/** Porter config: peers bird4/bird6 (IPv4 and IPv6 sessions) and one dual-stack VIP. */
+export function porterYaml(o: PorterYamlOptions): string {
+  const extra = o.peerExtra ? `, ${o.peerExtra}` : ''
+  return `
+bgp:
+  localAs: ${PORTER_AS}
+  routerId: 192.0.2.2
+  listenPort: 0
+  holdTime: 9
+  connectRetry: 1
+  peers:
+    - { name: r4, address: 192.0.2.1, peerAs: ${o.routerAs ?? ROUTER_AS}, families: [ipv4-unicast]${extra} }
+    - { name: r6, address: "2001:db8::1", peerAs: ${o.routerAs ?? ROUTER_AS}, families: [ipv6-unicast]${extra} }
+vips:
+  - name: web
+    address: [203.0.113.10, "2001:db8:100::10"]
+    nextHops: [${[...o.v4hops, ...o.v6hops].map((h) => JSON.stringify(h)).join(', ')}]
+    export: ${o.vipExport ?? '{ communities: ["65002:200"], largeCommunities: ["65002:1:2"], med: 50 }'}
+`
+}
+
+export async function gateways(ns: string, prefix: string): Promise<string[]> {
+  const family = prefix.includes(':') ? 6 : 4
+  return (await kernelRoute(ns, prefix, { family } as never))?.gateways ?? []
+}
