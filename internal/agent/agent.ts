@@ -67,6 +67,8 @@ export interface ReconcileResult {
   changes: number
   /** the changes repaired drift (the kernel had diverged from an applied, unchanged desired state) */
   drift: boolean
+  /** time spent reading the kernel state, planning and writing (ms) */
+  phases?: { observeMs: number; planMs: number; applyMs: number }
   error?: { code: string; message: string; errno?: number }
 }
 
@@ -98,8 +100,11 @@ export interface Agent {
   stop(): Promise<void>
   /** Stop, then remove every address, route, nft table/rule and iptables chain/jump Porter created. */
   cleanup(): Promise<CleanupReport>
-  /** Reconcile now (after any reconcile in progress) and return its result. */
-  reconcileNow(): Promise<ReconcileResult>
+  /**
+   * Reconcile now (after any reconcile in progress) and return its result. `full`: read every
+   * kernel object like the periodic check does, even what notifications vouch for.
+   */
+  reconcileNow(opts?: { full?: boolean }): Promise<ReconcileResult>
   status(): AgentStatus
 }
 
@@ -140,6 +145,10 @@ export function createAgent(opts: AgentOptions): Agent {
   let ifindex: number | undefined
   let started = false
   let watching = false
+  // address mode: true while route notifications prove Porter has no routes (skips a route dump)
+  let noPorterRoutes = false
+  // bumped by every notification about a Porter route and by lost notifications
+  let routeEpoch = 0
 
   let inFlight: Promise<ReconcileResult> | undefined
   const pending = new Set<Trigger>()
@@ -173,11 +182,20 @@ export function createAgent(opts: AgentOptions): Agent {
       const firewall = await ensureFirewall()
       ifindex = await k().ifindex(ifname)
       if (ifindex === undefined) throw new NetlinkError(`program VIPs on interface "${ifname}"`, 19, `the interface does not exist (check agent.interface)`)
-      const observed = await k().observe({ firewall, localRoutes: mode === 'local-route', ...(nftAccept ? { nftAccept } : {}) })
+      const t1 = clock.now()
+      // the periodic full check (and a start or resync) reads everything, whatever the notifications said
+      const full = triggers.includes('periodic') || triggers.includes('start') || triggers.includes('resync')
+      const routes = mode === 'local-route' ? 'local' : noPorterRoutes && !full ? 'none' : 'porter'
+      const epoch = routeEpoch
+      const observed = await k().observe({ firewall, routes, ...(nftAccept ? { nftAccept } : {}) })
+      const t2 = clock.now()
       const plan = planChanges({ vips, ifname, ifindex, mode, firewall: firewall.backend, ...(nftAccept ? { nftAccept } : {}) }, observed)
       if (plan.problems.length) throw new FirewallError(firewall.backend, plan.problems.join('; '))
       const changes = planWrites(plan)
+      const t3 = clock.now()
       if (changes) await k().apply(plan, firewall)
+      const t4 = clock.now()
+      if (mode === 'address' && watching && routes === 'porter' && epoch === routeEpoch) noPorterRoutes = observed.routes.length === 0
       const drift = changes > 0 && version === appliedVersion && st.last?.ok === true && triggers.some((t) => DRIFT_TRIGGERS.has(t)) && !triggers.includes('desired')
       st.counters.changes += changes
       if (drift) st.counters.driftRepairs++
@@ -186,7 +204,7 @@ export function createAgent(opts: AgentOptions): Agent {
       st.foreign = plan.foreign
       const at = clock.now()
       st.lastSuccessAt = at
-      const res: ReconcileResult = { ok: true, at, durationMs: at - t0, triggers, changes, drift }
+      const res: ReconcileResult = { ok: true, at, durationMs: at - t0, triggers, changes, drift, phases: { observeMs: t2 - t1, planMs: t3 - t2, applyMs: t4 - t3 } }
       if (changes) {
         const summary = {
           triggers, changes, durationMs: res.durationMs, vips: vips.length,
@@ -250,9 +268,10 @@ export function createAgent(opts: AgentOptions): Agent {
 
   function onNetlink(ev: NetlinkEvent): void {
     switch (ev.kind) {
-      case 'overflow': log.warn({ errno: ev.error.errno }, 'Netlink notifications were lost: re-reading the kernel state'); trigger('resync'); return
+      case 'overflow': noPorterRoutes = false; routeEpoch++; log.warn({ errno: ev.error.errno }, 'Netlink notifications were lost: re-reading the kernel state'); trigger('resync'); return
       case 'address': if (isPorterAddress(ev.entry) || desiredSet.has(ev.entry.address)) trigger('netlink'); return
-      case 'route': if (ev.entry.protocol === PORTER_PROTO || (ev.entry.table === 255 && desiredSet.has(ev.entry.dst))) trigger('netlink'); return
+      case 'route': if (ev.entry.protocol === PORTER_PROTO) { noPorterRoutes = false; routeEpoch++ }
+        if (ev.entry.protocol === PORTER_PROTO || (ev.entry.table === 255 && desiredSet.has(ev.entry.dst))) trigger('netlink'); return
       case 'link': if (ev.entry.name === ifname || ev.entry.ifindex === ifindex) trigger('netlink'); return
     }
   }
@@ -274,6 +293,7 @@ export function createAgent(opts: AgentOptions): Agent {
     clock.clearTimeout(periodicTimer); periodicTimer = undefined
     pending.clear()
     if (inFlight) await inFlight
+    noPorterRoutes = false
     kernel?.close()
     if (!opts.kernel) kernel = undefined
     watching = false
@@ -322,10 +342,10 @@ export function createAgent(opts: AgentOptions): Agent {
       }
     },
 
-    async reconcileNow() {
+    async reconcileNow(o = {}) {
       if (desired === undefined) throw new PorterError('PORTER_ERR_USAGE', 'Cannot reconcile before the desired VIPs are known: call setDesired first')
       if (inFlight) await inFlight
-      pending.add('manual')
+      pending.add(o.full ? 'periodic' : 'manual')
       return run()
     },
 

@@ -3,6 +3,7 @@
 // callbacks. The reconcile loop (agent.ts) only sees this interface, so tests can replace it.
 import { Rtnl, monitor as netlinkMonitor, addAddress, delAddress, addRoute, delRoute, NetlinkError, type NetlinkEvent, type RtnlOptions, type WriteRequest, type RouteEntry } from '../netlink/index.ts'
 import { NftRunner } from '../nft/runner.ts'
+import { NftReader } from '../nft/reader.ts'
 import { monitorNft, type NftChange } from '../nft/monitor.ts'
 import { type ChainRef } from '../nft/model.ts'
 import { IptablesRunner, detectFlavour } from '../iptables/runner.ts'
@@ -19,8 +20,12 @@ const EADDRNOTAVAIL = 99
 export interface ObserveQuery {
   firewall: ResolvedFirewall
   nftAccept?: ChainRef
-  /** also list foreign routes of the local table (local-route mode needs them for collisions) */
-  localRoutes: boolean
+  /**
+   * which routes to list: "porter" (protocol 0x50 only), "local" (also foreign routes of the local
+   * table: local-route mode needs them for collisions), "none" (the caller knows from route
+   * notifications that Porter has no routes)
+   */
+  routes: 'porter' | 'local' | 'none'
 }
 
 export interface KernelWatchers {
@@ -75,9 +80,20 @@ function benign(c: NetChange, errno: number): boolean {
 
 export function createKernel(opts: KernelOptions = {}): Kernel {
   const exec = opts.exec ?? defaultExec
+  // one socket for dumps (bulk reads), one for writes (thousands of small ACKs)
   let rtnl: Rtnl | undefined
-  const sock = (): Rtnl => (rtnl ??= new Rtnl(opts.rtnl))
+  let wtnl: Rtnl | undefined
+  const sock = (): Rtnl => (rtnl ??= new Rtnl({ ...opts.rtnl, bulkReads: true }))
+  const wsock = (): Rtnl => (wtnl ??= new Rtnl(opts.rtnl))
   const nft = new NftRunner({ exec, ...(opts.nft ? { nft: opts.nft } : {}) })
+  // reads go over nf_tables netlink (fast); `nft -j list` is the fallback
+  let reader: NftReader | undefined
+  const nftObserve = (accept?: ChainRef) => {
+    if (!reader) {
+      try { reader = new NftReader() } catch { return nft.observe(accept) }
+    }
+    return reader.observe(accept)
+  }
   const ipt = new Map<Flavour, IptablesRunner>()
   const iptables = (f: Flavour): IptablesRunner => {
     let r = ipt.get(f)
@@ -88,7 +104,9 @@ export function createKernel(opts: KernelOptions = {}): Kernel {
   let fwWrites = 0
   let netWrites = 0
 
-  async function routes(localRoutes: boolean): Promise<RouteEntry[]> {
+  async function routes(which: ObserveQuery['routes']): Promise<RouteEntry[]> {
+    if (which === 'none') return []
+    const localRoutes = which === 'local'
     const s = sock()
     const [r4, r6] = [await s.routes(4, localRoutes ? undefined : PORTER_PROTO), await s.routes(6, localRoutes ? undefined : PORTER_PROTO)]
     const all = [...r4, ...r6]
@@ -106,13 +124,13 @@ export function createKernel(opts: KernelOptions = {}): Kernel {
 
     async observe(q) {
       const fw = q.firewall.backend === 'nftables'
-        ? nft.observe(q.nftAccept)
+        ? nftObserve(q.nftAccept)
         : q.firewall.backend === 'iptables' ? iptables(q.firewall.flavour!).observe() : Promise.resolve(undefined)
       // the firewall read (a child process) overlaps the netlink dumps
       const fwResult = fw.then((v) => ({ v }), (e: unknown) => ({ e }))
       const s = sock()
       const addresses = await s.addresses()
-      const rts = await routes(q.localRoutes)
+      const rts = await routes(q.routes)
       const f = await fwResult
       if ('e' in f) throw f.e
       const obs: Observed = { addresses, routes: rts }
@@ -129,7 +147,7 @@ export function createKernel(opts: KernelOptions = {}): Kernel {
       }
       if (plan.net.length) {
         netWrites += plan.net.length
-        const results = await sock().write(plan.net.map(netRequest))
+        const results = await wsock().write(plan.net.map(netRequest))
         const failed = plan.net.map((c, i) => ({ c, errno: results[i]! })).filter((x) => x.errno !== 0 && !benign(x.c, x.errno))
         if (failed.length) {
           const first = failed[0]!
@@ -146,7 +164,7 @@ export function createKernel(opts: KernelOptions = {}): Kernel {
       // firewall: every backend that is installed
       const nftOk = await nft.version().then(() => true, () => false)
       if (nftOk) {
-        const p = planCleanup({ addresses: [], routes: [], nft: await nft.observe(nftAccept) })
+        const p = planCleanup({ addresses: [], routes: [], nft: await nftObserve(nftAccept) })
         if (p.nft) { fwWrites++; await nft.apply(p.nft); report.nftables = true }
       }
       const flavours = new Set<Flavour>()
@@ -163,7 +181,7 @@ export function createKernel(opts: KernelOptions = {}): Kernel {
       const p = planCleanup(base)
       if (p.net.length) {
         netWrites += p.net.length
-        const results = await s.write(p.net.map(netRequest))
+        const results = await wsock().write(p.net.map(netRequest))
         const bad = p.net.findIndex((c, i) => results[i] !== 0 && !benign(c, results[i]!))
         if (bad >= 0) throw new NetlinkError(netRequest(p.net[bad]!).op, results[bad]!)
         report.addresses = p.net.filter((c) => c.kind === 'del-address').length
@@ -191,6 +209,10 @@ export function createKernel(opts: KernelOptions = {}): Kernel {
       for (const c of closers.splice(0)) c()
       rtnl?.close()
       rtnl = undefined
+      wtnl?.close()
+      wtnl = undefined
+      reader?.close()
+      reader = undefined
     },
   }
 }

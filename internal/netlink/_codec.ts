@@ -208,26 +208,45 @@ export function encodeGetAddrs(family: Family | 0, seq: number): Buffer {
 }
 
 /** Decode an RTM_NEWADDR / RTM_DELADDR payload; undefined for families other than IPv4 / IPv6. */
+// labels repeat ("lo:porter" on thousands of addresses): reuse the last string
+let lastLabel = ''
+let lastLabelBytes = Buffer.alloc(0)
+
+function labelAt(buf: Buffer, o: number, l: number): string {
+  const end = l > 0 && buf[o + l - 1] === 0 ? o + l - 1 : o + l
+  if (end - o === lastLabelBytes.length && buf.compare(lastLabelBytes, 0, lastLabelBytes.length, o, end) === 0) return lastLabel
+  lastLabelBytes = Buffer.from(buf.subarray(o, end))
+  lastLabel = lastLabelBytes.toString('utf8')
+  return lastLabel
+}
+
+/** Decode an RTM_NEWADDR / RTM_DELADDR payload; undefined for families other than IPv4 / IPv6. */
 export function decodeAddr(buf: Buffer, h: NlHeader): AddrEntry | undefined {
   const p = h.off + NLMSG_HDRLEN
   const family = familyOfAf(buf[p]!)
   if (family === undefined) return undefined
   const e: AddrEntry = { family, address: '', prefixLen: buf[p + 1]!, ifindex: u32(buf, p + 4), scope: buf[p + 3]!, flags: buf[p + 2]!, proto: 0 }
-  let local: string | undefined
-  let addr: string | undefined
   const alen = family === 4 ? 4 : 16
-  forEachAttr(buf, p + 8, h.off + h.len, (t, o, l) => {
-    switch (t) {
-      case IFA_ADDRESS: if (l === alen) addr = bytesToIp(buf.subarray(o, o + l)); break
-      case IFA_LOCAL: if (l === alen) local = bytesToIp(buf.subarray(o, o + l)); break
-      case IFA_LABEL: e.label = buf.toString('utf8', o, l > 0 && buf[o + l - 1] === 0 ? o + l - 1 : o + l); break
-      case IFA_FLAGS: if (l >= 4) e.flags = u32(buf, o); break
-      case IFA_PROTO: if (l >= 1) e.proto = buf[o]!; break
-    }
-  })
-  const a = local ?? addr
-  if (a === undefined) return undefined
-  e.address = a
+  let local = -1
+  let addr = -1
+  const end = h.off + h.len
+  let o = p + 8
+  while (o + 4 <= end) {
+    const len = u16(buf, o)
+    if (len < 4 || o + len > end) break
+    const t = u16(buf, o + 2) & 0x3fff
+    const d = o + 4
+    const l = len - 4
+    if (t === IFA_LOCAL) { if (l === alen) local = d }
+    else if (t === IFA_ADDRESS) { if (l === alen) addr = d }
+    else if (t === IFA_LABEL) e.label = labelAt(buf, d, l)
+    else if (t === IFA_FLAGS) { if (l >= 4) e.flags = u32(buf, d) }
+    else if (t === IFA_PROTO) { if (l >= 1) e.proto = buf[d]! }
+    o += align4(len)
+  }
+  const at = local >= 0 ? local : addr
+  if (at < 0) return undefined
+  e.address = alen === 4 ? `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}` : bytesToIp(buf.subarray(at, at + 16))
   return e
 }
 

@@ -1,4 +1,4 @@
-export { Rtnl, type RtnlOptions, type WriteRequest, type WriteResults } from './client.ts'
+export { Rtnl, NetlinkConn, type RtnlOptions, type WriteRequest, type WriteResults } from './client.ts'
 export { monitor, type Monitor, type MonitorOptions, type NetlinkEvent } from './monitor.ts'
 export { NetlinkError, errnoName } from './errors.ts'
 export { ipToBytes, bytesToIp, canonicalIp } from './ip.ts'

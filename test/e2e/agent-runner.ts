@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline'
 import { createAgent, type Agent } from '../../internal/agent/index.ts'
 import { configSchema } from '../../internal/config/index.ts'
 import { defaultExec, type ExecFn } from '../../internal/nft/exec.ts'
+import { Rtnl } from '../../internal/netlink/index.ts'
 
 interface Cmd { id: number; cmd: string; [k: string]: unknown }
 
@@ -41,6 +42,7 @@ async function handle(c: Cmd): Promise<unknown> {
         log: logger,
         mode: (c.mode as 'address' | 'local-route' | undefined) ?? 'address',
         debounceMs: 10,
+        ...(c.watch === false ? { watch: false } : {}),
         retry: { initialMs: 100, maxMs: 1000 },
         kernelOptions: {
           exec: makeExec((c.missing as string[] | undefined) ?? []),
@@ -53,8 +55,11 @@ async function handle(c: Cmd): Promise<unknown> {
     case 'start': await agent!.start(); return agent!.status()
     case 'stop': await agent!.stop(); return null
     case 'cleanup': return agent!.cleanup()
-    case 'reconcileNow': return agent!.reconcileNow()
+    case 'reconcileNow': return agent!.reconcileNow(c.full ? { full: true } : {})
     case 'status': return agent!.status()
+    case 'rss': return process.memoryUsage().rss
+    case 'dumpAddrs': { const r = new Rtnl(); try { return await r.addresses() } finally { r.close() } }
+    case 'dumpRoutes': { const r = new Rtnl(); try { return [...await r.routes(4), ...await r.routes(6)] } finally { r.close() } }
     case 'execLog': return execLog.splice(0)
     case 'logs': return logs.splice(0)
     case 'exit': setImmediate(() => process.exit(0)); return null

@@ -1,0 +1,125 @@
+// Benchmark (run by hand, as root): `node --import tsx test/bench/agent-apply.ts [N] [ROUNDS]`
+// N VIPs (default 10,000) from 198.18.0.0/15, each round in fresh namespaces:
+//   reference: `ip -batch` (N "addr add") + one `nft -f` (table, sets, chains, rules, elements)
+//   agent:     one reconcile from empty (netlink + one nft -j -f transaction), then no-op
+//              reconciles (5 event-style, 5 periodic full checks; medians), and its RSS
+// Prints the times, the medians and the ratios. Targets: apply <= 1.5x reference, no-op < 50 ms.
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createLab, run, type Lab } from '../e2e/lib/netns.ts'
+import { agentProc } from '../e2e/agent-harness.ts'
+
+const N = Number(process.argv[2] ?? 10_000)
+const ROUNDS = Number(process.argv[3] ?? 3)
+
+function vips(n: number): string[] {
+  const out: string[] = []
+  const base = (198 << 24) | (18 << 16)
+  for (let i = 1; out.length < n; i++) {
+    const x = (base + i) >>> 0
+    if ((x & 0xff) === 0 || (x & 0xff) === 255) continue
+    out.push(`${x >>> 24}.${(x >>> 16) & 0xff}.${(x >>> 8) & 0xff}.${x & 0xff}`)
+  }
+  if (n > 131_000) throw new Error('198.18.0.0/15 holds at most ~131k host addresses')
+  return out
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const ms = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e6
+
+async function reference(lab: Lab, list: string[]): Promise<number> {
+  const ns = await lab.ns(`ref${lab.namespaces.length}`)
+  const ipFile = join(lab.dir, 'ip.batch')
+  const nftFile = join(lab.dir, 'porter.nft')
+  writeFileSync(ipFile, list.map((a) => `address add ${a}/32 dev lo label lo:porter\n`).join(''))
+  writeFileSync(nftFile, [
+    'table inet porter {',
+    '  set vips4 { type ipv4_addr; elements = { ' + list.join(', ') + ' } }',
+    '  set vips6 { type ipv6_addr; }',
+    '  chain input { type filter hook input priority 0; policy accept;',
+    '    ip daddr @vips4 accept comment "porter:input:ipv4"',
+    '    ip6 daddr @vips6 accept comment "porter:input:ipv6"',
+    '  }',
+    '  chain forward { type filter hook forward priority 0; policy accept;',
+    '    ct original ip daddr @vips4 accept comment "porter:forward:ipv4"',
+    '    ct original ip6 daddr @vips6 accept comment "porter:forward:ipv6"',
+    '  }',
+    '}', '',
+  ].join('\n'))
+  const t0 = process.hrtime.bigint()
+  await run('ip', ['-n', ns, '-batch', ipFile])
+  await run('ip', ['netns', 'exec', ns, 'nft', '-f', nftFile])
+  const t = ms(t0)
+  const count = (await run('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', 'lo'])).stdout.split('\n').filter((l) => l.includes('lo:porter')).length
+  if (count !== list.length) throw new Error(`reference applied ${count} addresses, expected ${list.length}`)
+  return t
+}
+
+async function agent(lab: Lab, list: string[]): Promise<{ apply: number; applyWall: number; noop: number; noopWall: number; full: number; rss: number; rssBefore: number; writes: number }> {
+  const ns = await lab.ns(`agt${lab.namespaces.length}`)
+  const p = agentProc(lab, ns)
+  try {
+    await p.call('create', { config: { firewall: 'nftables' } })
+    const rssBefore = await p.call<number>('rss')
+    await p.call('setDesired', { vips: list })
+    let t0 = process.hrtime.bigint()
+    const r1 = await p.call<{ ok: boolean; durationMs: number; changes: number; error?: unknown }>('reconcileNow')
+    const applyWall = ms(t0)
+    if (!r1.ok) throw new Error(`apply failed: ${JSON.stringify(r1.error)}`)
+    // let the follow-up reconcile caused by our own notifications finish
+    await p.call('reconcileNow')
+    const noops: number[] = []
+    const walls: number[] = []
+    const fulls: number[] = []
+    for (let i = 0; i < 5; i++) {
+      for (const full of [false, true]) {
+        t0 = process.hrtime.bigint()
+        const r2 = await p.call<{ ok: boolean; durationMs: number; changes: number; phases: unknown }>('reconcileNow', { full })
+        const wall = ms(t0)
+        if (!r2.ok || r2.changes !== 0) throw new Error(`no-op reconcile made ${r2.changes} writes`)
+        if (full) fulls.push(r2.durationMs)
+        else { noops.push(r2.durationMs); walls.push(wall) }
+        if (process.env.BENCH_VERBOSE) console.log(`  no-op${full ? ' (full)' : ''}`, r2.durationMs, JSON.stringify(r2.phases))
+      }
+    }
+    const r2 = { durationMs: median(noops) }
+    const noopWall = median(walls)
+    const full = median(fulls)
+    const rss = await p.call<number>('rss')
+    const count = (await run('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', 'lo'])).stdout.split('\n').filter((l) => l.includes('lo:porter')).length
+    if (count !== list.length) throw new Error(`agent applied ${count} addresses, expected ${list.length}`)
+    return { apply: r1.durationMs, applyWall, noop: r2.durationMs, noopWall, full, rss, rssBefore, writes: r1.changes }
+  } finally {
+    await p.close()
+  }
+}
+
+async function main(): Promise<void> {
+  const list = vips(N)
+  const lab = createLab()
+  const refs: number[] = []
+  const agents: Awaited<ReturnType<typeof agent>>[] = []
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      // alternate the order so neither side always runs on a warmer kernel
+      if (i % 2 === 0) { refs.push(await reference(lab, list)); agents.push(await agent(lab, list)) } else { agents.push(await agent(lab, list)); refs.push(await reference(lab, list)) }
+      const a = agents[agents.length - 1]!
+      console.log(`round ${i + 1}: reference ${refs[refs.length - 1]!.toFixed(1)} ms | agent apply ${a.apply} ms (wall ${a.applyWall.toFixed(1)} ms, ${a.writes} writes), no-op ${a.noop} ms (wall ${a.noopWall.toFixed(1)} ms), periodic full check ${a.full} ms, RSS ${(a.rss / 2 ** 20).toFixed(1)} MiB (idle ${(a.rssBefore / 2 ** 20).toFixed(1)} MiB)`)
+    }
+  } finally {
+    await lab.cleanup()
+  }
+  const ref = median(refs)
+  const apply = median(agents.map((a) => a.apply))
+  const noop = median(agents.map((a) => a.noop))
+  const rss = median(agents.map((a) => a.rss))
+  const full = median(agents.map((a) => a.full))
+  console.log(`\n${N} VIPs, ${ROUNDS} rounds (medians)`)
+  console.log(`  reference ip -batch + nft -f : ${ref.toFixed(1)} ms`)
+  console.log(`  agent full apply             : ${apply} ms  (ratio ${(apply / ref).toFixed(2)}x, target <= 1.5x) ${apply / ref <= 1.5 ? 'OK' : 'MISSED'}`)
+  console.log(`  agent no-op reconcile        : ${noop} ms  (target < 50 ms) ${noop < 50 ? 'OK' : 'MISSED'}`)
+  console.log(`  agent periodic full check    : ${full} ms  (also reads what notifications vouch for)`)
+  console.log(`  agent RSS after apply        : ${(rss / 2 ** 20).toFixed(1)} MiB`)
+}
+
+main().catch((e) => { console.error(e); process.exit(1) })
