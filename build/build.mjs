@@ -11,7 +11,7 @@
 //  2. esbuild bundles cmd/porter/main.ts (through build/sea-entry.ts) into one CommonJS file,
 //     dist/porter.cjs: SEA runs CommonJS only. PORTER_VERSION / PORTER_COMMIT are defined;
 //     import.meta.url is mapped to the bundle's own file URL; the packages' native bindings
-//     (node-gyp-build) are redirected to internal/native/load.ts.
+//     (node-gyp-build, koffi's @koromix/koffi-<os>-<cpu>) are redirected to internal/native/load.ts.
 //  3. sea-config.json (useCodeCache, addons as assets) -> node --experimental-sea-config
 //  4. copy of process.execPath (debug info stripped when `strip` exists) + postject with the
 //     NODE_SEA_FUSE sentinel, chmod 755, then a self-check run of the result.
@@ -20,7 +20,7 @@ import { execFileSync, spawnSync } from 'node:child_process'
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, relative, sep } from 'node:path'
-import { ADDONS, ROOT, applyPatches, ensureAddons } from './native-addons.mjs'
+import { ADDONS, ROOT, applyPatches, ensureAddons, pkgDir } from './native-addons.mjs'
 
 const started = process.hrtime.bigint()
 const DIST = join(ROOT, 'dist')
@@ -45,9 +45,37 @@ function gitCommit() {
 }
 
 /**
- * esbuild plugin: a package's own binding load (`require('node-gyp-build')(dir)`) becomes
- * loadAddon(<name>) from internal/native/load.ts. Any other native load fails the build, so a
- * new addon cannot slip into the bundle unembedded.
+ * koffi, lazily: `import koffi from 'koffi'` gets a stand-in that requires the real package on
+ * first use (koffi opens its binary as soon as it is required, and `porter version` must not
+ * write and dlopen an addon it never uses). The stand-in knows koffi's export names (read here,
+ * at build time) so that esbuild's ESM interop can list them without loading anything. The real
+ * package is koffi's CommonJS build, whose binary load is a plain
+ * `require('@koromix/koffi-<os>-<cpu>')` (its ESM build hides it behind createRequire), and that
+ * require is redirected to loadAddon('koffi').
+ */
+function koffiStandIn() {
+  const dir = pkgDir(ROOT, 'koffi')
+  const cjs = join(dir, 'index.cjs')
+  const keys = Object.keys(require(cjs)).sort()
+  if (!keys.includes('load') || !keys.includes('errno')) throw new Error(`koffi's exports are not what internal/sys uses: ${keys.join(', ')}`)
+  return [
+    `const KEYS = ${JSON.stringify(keys)}`,
+    'let real',
+    `const load = () => (real ??= require(${JSON.stringify(cjs)}))`,
+    'module.exports = new Proxy({}, {',
+    "  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),",
+    '  has: (_, k) => KEYS.includes(k),',
+    '  ownKeys: () => [...KEYS],',
+    '  getOwnPropertyDescriptor: (_, k) => (KEYS.includes(k) ? { configurable: true, enumerable: true, get: () => load()[k] } : undefined),',
+    '})',
+    '',
+  ].join('\n')
+}
+
+/**
+ * esbuild plugin: a package's own binding load (`require('node-gyp-build')(dir)`, koffi's
+ * `require('@koromix/koffi-<os>-<cpu>')`) becomes loadAddon(<name>) from internal/native/load.ts.
+ * Any other native load fails the build, so a new addon cannot slip into the bundle unembedded.
  */
 function nativeAddonsPlugin() {
   const byPkg = new Map(Object.entries(ADDONS).map(([name, a]) => [a.pkg, name]))
@@ -68,6 +96,24 @@ function nativeAddonsPlugin() {
         }
         return { path: name, namespace: 'porter-native' }
       })
+      b.onResolve({ filter: /^koffi$/ }, () => ({ path: 'koffi', namespace: 'porter-koffi' }))
+      b.onLoad({ filter: /.*/, namespace: 'porter-koffi' }, () => ({ contents: koffiStandIn(), resolveDir: ROOT, loader: 'js' }))
+      // koffi/src/static.cjs tries every platform's package in turn: only this machine's is
+      // embedded, the others are stubs that throw (koffi catches that and moves on)
+      b.onResolve({ filter: /^@koromix\/koffi-/ }, (args) => {
+        if (owner(args.importer) !== 'koffi') return { errors: [{ text: `${args.path} imported from ${args.importer}: import "koffi" instead` }] }
+        if (args.path === `@koromix/koffi-${process.platform}-${process.arch}`) return { path: 'koffi', namespace: 'porter-native-direct' }
+        return { path: args.path, namespace: 'porter-native-absent' }
+      })
+      b.onLoad({ filter: /.*/, namespace: 'porter-native-direct' }, (args) => ({
+        contents: `module.exports = require(${JSON.stringify(LOADER)}).loadAddon(${JSON.stringify(args.path)})\n`,
+        resolveDir: ROOT,
+        loader: 'js',
+      }))
+      b.onLoad({ filter: /.*/, namespace: 'porter-native-absent' }, (args) => ({
+        contents: `throw new Error(${JSON.stringify(`${args.path} is not in this build of porter (built for ${process.platform}-${process.arch})`)})\n`,
+        loader: 'js',
+      }))
       b.onResolve({ filter: /\.node$/ }, (args) => ({
         errors: [{ text: `native addon "${args.path}" required directly from ${args.importer}: load it with internal/native/load.ts` }],
       }))
@@ -158,14 +204,20 @@ function executable() {
   renameSync(tmp, OUT)
 }
 
-/** The result must start, load its embedded addons and dump links over netlink (read-only). */
+/**
+ * The result must start, load its embedded addons, dump links over netlink (read-only) and set a
+ * TCP MD5 key through koffi.
+ */
 function selfCheck() {
-  const r = spawnSync(OUT, [], { cwd: '/', env: { ...process.env, PORTER_SELFTEST_NATIVE: '1' }, encoding: 'utf8', timeout: 30_000 })
+  const env = { ...process.env, PORTER_SELFTEST_NATIVE: '1' }
+  delete env.NOTIFY_SOCKET // the self-test would notify whoever runs the build
+  const r = spawnSync(OUT, [], { cwd: '/', env, encoding: 'utf8', timeout: 30_000 })
   let report
   try {
     report = JSON.parse(r.stdout)
   } catch {}
-  if (r.status !== 0 || !report?.ok || !report.sea || !report.netlink?.links?.includes('lo')) throw new Error(`dist/porter failed its self-check (status ${r.status}):\n${r.stdout}${r.stderr}`)
+  const embedded = Object.keys(ADDONS).every((n) => report?.addons?.some((a) => a.name === n && a.source === 'sea-asset'))
+  if (r.status !== 0 || !report?.ok || !report.sea || !embedded || !report.netlink?.links?.includes('lo') || report.sys?.md5 !== true) throw new Error(`dist/porter failed its self-check (status ${r.status}):\n${r.stdout}${r.stderr}`)
   return report.addons.map((a) => `${a.name} (${a.source})`).join(', ')
 }
 

@@ -1,8 +1,9 @@
-// The native addons Porter ships, and how each one is made from source.
+// The native addons Porter ships, and how each one is made.
 //
-// Every addon is built from source on `npm ci` (build/postinstall.mjs) and embedded in the single
-// executable as a SEA asset (build/build.mjs). internal/native/load.ts carries the same table at
-// run time (asset name -> package): keep the two in step.
+// Every addon is embedded in the single executable as a SEA asset (build/build.mjs).
+// internal/native/load.ts carries the same table at run time (asset name -> package): keep the
+// two in step. netlink is built from (patched) source on `npm ci` (build/postinstall.mjs); koffi
+// is taken prebuilt (below).
 //
 // netlink@0.3.0 is patched (patches/netlink+0.3.0.patch, applied by patch-package): the shipped
 // binding aborts the whole process when its socket overflows (ENOBUFS). The patched source is
@@ -14,6 +15,13 @@
 // To change the patch: edit node_modules/netlink/src/binding.cc, then
 //   npx patch-package netlink --exclude '^build/|^\.porter-build-stamp$|package\.json$'
 // (the excludes keep the compiled output and our stamp out of the patch).
+//
+// koffi (FFI to libc for internal/sys: TCP MD5, sd_notify) ships one prebuilt, unmodified binary
+// per platform in its optional dependency @koromix/koffi-<os>-<cpu> (<os>_<cpu>/koffi.node for
+// glibc, musl_<cpu>/ for musl); that file is embedded. Its install script (which would only check
+// for, or compile, the same binary with cmake) is denied in "allowScripts". The version is pinned
+// here because the koffi JavaScript refuses a binary of another version ("Mismatched native Koffi
+// modules").
 import { createHash } from 'node:crypto'
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -34,13 +42,48 @@ export const ADDONS = {
     /** text only the patched source contains: proves patch-package ran */
     patchMarker: 'porter patch',
   },
+  koffi: {
+    pkg: 'koffi',
+    version: '3.3.4',
+    prebuilt: true,
+    asset: 'native/koffi.node',
+  },
+}
+
+function isMusl() {
+  if (process.platform !== 'linux') return false
+  return process.report.getReport().header.glibcVersionRuntime === undefined
+}
+
+/** koffi's binary for this machine: the same search as koffiBinary() in internal/native/load.ts. */
+export function koffiBinary(koffiDir) {
+  const { platform, arch } = process
+  const triplets = isMusl() ? [`musl_${arch}`, `${platform}_${arch}`] : [`${platform}_${arch}`, `musl_${arch}`]
+  const dirs = []
+  try {
+    dirs.push(dirname(createRequire(join(koffiDir, 'package.json')).resolve(`@koromix/koffi-${platform}-${arch}/package.json`)))
+  } catch {}
+  dirs.push(join(koffiDir, 'build', 'koffi'))
+  const candidates = dirs.flatMap((d) => triplets.map((t) => join(d, t, 'koffi.node')))
+  const found = candidates.find((f) => existsSync(f))
+  if (!found) {
+    throw new Error(`koffi has no binary for ${platform}-${arch} (looked for ${candidates.join(', ')}): is the optional dependency @koromix/koffi-${platform}-${arch} installed? (npm ci without --omit=optional)`)
+  }
+  return found
 }
 
 const STAMP = '.porter-build-stamp'
 
-function pkgDir(root, pkg) {
+/** A package's directory (also for packages whose "exports" hide package.json, like koffi). */
+export function pkgDir(root, pkg) {
   const require = createRequire(join(root, 'package.json'))
-  return dirname(require.resolve(`${pkg}/package.json`))
+  try {
+    return dirname(require.resolve(`${pkg}/package.json`))
+  } catch (e) {
+    const dir = (require.resolve.paths(pkg) ?? []).map((p) => join(p, pkg)).find((d) => existsSync(join(d, 'package.json')))
+    if (!dir) throw e
+    return dir
+  }
 }
 
 function sourceHash(dir, addon) {
@@ -102,6 +145,12 @@ export function ensureAddons({ root = ROOT, log = console.error, force = false }
     const version = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version
     if (version !== addon.version) {
       throw new Error(`${addon.pkg} is ${version} but patches/ and build/native-addons.mjs are for ${addon.version}: update both together`)
+    }
+    if (addon.prebuilt) {
+      const file = koffiBinary(dir)
+      log(`${name}: prebuilt ${file}`)
+      out[name] = file
+      continue
     }
     const src = readFileSync(join(dir, addon.sources[0]), 'utf8')
     if (!src.includes(addon.patchMarker)) {

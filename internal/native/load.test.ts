@@ -4,7 +4,8 @@ import t, { type Test } from 'tap'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { createAddonLoader, loadAddon, nativeReport, type LoaderDeps } from './load.ts'
+import { fileURLToPath } from 'node:url'
+import { createAddonLoader, koffiBinary, loadAddon, nativeReport, type LoaderDeps } from './load.ts'
 import { PorterError } from '../errors/index.ts'
 
 const ASSET = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 1, 2, 3, 4]).buffer
@@ -123,7 +124,18 @@ t.test('real: netlink from node_modules, built from the patched source', async (
   t.type(exports.NativeNetlink, 'function')
   const r = nativeReport()
   t.equal(r.sea, false)
-  t.equal(r.addons.length, 1)
+  t.equal(r.addons.length, 2)
   t.match(r.addons[0], { name: 'netlink', source: 'package', exports: ['NativeNetlink'] })
   t.match(r.addons[0]!.path, /node_modules\/netlink\/build\/Release\/netlink_binding\.node$/)
+  t.match(r.addons[1], { name: 'koffi', source: 'package' })
+  t.ok(r.addons[1]!.exports.includes('load') && r.addons[1]!.exports.includes('errno'), 'koffi exports load and errno')
+  t.match(r.addons[1]!.path, new RegExp(`node_modules/@koromix/koffi-${process.platform}-${process.arch}/${process.platform}_${process.arch}/koffi\\.node$`))
+})
+
+t.test('koffiBinary: the prebuilt package for this platform, glibc first unless musl', async (t) => {
+  const koffiDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', 'koffi')
+  const pkg = `@koromix/koffi-${process.platform}-${process.arch}/`
+  t.ok(koffiBinary(koffiDir, process.platform, process.arch, false).endsWith(`${pkg}${process.platform}_${process.arch}/koffi.node`), 'glibc binary')
+  t.ok(koffiBinary(koffiDir, process.platform, process.arch, true).endsWith(`${pkg}musl_${process.arch}/koffi.node`), 'musl binary on musl')
+  t.throws(() => koffiBinary('/nonexistent/koffi', 'plan9', 'mips'), /no koffi\.node for plan9-mips/)
 })

@@ -5,19 +5,24 @@
 //    the package itself finds it (node-gyp-build: build/Release first, then prebuilds/);
 //  - as a last resort, from a file beside the binary: `<dirname(process.execPath)>/<name>.node`.
 // build/build.mjs embeds the assets (keys below) and redirects the packages' own binding loads
-// (netlink/dist/raw.js -> require('node-gyp-build')(dir)) to loadAddon(), so `import ... from
-// 'netlink'` works unchanged inside the executable.
+// (netlink/dist/raw.js -> require('node-gyp-build')(dir); koffi -> require('@koromix/koffi-<os>-<cpu>'))
+// to loadAddon(), so `import ... from 'netlink'` and `import koffi from 'koffi'` work unchanged
+// inside the executable.
 import * as sea from 'node:sea'
 import { createRequire } from 'node:module'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { constants as osConstants, tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { PorterError } from '../errors/index.ts'
 
 /** The addons Porter ships. build/native-addons.mjs has the build side of the same table. */
 export const ADDONS = {
-  netlink: { pkg: 'netlink', asset: 'native/netlink.node', file: 'netlink.node' },
+  netlink: { pkg: 'netlink', asset: 'native/netlink.node', file: 'netlink.node', resolver: 'node-gyp-build' },
+  koffi: { pkg: 'koffi', asset: 'native/koffi.node', file: 'koffi.node', resolver: 'koffi' },
 } as const
+
+/** How a package finds its own addon in node_modules (so we find the same file). */
+export type AddonResolver = (typeof ADDONS)[keyof typeof ADDONS]['resolver']
 
 export type AddonName = keyof typeof ADDONS
 export type AddonSource = 'sea-asset' | 'package' | 'beside-binary'
@@ -36,8 +41,8 @@ export interface LoaderDeps {
   /** the asset's bytes; throws when the executable has no such asset */
   getAsset: (key: string) => ArrayBuffer
   dlopen: (module: { exports: Record<string, unknown> }, file: string) => void
-  /** where the package's addon is, or throws (node-gyp-build's resolution) */
-  resolvePackage: (pkg: string) => string
+  /** where the package's addon is, or throws (found the way the package itself finds it) */
+  resolvePackage: (pkg: string, resolver: AddonResolver) => string
   execPath: string
   /** directories tried in order for the private copy of an embedded addon */
   tempBases: () => string[]
@@ -48,9 +53,45 @@ function moduleUrl(): string {
   return import.meta.url
 }
 
-function defaultResolvePackage(pkg: string): string {
+/**
+ * koffi's binary: the prebuilt one in its optional dependency @koromix/koffi-<os>-<cpu>
+ * (<os>_<cpu>/koffi.node for glibc, musl_<cpu>/koffi.node for musl), else one compiled from
+ * source into koffi/build/koffi/<os>_<cpu>/. build/native-addons.mjs embeds the same file.
+ */
+export function koffiBinary(koffiDir: string, platform: string = process.platform, arch: string = process.arch, musl: boolean = isMusl()): string {
+  const triplets = musl ? [`musl_${arch}`, `${platform}_${arch}`] : [`${platform}_${arch}`, `musl_${arch}`]
+  const dirs: string[] = []
+  try {
+    dirs.push(dirname(createRequire(join(koffiDir, 'package.json')).resolve(`@koromix/koffi-${platform}-${arch}/package.json`)))
+  } catch {}
+  dirs.push(join(koffiDir, 'build', 'koffi'))
+  const candidates = dirs.flatMap((d) => triplets.map((t) => join(d, t, 'koffi.node')))
+  const found = candidates.find((f) => existsSync(f))
+  if (!found) throw new Error(`no koffi.node for ${platform}-${arch} (looked for ${candidates.join(', ')})`)
+  return found
+}
+
+function isMusl(): boolean {
+  if (process.platform !== 'linux') return false
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header
+  return header?.glibcVersionRuntime === undefined
+}
+
+/** A package's directory (also for packages whose "exports" hide package.json, like koffi). */
+function packageDir(pkg: string): string {
   const require = createRequire(moduleUrl())
-  const dir = dirname(require.resolve(`${pkg}/package.json`))
+  try {
+    return dirname(require.resolve(`${pkg}/package.json`))
+  } catch (e) {
+    const dir = (require.resolve.paths(pkg) ?? []).map((p) => join(p, pkg)).find((d) => existsSync(join(d, 'package.json')))
+    if (!dir) throw e
+    return dir
+  }
+}
+
+function defaultResolvePackage(pkg: string, resolver: AddonResolver): string {
+  const dir = packageDir(pkg)
+  if (resolver === 'koffi') return koffiBinary(dir)
   const ngb = createRequire(join(dir, 'package.json'))('node-gyp-build') as { resolve: (dir: string) => string }
   return ngb.resolve(dir)
 }
@@ -134,7 +175,7 @@ export function createAddonLoader(deps: LoaderDeps = defaultDeps): AddonLoader {
     } else {
       let file: string | undefined
       try {
-        file = deps.resolvePackage(spec.pkg)
+        file = deps.resolvePackage(spec.pkg, spec.resolver)
       } catch (e) {
         tried.push(`package "${spec.pkg}": ${msg(e)}`)
       }

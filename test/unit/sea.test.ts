@@ -3,7 +3,7 @@
 // node_modules above it, run from there: version, validate, and the embedded netlink addon
 // loaded and used inside a network namespace made here.
 import t from 'tap'
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join, parse } from 'node:path'
@@ -99,12 +99,31 @@ t.test('the embedded netlink addon loads and works inside the SEA (in a private 
   })
   const r = run([], { PORTER_SELFTEST_NATIVE: '1' }, 'ip', ['netns', 'exec', ns, './porter'])
   t.equal(r.status, 0, `self-test exits 0: ${r.stdout}${r.stderr}`)
-  const out = JSON.parse(r.stdout) as { ok: boolean; sea: boolean; addons: { name: string; source: string; path: string; exports: string[] }[]; netlink: { links: string[] } }
+  const out = JSON.parse(r.stdout) as { ok: boolean; sea: boolean; addons: { name: string; source: string; path: string; exports: string[] }[]; netlink: { links: string[] }; sys: { md5: boolean; notified: boolean } }
   t.equal(out.ok, true)
   t.equal(out.sea, true, 'running as a single executable')
-  t.equal(out.addons.length, 1)
+  t.equal(out.addons.length, 2)
   t.match(out.addons[0], { name: 'netlink', source: 'sea-asset', exports: ['NativeNetlink'] })
-  t.notOk(existsSync(dirname(out.addons[0]!.path)), 'the private copy of the addon is gone')
+  t.match(out.addons[1], { name: 'koffi', source: 'sea-asset' })
+  for (const a of out.addons) t.notOk(existsSync(dirname(a.path)), `the private copy of ${a.name} is gone`)
   t.same(out.netlink.links, ['lo'], "the netlink package dumped the namespace's links through the embedded addon")
+  t.same(out.sys, { md5: true, notified: false }, 'the koffi package set a TCP MD5 key through the embedded addon; no NOTIFY_SOCKET, no notification')
   t.same(readdirSync(dir).sort(), ['bad.yaml', 'porter', 'porter.yaml'], 'nothing written beside the binary')
+})
+
+t.test('the embedded koffi sends a systemd notification to NOTIFY_SOCKET', async (t) => {
+  const sockDir = mkdtempSync(join(tmpdir(), 'porter-sea-notify-'))
+  t.teardown(() => rmSync(sockDir, { recursive: true, force: true }))
+  const sock = join(sockDir, 'notify.sock')
+  // python3 receives one datagram and prints it
+  const rx = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX,socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("ready",flush=True)\ns.settimeout(20)\nsys.stdout.write(s.recv(4096).decode())', sock], { stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => rx.kill())
+  let got = ''
+  rx.stdout!.setEncoding('utf8').on('data', (d: string) => (got += d))
+  await new Promise<void>((resolve) => rx.stdout!.on('data', () => got.startsWith('ready\n') && resolve()))
+  const r = run([], { PORTER_SELFTEST_NATIVE: '1', NOTIFY_SOCKET: sock })
+  t.equal(r.status, 0, `self-test exits 0: ${r.stdout}${r.stderr}`)
+  t.match(JSON.parse(r.stdout), { ok: true, sea: true, sys: { md5: true, notified: true } })
+  await new Promise((resolve) => rx.once('exit', resolve))
+  t.equal(got, 'ready\nPORTER_SELFTEST=1', 'the receiver got exactly the notification')
 })
