@@ -16,7 +16,7 @@ import { Writer, copyBytes, u16At, u32At } from './_writer.ts'
 import { BgpWireError, encodeError } from './errors.ts'
 import { AddPathBits, CapCode } from './iana.ts'
 import { ErrCode, OpenSubcode } from './notification.ts'
-import type { AddPathMode, Capability } from './types.ts'
+import type { AddPathMode, Capability, NotificationMessage } from './types.ts'
 
 interface CapDef {
   code: number
@@ -169,4 +169,19 @@ export function writeCapability(w: Writer, c: Capability): void {
   const len = w.pos - start
   if (len > 255) throw encodeError(`Cannot encode capability ${c.code}: value of ${len} bytes exceeds 255`)
   w.buf[at] = len
+}
+
+/** capabilities as code/length/value triples, back to back (the data of an Unsupported Capability NOTIFICATION) */
+export function encodeCapabilityList(caps: readonly Capability[]): Uint8Array {
+  const w = new Writer(32)
+  for (const c of caps) writeCapability(w, c)
+  return w.view().slice()
+}
+
+/**
+ * OPEN Message Error / Unsupported Capability (RFC 5492 5): the NOTIFICATION to send when the
+ * peer lacks a capability Porter requires; data lists the required capabilities.
+ */
+export function unsupportedCapabilityNotification(required: readonly Capability[]): NotificationMessage {
+  return { type: 'notification', code: ErrCode.OPEN_MESSAGE, subcode: OpenSubcode.UNSUPPORTED_CAPABILITY, data: encodeCapabilityList(required) }
 }

@@ -10,7 +10,15 @@
 //
 // decode() of an UPDATE returns the message after RFC 7606 handling (discarded attributes
 // gone, treat-as-withdraw turned into withdrawals) and throws only for session-reset errors;
-// use decodeDetailed() to see the errors (update.ts explains each case).
+// use decodeDetailed() to see the errors (update.ts explains each case). Every decode error is
+// a BgpWireError: send err.toNotification() when err.action is 'session-reset'.
+// encode() throws a PorterError (code PORTER_ERR_BGP_WIRE, not a BgpWireError) for a message
+// that cannot be encoded: a bad address, a value out of range, more than the maximum length.
+//
+// Canonical form (what decode returns, so what decode(encode(m)) gives back): addresses as in
+// address.ts, prefixes with host bits clear, pathId only where ADD-PATH applies, optional
+// fields absent rather than undefined, empty lists (communities ...) absent, attrs.unknown in
+// ascending type order with the Partial bit set on optional transitive ones.
 
 import { Writer } from './_writer.ts'
 import type { AttrLayoutEntry } from './attrs/index.ts'
@@ -125,7 +133,7 @@ export { BgpWireError, isBgpWireError, ACTION_STRENGTH, type WireAction, type Bg
 export * from './iana.ts'
 export * from './notification.ts'
 export { decodeOpen, writeOpenBody, makeOpen, asnOf, type OpenLayout, type OpenOptions } from './open.ts'
-export { decodeCapabilities, writeCapability, CAPABILITIES } from './capabilities.ts'
+export { decodeCapabilities, writeCapability, encodeCapabilityList, unsupportedCapabilityNotification, CAPABILITIES } from './capabilities.ts'
 export { decodeUpdate, writeUpdateBody, encodePathAttributes, type UpdateDecodeResult } from './update.ts'
 export { ATTRS, ATTR_BY_TYPE, type AttrDef, type AttrLayoutEntry } from './attrs/index.ts'
 export { mergeAsPath } from './attrs/as4_path.ts'

@@ -155,3 +155,9 @@ t.test('makeOpen', async (t) => {
   t.strictSame(decode(encode(m, ctx), ctx), m)
   t.equal(asnOf(m), 4200000001)
 })
+
+t.test('Unsupported Capability NOTIFICATION lists the capabilities (RFC 5492 5)', async (t) => {
+  const { unsupportedCapabilityNotification } = await import('./index.ts')
+  const n = unsupportedCapabilityNotification([{ code: 65, kind: 'as4', asn: 4200000001 }, { code: 1, kind: 'multiprotocol', afi: 2, safi: 1 }])
+  t.strictSame(n, { type: 'notification', code: 2, subcode: 7, data: hex`41 04 fa56ea01  01 04 0002 00 01` })
+})

@@ -5,7 +5,8 @@
 // attribute by ascending type code (unknown ones included). A `layout` (the order and flags
 // seen when decoding, see update.ts) overrides this, to reproduce captured bytes exactly.
 // The Extended Length bit is set only when the value exceeds 255 octets, or when the
-// layout says so. Unknown optional transitive attributes get the Partial bit (RFC 4271 5).
+// layout says so. Unknown optional transitive attributes get the Partial bit (RFC 4271 5),
+// except under a layout, whose flags are used as they are.
 
 import type { Writer } from '../_writer.ts'
 import { encodeError } from '../errors.ts'
@@ -105,7 +106,8 @@ export function encodeAttributes(w: Writer, attrs: PathAttributes, ctx: CodecCon
       const e = byType.get(l.type)
       if (!e) continue
       byType.delete(l.type)
-      ordered.push({ ...e, flags: (l.flags & 0xe0) | (e.flags & 0x20), forceExt: (l.flags & 0x10) !== 0 })
+      // the layout's flags exactly (Partial included): it reproduces what was received
+      ordered.push({ ...e, flags: l.flags & 0xe0, forceExt: (l.flags & 0x10) !== 0 })
     }
     for (const e of emits) if (byType.get(e.type) === e) ordered.push(e)
     emits = ordered
