@@ -2,57 +2,23 @@
 // ADD-PATH, attributes, next-hop changes, withdrawal, route refresh, router restart and
 // refusal of unconfigured sources.
 import t from 'tap'
-import { createLab, waitFor, type Lab } from './lib/netns.ts'
+import { createLab, waitFor } from './lib/netns.ts'
 import { Bird } from './lib/bird.ts'
-import { kernelRoute } from './lib/fib.ts'
+import { routerAndPorter, porterYaml as porterYaml_, gateways, ROUTER_AS, PORTER_AS, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
 import { PorterProc } from './lib/porter.ts'
 
-const ROUTER_AS = 65001
-const PORTER_AS = 65002
-
-async function topology(lab: Lab) {
-  const r = await lab.ns('r')
-  const p = await lab.ns('p')
-  await lab.veth({ ns: r, ifname: 'eth0' }, { ns: p, ifname: 'eth0' })
-  await lab.addr(r, 'eth0', '192.0.2.1/24')
-  await lab.addr(r, 'eth0', '2001:db8::1/64')
-  await lab.addr(p, 'eth0', '192.0.2.2/24')
-  await lab.addr(p, 'eth0', '2001:db8::2/64')
-  return { r, p }
-}
-
-const vipsYaml = (v4hops: string[], v6hops: string[]) => `
-vips:
-  - name: web
-    address: [203.0.113.10, "2001:db8:100::10"]
-    nextHops: [${[...v4hops, ...v6hops].map((h) => JSON.stringify(h)).join(', ')}]
-    export: { communities: ["65002:200"], largeCommunities: ["65002:1:2"], med: 50 }
-`
-
-const porterYaml = (v4hops: string[], v6hops: string[]) => `
-bgp:
-  localAs: ${PORTER_AS}
-  routerId: 192.0.2.2
-  listenPort: 0
-  holdTime: 9
-  connectRetry: 1
-  peers:
-    - { name: bird4, address: 192.0.2.1, peerAs: ${ROUTER_AS}, families: [ipv4-unicast], export: { communities: ["65002:100"] } }
-    - { name: bird6, address: "2001:db8::1", peerAs: ${ROUTER_AS}, families: [ipv6-unicast] }
-${vipsYaml(v4hops, v6hops)}`
-
-const gw = async (ns: string, prefix: string, family: 4 | 6) => (await kernelRoute(ns, prefix, { family } as never))?.gateways ?? []
+const porterYaml = (v4hops: string[], v6hops: string[]) => porterYaml_({ v4hops, v6hops, peerExtra: 'export: { communities: ["65002:100"] }' })
 
 t.test('porter <-> BIRD 2', async (t) => {
   const lab = createLab(t)
-  const { r, p } = await topology(lab)
+  const { r, p } = await routerAndPorter(lab)
   const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: [
     { address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4' },
     { address: '2001:db8::2', as: PORTER_AS, passive: true, name: 'porter6', families: ['ipv6'] },
   ] })
   await bird.start()
-  const hops4 = ['192.0.2.11', '192.0.2.12', '192.0.2.13']
-  const hops6 = ['2001:db8::11', '2001:db8::12', '2001:db8::13']
+  const hops4 = HOPS4
+  const hops6 = HOPS6
   const porter = new PorterProc(lab, p, porterYaml(hops4, hops6))
   t.teardown(() => porter.cleanup())
   await porter.start()
@@ -65,8 +31,8 @@ t.test('porter <-> BIRD 2', async (t) => {
   })
 
   await t.test('a VIP with three next hops is one ECMP route with three next hops in the router FIB', async (t) => {
-    t.same(await waitFor(async () => { const g = await gw(r, '203.0.113.10/32', 4); return g.length === 3 ? g : undefined }, { what: 'v4 ECMP' }), hops4)
-    t.same(await waitFor(async () => { const g = await gw(r, '2001:db8:100::10/128', 6); return g.length === 3 ? g : undefined }, { what: 'v6 ECMP' }), hops6)
+    t.same(await waitFor(async () => { const g = await gateways(r, '203.0.113.10/32'); return g.length === 3 ? g : undefined }, { what: 'v4 ECMP' }), hops4)
+    t.same(await waitFor(async () => { const g = await gateways(r, '2001:db8:100::10/128'); return g.length === 3 ? g : undefined }, { what: 'v6 ECMP' }), hops6)
   })
 
   await t.test('communities, large communities and MED arrive as configured', async (t) => {
@@ -83,25 +49,25 @@ t.test('porter <-> BIRD 2', async (t) => {
   await t.test('removing a next hop updates the route; removing the VIP withdraws it', async (t) => {
     porter.writeConfig(porterYaml(hops4.slice(0, 2), hops6))
     porter.signal('SIGHUP')
-    t.same(await waitFor(async () => { const g = await gw(r, '203.0.113.10/32', 4); return g.length === 2 ? g : undefined }, { what: 'two next hops' }), hops4.slice(0, 2))
+    t.same(await waitFor(async () => { const g = await gateways(r, '203.0.113.10/32'); return g.length === 2 ? g : undefined }, { what: 'two next hops' }), hops4.slice(0, 2))
     const st = await porter.status()
     t.ok(st.peers.every((p) => p.state === 'Established'), 'no session reset for a VIP change')
     porter.writeConfig(porterYaml([], hops6))
     porter.signal('SIGHUP')
-    await waitFor(async () => (await gw(r, '203.0.113.10/32', 4)).length === 0, { what: 'v4 withdrawn' })
+    await waitFor(async () => (await gateways(r, '203.0.113.10/32')).length === 0, { what: 'v4 withdrawn' })
     t.match((await bird.birdc(['show', 'route', 'table', 'master4', 'for', '203.0.113.10/32'], true)).stdout, 'Network not found', 'gone from the BGP table too')
-    t.equal((await gw(r, '2001:db8:100::10/128', 6)).length, 3, 'IPv6 VIP untouched')
+    t.equal((await gateways(r, '2001:db8:100::10/128')).length, 3, 'IPv6 VIP untouched')
     porter.writeConfig(porterYaml(hops4, hops6))
     porter.signal('SIGHUP')
-    await waitFor(async () => (await gw(r, '203.0.113.10/32', 4)).length === 3, { what: 'v4 back' })
+    await waitFor(async () => (await gateways(r, '203.0.113.10/32')).length === 3, { what: 'v4 back' })
   })
 
   await t.test('route refresh re-sends every route', async (t) => {
-    const before = (await porter.status()).peers.find((p) => p.name === 'bird4')!
+    const before = (await porter.status()).peers.find((p) => p.name === 'r4')!
     await bird.birdc(['reload', 'in', 'porter4'])
     await waitFor(async () => porter.logs().some((l) => l.msg === 'route refresh requested: re-sending'), { what: 'refresh logged' })
-    t.equal((await gw(r, '203.0.113.10/32', 4)).length, 3)
-    const after = (await porter.status()).peers.find((p) => p.name === 'bird4')!
+    t.equal((await gateways(r, '203.0.113.10/32')).length, 3)
+    const after = (await porter.status()).peers.find((p) => p.name === 'r4')!
     t.equal(after.state, 'Established')
     t.equal(after.prefixesSent, before.prefixesSent, 'same paths after the refresh')
   })
@@ -111,7 +77,7 @@ t.test('porter <-> BIRD 2', async (t) => {
     await waitFor(async () => (await porter.status()).peers.some((p) => p.state !== 'Established'), { what: 'porter notices' })
     await bird.restart()
     await porter.waitPeers('Established', 60_000)
-    t.same(await waitFor(async () => { const g = await gw(r, '203.0.113.10/32', 4); return g.length === 3 ? g : undefined }, { timeoutMs: 30_000, what: 'ECMP again' }), hops4)
+    t.same(await waitFor(async () => { const g = await gateways(r, '203.0.113.10/32'); return g.length === 3 ? g : undefined }, { timeoutMs: 30_000, what: 'ECMP again' }), hops4)
   })
 
   await t.test('a connection from an unconfigured source address is refused and counted', async (t) => {
