@@ -30,6 +30,7 @@ import { decodeOpen, type OpenLayout, writeOpenBody } from './open.ts'
 import { decodeRouteRefresh, writeRouteRefreshBody } from './route-refresh.ts'
 import type { BgpMessage, CodecContext } from './types.ts'
 import { decodeUpdate, writeUpdateBody } from './update.ts'
+import { receiveLimit } from './negotiate.ts'
 import { u16Bytes } from './_writer.ts'
 
 export interface MessageLayout {
@@ -98,7 +99,7 @@ export function decodeDetailed(bytes: Uint8Array, ctx: CodecContext): DecodeResu
       bgpCode: ErrCode.MESSAGE_HEADER, subcode: HeaderSubcode.BAD_MESSAGE_LENGTH, data: u16Bytes(bytes.length),
     })
   }
-  const h = parseHeader(bytes, 0, ctx.maxMessageLength)
+  const h = parseHeader(bytes, 0, receiveLimit(ctx))
   if (h.length !== bytes.length) {
     throw new BgpWireError(`Bad message length: the header says ${h.length} bytes, the message has ${bytes.length}`, {
       bgpCode: ErrCode.MESSAGE_HEADER, subcode: HeaderSubcode.BAD_MESSAGE_LENGTH, data: u16Bytes(h.length),
@@ -142,7 +143,7 @@ export { routeTarget } from './attrs/extended_communities.ts'
 export { decodeRouteRefresh, routeRefresh, endOfRib, endOfRibFamily, isEndOfRib, RouteRefreshSubtype } from './route-refresh.ts'
 export { KEEPALIVE, keepaliveBytes } from './keepalive.ts'
 export { FrameReader, parseHeader, splitMessages, writeHeader, type MessageHeader } from './framing.ts'
-export { negotiate, defaultContext, familiesOf, type Negotiated, type GracefulRestartInfo } from './negotiate.ts'
+export { negotiate, defaultContext, familiesOf, receiveLimit, type Negotiated, type GracefulRestartInfo } from './negotiate.ts'
 export { encodeUpdates, encodeWithdrawals, joinMessages } from './pack.ts'
 export { FAMILIES, FAMILY_BY_KEY, familyOf, familyKey, type FamilyDef } from './families.ts'
 export { nlriSize, nlriListSize, decodeNlriList } from './nlri.ts'

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { makeOpen, negotiate, defaultContext, type OpenMessage } from './index.ts'
+import { makeOpen, negotiate, defaultContext, receiveLimit, type OpenMessage } from './index.ts'
 
 const porter = makeOpen({
   asn: 4200000001, holdTime: 90, routerId: '192.0.2.1', families: ['ipv4-unicast', 'ipv6-unicast'],
@@ -37,7 +37,10 @@ t.test('BIRD-like peer with add paths rx on IPv4 only', async (t) => {
   t.equal(n.ibgp, false)
   t.equal(n.ctx.ibgp, false)
   t.equal(n.extendedMessage, false, 'the peer did not offer extended messages')
-  t.equal(n.ctx.maxMessageLength, 4096)
+  t.equal(n.ctx.maxMessageLength, 4096, 'we send at most 4096')
+  t.equal(n.ctx.maxReceiveLength, 65535, 'we advertised extended messages, so we accept them (RFC 8654 4)')
+  t.equal(receiveLimit(n.ctx), 65535)
+  t.equal(receiveLimit(defaultContext()), 4096)
   t.equal(n.routeRefresh, true)
   t.strictSame([...n.ctx.addPathTx], ['ipv4-unicast'], 'we send path ids on IPv4 only')
   t.strictSame([...n.ctx.addPathRx], [], 'we never said receive')

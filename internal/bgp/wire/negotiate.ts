@@ -42,6 +42,11 @@ export interface Negotiated {
   localGracefulRestart?: GracefulRestartInfo
 }
 
+/** the largest message to accept under `ctx` (pass it to FrameReader.next) */
+export function receiveLimit(ctx: CodecContext): number {
+  return ctx.maxReceiveLength ?? ctx.maxMessageLength
+}
+
 /** the codec context before any OPEN is exchanged */
 export function defaultContext(): CodecContext {
   return { as4: false, addPathTx: new Set(), addPathRx: new Set(), maxMessageLength: MAX_MESSAGE_LENGTH }
@@ -116,6 +121,7 @@ export function negotiate(local: OpenMessage, remote: OpenMessage): Negotiated {
     addPathTx,
     addPathRx,
     maxMessageLength: extendedMessage ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH,
+    maxReceiveLength: has(local, 'extended-message') ? MAX_EXTENDED_MESSAGE_LENGTH : MAX_MESSAGE_LENGTH,
     ibgp: localAs === remoteAs,
   }
   const out: Negotiated = {

@@ -127,4 +127,10 @@ export interface CodecContext {
    * ORIGINATOR_ID or CLUSTER_LIST is discarded (RFC 7606 7.5, 7.9, 7.10); when unset, not checked.
    */
   ibgp?: boolean
+  /**
+   * Optional: the largest message we accept, when it differs from maxMessageLength (the largest
+   * we send). RFC 8654 4: we accept 65535 once WE advertised extended messages, and send them
+   * only when the PEER did. Unset: maxMessageLength both ways. See receiveLimit().
+   */
+  maxReceiveLength?: number
 }
