@@ -253,6 +253,7 @@ export function createAgent(opts: AgentOptions): Agent {
   }
 
   function trigger(t: Trigger, delay = debounceMs): void {
+    if (desired === undefined) return
     pending.add(t)
     schedule(delay)
   }
