@@ -129,7 +129,7 @@ export class Speaker {
 
   private addPeer(p: SpeakerPeerConfig): void {
     const families = p.families ?? (['ipv4-unicast', 'ipv6-unicast'] as FamilyKey[])
-    const caps: Capability[] = defaultCapabilities({ localAs: this.cfg.localAs, families, addPath: p.addPath ? 'send' : 'off' })
+    const caps: Capability[] = defaultCapabilities({ localAs: this.cfg.localAs, families, addPath: p.addPath ? 'send' : 'off', extendedMessage: true })
     if (this.cfg.gracefulRestart.enabled) {
       caps.push({
         code: 64, kind: 'graceful-restart', restarting: false, notification: false, restartTime: this.cfg.gracefulRestart.restartTime,
