@@ -15,11 +15,13 @@ const SPEAKER_AS = 65002
 const V4_PREFIX = '203.0.113.0/24'
 const V6_PREFIX = '2001:db8:100::/48'
 const ECMP_PREFIX = '203.0.113.128/25'
+const MD5 = 'pt-smoke-md5'
 
 interface RouterUnderTest {
   start(): Promise<unknown>
   waitEstablished(): Promise<void>
   routes(family: 'ipv4' | 'ipv6'): Promise<BgpRoute[]>
+  restart(): Promise<void>
   fib?: (family: 4 | 6) => Promise<FibRoute[]>
 }
 
@@ -36,7 +38,7 @@ async function topology(lab: Lab): Promise<{ r: string; s: string }> {
 }
 
 const routerPeers: PeerSpec[] = [
-  { address: '192.0.2.2', as: SPEAKER_AS, passive: true },
+  { address: '192.0.2.2', as: SPEAKER_AS, passive: true, password: MD5 },
   { address: '2001:db8::2', as: SPEAKER_AS, passive: true },
 ]
 
@@ -45,6 +47,7 @@ const makers: Record<string, (lab: Lab, ns: string) => RouterUnderTest> = {
     const b = new Bird(lab, { ns, as: ROUTER_AS, routerId: '192.0.2.1', peers: routerPeers })
     return {
       start: () => b.start(),
+      restart: () => b.restart(),
       waitEstablished: () => b.waitEstablished(),
       routes: fam => b.routes(['table', fam === 'ipv4' ? 'master4' : 'master6']),
       fib: fam => b.fib(fam),
@@ -54,6 +57,7 @@ const makers: Record<string, (lab: Lab, ns: string) => RouterUnderTest> = {
     const f = new Frr(lab, { ns, as: ROUTER_AS, routerId: '192.0.2.1', peers: routerPeers })
     return {
       start: () => f.start(),
+      restart: () => f.restart(),
       waitEstablished: () => f.waitEstablished(),
       routes: fam => f.routes(fam),
       fib: fam => f.fib(fam),
@@ -63,6 +67,7 @@ const makers: Record<string, (lab: Lab, ns: string) => RouterUnderTest> = {
     const g = new Gobgp(lab, { ns, as: ROUTER_AS, routerId: '192.0.2.1', peers: routerPeers, apiPort: 50061 })
     return {
       start: () => g.start(),
+      restart: () => g.restart(),
       waitEstablished: () => g.waitEstablished(),
       routes: fam => g.routes(fam),
     }
@@ -80,14 +85,14 @@ for (const [name, make] of Object.entries(makers)) {
       const speaker = new Gobgp(lab, {
         ns: s, as: SPEAKER_AS, routerId: '192.0.2.2', listenPort: -1,
         peers: [
-          { address: '192.0.2.1', as: ROUTER_AS, passive: false, addPathTx: true },
+          { address: '192.0.2.1', as: ROUTER_AS, passive: false, addPathTx: true, password: MD5 },
           { address: '2001:db8::1', as: ROUTER_AS, passive: false, addPathTx: true },
         ],
       })
       await speaker.start()
       await router.waitEstablished()
       await speaker.waitEstablished()
-      t.pass('IPv4 and IPv6 sessions Established')
+      t.pass('IPv4 (TCP MD5) and IPv6 sessions Established')
 
       await speaker.addRoute(V4_PREFIX, { nextHop: '192.0.2.2', communities: ['65002:7'], largeCommunities: ['65002:1:2'] })
       await speaker.addRoute(V6_PREFIX, { nextHop: '2001:db8::2' })
@@ -130,6 +135,13 @@ for (const [name, make] of Object.entries(makers)) {
         }, { timeoutMs: 20_000, what: `ECMP route ${ECMP_PREFIX} in kernel FIB` })
         t.same(k.gateways, ['192.0.2.2', '192.0.2.3'], 'kernel ECMP route with two next hops')
       }
+
+      // the router restarts with the same config: sessions come back, routes are learned again
+      await router.restart()
+      await router.waitEstablished()
+      const again = await waitFor(async () => (await router.routes('ipv4')).find(x => x.prefix === V4_PREFIX),
+        { timeoutMs: 30_000, what: `${V4_PREFIX} in ${name} RIB after restart` })
+      t.same(again.nextHops, ['192.0.2.2'], 'route learned again after the router restarted')
 
       await speaker.delRoute(V4_PREFIX)
       await waitFor(async () => !(await router.routes('ipv4')).some(x => x.prefix === V4_PREFIX),
