@@ -159,28 +159,51 @@ export async function foreignState(ns: string): Promise<{ addrs: IpAddr[]; route
   return { addrs: a, routes: r, nft: withoutPorterTable(await nftRuleset(ns)), ipt }
 }
 
-/** Capture `ip monitor` and `nft monitor` output in ns while fn runs; returns the lines seen. */
-export async function monitorDuring(lab: Lab, ns: string, fn: () => Promise<void>): Promise<string[]> {
-  const lines: string[] = []
+/**
+ * Capture `ip monitor address route` and `nft monitor` output in ns while fn runs; returns the
+ * events seen (one string per event, continuation lines joined). Markers (an address labelled
+ * lo:pmark, a table named pmark) prove both monitors were listening before and after.
+ */
+export async function monitorDuring(ns: string, fn: () => Promise<void>): Promise<string[]> {
+  let raw = ''
   const procs = [
-    spawn('ip', ['netns', 'exec', ns, 'ip', 'monitor', 'address', 'route', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] }),
+    spawn('ip', ['netns', 'exec', ns, 'ip', 'monitor', 'address', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] }),
     spawn('ip', ['netns', 'exec', ns, 'nft', 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] }),
   ]
-  for (const p of procs) p.stdout!.on('data', (d: Buffer) => lines.push(...d.toString().split('\n').filter(Boolean)))
-  // the monitors are subscribed once they have started; give them a marker to prove it
-  await new Promise((r) => setTimeout(r, 300))
-  await run('ip', ['-n', ns, 'link', 'add', 'pmark0', 'type', 'veth', 'peer', 'name', 'pmark1'])
-  await run('ip', ['-n', ns, 'link', 'del', 'pmark0'])
-  const deadline = Date.now() + 3000
-  while (!lines.some((l) => l.includes('pmark')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20))
-  const before = lines.length
-  await fn()
-  // let late notifications arrive: flush with a second marker
-  await run('ip', ['-n', ns, 'link', 'add', 'pmark2', 'type', 'veth', 'peer', 'name', 'pmark3'])
-  await run('ip', ['-n', ns, 'link', 'del', 'pmark2'])
-  const d2 = Date.now() + 3000
-  while (!lines.some((l) => l.includes('pmark2')) && Date.now() < d2) await new Promise((r) => setTimeout(r, 20))
-  for (const p of procs) p.kill('SIGTERM')
-  void lab
-  return lines.slice(before).filter((l) => !l.includes('pmark'))
+  for (const p of procs) p.stdout!.on('data', (d: Buffer) => { raw += d.toString() })
+  const events = (): string[] => {
+    const out: string[] = []
+    for (const line of raw.split('\n')) {
+      if (!line.trim()) continue
+      if (/^\s/.test(line) && out.length) out[out.length - 1] += ` ${line.trim()}`
+      else out.push(line)
+    }
+    return out
+  }
+  const mark = async (n: number): Promise<void> => {
+    const deadline = Date.now() + 5000
+    let sent = false
+    for (;;) {
+      const ev = events()
+      if (ev.some((l) => l.includes(`pmark${n}`) && l.includes('192.0.2.25')) && ev.some((l) => l.includes(`table ip pmark${n}`))) return
+      if (Date.now() > deadline) throw new Error(`monitors did not report marker ${n}: ${JSON.stringify(ev)}`)
+      if (!sent || Date.now() % 500 < 25) {
+        await run('ip', ['-n', ns, 'addr', 'add', `192.0.2.25${n}/32`, 'dev', 'lo', 'label', `lo:pmark${n}`]).catch(() => undefined)
+        await run('ip', ['-n', ns, 'addr', 'del', `192.0.2.25${n}/32`, 'dev', 'lo']).catch(() => undefined)
+        await run('ip', ['netns', 'exec', ns, 'nft', `add table ip pmark${n}; delete table ip pmark${n}`]).catch(() => undefined)
+        sent = true
+      }
+      await new Promise((r) => setTimeout(r, 25))
+    }
+  }
+  try {
+    await mark(1)
+    const before = events().length
+    await fn()
+    await mark(2)
+    // "# new generation" lines come with every nft transaction (also the markers); a real change also prints its objects
+    return events().slice(before).filter((l) => !/pmark\d|192\.0\.2\.25\d|^# new generation/.test(l))
+  } finally {
+    for (const p of procs) p.kill('SIGTERM')
+  }
 }

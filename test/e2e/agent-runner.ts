@@ -9,6 +9,8 @@ import { createAgent, type Agent } from '../../internal/agent/index.ts'
 import { configSchema } from '../../internal/config/index.ts'
 import { defaultExec, type ExecFn } from '../../internal/nft/exec.ts'
 import { Rtnl } from '../../internal/netlink/index.ts'
+import { NftReader } from '../../internal/nft/reader.ts'
+import { NftRunner } from '../../internal/nft/runner.ts'
 
 interface Cmd { id: number; cmd: string; [k: string]: unknown }
 
@@ -60,6 +62,21 @@ async function handle(c: Cmd): Promise<unknown> {
     case 'rss': return process.memoryUsage().rss
     case 'dumpAddrs': { const r = new Rtnl(); try { return await r.addresses() } finally { r.close() } }
     case 'dumpRoutes': { const r = new Rtnl(); try { return [...await r.routes(4), ...await r.routes(6)] } finally { r.close() } }
+    case 'nftObserveBoth': {
+      // the nf_tables netlink reader and the `nft -j list` parser must see the same state
+      const accept = c.accept as { family: 'inet'; table: string; chain: string } | undefined
+      const norm = (o: Awaited<ReturnType<NftReader['observe']>>) => ({
+        table: o.table && {
+          sets: Object.fromEntries([...o.table.sets].map(([k, v]) => [k, { type: v.type, elems: [...v.elems].sort() }])),
+          chains: Object.fromEntries(o.table.chains),
+        },
+        accept: o.accept && { ...o.accept, rules: o.accept.rules?.map((r) => ({ ...r, elems: [...r.elems].sort() })) },
+      })
+      const reader = new NftReader()
+      try {
+        return { netlink: norm(await reader.observe(accept)), json: norm(await new NftRunner().observe(accept)) }
+      } finally { reader.close() }
+    }
     case 'execLog': return execLog.splice(0)
     case 'logs': return logs.splice(0)
     case 'exit': setImmediate(() => process.exit(0)); return null
