@@ -12,12 +12,14 @@ import type {
 const rec = { noNullPrototype: true } as const
 
 export const ctxArb: fc.Arbitrary<CodecContext> = fc
-  .record({ as4: fc.boolean(), ap4: fc.boolean(), ap6: fc.boolean(), ext: fc.boolean() }, rec)
-  .map(({ as4, ap4, ap6, ext }) => {
+  .record({ as4: fc.boolean(), ap4: fc.boolean(), ap6: fc.boolean(), ext: fc.boolean(), ibgp: fc.constantFrom(undefined, true, false) }, rec)
+  .map(({ as4, ap4, ap6, ext, ibgp }) => {
     const fams: FamilyKey[] = []
     if (ap4) fams.push('ipv4-unicast')
     if (ap6) fams.push('ipv6-unicast')
-    return { as4, addPathTx: new Set(fams), addPathRx: new Set(fams), maxMessageLength: ext ? 65535 : 4096 }
+    const ctx: CodecContext = { as4, addPathTx: new Set(fams), addPathRx: new Set(fams), maxMessageLength: ext ? 65535 : 4096 }
+    if (ibgp !== undefined) ctx.ibgp = ibgp
+    return ctx
   })
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff })
@@ -119,6 +121,8 @@ export function updateArb(ctx: CodecContext): fc.Arbitrary<UpdateMessage> {
       if (nlri.length > 0) attrs.nextHop ??= '192.0.2.1'
       // the encoder writes attributes by ascending type code, so that is the decoded order
       attrs.unknown?.sort((a, b) => a.type - b.type)
+      // LOCAL_PREF from an external peer is discarded (RFC 7606 7.5)
+      if (ctx.ibgp === false) delete attrs.localPref
       const m: UpdateMessage = { type: 'update', withdrawn, attrs, nlri }
       return m
     })
