@@ -111,10 +111,14 @@ export async function nftRuleset(ns: string): Promise<string> {
 /** nft ruleset text without Porter's table (`table inet porter { ... }`). */
 export function withoutPorterTable(ruleset: string): string {
   return ruleset
+    .split('\n').filter((l) => !/jump PORTER-[A-Z]+/.test(l)).join('\n')
     .replace(/^table inet porter \{[\s\S]*?^\}\n?/m, '')
     // iptables-nft keeps Porter's chains in "table ip filter" / "table ip6 filter"
     .replace(/^\tchain PORTER-[A-Z]+ \{[\s\S]*?^\t\}\n?/gm, '')
-    .split('\n').filter((l) => l.trim() !== '' && !/jump PORTER-[A-Z]+/.test(l)).join('\n')
+    // iptables-nft materialises a builtin chain (INPUT, FORWARD) on first use; empty with policy
+    // accept it is what iptables considers present anyway (iptables-nft-save lists it either way)
+    .replace(/^\tchain (INPUT|FORWARD) \{\n\t\ttype filter hook \w+ priority filter; policy accept;\n\t\}\n?/gm, '')
+    .split('\n').filter((l) => l.trim() !== '').join('\n')
 }
 
 export async function nftJson(ns: string, ...what: string[]): Promise<{ nftables: Record<string, Record<string, unknown>>[] } | undefined> {
