@@ -155,7 +155,9 @@ export class AdjRibOut {
   #groups = new Map<string, Group>()
   /** routes behind each group of a diff this RIB returned, so commit() needs no parsing */
   #diffRoutes = new WeakMap<AnnounceGroup | WithdrawGroup, readonly RouteRec[]>()
-  #byObject = new WeakMap<ExportAttrs, ResolvedAttrs>()
+  /** last attributes object seen: consecutive advertisements often share one */
+  #lastVip: ExportAttrs | undefined
+  #lastResolved: ResolvedAttrs | undefined
   #byText = new Map<string, ResolvedAttrs>()
   #peerOnly: ResolvedAttrs | undefined
   #nextHops = new Map<string, ParsedAddress>()
@@ -175,19 +177,18 @@ export class AdjRibOut {
    */
   setContext(ctx: ExportContext): void {
     checkContext(ctx)
-    const prev = { ctx: this.#ctx, ibgp: this.#ibgp, byObject: this.#byObject, byText: this.#byText, peerOnly: this.#peerOnly, groups: this.#groups }
+    const prev = { ctx: this.#ctx, ibgp: this.#ibgp, byText: this.#byText, peerOnly: this.#peerOnly, groups: this.#groups }
     this.#ctx = ctx
     this.#ibgp = ctx.localAs === ctx.peerAs
     this.#groups = new Map() // attributes depend on the context: rebuild them
-    this.#byObject = new WeakMap()
     this.#byText = new Map()
+    this.#lastVip = undefined
     this.#peerOnly = undefined
     try {
       this.set(this.#advs)
     } catch (e) {
       this.#ctx = prev.ctx
       this.#ibgp = prev.ibgp
-      this.#byObject = prev.byObject
       this.#byText = prev.byText
       this.#peerOnly = prev.peerOnly
       this.#groups = prev.groups
@@ -204,6 +205,7 @@ export class AdjRibOut {
     const ctx = this.#ctx
     const families = ctx.families ?? ALL_FAMILIES
     const entries = new Map<string, PrefixEntry>()
+    this.#lastVip = undefined // the caller may have changed an attributes object since the last call
     for (const adv of desired) {
       const parsed = parsePrefixOrReason(adv.prefix)
       if (typeof parsed === 'string') throw invalid(`Cannot advertise "${adv.prefix}": ${parsed}`)
@@ -433,15 +435,16 @@ export class AdjRibOut {
       if (this.#peerOnly === undefined) this.#peerOnly = resolveExportAttrs(this.#ctx.peerAttrs ?? {}, this.#ibgp)
       return this.#peerOnly
     }
-    const cached = this.#byObject.get(vip)
-    if (cached !== undefined) return cached
+    if (vip === this.#lastVip && this.#lastResolved !== undefined) return this.#lastResolved
     const text = rawKey(vip)
     let r = this.#byText.get(text)
     if (r === undefined) {
       r = resolveExportAttrs(mergeExportAttrs(this.#ctx.peerAttrs, vip), this.#ibgp)
+      if (this.#byText.size > 65536) this.#byText.clear() // bound the cache
       this.#byText.set(text, r)
     }
-    this.#byObject.set(vip, r)
+    this.#lastVip = vip
+    this.#lastResolved = r
     return r
   }
 
