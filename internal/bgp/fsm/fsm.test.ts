@@ -208,14 +208,19 @@ t.test('capability negotiation', async (t) => {
   t.same([...n1.codec.addPathRx], ['ipv6-unicast'])
   t.equal(n1.codec.as4, true)
   t.equal(n1.codec.maxMessageLength, 65535)
+  t.equal(n1.codec.maxReceiveLength, 65535)
+  t.equal(n1.codec.ibgp, false)
   t.equal(n1.routeRefresh, false)
   t.equal(n1.peerGracefulRestart?.restartTime, 120)
   // a peer with no capabilities at all: IPv4 unicast only, 2-octet AS, 4096-byte messages
   const n2 = negotiate(config, peerOpen({ capabilities: [] }))
   t.same(n2.families, ['ipv4-unicast'])
   t.equal(n2.codec.as4, false)
-  t.equal(n2.codec.maxMessageLength, 4096)
+  t.equal(n2.codec.maxMessageLength, 4096, 'we send extended messages only when the peer advertised them')
+  t.equal(n2.codec.maxReceiveLength, 65535, 'we accept them because we advertised them')
   t.equal(n2.codec.addPathTx.size, 0)
+  const ibgp = fsmConfig({ ...base, remoteAs: 65001 })
+  t.equal(negotiate(ibgp, peerOpen({ myAs: 65001, capabilities: [] })).codec.ibgp, true)
 })
 
 t.test('hold timer expiry in OpenSent, OpenConfirm and Established', async (t) => {

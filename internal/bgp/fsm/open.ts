@@ -174,13 +174,23 @@ export function negotiate(config: FsmConfig, peer: OpenMessage): Negotiated {
   const as4 = has(local, 'as4') && has(peer.capabilities, 'as4')
   const extended = has(local, 'extended-message') && has(peer.capabilities, 'extended-message')
   const gr = peer.capabilities.find((c): c is Extract<Capability, { kind: 'graceful-restart' }> => c.kind === 'graceful-restart')
+  const peerAs = peerAsOf(peer)
   const n: Negotiated = {
-    peerAs: peerAsOf(peer),
+    peerAs,
     peerRouterId: peer.routerId,
     holdTime,
     keepaliveTime,
     families,
-    codec: { as4, addPathTx, addPathRx, maxMessageLength: extended ? 65535 : 4096 },
+    codec: {
+      as4,
+      addPathTx,
+      addPathRx,
+      // RFC 8654: we send extended messages only when both sides advertised them, and accept
+      // them as soon as we advertised them
+      maxMessageLength: extended ? 65535 : 4096,
+      maxReceiveLength: has(local, 'extended-message') ? 65535 : 4096,
+      ibgp: peerAs === config.localAs,
+    },
     routeRefresh: has(peer.capabilities, 'route-refresh'),
     peerCapabilities: peer.capabilities,
   }

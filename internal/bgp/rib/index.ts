@@ -1,5 +1,20 @@
 // Pure per-peer Adj-RIB-Out: full desired advertisement set -> diff against what the peer has ->
 // announcements grouped by identical wire attributes.
+//
+// How a session drives it:
+//   const rib = new AdjRibOut({ localAs, peerAs, addPathTx: new Set(), nextHopMode, selfAddress, peerAttrs })
+//   rib.set(advertisements)            whenever the desired set changes (full set; throws
+//                                      PORTER_ERR_CONFIG_INVALID and keeps the old set on bad input)
+//   on Established:  rib.setContext({ ...ctx, addPathTx: negotiated.codec.addPathTx,
+//                                      families: new Set(negotiated.families), selfAddress: local socket address })
+//   whenever Established and something may be pending (after set(), after Established):
+//     const d = rib.pending()           d.withdraw: [{family, nlri}], d.announce: [{family, key, attrs, nlri}]
+//     write withdrawals then announcements (withdrawUpdate / announceUpdate say where NLRI go;
+//     the codec splits groups into messages), then rib.commit(d) (or commit the part written)
+//   after the first full send: End-of-RIB per family (endOfRib)
+//   route refresh from the peer: send rib.all(), then rib.commit(it)
+//   session-down: rib.reset()           (everything is pending again for the next session)
+//   status(): paths, sentPaths, addPath per family, ecmpUnavailable ("ECMP unavailable (no ADD-PATH)"), skipped
 export {
   AdjRibOut, diffSize, isEmptyDiff, routeKey,
   type Advertisement, type AnnounceGroup, type ExportContext, type NextHopMode, type RibDiff, type RibStatus, type WithdrawGroup,
