@@ -119,6 +119,9 @@ export function withoutPorterTable(ruleset: string): string {
     // accept it is what iptables considers present anyway (iptables-nft-save lists it either way)
     .replace(/^\tchain (INPUT|FORWARD) \{\n\t\ttype filter hook \w+ priority filter; policy accept;\n\t\}\n?/gm, '')
     .split('\n').filter((l) => l.trim() !== '').join('\n')
+    // ... and its filter table: cleanup leaves an empty one behind (see internal/agent/README.md)
+    .replace(/^table (ip|ip6) filter \{\n\}(\n|$)/gm, '')
+    .trimEnd()
 }
 
 export async function nftJson(ns: string, ...what: string[]): Promise<{ nftables: Record<string, Record<string, unknown>>[] } | undefined> {
@@ -139,7 +142,12 @@ export async function nftSetElems(ns: string, set: 'vips4' | 'vips6'): Promise<s
 export async function iptablesSave(ns: string, flavour: 'nft' | 'legacy', family: 4 | 6): Promise<string[]> {
   const prog = `${family === 4 ? 'iptables' : 'ip6tables'}-${flavour}-save`
   const r = await run('ip', ['netns', 'exec', ns, prog])
-  return r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '[0:0]'))
+  const lines = r.stdout.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]/, '[0:0]'))
+  // an iptables-nft filter table with nothing in it is what cleanup leaves (see internal/agent/README.md)
+  const empty = ['*filter', ':INPUT ACCEPT [0:0]', ':FORWARD ACCEPT [0:0]', ':OUTPUT ACCEPT [0:0]', 'COMMIT']
+  const i = lines.indexOf('*filter')
+  if (i >= 0 && lines.slice(i, i + 5).join('\n') === empty.join('\n')) lines.splice(i, 5)
+  return lines
 }
 
 export const withoutPorterChains = (lines: readonly string[]): string[] =>
