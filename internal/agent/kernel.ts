@@ -5,9 +5,9 @@ import { Rtnl, monitor as netlinkMonitor, addAddress, delAddress, addRoute, delR
 import { NftRunner } from '../nft/runner.ts'
 import { NftReader } from '../nft/reader.ts'
 import { monitorNft, type NftChange } from '../nft/monitor.ts'
-import { type ChainRef } from '../nft/model.ts'
+import type { ChainRef, NftObserved } from '../nft/model.ts'
 import { IptablesRunner, detectFlavour } from '../iptables/runner.ts'
-import type { Flavour } from '../iptables/model.ts'
+import type { Flavour, IptObserved } from '../iptables/model.ts'
 import { defaultExec, type ExecFn } from '../nft/exec.ts'
 import { planCleanup, PORTER_PROTO, type Backend, type Observed, type Plan, type NetChange } from './plan.ts'
 import { resolveFirewall, type FirewallSetting, type ResolvedFirewall } from './firewall.ts'
@@ -88,7 +88,7 @@ export function createKernel(opts: KernelOptions = {}): Kernel {
   const nft = new NftRunner({ exec, ...(opts.nft ? { nft: opts.nft } : {}) })
   // reads go over nf_tables netlink (fast); `nft -j list` is the fallback
   let reader: NftReader | undefined
-  const nftObserve = (accept?: ChainRef) => {
+  const nftObserve = (accept?: ChainRef): Promise<NftObserved> => {
     if (!reader) {
       try { reader = new NftReader() } catch { return nft.observe(accept) }
     }
@@ -104,115 +104,135 @@ export function createKernel(opts: KernelOptions = {}): Kernel {
   let fwWrites = 0
   let netWrites = 0
 
+  /** After a failure the sockets may be in any state (ENOBUFS, closed): start afresh, re-dump. */
+  function resetSockets(): void {
+    rtnl?.close()
+    rtnl = undefined
+    wtnl?.close()
+    wtnl = undefined
+    reader?.close()
+    reader = undefined
+  }
+
+  async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn()
+    } catch (e) {
+      resetSockets()
+      throw e
+    }
+  }
+
   async function routes(which: ObserveQuery['routes']): Promise<RouteEntry[]> {
     if (which === 'none') return []
     const localRoutes = which === 'local'
     const s = sock()
-    const [r4, r6] = [await s.routes(4, localRoutes ? undefined : PORTER_PROTO), await s.routes(6, localRoutes ? undefined : PORTER_PROTO)]
-    const all = [...r4, ...r6]
+    const all = [...await s.routes(4, localRoutes ? undefined : PORTER_PROTO), ...await s.routes(6, localRoutes ? undefined : PORTER_PROTO)]
     return localRoutes ? all.filter((r) => r.protocol === PORTER_PROTO || r.table === 255) : all
   }
 
-  return {
-    resolveFirewall(setting) {
-      return resolveFirewall(setting, { exec, ...(opts.nft ? { nft: opts.nft } : {}), ...(opts.iptablesFlavour ? { flavour: opts.iptablesFlavour } : {}) })
-    },
+  async function writeNet(changes: readonly NetChange[]): Promise<void> {
+    if (changes.length === 0) return
+    netWrites += changes.length
+    const results = await wsock().write(changes.map(netRequest))
+    const failed = changes.map((c, i) => ({ c, errno: results[i]! })).filter((x) => x.errno !== 0 && !benign(x.c, x.errno))
+    if (failed.length) {
+      const first = failed[0]!
+      const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''
+      throw new NetlinkError(`${netRequest(first.c).op}${more}`, first.errno)
+    }
+  }
 
-    async ifindex(name) {
-      return sock().ifindex(name)
-    },
+  async function observe(q: ObserveQuery): Promise<Observed> {
+    const fw = q.firewall.backend === 'nftables'
+      ? nftObserve(q.nftAccept)
+      : q.firewall.backend === 'iptables' ? iptables(q.firewall.flavour!).observe() : Promise.resolve(undefined)
+    // the firewall read overlaps the rtnetlink dumps
+    const fwResult = fw.then((v) => ({ v }), (e: unknown) => ({ e }))
+    const addresses = await sock().addresses()
+    const rts = await routes(q.routes)
+    const f = await fwResult
+    if ('e' in f) throw f.e
+    const obs: Observed = { addresses, routes: rts }
+    if (q.firewall.backend === 'nftables') obs.nft = f.v as NftObserved
+    else if (q.firewall.backend === 'iptables') obs.iptables = f.v as IptObserved
+    return obs
+  }
 
-    async observe(q) {
-      const fw = q.firewall.backend === 'nftables'
-        ? nftObserve(q.nftAccept)
-        : q.firewall.backend === 'iptables' ? iptables(q.firewall.flavour!).observe() : Promise.resolve(undefined)
-      // the firewall read (a child process) overlaps the netlink dumps
-      const fwResult = fw.then((v) => ({ v }), (e: unknown) => ({ e }))
-      const s = sock()
-      const addresses = await s.addresses()
-      const rts = await routes(q.routes)
-      const f = await fwResult
-      if ('e' in f) throw f.e
-      const obs: Observed = { addresses, routes: rts }
-      if (q.firewall.backend === 'nftables') obs.nft = f.v as Observed['nft']
-      else if (q.firewall.backend === 'iptables') obs.iptables = f.v as Observed['iptables']
-      return obs
-    },
+  async function apply(plan: Plan, fw: ResolvedFirewall): Promise<void> {
+    if (plan.nft) { fwWrites++; await nft.apply(plan.nft) }
+    if (plan.iptables && fw.backend === 'iptables') {
+      fwWrites += Object.keys(plan.iptables).length
+      await iptables(fw.flavour!).apply(plan.iptables)
+    }
+    await writeNet(plan.net)
+  }
 
-    async apply(plan, fw) {
-      if (plan.nft) { fwWrites++; await nft.apply(plan.nft) }
-      if (plan.iptables && fw.backend === 'iptables') {
-        fwWrites += Object.keys(plan.iptables).length
-        await iptables(fw.flavour!).apply(plan.iptables)
-      }
-      if (plan.net.length) {
-        netWrites += plan.net.length
-        const results = await wsock().write(plan.net.map(netRequest))
-        const failed = plan.net.map((c, i) => ({ c, errno: results[i]! })).filter((x) => x.errno !== 0 && !benign(x.c, x.errno))
-        if (failed.length) {
-          const first = failed[0]!
-          const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''
-          throw new NetlinkError(`${netRequest(first.c).op}${more}`, first.errno)
-        }
-      }
-    },
+  async function cleanup(nftAccept?: ChainRef): Promise<CleanupReport> {
+    const report: CleanupReport = { addresses: 0, routes: 0, nftables: false, iptables: [] }
+    const s = sock()
+    const base: Observed = { addresses: await s.addresses(), routes: [...await s.routes(4, PORTER_PROTO), ...await s.routes(6, PORTER_PROTO)] }
+    // firewall: every backend that is installed
+    if (await nft.version().then(() => true, () => false)) {
+      const p = planCleanup({ addresses: [], routes: [], nft: await nftObserve(nftAccept) })
+      if (p.nft) { fwWrites++; await nft.apply(p.nft); report.nftables = true }
+    }
+    const flavours = new Set<Flavour>()
+    const detected = opts.iptablesFlavour ?? await detectFlavour(exec)
+    if (detected) flavours.add(detected)
+    for (const f of ['nft', 'legacy'] as Flavour[]) flavours.add(f)
+    for (const f of flavours) {
+      const r = iptables(f)
+      const obs = await r.observe().catch(() => undefined) // that flavour is not installed
+      if (!obs) continue
+      const p = planCleanup({ addresses: [], routes: [], iptables: obs })
+      if (p.iptables) { fwWrites += Object.keys(p.iptables).length; await r.apply(p.iptables); report.iptables.push(f) }
+    }
+    const p = planCleanup(base)
+    await writeNet(p.net)
+    report.addresses = p.net.filter((c) => c.kind === 'del-address').length
+    report.routes = p.net.filter((c) => c.kind === 'del-route').length
+    return report
+  }
 
-    async cleanup(nftAccept) {
-      const report: CleanupReport = { addresses: 0, routes: 0, nftables: false, iptables: [] }
-      const s = sock()
-      const base: Observed = { addresses: await s.addresses(), routes: [...await s.routes(4, PORTER_PROTO), ...await s.routes(6, PORTER_PROTO)] }
-      // firewall: every backend that is installed
-      const nftOk = await nft.version().then(() => true, () => false)
-      if (nftOk) {
-        const p = planCleanup({ addresses: [], routes: [], nft: await nftObserve(nftAccept) })
-        if (p.nft) { fwWrites++; await nft.apply(p.nft); report.nftables = true }
-      }
-      const flavours = new Set<Flavour>()
-      const detected = opts.iptablesFlavour ?? await detectFlavour(exec)
-      if (detected) flavours.add(detected)
-      for (const f of ['nft', 'legacy'] as Flavour[]) flavours.add(f)
-      for (const f of flavours) {
-        const r = iptables(f)
-        const obs = await r.observe().catch(() => undefined) // that flavour is not installed
-        if (!obs) continue
-        const p = planCleanup({ addresses: [], routes: [], iptables: obs })
-        if (p.iptables) { fwWrites += Object.keys(p.iptables).length; await r.apply(p.iptables); report.iptables.push(f) }
-      }
-      const p = planCleanup(base)
-      if (p.net.length) {
-        netWrites += p.net.length
-        const results = await wsock().write(p.net.map(netRequest))
-        const bad = p.net.findIndex((c, i) => results[i] !== 0 && !benign(c, results[i]!))
-        if (bad >= 0) throw new NetlinkError(netRequest(p.net[bad]!).op, results[bad]!)
-        report.addresses = p.net.filter((c) => c.kind === 'del-address').length
-        report.routes = p.net.filter((c) => c.kind === 'del-route').length
-      }
-      return report
-    },
-
-    watch(w) {
-      const m = netlinkMonitor((ev) => w.netlink(ev), { links: true })
-      closers.push(() => m.close())
+  function watch(w: KernelWatchers): void {
+    // after lost notifications the subscription is reopened on a fresh socket (whatever state the
+    // old one is in); the agent re-reads the kernel on the overflow event itself
+    let closed = false
+    let m: { close(): void } | undefined
+    let n: { close(): void } | undefined
+    const openNetlink = (): void => {
+      m = netlinkMonitor((ev) => {
+        if (ev.kind === 'overflow') setImmediate(() => { if (!closed) { m?.close(); openNetlink() } })
+        w.netlink(ev)
+      }, { links: true })
+    }
+    const openNft = (): void => {
       try {
-        const n = monitorNft((ev) => w.nft(ev.kind === 'overflow' ? 'overflow' : ev.change))
-        closers.push(() => n.close())
+        n = monitorNft((ev) => {
+          if (ev.kind === 'overflow') setImmediate(() => { if (!closed) { n?.close(); openNft() } })
+          w.nft(ev.kind === 'overflow' ? 'overflow' : ev.change)
+        })
       } catch {
-        // no nftables netlink (module not loaded): the periodic check still finds drift
+        n = undefined // no nf_tables netlink: the periodic check still finds drift
       }
-    },
+    }
+    openNetlink()
+    openNft()
+    closers.push(() => { closed = true; m?.close(); n?.close() })
+  }
 
-    writes() {
-      return netWrites + fwWrites
-    },
-
+  return {
+    resolveFirewall: (setting) => resolveFirewall(setting, { exec, ...(opts.nft ? { nft: opts.nft } : {}), ...(opts.iptablesFlavour ? { flavour: opts.iptablesFlavour } : {}) }),
+    ifindex: (name) => guarded(() => sock().ifindex(name)),
+    observe: (q) => guarded(() => observe(q)),
+    apply: (plan, fw) => guarded(() => apply(plan, fw)),
+    cleanup: (nftAccept) => guarded(() => cleanup(nftAccept)),
+    watch,
+    writes: () => netWrites + fwWrites,
     close() {
       for (const c of closers.splice(0)) c()
-      rtnl?.close()
-      rtnl = undefined
-      wtnl?.close()
-      wtnl = undefined
-      reader?.close()
-      reader = undefined
+      resetSockets()
     },
   }
 }

@@ -132,9 +132,14 @@ export class NetlinkConn {
   }
 
   #send(msgs: Buffer[], opName: string, fail: (e: NetlinkError) => void): void {
-    this.#sock.send(msgs, { port: 0 }, (err) => {
-      if (err) fail(new NetlinkError(opName, errnoOf(err), undefined, { cause: err }))
-    })
+    try {
+      this.#sock.send(msgs, { port: 0 }, (err) => {
+        if (err) fail(new NetlinkError(opName, errnoOf(err), undefined, { cause: err }))
+      })
+    } catch (e) {
+      // the socket was closed under us (e.g. by a fatal socket error)
+      queueMicrotask(() => fail(new NetlinkError(opName, errnoOf(e) || constants.errno.EBADF, (e as Error).message, { cause: e })))
+    }
   }
 
   /** A dump request; returns every reply message. Retries when the kernel flags the dump as interrupted. */
