@@ -182,6 +182,7 @@ export class NetlinkConn {
     const i = res.findIndex((e) => e !== 0 && !ignore.includes(e))
     if (i >= 0) throw new NetlinkError(reqs[i]!.op, res[i]!, errnoName(res[i]!))
   }
+
   #write(reqs: readonly WriteRequest[]): Promise<WriteResults> {
     if (reqs.length === 0) return Promise.resolve([])
     return this.#run<WriteResults>(reqs[0]!.op, (seqs, progress, done, fail) => {
