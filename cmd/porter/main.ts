@@ -9,6 +9,7 @@ import { PorterError } from '../../internal/errors/index.ts'
 import { createLogger } from '../../internal/log/index.ts'
 import { runDaemon, type Service } from '../../internal/daemon/run.ts'
 import { buildInfo } from '../../internal/version/index.ts'
+import { sdNotify, watchdogInterval } from '../../internal/sys/index.ts'
 import { summarizeConfig } from '../../internal/cli/summary.ts'
 import { createControllerService } from '../../internal/controller/service.ts'
 import { createAgentService } from '../../internal/daemon/agent-service.ts'
@@ -74,9 +75,30 @@ async function daemon(mode: 'controller' | 'agent', flags: Record<string, unknow
     }
   }
   const service: Service = mode === 'controller' ? createControllerService({ log }) : createAgentService({ log })
+  // systemd Type=notify: READY=1 once started, STOPPING=1 on stop, WATCHDOG=1 when WatchdogSec is set
+  const notify = (state: string) => {
+    try {
+      sdNotify(state)
+    } catch (e) {
+      log.warn({ error: (e as Error).message }, 'systemd notification failed')
+    }
+  }
+  let watchdog: NodeJS.Timeout | undefined
   try {
-    const d = await runDaemon({ configFile: file, config: cfg, log, service })
-    return await d.done
+    const d = await runDaemon({
+      configFile: file, config: cfg, log, service,
+      onReady: () => {
+        notify(`READY=1\nSTATUS=${mode} running\nMAINPID=${process.pid}`)
+        const every = watchdogInterval()
+        if (every) watchdog = setInterval(() => notify('WATCHDOG=1'), every).unref()
+      },
+      onStopping: () => notify('STOPPING=1'),
+    })
+    const code = await d.done
+    clearInterval(watchdog)
+    // a daemon ends when it says so, not when the event loop happens to drain (logs are sync)
+    setImmediate(() => process.exit(code))
+    return code
   } catch (e) {
     log.fatal({ error: { code: (e as PorterError).code, message: (e as Error).message } }, `${mode} failed to start`)
     return EXIT_RUNTIME

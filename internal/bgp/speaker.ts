@@ -2,6 +2,7 @@
 // set (prefix, next hops, attributes) for all peers; each peer's Adj-RIB-Out sends only the
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
 import { createServer, connect as netConnect, isIPv4, type Server, type Socket } from 'node:net'
+import { connectTcpMd5, setTcpMd5, socketFd } from '../sys/index.ts'
 import type { Logger } from 'pino'
 import { PorterError } from '../errors/index.ts'
 import { fsmConfig, defaultCapabilities } from './fsm/index.ts'
@@ -54,8 +55,9 @@ export function normalizeAddress(a: string): string {
 const familyOf = (prefix: string): FamilyKey => (prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast')
 
 const tcpDialer: Dialer = {
-  connect({ host, port, localAddress }) {
-    return netConnect({ host, port, localAddress })
+  connect({ host, port, localAddress, md5Key }) {
+    // with a key, the socket is signed before its first SYN (RFC 2385)
+    return md5Key ? connectTcpMd5({ host, port, localAddress, key: md5Key }) : netConnect({ host, port, localAddress })
   },
 }
 
@@ -108,10 +110,26 @@ export class Speaker {
         server.removeAllListeners('error')
         server.on('error', (e) => this.log.error({ error: e.message }, 'BGP listener error'))
         this.server = server
+        try {
+          this.applyListenerKeys(this.cfg.peers, [])
+        } catch (e) {
+          server.close()
+          this.server = undefined
+          return reject(e)
+        }
         this.log.info({ address: listenAddress, port: this.port }, 'BGP listening')
         resolve()
       })
     })
+  }
+
+  /** TCP MD5 keys on the listening socket, so accepted sessions from keyed peers are signed. */
+  private applyListenerKeys(peers: readonly SpeakerPeerConfig[], old: readonly SpeakerPeerConfig[]): void {
+    if (!this.server) return
+    const fd = socketFd(this.server)
+    const want = new Set(peers.filter((p) => p.md5Key).map((p) => normalizeAddress(p.address)))
+    for (const p of old) if (p.md5Key && !want.has(normalizeAddress(p.address))) setTcpMd5(fd, p.address, undefined)
+    for (const p of peers) if (p.md5Key) setTcpMd5(fd, p.address, p.md5Key)
   }
 
   private accept(sock: Socket): void {
@@ -170,6 +188,7 @@ export class Speaker {
       this.cfg = next
       if (next.listenPort !== 0) await this.listen()
     }
+    if (!listenChanged) this.applyListenerKeys(next.peers, [...this.peers.values()].map((e) => e.cfg))
     this.cfg = next
     const wanted = new Map(next.peers.map((p) => [normalizeAddress(p.address), p]))
     for (const [addr, e] of [...this.peers]) {
@@ -183,10 +202,10 @@ export class Speaker {
     for (const [addr, p] of wanted) if (!this.peers.has(addr)) this.addPeer(p)
   }
 
-  private closeListener(): Promise<void> {
-    const s = this.server
+  /** Stop listening. Accepted sessions are not waited for: they belong to their peers. */
+  private async closeListener(): Promise<void> {
+    this.server?.close()
     this.server = undefined
-    return new Promise((r) => (s ? s.close(() => r()) : r()))
   }
 
   async stop(): Promise<void> {

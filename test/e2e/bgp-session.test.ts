@@ -100,3 +100,34 @@ t.test('reload: changing one peer resets only that peer', async (t) => {
   t.equal(await since('porter6'), v6Before, 'the IPv6 session stayed up')
   t.equal(await porter.stop(), 0)
 })
+
+t.test('TCP MD5: porter signs its sessions, active and passive, with a key from a file', async (t) => {
+  const lab = createLab(t)
+  const { r, p } = await routerAndPorter(lab)
+  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: [
+    { address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4', password: 's3cret-md5' },
+    { address: '2001:db8::2', as: PORTER_AS, passive: false, name: 'porter6', families: ['ipv6'], password: 's3cret-md5' },
+  ] })
+  await bird.start()
+  const porter = new PorterProc(lab, p, '')
+  t.teardown(() => porter.cleanup())
+  const keyFile = `${porter.dir}/md5.key`
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(keyFile, 's3cret-md5\n', { mode: 0o600 })
+  // IPv4: porter connects (active); IPv6: porter listens (passive) and BIRD connects
+  porter.writeConfig(porterYaml({ v4hops: HOPS4, v6hops: ['2001:db8::11'] })
+    .replace('listenPort: 0', 'listenPort: 179\n  listenAddress: "::"')
+    .replace('families: [ipv4-unicast]', `families: [ipv4-unicast], passwordFile: ${keyFile}`)
+    .replace('families: [ipv6-unicast]', `families: [ipv6-unicast], passive: true, passwordFile: ${keyFile}`))
+  await porter.start()
+  await porter.waitPeers('Established', 60_000)
+  await bird.waitEstablished()
+  await waitFor(async () => (await gateways(r, VIP4)).length === 3, { what: 'routes over the signed session' })
+  const tcp = await lab.exec(p, ['ss', '-tni', 'state', 'established', '( sport = :179 or dport = :179 )'])
+  t.match(tcp.stdout, /md5/, 'the kernel signs the sessions (ss shows md5)')
+  t.notMatch(porter.logs().map((l) => JSON.stringify(l)).join('\n'), 's3cret-md5', 'the key is never logged')
+  t.notMatch(JSON.stringify(await porter.status()), 's3cret-md5', 'nor shown in status')
+  const code = await porter.stop()
+  if (code !== 0) console.error(porter.logs().slice(-8).map((l) => JSON.stringify(l)).join('\n'))
+  t.equal(code, 0)
+})
