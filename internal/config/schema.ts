@@ -166,6 +166,8 @@ export const agent = z
   .object({
     interface: z.string().regex(/^[A-Za-z0-9_.@-]{1,15}$/, { error: (iss) => `${quote(iss.input)} is not an interface name` }).default('lo'),
     firewall: z.enum(['auto', 'nftables', 'iptables', 'none']).default('auto'),
+    /** address: VIPs as /32 and /128 addresses on the interface; local-route: as `local` routes (protocol 0x50) */
+    mode: z.enum(['address', 'local-route']).default('address'),
     /** an existing nft chain ("family table chain") that drops forwarded traffic: Porter inserts one accept rule there */
     nftAcceptChain: z.string().optional(),
     reconcileInterval: duration.default(30_000),
@@ -188,7 +190,7 @@ export const configSchema = z
     bgp: bgp.optional(),
     vips: z.array(vip).default([]),
     kubernetes: kubernetes.default({ enabled: false, inCluster: false }),
-    agent: agent.default({ interface: 'lo', firewall: 'auto', reconcileInterval: 30_000, nodeAddresses: [] }),
+    agent: agent.default({ interface: 'lo', firewall: 'auto', mode: 'address', reconcileInterval: 30_000, nodeAddresses: [] }),
     admin: admin.default({}),
     shutdownTimeout: duration.default(10_000),
   })

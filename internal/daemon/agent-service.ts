@@ -9,12 +9,12 @@ export interface AgentService extends Service {
   cleanup(cfg: Config): Promise<void>
 }
 
-const kernelShape = (c: Config) => JSON.stringify({ i: c.agent.interface, f: c.agent.firewall, n: c.agent.nftAcceptChain, r: c.agent.reconcileInterval })
+const kernelShape = (c: Config) => JSON.stringify({ i: c.agent.interface, f: c.agent.firewall, m: c.agent.mode, n: c.agent.nftAcceptChain, r: c.agent.reconcileInterval })
 
 export function createAgentService(deps: { log: Logger }): AgentService {
   let agent: Agent | undefined
   let cfg: Config | undefined
-  const make = (c: Config) => createAgent({ config: c, log: deps.log })
+  const make = (c: Config) => createAgent({ config: c, log: deps.log, mode: c.agent.mode })
   return {
     mode: 'agent',
     async start(c) {

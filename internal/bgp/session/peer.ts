@@ -12,7 +12,7 @@ import {
   step, initialState, notificationEvent, resolveCollision, acceptsIncoming,
   type FsmConfig, type FsmEvent, type FsmState, type FsmAction, type Negotiated, type TimerName,
 } from '../fsm/index.ts'
-import { decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib } from '../wire/index.ts'
+import { decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib, receiveLimit } from '../wire/index.ts'
 import type { CodecContext, FamilyKey, Nlri } from '../wire/types.ts'
 import type { Clock } from './clock.ts'
 
@@ -442,7 +442,7 @@ export class PeerSession {
   private onEstablished(c: Conn, n: Negotiated): void {
     c.ctx = n.codec
     c.negotiated = n
-    c.maxLength = n.codec.maxMessageLength
+    c.maxLength = receiveLimit(n.codec)
     if (c !== this.primary) return
     this.establishedAt = this.opts.clock.now()
     this.opts.log.info({ peer: this.opts.name, peerAs: n.peerAs, holdTime: n.holdTime, families: n.families, addPathTx: [...n.codec.addPathTx] }, 'session established')
