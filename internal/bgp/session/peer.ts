@@ -139,6 +139,7 @@ export class PeerSession {
     }
     if (p.fsm.name === 'Idle' && p.fsm.idleHoldRunning) {
       // back-off: the peer reached us first; start now instead of waiting out the IdleHold timer
+      this.stopTimer(p, 'IdleHold')
       this.dispatch(p, { type: 'IdleHoldTimer_Expires' })
     }
     if (acceptsIncoming(p.fsm)) {
