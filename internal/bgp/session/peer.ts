@@ -142,7 +142,7 @@ export class PeerSession {
       this.stopTimer(p, 'IdleHold')
       this.dispatch(p, { type: 'IdleHoldTimer_Expires' })
     }
-    if (acceptsIncoming(p.fsm)) {
+    if (acceptsIncoming(p.fsm) && !(p.fsm.name === 'Connect' && p.socket)) {
       if (p.socket) this.detachSocket(p) // abandon our own connection attempt
       p.initiator = 'remote'
       this.attach(p, socket)
@@ -156,7 +156,8 @@ export class PeerSession {
       setTimeout(() => socket.destroy(), 1000).unref()
       return
     }
-    // OpenSent / OpenConfirm: a collision candidate with its own FSM
+    // our own connection is in progress (Connect) or exchanging OPENs (OpenSent / OpenConfirm):
+    // a collision candidate with its own FSM; RFC 4271 6.8 decides once the OPENs are in
     const c = this.newConn({ ...this.opts.fsm, passive: true }, 'remote')
     this.candidate = c
     this.attach(c, socket)
@@ -412,6 +413,12 @@ export class PeerSession {
     const a = this.primary
     const b = this.candidate
     if (!b) return
+    if (b.fsm.name === 'Established' && a.fsm.name !== 'Established') {
+      // the peer's connection got there first (ours never reached OpenConfirm): it wins
+      this.opts.log.info({ peer: this.opts.name }, 'connection collision: the established connection wins')
+      this.promote(b)
+      return
+    }
     const neg = a.negotiated ?? b.negotiated ?? a.fsm.negotiated ?? b.fsm.negotiated
     if (!neg) return
     const loser = resolveCollision(
@@ -428,16 +435,21 @@ export class PeerSession {
       this.closeConn(b, 'collision')
       this.clearTimers(b)
     } else {
-      // the candidate wins: it becomes the primary; the old primary is dumped
-      this.candidate = undefined
-      const old = this.primary
-      this.primary = b
-      this.primary.fsm = { ...b.fsm, config: this.opts.fsm }
-      old.closed = true
-      this.dispatch(old, { type: 'OpenCollisionDump' })
-      this.clearTimers(old)
-      this.closeConn(old, 'collision')
+      this.promote(b)
     }
+  }
+
+  /** The candidate wins: it becomes the primary; the old primary is dumped (Cease 7 when it had sent an OPEN). */
+  private promote(b: Conn): void {
+    this.candidate = undefined
+    const old = this.primary
+    this.primary = b
+    this.primary.fsm = { ...b.fsm, config: this.opts.fsm }
+    if (old.fsm.name === 'OpenSent' || old.fsm.name === 'OpenConfirm') this.dispatch(old, { type: 'OpenCollisionDump' })
+    old.closed = true
+    this.clearTimers(old)
+    this.closeConn(old, 'collision')
+    if (b.fsm.name === 'Established' && b.negotiated) this.onEstablished(b, b.negotiated)
   }
 
   private onEstablished(c: Conn, n: Negotiated): void {

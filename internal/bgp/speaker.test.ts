@@ -1,0 +1,73 @@
+// Two Porter speakers talking to each other over loopback (127.0.0.1 <-> 127.0.0.2): both
+// active at once, so their connections collide (RFC 4271 6.8) and exactly one survives; routes
+// flow (one path per prefix: no ADD-PATH between two senders) and are counted by the receiver; a set() change reaches the other side.
+import t from 'tap'
+import { Speaker, type SpeakerConfig, type SpeakerPeerConfig } from './speaker.ts'
+import { silentLogger } from '../log/index.ts'
+
+const peer = (address: string, port: number, localAddress: string, peerAs: number): SpeakerPeerConfig => ({
+  name: address, address, peerAs, port, passive: false, holdTime: 9, connectRetry: 1, families: ['ipv4-unicast', 'ipv6-unicast'],
+  addPath: true, nextHop: 'as-given', localAddress, export: {},
+})
+const base = (localAs: number, routerId: string, listenAddress: string): SpeakerConfig => ({
+  localAs, routerId, listenAddress, listenPort: 0, gracefulRestart: { enabled: true, restartTime: 120 }, peers: [],
+})
+
+async function until<T>(fn: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = fn()
+    if (v) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+t.test('two speakers connecting to each other at once end with one session each way', async (t) => {
+  const log = process.env.DEBUG_BGP ? (await import('../log/index.ts')).createLogger({ level: 'debug', fd: 2 }) : silentLogger()
+  const a = new Speaker({ ...base(65001, '192.0.2.1', '127.0.0.1'), listenPort: 0 }, { log })
+  const b = new Speaker({ ...base(65002, '192.0.2.2', '127.0.0.2'), listenPort: 0 }, { log })
+  // listenPort 0 is "don't listen" for a fresh speaker: bind ephemeral ports through reconfigure
+  await a.start()
+  await b.start()
+  t.teardown(async () => { await a.stop(); await b.stop() })
+  // find two free ports by listening on port 0 through a temporary server
+  const { createServer } = await import('node:net')
+  const free = async (host: string) => new Promise<number>((resolve) => {
+    const s = createServer().listen(0, host, () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
+  })
+  const pa = await free('127.0.0.1')
+  const pb = await free('127.0.0.2')
+  a.set([{ prefix: '203.0.113.10/32', nextHops: ['192.0.2.11', '192.0.2.12', '192.0.2.13'] }, { prefix: '2001:db8:100::10/128', nextHops: ['2001:db8::11'] }])
+  await Promise.all([
+    a.reconfigure({ ...base(65001, '192.0.2.1', '127.0.0.1'), listenPort: pa, peers: [peer('127.0.0.2', pb, '127.0.0.1', 65002)] }),
+    b.reconfigure({ ...base(65002, '192.0.2.2', '127.0.0.2'), listenPort: pb, peers: [peer('127.0.0.1', pa, '127.0.0.2', 65001)] }),
+  ])
+  const [sa] = a.peerSessions()
+  const [sb] = b.peerSessions()
+  await until(() => sa!.state === 'Established' && sb!.state === 'Established', 'both Established')
+  // Porter only offers ADD-PATH *send*, so between two Porters there is no ADD-PATH: one path
+  // per prefix (the lowest next hop), and the status says ECMP is unavailable
+  await until(() => sb!.prefixesReceived === 2, 'two prefixes at b')
+  t.same(sb!.negotiated?.families, ['ipv4-unicast', 'ipv6-unicast'])
+  t.equal(sb!.negotiated?.codec.addPathRx.size, 0, 'no ADD-PATH between two senders')
+  t.match(a.status()[0]!.ecmp, /^unavailable: no ADD-PATH with this peer, 1 prefix\(es\) sent with one next hop/)
+  // the surviving connection stays: a few keepalive rounds later still one session, no flaps
+  a.set([{ prefix: '203.0.113.10/32', nextHops: ['192.0.2.11'] }])
+  await until(() => sb!.prefixesReceived === 1, 'withdrawals of two paths and the IPv6 route')
+  t.equal(sa!.flaps + sb!.flaps, 0, 'no session went down')
+  const st = a.status()[0]!
+  t.equal(st.state, 'Established')
+  t.equal(st.prefixesSent, 1)
+  t.match(st.ecmp, /^unavailable/)
+})
+
+t.test('a taken BGP port is a clear startup error', async (t) => {
+  const { createServer } = await import('node:net')
+  const s = createServer()
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  t.teardown(() => s.close())
+  const port = (s.address() as { port: number }).port
+  const sp = new Speaker({ ...base(65001, '192.0.2.1', '127.0.0.1'), listenPort: port }, { log: silentLogger() })
+  await t.rejects(sp.start(), { code: 'PORTER_ERR_BGP_LISTEN', message: new RegExp(`Cannot listen for BGP on 127.0.0.1 port ${port}: EADDRINUSE: another BGP daemon`) })
+})
