@@ -67,7 +67,7 @@ export const exportAttrs = z
     largeCommunities: z.array(largeCommunity).default([]),
     med: z.number().int().min(0).max(4294967295).optional(),
     localPref: z.number().int().min(0).max(4294967295).optional(),
-    asPathPrepend: z.number().int().min(0).max(16).default(0),
+    asPathPrepend: z.number().int().min(0).max(16).optional(),
   })
   .strict()
 
@@ -90,7 +90,7 @@ export const peer = z
     /** file holding the TCP MD5 key; never inline in the config so it never lands in logs or status */
     passwordFile: z.string().min(1).optional(),
     localAddress: ipAddress.optional(),
-    export: exportAttrs.default({ communities: [], largeCommunities: [], asPathPrepend: 0 }),
+    export: exportAttrs.default({ communities: [], largeCommunities: [] }),
   })
   .strict()
 
@@ -136,7 +136,7 @@ export const vip = z
     address: z.union([vipAddress, z.array(vipAddress).min(1)]),
     nextHops: z.array(nextHop).default([]),
     check: healthCheck.optional(),
-    export: exportAttrs.default({ communities: [], largeCommunities: [], asPathPrepend: 0 }),
+    export: exportAttrs.default({ communities: [], largeCommunities: [] }),
   })
   .strict()
 

@@ -95,5 +95,17 @@ t.test('porter <-> BIRD 2', async (t) => {
     t.ok(st.peers.every((p) => p.state === 'Established'), 'configured sessions unaffected')
   })
 
+  await t.test('next hop self and AS-path prepend from the peer config', async (t) => {
+    porter.writeConfig(porterYaml_({ v4hops: hops4, v6hops: hops6, peerExtra: 'nextHop: self, export: { asPathPrepend: 2 }' }))
+    porter.signal('SIGHUP')
+    const routes = await waitFor(async () => {
+      const x = await bird.routes(['table', 'master4', 'for', '203.0.113.10/32', 'all'])
+      return x.length === 1 && x[0]!.asPath.length === 3 ? x : undefined
+    }, { what: 'one path via porter itself' })
+    t.same(routes[0]!.asPath, [PORTER_AS, PORTER_AS, PORTER_AS], 'local AS plus two prepends')
+    t.same(routes[0]!.bgpNextHop, ['192.0.2.2'], 'next hop is porter\'s session address')
+    t.same(await gateways(r, '203.0.113.10/32'), ['192.0.2.2'])
+  })
+
   t.equal(await porter.stop(), 0, 'porter exits 0 on SIGTERM')
 })
