@@ -159,6 +159,8 @@ export const kubernetes = z
     kubeconfig: z.string().optional(),
     inCluster: z.boolean().default(false),
     nodeName: z.string().optional(),
+    /** agent: serve Services with this spec.loadBalancerClass; unset: only Services without a class */
+    loadBalancerClass: z.string().min(1).optional(),
   })
   .strict()
 

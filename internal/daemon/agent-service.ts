@@ -1,47 +1,101 @@
 // Agent mode as a daemon Service: this host's VIPs (config `vips` whose next hops include one of
-// `agent.nodeAddresses`) programmed into the kernel by internal/agent.
+// `agent.nodeAddresses`, plus, with `kubernetes.enabled`, the ingress IPs of the LoadBalancer
+// Services this node announces) programmed into the kernel by internal/agent.
+import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
 import type { Service } from './run.ts'
-import { createAgent, vipsForNode, type Agent } from '../agent/index.ts'
+import { createAgent, vipsForNode, type Agent, type Vip } from '../agent/index.ts'
+import type { KubernetesVipSource } from '../k8s/index.ts'
 
 export interface AgentService extends Service {
   cleanup(cfg: Config): Promise<void>
 }
 
-const kernelShape = (c: Config) => JSON.stringify({ i: c.agent.interface, f: c.agent.firewall, m: c.agent.mode, n: c.agent.nftAcceptChain, r: c.agent.reconcileInterval })
+const kernelShape = (c: Config) => JSON.stringify({ i: c.agent.interface, f: c.agent.firewall, n: c.agent.nftAcceptChain, r: c.agent.reconcileInterval })
+const k8sShape = (c: Config) => JSON.stringify(c.kubernetes)
+/** how long start() waits for the first Kubernetes sync before the daemon reports ready */
+const FIRST_SYNC_WAIT_MS = 5000
 
 export function createAgentService(deps: { log: Logger }): AgentService {
   let agent: Agent | undefined
   let cfg: Config | undefined
-  const make = (c: Config) => createAgent({ config: c, log: deps.log, mode: c.agent.mode })
+  let configVips: Vip[] = []
+  let k8s: KubernetesVipSource | undefined
+  let k8sVips: string[] | undefined
+  const make = (c: Config) => createAgent({ config: c, log: deps.log })
+
+  /** config VIPs ∪ Kubernetes VIPs; undefined while Kubernetes has not synced (nothing changes then) */
+  const desiredNow = (): string[] | undefined => {
+    if (cfg?.kubernetes.enabled && k8sVips === undefined) return undefined
+    return [...configVips.map((v) => v.address), ...(k8sVips ?? [])]
+  }
+  const push = () => {
+    const d = desiredNow()
+    if (d && agent) agent.setDesired(d)
+  }
+
+  async function startK8s(c: Config): Promise<void> {
+    const { createKubernetesVipSource } = await import('../k8s/index.ts')
+    const src = createKubernetesVipSource({
+      config: c.kubernetes,
+      log: deps.log,
+      env: process.env,
+      hostname: hostname(),
+      onChange: (vips) => {
+        if (k8s !== src) return
+        k8sVips = vips
+        push()
+      },
+    })
+    k8s = src
+    src.start()
+  }
+
   return {
     mode: 'agent',
     async start(c) {
-      const desired = vipsForNode(c) // throws on invalid VIPs before anything is touched
-      agent = make(c)
-      agent.setDesired(desired)
-      await agent.start()
-      const r = await agent.reconcileNow()
-      if (!r.ok) deps.log.error({ error: r.error }, 'first reconcile failed; retrying with back-off')
+      configVips = vipsForNode(c) // throws on invalid VIPs before anything is touched
       cfg = c
-      deps.log.info({ vips: desired.length, interface: c.agent.interface }, 'agent running')
+      agent = make(c)
+      if (c.kubernetes.enabled) await startK8s(c) // throws on a kubeconfig that cannot be loaded
+      const desired = desiredNow()
+      if (desired) agent.setDesired(desired)
+      await agent.start()
+      if (c.kubernetes.enabled && !(await k8s!.waitSynced(FIRST_SYNC_WAIT_MS))) {
+        deps.log.warn({ status: k8s!.status().lastError }, 'Kubernetes has not synced yet: VIPs are programmed once it has (Porter\'s kernel state stays as it is until then)')
+      }
+      if (desiredNow()) {
+        const r = await agent.reconcileNow()
+        if (!r.ok) deps.log.error({ error: r.error }, 'first reconcile failed; retrying with back-off')
+      }
+      deps.log.info({ vips: desiredNow()?.length, interface: c.agent.interface, kubernetes: c.kubernetes.enabled }, 'agent running')
     },
     async reload(next) {
-      const desired = vipsForNode(next)
-      if (cfg && kernelShape(cfg) !== kernelShape(next)) {
+      const nextConfigVips = vipsForNode(next)
+      const prev = cfg!
+      if (k8sShape(prev) !== k8sShape(next)) {
+        // a new source takes over; the old one's VIPs stay desired until the new one has synced
+        await k8s?.stop()
+        k8s = undefined
+        if (!next.kubernetes.enabled) k8sVips = undefined
+        cfg = next
+        if (next.kubernetes.enabled) await startK8s(next)
+      }
+      configVips = nextConfigVips
+      cfg = next
+      if (kernelShape(prev) !== kernelShape(next)) {
         // interface or firewall changed: a new agent takes over (the old one's state stays until cleanup)
         const fresh = make(next)
-        fresh.setDesired(desired)
+        const d = desiredNow()
+        if (d) fresh.setDesired(d)
         await agent?.stop()
         agent = fresh
         await agent.start()
-      } else {
-        agent!.setDesired(desired)
-      }
-      cfg = next
+      } else push()
     },
     async stop() {
+      await k8s?.stop()
       await agent?.stop() // kernel state stays: a restart drops no traffic
     },
     async cleanup(c) {
@@ -56,6 +110,7 @@ export function createAgentService(deps: { log: Logger }): AgentService {
           interface: s.interface, backend: s.backend, iptablesFlavour: s.iptablesFlavour, vips: s.programmed, foreign: s.foreign,
           lastReconcile: s.lastReconcile ? { at: new Date(s.lastReconcile.at).toISOString(), ok: s.lastReconcile.ok, error: s.lastReconcile.error?.message, changes: s.lastReconcile.changes, durationMs: s.lastReconcile.durationMs } : undefined,
           counters: s.counters,
+          ...(k8s ? { kubernetes: k8s.status() } : {}),
         },
       }
     },
