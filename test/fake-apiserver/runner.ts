@@ -4,7 +4,7 @@
 // Prints {"ready":true,"url":"http://..."} once listening, then answers JSON-line commands on
 // stdin with one JSON line each ({"id":N,"ok":true,"result":...} or {"id":N,"ok":false,"error":"..."}):
 //   request {method, path, body?, contentType?}   -> {status, body}   (same code path as HTTP)
-//   compact | closeWatches | stall {on} | openWatches | log {since?} | expiredWatch {mode}
+//   compact | closeWatches | expireWatches | stall {on} | openWatches | log {since?} | expiredWatch {mode} | rev
 //   restart {downMs?}: stop listening and cut every connection, forget the watch history (as a
 //                      restarted kube-apiserver's empty watch cache), listen again on the same port
 // With --state the objects and the revision counter survive the process (like etcd under a real
@@ -52,6 +52,7 @@ async function handle(c: Cmd): Promise<unknown> {
     case 'request': return server.request(String(c.method ?? 'GET'), String(c.path), c.body as never, (c.contentType as string | undefined) ?? 'application/json')
     case 'compact': server.compact(); return { oldest: server.store.oldest }
     case 'closeWatches': return server.closeWatches()
+    case 'expireWatches': return server.expireWatches()
     case 'stall': server.stallWatches(c.on !== false); return null
     case 'openWatches': return server.openWatches
     case 'log': return server.log.slice(Number(c.since ?? 0))

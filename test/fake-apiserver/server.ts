@@ -197,6 +197,17 @@ export class FakeApiServer {
 
   compact(): void { this.store.compact() }
 
+  /**
+   * What a watcher that fell behind experiences: the history is compacted, every open watch is
+   * ended with its held-back events lost, and the next watch from its resourceVersion gets 410.
+   */
+  expireWatches(): number {
+    this.compact()
+    const n = this.closeWatches()
+    this.stallWatches(false)
+    return n
+  }
+
   get openWatches(): number { return this.watches.size }
 
   // ---------------------------------------------------------------- in-process requests
