@@ -8,7 +8,7 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 export type JsonObject = { [k: string]: Json }
 
 export class PatchError extends Error {
-  constructor(message: string, readonly status: 400 | 409 | 422 = 422) { super(message) }
+  constructor(message: string, readonly status: 400 | 409 | 422 = 422) { super(message); this.name = 'PatchError' }
 }
 
 const isObj = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v)

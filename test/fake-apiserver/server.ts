@@ -590,6 +590,9 @@ export class FakeApiServer {
     const old = this.store.get(resourceKey(d), this.key(r.namespace, r.name!))
     if (!old) throw this.notFound(d, r.name!)
     const type = contentType.split(';')[0]!.trim()
+    if (!['application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/json-patch+json'].includes(type)) {
+      throw new HttpError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`)
+    }
     let doc: Json
     try { doc = JSON.parse(body) } catch (e) {
       throw new HttpError(400, 'BadRequest', `error decoding patch: ${(e as Error).message}`)
@@ -597,10 +600,7 @@ export class FakeApiServer {
     let next: Json
     if (type === 'application/merge-patch+json') next = mergePatch(old, doc)
     else if (type === 'application/strategic-merge-patch+json') next = strategicMergePatch(old, doc, d.patchMeta)
-    else if (type === 'application/json-patch+json') next = jsonPatch(old, doc)
-    else {
-      throw new HttpError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`)
-    }
+    else next = jsonPatch(old, doc)
     if (!isObj(next)) throw new HttpError(422, 'Invalid', 'the patch result is not an object')
     // a resourceVersion in the patch is a precondition (optimistic concurrency)
     const prv = isObj(doc) && isObj(doc.metadata) ? doc.metadata.resourceVersion : undefined
