@@ -163,6 +163,8 @@ export class AdjRibOut {
   #nextHops = new Map<string, ParsedAddress>()
   #singlePath = 0
   #skipped: { prefix: string; reason: string }[] = []
+  /** families of the prefixes in the last set(), skipped ones included */
+  #advFamilies: ReadonlySet<FamilyKey> = new Set()
 
   constructor(ctx: ExportContext) {
     checkContext(ctx)
@@ -177,6 +179,12 @@ export class AdjRibOut {
    */
   setContext(ctx: ExportContext): void {
     checkContext(ctx)
+    if (sameEffect(this.#ctx, ctx, this.#advFamilies)) {
+      // nothing the desired table depends on changed (e.g. the first Established with the
+      // families and ADD-PATH setting we started with): keep the table, skip the rebuild
+      this.#ctx = ctx
+      return
+    }
     const prev = { ctx: this.#ctx, ibgp: this.#ibgp, byText: this.#byText, peerOnly: this.#peerOnly, groups: this.#groups }
     this.#ctx = ctx
     this.#ibgp = ctx.localAs === ctx.peerAs
@@ -239,8 +247,12 @@ export class AdjRibOut {
     const skipped: { prefix: string; reason: string }[] = []
     let paths = 0
     let singlePath = 0
+    let v4 = false
+    let v6 = false
     for (const entry of entries.values()) {
       const { parsed } = entry
+      if (parsed.family === 'ipv4-unicast') v4 = true
+      else v6 = true
       let n = entry.hops.length
       if (n === 0) {
         entries.delete(parsed.text)
@@ -309,6 +321,7 @@ export class AdjRibOut {
     this.#groups = groups
     this.#singlePath = singlePath
     this.#skipped = skipped
+    this.#advFamilies = new Set<FamilyKey>([...(v4 ? ['ipv4-unicast' as const] : []), ...(v6 ? ['ipv6-unicast' as const] : [])])
     if (this.#nextHops.size > 4 * (table.size + 1024)) this.#nextHops.clear() // bound the parse cache
   }
 
@@ -481,6 +494,26 @@ export class AdjRibOut {
     groups.set(key, g)
     return g
   }
+}
+
+/**
+ * True when `b` builds the same desired table as `a` for advertisements of `fams`: same ASes,
+ * next-hop mode, peer attributes (the same object), ADD-PATH and negotiation state for those
+ * families, and (next-hop self only) the same own addresses.
+ */
+function sameEffect(a: ExportContext, b: ExportContext, fams: ReadonlySet<FamilyKey>): boolean {
+  if (a.localAs !== b.localAs || a.peerAs !== b.peerAs || a.nextHopMode !== b.nextHopMode || a.peerAttrs !== b.peerAttrs) return false
+  const fa = a.families ?? ALL_FAMILIES
+  const fb = b.families ?? ALL_FAMILIES
+  for (const f of fams) {
+    if (fa.has(f) !== fb.has(f) || a.addPathTx.has(f) !== b.addPathTx.has(f)) return false
+  }
+  if (a.nextHopMode === 'self') {
+    const x = a.selfAddress
+    const y = b.selfAddress
+    if (x?.ipv4 !== y?.ipv4 || x?.ipv6 !== y?.ipv6 || x?.ipv6LinkLocal !== y?.ipv6LinkLocal) return false
+  }
+  return true
 }
 
 function checkContext(ctx: ExportContext): void {
