@@ -15,6 +15,7 @@ import { writeKubeconfig } from '../fake-apiserver/kubeconfig.ts'
 const API = '198.51.100.2'
 const PORT = 6443
 const NODE = 'node-a'
+const CONFIG_VIP = '203.0.113.99'
 
 interface K8sStatus {
   nodeName: string; connected: boolean; synced: boolean; services: number; announced: number; vips: string[]
@@ -41,8 +42,9 @@ async function loVips(ns: string): Promise<string[]> {
   return (await addrs(ns)).filter((a) => a.ifname === 'lo' && (a.local.startsWith('203.0.113.') || a.local.startsWith('2001:db8:5:'))).map((a) => a.local).sort()
 }
 
+/** Wait until lo holds exactly `want` plus the config file's VIP. */
 async function waitVips(ns: string, want: string[], what: string): Promise<void> {
-  const sorted = [...want].sort()
+  const sorted = [...want, CONFIG_VIP].sort()
   await waitFor(async () => JSON.stringify(await loVips(ns)) === JSON.stringify(sorted), { timeoutMs: 20_000, intervalMs: 100, what })
 }
 
@@ -67,8 +69,10 @@ t.test('agent programs the VIPs of the LoadBalancer Services it announces', asyn
   let server = await ApiServerProc.start({ ns: api, host: API, port: PORT, stateFile: state })
   t.teardown(() => server.kill())
 
+  // a VIP from the config file too: the desired set is config ∪ Kubernetes
   const porter = new PorterProc(lab, node, [
-    'agent: { interface: lo, firewall: nftables }',
+    'agent: { interface: lo, firewall: nftables, nodeAddresses: [198.51.100.1] }',
+    `vips: [{ address: ${CONFIG_VIP}, nextHops: [198.51.100.1] }]`,
     `kubernetes: { enabled: true, kubeconfig: ${kubeconfig}, nodeName: ${NODE} }`,
     '',
   ].join('\n'), 'agent')
@@ -77,17 +81,18 @@ t.test('agent programs the VIPs of the LoadBalancer Services it announces', asyn
   const k8s = async (): Promise<K8sStatus> => ((await porter.status()) as unknown as AgentStatus).agent.kubernetes!
   const synced = await waitFor(async () => { const s = await k8s(); return s.synced && s.connected ? s : undefined }, { timeoutMs: 20_000, what: 'the Kubernetes source to sync' })
   t.equal(synced.nodeName, NODE, 'node name from kubernetes.nodeName')
-  t.same(await loVips(node), [], 'no VIPs before any Service')
+  await waitVips(node, [], 'the config file\'s VIP')
+  t.pass('only the config file\'s VIP before any Service')
 
   await t.test('Local policy with a ready endpoint on this node: the VIPs appear (IPv4 and IPv6)', async (t) => {
     await server.request('POST', SVC, service('web', 'Local'))
     await server.request('POST', EPS, slice('web-1', 'web', [{ ip: '198.51.100.7', node: NODE, ready: true }, { ip: '198.51.100.8', node: 'node-b', ready: true }]))
     // no ingress IP yet: nothing to announce
     await waitFor(async () => (await k8s()).reasons.noIngressIP === 1, { timeoutMs: 10_000, what: 'noIngressIP' })
-    t.same(await loVips(node), [], 'no VIP without an ingress IP')
+    t.same(await loVips(node), [CONFIG_VIP], 'no Kubernetes VIP without an ingress IP')
     await server.request('PATCH', `${SVC}/web/status`, { status: { loadBalancer: { ingress: [{ ip: '203.0.113.50' }, { ip: '2001:db8:5::50' }] } } }, MERGE)
     await waitVips(node, ['203.0.113.50', '2001:db8:5::50'], 'the VIPs on lo')
-    t.same(await nftSetElems(node, 'vips4'), ['203.0.113.50'], 'nft set vips4')
+    t.same(await nftSetElems(node, 'vips4'), ['203.0.113.50', CONFIG_VIP], 'nft set vips4')
     t.same(await nftSetElems(node, 'vips6'), ['2001:db8:5::50'], 'nft set vips6')
     const s = await k8s()
     t.match(s, { services: 1, announced: 1, vips: ['203.0.113.50', '2001:db8:5::50'] })
@@ -100,7 +105,7 @@ t.test('agent programs the VIPs of the LoadBalancer Services it announces', asyn
     ] }, MERGE)
     await waitVips(node, [], 'the VIPs to go')
     t.equal((await k8s()).reasons.noLocalEndpoints, 1, 'reason noLocalEndpoints')
-    t.same(await nftSetElems(node, 'vips4'), [], 'nft set emptied')
+    t.same(await nftSetElems(node, 'vips4'), [CONFIG_VIP], 'only the config VIP left in the nft set')
   })
 
   await t.test('Cluster policy: a ready endpoint elsewhere is enough', async (t) => {
@@ -143,7 +148,7 @@ t.test('agent programs the VIPs of the LoadBalancer Services it announces', asyn
     await server.request('POST', EPS, slice('late-1', 'late', [{ ip: '198.51.100.10', node: NODE, ready: true }]))
     await server.request('PATCH', `${SVC}/late/status`, { status: { loadBalancer: { ingress: [{ ip: '203.0.113.52' }] } } }, MERGE)
     await server.request('DELETE', `${SVC}/api`)
-    t.same(await loVips(node), ['203.0.113.51'], 'stalled watches: nothing changed yet')
+    t.same(await loVips(node), ['203.0.113.51', CONFIG_VIP], 'stalled watches: nothing changed yet')
     t.equal(await server.call<number>('expireWatches'), 2, 'both watches ended')
     await waitVips(node, ['203.0.113.52'], 'converged after the re-list')
     const after = await k8s()
