@@ -26,12 +26,14 @@
 //   --only=a,b        run only these of porter,gobgp,floor (default all three)
 //   --poll=MS         BIRD poll interval (default 20)
 //   --cpu-prof        run Porter's driver with --cpu-prof; the .cpuprofile is kept and its path printed
+//   --rounds=K        repeat everything K times (default 1); the verdict uses the medians
 //   --json=FILE       also write the results as JSON
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, closeSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join, dirname } from 'node:path'
 import { createInterface } from 'node:readline'
+import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { createLab, waitFor, type Lab } from '../e2e/lib/netns.ts'
 import { Bird } from '../e2e/lib/bird.ts'
@@ -63,6 +65,8 @@ const POLL_MS = Number(opt('poll') ?? 20)
 const CPU_PROF = flag('cpu-prof')
 const ONLY = (opt('only') ?? 'porter,gobgp,floor').split(',')
 const JSON_OUT = opt('json')
+const ROUNDS = Number(opt('rounds') ?? 1)
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
 if (!Number.isInteger(N) || N < 1 || N > 1 << 17) throw new Error(`N must be an integer from 1 to 131072, got "${args[0]}"`)
 for (const o of ONLY) if (!['porter', 'gobgp', 'floor'].includes(o)) throw new Error(`--only: unknown speaker "${o}"; use porter, gobgp, floor`)
 
@@ -72,6 +76,7 @@ const log = (s: string): void => { process.stderr.write(`bench: ${s}\n`) }
 
 interface RunResult {
   speaker: string
+  round: number
   /** ms: BIRD's session Established (its protocol "since", us precision) -> N imported */
   push: number
   /** ms: the speaker's own Established -> N imported */
@@ -82,7 +87,7 @@ interface RunResult {
   peakRss: number
   /** bytes and packets BIRD's interface received during the push and the withdrawal */
   wire: { push: Counter; withdraw: Counter }
-  /** ms: preparing the routes before the session (Porter: Speaker constructor + set(); gobgpd: MRT inject) */
+  /** ms: preparing the routes before the session (Porter: set() + start(), which builds the peer's RIB; gobgpd: MRT inject until the RIB is complete; floor: encoding) */
   prepare: number
   notes: string[]
   profile?: string
@@ -236,9 +241,10 @@ async function runLineSpeaker(lab: Lab, r: string, s: string, ctl: BirdCtl, name
   const rx1 = await rx(lab, r)
   const notes = [`${done.polls} polls until all imported`]
   const tEst = startOf(done.since, est.t as number, notes)
-  const sent = d.events.find((e) => e.ev === 'sent')
-  if (sent) notes.push(`last UPDATE written ${((sent.t as number) - tEst).toFixed(0)} ms after Established`)
   await sleep(500) // let both sides go idle before the withdrawal
+  const sent = d.events.find((e) => e.ev === 'sent')
+  if (sent) notes.push(`End-of-RIB written ${((sent.t as number) - tEst).toFixed(0)} ms after Established` +
+    (sent.rssMB !== undefined ? `; then RSS ${(sent.rssMB as number).toFixed(0)} MB, V8 heap ${(sent.heapUsedMB as number).toFixed(0)} of ${(sent.heapTotalMB as number).toFixed(0)} MB` : ''))
   const rx2 = await rx(lab, r)
   const tW = now()
   d.send('withdraw')
@@ -250,15 +256,18 @@ async function runLineSpeaker(lab: Lab, r: string, s: string, ctl: BirdCtl, name
   const code = await d.exited
   if (code !== 0) throw new Error(`${name} exited with ${code}; see ${d.logFile}`)
   const wd = d.events.find((e) => e.ev === 'withdrawing')
-  if (name === 'porter') notes.push(`new Speaker + set(${N}) ${(ready.setMs as number).toFixed(0)} ms before start; set([]) ${(wd?.setMs as number ?? NaN).toFixed(0)} ms`)
+  const started = d.events.find((e) => e.ev === 'started')
+  const prepare = (ready.setMs as number) + ((started?.startMs as number | undefined) ?? 0)
+  if (name === 'porter') notes.push(`new Speaker + set(${N}) ${(ready.setMs as number).toFixed(0)} ms, start() (builds the peer's RIB) ${(started?.startMs as number ?? NaN).toFixed(0)} ms; set([]) ${(wd?.setMs as number ?? NaN).toFixed(0)} ms`)
   const res: RunResult = {
     speaker: name,
+    round: 0,
     push: done.t - tEst,
     pushFromSpeaker: done.t - (est.t as number),
     withdraw: gone.t - tW,
     peakRss: Math.max(mem.hwmKB, bye.vmHwmKB as number) / 1024,
     wire: { push: delta(rx0, rx1), withdraw: delta(rx2, rx3) },
-    prepare: ready.setMs as number,
+    prepare,
     notes,
   }
   if (profDir) {
@@ -352,6 +361,7 @@ async function runGobgp(lab: Lab, r: string, s: string, ctl: BirdCtl, mrtFile: s
   await g.stop()
   return {
     speaker: 'gobgpd',
+    round: 0,
     push: done.t - start,
     pushFromSpeaker: done.t - tEst!,
     withdraw: gone.t - tW,
@@ -410,10 +420,10 @@ async function main(): Promise<void> {
       const p = await c.protocol(PROTO)
       if (p.imported !== 0) throw new Error(`BIRD did not start empty before ${name}: ${p.imported} imported`)
     }
-    for (const which of ONLY) {
+    for (let round = 1; round <= ROUNDS; round++) for (const which of ONLY) {
       const c = await fresh()
       await check(which, c)
-      log(`${which}: running`)
+      log(`round ${round}/${ROUNDS}, ${which}: running (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`)
       let res: RunResult
       if (which === 'porter') {
         const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, '--cpu-prof-interval=250'] : []
@@ -425,6 +435,7 @@ async function main(): Promise<void> {
         res = await runLineSpeaker(lab, r, s, c, 'floor', blast)
       }
       const st = await c.protocol(PROTO)
+      res.round = round
       res.notes.push(`BIRD state after the run: ${st.state}`)
       log(`${which}: push ${(res.push / 1000).toFixed(3)} s, withdraw ${(res.withdraw / 1000).toFixed(3)} s, peak RSS ${res.peakRss.toFixed(1)} MB`)
       results.push(res)
@@ -435,21 +446,42 @@ async function main(): Promise<void> {
   }
 
   console.log(`\nBGP push benchmark: N=${N} IPv4 /32 from 198.18.0.0/15 to BIRD 2, one next hop each, ` +
-    `ADD-PATH ${ADD_PATH ? 'on' : 'off'}, hold time ${HOLD} s, BIRD kernel export ${FIB ? 'on' : 'off'}, poll ${POLL_MS} ms\n`)
-  console.log(table(results))
-  console.log('')
-  for (const r of results) for (const n of r.notes) console.log(`  ${r.speaker}: ${n}`)
-  for (const r of results) if (r.profile) console.log(`\n${r.speaker} ${r.profile}`)
-  const p = results.find((r) => r.speaker === 'porter')
-  const g = results.find((r) => r.speaker === 'gobgpd')
-  const f = results.find((r) => r.speaker === 'floor')
+    `ADD-PATH ${ADD_PATH ? 'on' : 'off'}, hold time ${HOLD} s, BIRD kernel export ${FIB ? 'on' : 'off'}, poll ${POLL_MS} ms, ` +
+    `node ${process.version}, ${cpus().length} CPUs`)
+  for (let round = 1; round <= ROUNDS; round++) {
+    const rows = results.filter((r) => r.round === round)
+    if (rows.length === 0) continue
+    console.log(`\n${ROUNDS > 1 ? `round ${round}` : ''}`)
+    console.log(table(rows))
+    console.log('')
+    for (const r of rows) for (const n of r.notes) console.log(`  ${r.speaker}: ${n}`)
+    for (const r of rows) if (r.profile) console.log(`\n${r.speaker} ${r.profile}`)
+  }
+  const median = (xs: number[]): number => { const a = [...xs].sort((x, y) => x - y); return a.length % 2 ? a[a.length >> 1]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2 }
+  const med = (speaker: string): RunResult | undefined => {
+    const rs = results.filter((r) => r.speaker === speaker)
+    if (rs.length === 0) return undefined
+    return { ...rs[0]!, push: median(rs.map((r) => r.push)), withdraw: median(rs.map((r) => r.withdraw)), peakRss: median(rs.map((r) => r.peakRss)),
+      pushFromSpeaker: median(rs.map((r) => r.pushFromSpeaker ?? NaN)), prepare: median(rs.map((r) => r.prepare)), notes: [],
+      wire: {
+        push: { bytes: median(rs.map((r) => r.wire.push.bytes)), packets: median(rs.map((r) => r.wire.push.packets)) },
+        withdraw: { bytes: median(rs.map((r) => r.wire.withdraw.bytes)), packets: median(rs.map((r) => r.wire.withdraw.packets)) },
+      } }
+  }
+  const p = med('porter')
+  const g = med('gobgpd')
+  const f = med('floor')
+  if (ROUNDS > 1) {
+    console.log(`\nmedians of ${ROUNDS} rounds`)
+    console.log(table([p, g, f].filter((x): x is RunResult => !!x)).split('\n\n')[0])
+  }
   const verdict: Record<string, unknown> = {}
   if (p && g) {
     const push = p.push / g.push
     const wd = p.withdraw / g.withdraw
     const mem = p.peakRss / g.peakRss
     const yes = (b: boolean) => (b ? 'met' : 'NOT met')
-    console.log('\nPorter / GoBGP:')
+    console.log(`\nPorter / GoBGP${ROUNDS > 1 ? ' (medians)' : ''}:`)
     console.log(`  push      ${push.toFixed(2)}  (target <= 0.50: ${yes(push <= 0.5)})`)
     console.log(`  withdraw  ${wd.toFixed(2)}  (target <= 0.50: ${yes(wd <= 0.5)})`)
     console.log(`  peak RSS  ${mem.toFixed(2)}  (target <= 1.00: ${yes(mem <= 1)})`)
@@ -460,7 +492,7 @@ async function main(): Promise<void> {
       console.log(`Porter above the floor: push +${((p.push - f.push) / 1000).toFixed(3)} s, withdraw +${((p.withdraw - f.withdraw) / 1000).toFixed(3)} s`)
     }
   }
-  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ n: N, addPath: ADD_PATH, fib: FIB, pollMs: POLL_MS, results, ratios: verdict }, null, 2))
+  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify({ n: N, addPath: ADD_PATH, fib: FIB, pollMs: POLL_MS, rounds: ROUNDS, results, medians: { porter: p, gobgpd: g, floor: f }, ratios: verdict }, null, 2))
 }
 
 main().catch((e: unknown) => {

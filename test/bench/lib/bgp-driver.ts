@@ -8,12 +8,13 @@
 // stdout: one JSON object per line, times in epoch milliseconds with sub-ms precision
 // (performance.timeOrigin + performance.now(), comparable across processes on this host):
 //   {"ev":"ready","setMs":..,"rssMB":..}            N advertisements set, speaker not started
+//   {"ev":"started","startMs":..}                   speaker.start() resolved (the peer's RIB built)
 //   {"ev":"established","t":..}                     the 'session established' log line (the FSM
 //                                                   reached Established; the pump starts next)
-//   {"ev":"sent","t":..}                            every UPDATE and the End-of-RIB written
+//   {"ev":"sent","t":..,"rssMB":..,"heapUsedMB":..} every UPDATE and the End-of-RIB written
 //   {"ev":"withdrawing","t":..,"setMs":..}          after the `withdraw` command: speaker.set([])
 //   {"ev":"status","peers":[..]}                    after `status`
-//   {"ev":"bye","vmHwmKB":..,"vmRssKB":..}          after `quit`, then exit 0 (so --cpu-prof writes)
+//   {"ev":"bye","vmHwmKB":..,"vmRssKB":..,"heapUsedMB":..}  after `quit`, then exit 0 (so --cpu-prof writes)
 // stdin commands, one per line: withdraw | status | quit
 // Logs (pino, level info) go to stderr.
 import { readFileSync } from 'node:fs'
@@ -53,7 +54,10 @@ function main(): void {
       logMethod(args, method) {
         const msg = args.find((a) => typeof a === 'string')
         if (msg === 'session established') emit({ ev: 'established', t: now(), hr: hr() })
-        else if (msg === 'initial routes sent, End-of-RIB') emit({ ev: 'sent', t: now(), hr: hr() })
+        else if (msg === 'initial routes sent, End-of-RIB') {
+          const m = process.memoryUsage()
+          emit({ ev: 'sent', t: now(), hr: hr(), rssMB: m.rss / 2 ** 20, heapUsedMB: m.heapUsed / 2 ** 20, heapTotalMB: m.heapTotal / 2 ** 20 })
+        }
         return method.apply(this, args)
       },
     },
@@ -90,13 +94,15 @@ function main(): void {
     } else if (c === 'quit') {
       rl.close()
       void speaker.stop().finally(() => {
-        emit({ ev: 'bye', ...procStatus() })
+        const m = process.memoryUsage()
+        emit({ ev: 'bye', ...procStatus(), heapUsedMB: m.heapUsed / 2 ** 20, heapTotalMB: m.heapTotal / 2 ** 20, externalMB: m.external / 2 ** 20 })
         process.exit(0)
       })
     }
   })
   rl.on('close', () => { if (!process.exitCode) setTimeout(() => process.exit(0), 2000).unref() })
-  void speaker.start().catch((e: unknown) => {
+  const t1 = now()
+  void speaker.start().then(() => emit({ ev: 'started', startMs: now() - t1 }), (e: unknown) => {
     emit({ ev: 'error', error: String(e) })
     process.exit(1)
   })
