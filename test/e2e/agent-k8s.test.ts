@@ -168,4 +168,21 @@ t.test('agent programs the VIPs of the LoadBalancer Services it announces', asyn
     const after = await k8s()
     t.ok(expired(after) > expired(before), `410 seen (${expired(before)} -> ${expired(after)})`)
   })
+
+  await t.test('SIGHUP with another node name and no config VIP: a new source takes over', async (t) => {
+    await server.request('POST', SVC, service('other', 'Local'))
+    await server.request('POST', EPS, slice('other-1', 'other', [{ ip: '198.51.100.11', node: 'node-b', ready: true }]))
+    await server.request('PATCH', `${SVC}/other/status`, { status: { loadBalancer: { ingress: [{ ip: '203.0.113.53' }] } } }, MERGE)
+    await waitFor(async () => (await k8s()).reasons.noLocalEndpoints === 2, { timeoutMs: 20_000, what: 'the Service seen, not announced from node-a' })
+    t.same(await loVips(node), [CONFIG_VIP], 'not served by node-a')
+    porter.writeConfig([
+      'agent: { interface: lo, firewall: nftables }',
+      `kubernetes: { enabled: true, kubeconfig: ${kubeconfig}, nodeName: node-b }`,
+      '',
+    ].join('\n'))
+    porter.signal('SIGHUP')
+    await waitFor(async () => JSON.stringify(await loVips(node)) === JSON.stringify(['203.0.113.53']), { timeoutMs: 20_000, intervalMs: 100, what: 'node-b\'s VIPs only' })
+    const s = await k8s()
+    t.match(s, { nodeName: 'node-b', synced: true, announced: 1, vips: ['203.0.113.53'] })
+  })
 })
