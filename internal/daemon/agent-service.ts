@@ -61,7 +61,12 @@ export function createAgentService(deps: { log: Logger }): AgentService {
       if (c.kubernetes.enabled) await startK8s(c) // throws on a kubeconfig that cannot be loaded
       const desired = desiredNow()
       if (desired) agent.setDesired(desired)
-      await agent.start()
+      try {
+        await agent.start()
+      } catch (e) {
+        await k8s?.stop() // its sockets and timers would keep a failed process alive
+        throw e
+      }
       if (c.kubernetes.enabled && !(await k8s!.waitSynced(FIRST_SYNC_WAIT_MS))) {
         deps.log.warn({ status: k8s!.status().lastError }, 'Kubernetes has not synced yet: VIPs are programmed once it has (Porter\'s kernel state stays as it is until then)')
       }

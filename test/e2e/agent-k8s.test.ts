@@ -6,6 +6,7 @@
 // should not; the agent survives an API server restart and a 410 Gone during a watch.
 import t from 'tap'
 import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { createLab, waitFor, type Lab, type TeardownHost } from './lib/netns.ts'
 import { PorterProc } from './lib/porter.ts'
 import { addrs, nftSetElems } from './agent-harness.ts'
@@ -185,4 +186,24 @@ t.test('agent programs the VIPs of the LoadBalancer Services it announces', asyn
     const s = await k8s()
     t.match(s, { nodeName: 'node-b', synced: true, announced: 1, vips: ['203.0.113.53'] })
   })
+})
+
+t.test('a kubeconfig that cannot be loaded: the agent refuses to start and changes nothing', async (t) => {
+  const lab = createLab(t)
+  const node = await lab.ns('node')
+  const porter = new PorterProc(lab, node, [
+    'agent: { interface: lo, firewall: nftables }',
+    `kubernetes: { enabled: true, kubeconfig: ${join(lab.dir, 'missing-kubeconfig')}, nodeName: ${NODE} }`,
+    '',
+  ].join('\n'), 'agent')
+  t.teardown(() => porter.cleanup())
+  const cmd = [process.execPath, '--import', 'tsx', join(import.meta.dirname, '..', '..', 'cmd', 'porter', 'main.ts'), 'agent', '--config', porter.configFile]
+  const child = lab.spawn(node, cmd, { logFile: porter.logFile, label: 'porter-agent' })
+  const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
+  t.not(code, 0, `exit status ${code}`)
+  const fatal = porter.logs().find((l) => l.level === 'fatal')
+  t.match(fatal, { error: { code: 'PORTER_ERR_CONFIG_READ', message: /Cannot load the kubeconfig ".*missing-kubeconfig"/ } }, readFileSync(porter.logFile, 'utf8').slice(-2000))
+  t.same(await loVips(node), [], 'no VIP programmed')
+  const nft = await lab.exec(node, ['nft', 'list', 'ruleset'])
+  t.equal(nft.stdout.trim(), '', 'no nft table created')
 })

@@ -5,7 +5,7 @@
 // status / patch / delete semantics and their Status errors). Plus the patch formats (pure).
 import t from 'tap'
 import { execFile, spawn } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -123,6 +123,7 @@ ports:
 // ---------------------------------------------------------------- kubectl
 
 t.test('kubectl: version and discovery', async (t) => {
+  t.ok(existsSync(KUBECTL), `kubectl is installed at ${KUBECTL} (the kubectl tests need it)`)
   const e = await serve(t)
   const v = await kubectl(e, ['version', '-o', 'json'])
   t.equal(v.code, 0, v.stderr)
