@@ -379,8 +379,8 @@ function table(rows: RunResult[]): string {
     ['withdraw (s)', 13, (r) => (r.withdraw / 1000).toFixed(3)],
     ['peak RSS (MB)', 14, (r) => r.peakRss.toFixed(1)],
     ['push*(s)', 9, (r) => (r.pushFromSpeaker === undefined ? '-' : (r.pushFromSpeaker / 1000).toFixed(3))],
-    ['push KB/pkts', 15, (r) => `${(r.wire.push.bytes / 1024).toFixed(0)}/${r.wire.push.packets}`],
-    ['withdraw KB/pkts', 17, (r) => `${(r.wire.withdraw.bytes / 1024).toFixed(0)}/${r.wire.withdraw.packets}`],
+    ['push KB/pkts', 15, (r) => `${(r.wire.push.bytes / 1024).toFixed(0)}/${r.wire.push.packets.toFixed(0)}`],
+    ['withdraw KB/pkts', 17, (r) => `${(r.wire.withdraw.bytes / 1024).toFixed(0)}/${r.wire.withdraw.packets.toFixed(0)}`],
     ['prepare (s)', 12, (r) => (r.prepare / 1000).toFixed(3)],
   ]
   L.push(`${'speaker'.padEnd(8)} ${cols.map(([h, w]) => h.padStart(w)).join(' ')}`)
@@ -436,7 +436,7 @@ async function main(): Promise<void> {
       }
       const st = await c.protocol(PROTO)
       res.round = round
-      res.notes.push(`BIRD state after the run: ${st.state}`)
+      res.notes.push(`BIRD's protocol after the run: ${st.info}`)
       log(`${which}: push ${(res.push / 1000).toFixed(3)} s, withdraw ${(res.withdraw / 1000).toFixed(3)} s, peak RSS ${res.peakRss.toFixed(1)} MB`)
       results.push(res)
     }

@@ -61,22 +61,27 @@ export class BirdCtl {
     return p
   }
 
-  /** `show protocols all NAME`: BGP state word and the channel's imported route count. */
-  async protocol(name: string): Promise<{ state: string; imported: number; since: string }> {
+  /**
+   * `show protocols all NAME`: the BGP state word (first word of the Info column, e.g.
+   * "Established"), the whole Info text, the "Since" column and the channel's imported count.
+   * Columns: Name Proto Table State Since Info; Since holds a space ("2025-01-02 03:04:05.123456"
+   * with the bench's timeformat), so the line is cut with a pattern, not by whitespace.
+   */
+  async protocol(name: string): Promise<{ state: string; info: string; imported: number; since: string }> {
     const lines = await this.cmd(`show protocols all ${name}`)
-    let state = 'unknown'
+    let info = ''
     let since = ''
     let imported = 0
     for (const l of lines) {
-      const head = /^1002-(\S+)\s+\S+\s+\S+\s+(\S+)\s+(.*?)\s{2,}(\S.*)?$/.exec(l)
+      const head = /^1002-(\S+)\s+\S+\s+\S+\s+\S+\s+(\d{4}-\d\d-\d\d \S+|\S+)\s*(.*)$/.exec(l)
       if (head && head[1] === name) {
-        since = head[3] ?? ''
-        state = (head[4] ?? head[2] ?? '').trim().split(/\s+/)[0] ?? 'unknown'
+        since = head[2] ?? ''
+        info = (head[3] ?? '').trim()
       }
       const r = /Routes:\s+(\d+) imported/.exec(l)
       if (r) imported = Number(r[1])
     }
-    return { state, imported, since }
+    return { state: info.split(/\s+/)[0] || 'unknown', info, imported, since }
   }
 
   close(): void {
