@@ -9,7 +9,8 @@
 //   floor    (reference) pre-encoded UPDATE bytes written in one go after a hand-made OPEN
 //            exchange (test/bench/lib/bgp-blast.ts): how fast BIRD itself can import them
 // Each run starts with a freshly restarted BIRD (empty table). Measured:
-//   push      speaker's session Established -> BIRD's channel reports N routes imported
+//   push      BIRD's session Established (its protocol "since" time, microseconds) -> BIRD's
+//             channel reports N routes imported (also shown from the speaker's own Established)
 //   withdraw  withdrawal triggered (porter: speaker.set([]) on a stdin command; gobgpd:
 //             `gobgp global rib -a ipv4 del all` started) -> BIRD reports 0 imported
 //   peak RSS  VmHWM of the speaker process (/proc/PID/status) at the end of its run
@@ -25,7 +26,8 @@
 //                     kernel protocols disabled, so BIRD's CPU goes to BGP import only)
 //   --only=a,b        run only these of porter,gobgp,floor (default all three)
 //   --poll=MS         BIRD poll interval (default 20)
-//   --cpu-prof        run Porter's driver with --cpu-prof; the .cpuprofile is kept and its path printed
+//   --cpu-prof        run Porter's driver with --cpu-prof; prints where its CPU went per phase
+//                     (the .cpuprofile is kept under node_modules/.cache/porter-bench/profiles)
 //   --rounds=K        repeat everything K times (default 1); the verdict uses the medians
 //   --json=FILE       also write the results as JSON
 import { spawn, type ChildProcess } from 'node:child_process'
