@@ -53,7 +53,6 @@ const metaFields: Record<string, PatchMeta> = {
   ownerReferences: { mergeKey: 'uid' },
 }
 
-const DNS1035 = /^[a-z]([-a-z0-9]*[a-z0-9])?$/
 const PORT_PROTOCOLS = ['TCP', 'UDP', 'SCTP']
 
 // ------------------------------------------------------------------ core/v1 Service

@@ -478,9 +478,6 @@ export class FakeApiServer {
     }
   }
 
-  /** The object as the API returns it. */
-  private out(o: Obj): Obj { return o }
-
   private commit(d: ResourceDef, key: string, o: Obj | undefined): StoreEvent | undefined {
     const ev = this.store.write(resourceKey(d), key, o)
     if (ev) this.opts.onWrite?.(this.store)
@@ -498,7 +495,7 @@ export class FakeApiServer {
   private getOne(r: Route): Reply {
     const o = this.store.get(resourceKey(r.def), this.key(r.namespace, r.name!))
     if (!o) throw this.notFound(r.def, r.name!)
-    return { status: 200, body: this.out(o) }
+    return { status: 200, body: o }
   }
 
   private create(r: Route, q: URLSearchParams, body: string): Reply {
@@ -530,9 +527,9 @@ export class FakeApiServer {
     d.defaults(o, undefined, this.alloc())
     const causes = d.validate(o, undefined)
     if (causes.length) throw this.invalid(d, String(m.name), causes)
-    if (this.dryRun(q)) return { status: 201, body: this.out(o), warnings }
+    if (this.dryRun(q)) return { status: 201, body: o, warnings }
     const ev = this.commit(d, key, o)
-    return { status: 201, body: this.out(ev!.object), warnings }
+    return { status: 201, body: ev!.object, warnings }
   }
 
   /** Shared by PUT and PATCH: `next` is the whole proposed object. */
@@ -571,14 +568,14 @@ export class FakeApiServer {
     meta(o).resourceVersion = om.resourceVersion!
     const causes = d.validate(o, old)
     if (causes.length) throw this.invalid(d, r.name!, causes)
-    if (this.dryRun(q)) return { status: 200, body: this.out(o), warnings }
+    if (this.dryRun(q)) return { status: 200, body: o, warnings }
     const fins = (meta(o).finalizers ?? []) as Json[]
     if (meta(o).deletionTimestamp !== undefined && fins.length === 0) {
       const ev = this.commit(d, key, undefined)
-      return { status: 200, body: this.out(ev!.object), warnings }
+      return { status: 200, body: ev!.object, warnings }
     }
     const ev = this.commit(d, key, o)
-    return { status: 200, body: this.out(ev ? ev.object : old), warnings }
+    return { status: 200, body: ev ? ev.object : old, warnings }
   }
 
   private update(r: Route, q: URLSearchParams, body: string, statusOnly: boolean): Reply {
@@ -625,14 +622,14 @@ export class FakeApiServer {
     const fins = (om.finalizers ?? []) as Json[]
     if (fins.length > 0) {
       // graceful: the object stays until its finalizers are removed
-      if (om.deletionTimestamp !== undefined || dry) return { status: 200, body: this.out(old) }
+      if (om.deletionTimestamp !== undefined || dry) return { status: 200, body: old }
       const o = clone(old)
       meta(o).deletionTimestamp = now()
       meta(o).deletionGracePeriodSeconds = 0
       const ev = this.commit(d, key, o)
-      return { status: 200, body: this.out(ev!.object) }
+      return { status: 200, body: ev!.object }
     }
-    if (dry) return { status: 200, body: this.out(old) }
+    if (dry) return { status: 200, body: old }
     this.commit(d, key, undefined)
     return {
       status: 200,
