@@ -25,7 +25,9 @@ export class PeerRoutes implements RouteSource {
   private ctxKey = ''
 
   constructor(private readonly opts: PeerRoutesOptions) {
-    this.rib = new AdjRibOut(this.context(new Set(), undefined, undefined))
+    // start from the context the session will most likely negotiate, so reaching Established
+    // does not rebuild a large table (ADD-PATH both families when wanted)
+    this.rib = new AdjRibOut(this.context(opts.addPath ? new Set<FamilyKey>(['ipv4-unicast', 'ipv6-unicast']) : new Set(), undefined, undefined))
   }
 
   private context(addPathTx: ReadonlySet<FamilyKey>, families: ReadonlySet<FamilyKey> | undefined, local: string | undefined): ExportContext {
