@@ -167,7 +167,9 @@ async function bundle(version, commit) {
   for (const w of result.warnings) log(`esbuild warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
   const code = readFileSync(BUNDLE, 'utf8')
   // a real import() survives only for a non-bundled target; SEA with code cache cannot run it
-  const dyn = code.match(/\bimport\((?!\s*["'`]node:)[^)]*\)/g)?.filter((m) => !/^import\(\s*\)$/.test(m))
+  // (block comments first: JSDoc types such as `@type {import('./x')}` are not code)
+  const uncommented = code.replace(/\/\*[\s\S]*?\*\//g, '')
+  const dyn = uncommented.match(/\bimport\((?!\s*["'`]node:)[^)]*\)/g)?.filter((m) => !/^import\(\s*\)$/.test(m))
   if (dyn?.length) throw new Error(`dist/porter.cjs still has dynamic import(): ${dyn.slice(0, 3).join(', ')}`)
   if (/\bimport\.meta\b/.test(code)) throw new Error('dist/porter.cjs still uses import.meta')
   const inputs = Object.keys(result.metafile.inputs)

@@ -33,6 +33,8 @@ const DEB = [
   ['/usr/bin/tcpdump', 'tcpdump'],
   ['/usr/bin/ping', 'iputils-ping'],
   ['/usr/bin/curl', 'curl'],
+  ['/usr/bin/python3', 'python3'],
+  ['/usr/bin/kubectl', 'kubernetes-client'], // drives the fake API server (images often ship a newer kubectl)
 ]
 if (process.getuid?.() === 0) {
   const missing = DEB.filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg)

@@ -42,6 +42,12 @@ export function renderStatus(st: Obj): string {
     out.push(`firewall ${agent.backend ?? '-'}, interface ${agent.interface ?? '-'}, last reconcile ${last ? `${last.at}: ${last.ok ? 'ok' : `FAILED: ${last.error}`}` : '-'}`)
     const c = agent.counters as Obj | undefined
     if (c) out.push(`changes ${c.changes ?? 0}, failures ${c.failures ?? 0}, drift repairs ${c.driftRepairs ?? 0}`)
+    const k = agent.kubernetes as Obj | undefined
+    if (k) {
+      const err = k.lastError as Obj | undefined
+      const reasons = Object.entries((k.reasons as Record<string, number> | undefined) ?? {}).map(([r, n]) => `${r} ${n}`).join(', ')
+      out.push(`kubernetes ${k.server} as node ${k.nodeName}: ${k.connected ? 'connected' : 'DISCONNECTED'}${k.synced ? '' : ', not synced yet'}; ${k.services} LoadBalancer service(s), ${k.announced} announced here${reasons ? ` (not: ${reasons})` : ''}${err ? `; last error ${err.at}: ${err.message}` : ''}`)
+    }
     const programmed = agent.vips as string[] | undefined
     if (programmed) out.push(table(['PROGRAMMED VIP'], programmed.map((v) => [v])))
   }
