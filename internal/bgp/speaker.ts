@@ -5,8 +5,9 @@ import { createServer, connect as netConnect, isIPv4, type Server, type Socket }
 import { connectTcpMd5, setTcpMd5, socketFd } from '../sys/index.ts'
 import type { Logger } from 'pino'
 import { PorterError } from '../errors/index.ts'
-import { fsmConfig, defaultCapabilities } from './fsm/index.ts'
-import type { Capability, FamilyKey } from './wire/types.ts'
+import { fsmConfig } from './fsm/index.ts'
+import { makeCapabilities } from './wire/index.ts'
+import type { FamilyKey } from './wire/types.ts'
 import { PeerSession, type Dialer } from './session/peer.ts'
 import { PeerRoutes, type Advertisement, type PeerExport } from './session/routes.ts'
 import { realClock, type Clock } from './session/clock.ts'
@@ -147,13 +148,11 @@ export class Speaker {
 
   private addPeer(p: SpeakerPeerConfig): void {
     const families = p.families ?? (['ipv4-unicast', 'ipv6-unicast'] as FamilyKey[])
-    const caps: Capability[] = defaultCapabilities({ localAs: this.cfg.localAs, families, addPath: p.addPath ? 'send' : 'off', extendedMessage: true })
-    if (this.cfg.gracefulRestart.enabled) {
-      caps.push({
-        code: 64, kind: 'graceful-restart', restarting: false, notification: false, restartTime: this.cfg.gracefulRestart.restartTime,
-        families: families.map((f) => ({ afi: f === 'ipv4-unicast' ? 1 : 2, safi: 1, forwardingPreserved: true })),
-      })
-    }
+    const gr = this.cfg.gracefulRestart
+    const caps = makeCapabilities({
+      asn: this.cfg.localAs, families, addPath: p.addPath ? 'send' : undefined, extendedMessage: true,
+      gracefulRestart: gr.enabled ? { restartTime: gr.restartTime, forwardingPreserved: families } : undefined,
+    })
     const fsm = fsmConfig({
       localAs: this.cfg.localAs, remoteAs: p.peerAs, routerId: this.cfg.routerId, holdTime: p.holdTime,
       connectRetryTime: p.connectRetry, passive: p.passive, capabilities: caps,

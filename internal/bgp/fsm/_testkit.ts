@@ -1,7 +1,7 @@
 // Test helpers for the FSM tests (not shipped code): compact action rendering and drivers.
 import type { OpenMessage } from '../wire/types.ts'
 import { step } from './fsm.ts'
-import { defaultCapabilities } from './open.ts'
+import { makeCapabilities } from '../wire/open.ts'
 import type { FsmAction, FsmEvent, FsmState } from './types.ts'
 
 /** One action as a short string, so replay tables read like the RFC text. */
@@ -26,7 +26,7 @@ export function peerOpen(over: Partial<OpenMessage> = {}): OpenMessage {
     myAs: 65002,
     holdTime: 30,
     routerId: '192.0.2.2',
-    capabilities: defaultCapabilities({ localAs: 65002 }),
+    capabilities: makeCapabilities({ asn: 65002, addPath: 'send' }),
     ...over,
   }
 }

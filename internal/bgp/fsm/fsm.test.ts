@@ -3,7 +3,8 @@ import t, { type Test } from 'tap'
 import { PorterError } from '../../errors/index.ts'
 import type { Capability } from '../wire/types.ts'
 import { acceptsIncoming, initialState, maxPrefixData, notificationEvent, shutdownCommunication, step } from './fsm.ts'
-import { buildOpen, defaultCapabilities, fsmConfig, negotiate, validateOpen } from './open.ts'
+import { makeCapabilities } from '../wire/open.ts'
+import { buildOpen, fsmConfig, negotiateSession, validateOpen } from './open.ts'
 import type { FsmAction, FsmConfig, FsmEvent, FsmState, StateName } from './types.ts'
 import { fmt, peerOpen, run, toEstablished, toOpenConfirm, toOpenSent } from './_testkit.ts'
 
@@ -38,7 +39,7 @@ t.test('active peer: connect, exchange OPENs, keepalives, graceful stop', async 
   r = step(s, { type: 'Tcp_CR_Acked' }, 6000)
   t.equal(r.state.name, 'OpenSent')
   const open = find(r.actions, 'send-open')?.open
-  t.same(open, { type: 'open', version: 4, myAs: 65001, holdTime: 9, routerId: '192.0.2.1', capabilities: defaultCapabilities({ localAs: 65001 }) })
+  t.same(open, { type: 'open', version: 4, myAs: 65001, holdTime: 9, routerId: '192.0.2.1', capabilities: makeCapabilities({ asn: 65001, addPath: 'send' }) })
   s = r.state
   r = step(s, { type: 'BGPOpen', open: peerOpen({ holdTime: 30 }) }, 6100)
   t.equal(r.state.name, 'OpenConfirm')
@@ -140,18 +141,18 @@ t.test('OPEN validation', async (t) => {
   const cases: { name: string; config: FsmConfig; open: ReturnType<typeof peerOpen>; subcode: number | null; data?: number[] }[] = [
     { name: 'good OPEN', config, open: peerOpen(), subcode: null },
     { name: 'version 3', config, open: peerOpen({ version: 3 }), subcode: 1, data: [0, 4] },
-    { name: 'wrong AS', config, open: peerOpen({ myAs: 65003, capabilities: defaultCapabilities({ localAs: 65003 }) }), subcode: 2 },
-    { name: '2-octet AS without 4-octet capability', config, open: peerOpen({ capabilities: withoutCaps(defaultCapabilities({ localAs: 65002 }), 'as4') }), subcode: null },
-    { name: '4-octet AS capability replaces "My AS" (AS_TRANS)', config: as4, open: peerOpen({ myAs: 23456, capabilities: defaultCapabilities({ localAs: 4200000002 }) }), subcode: null },
-    { name: '4-octet AS capability with another AS', config: as4, open: peerOpen({ myAs: 23456, capabilities: defaultCapabilities({ localAs: 4200000003 }) }), subcode: 2 },
+    { name: 'wrong AS', config, open: peerOpen({ myAs: 65003, capabilities: makeCapabilities({ asn: 65003, addPath: 'send' }) }), subcode: 2 },
+    { name: '2-octet AS without 4-octet capability', config, open: peerOpen({ capabilities: withoutCaps(makeCapabilities({ asn: 65002, addPath: 'send' }), 'as4') }), subcode: null },
+    { name: '4-octet AS capability replaces "My AS" (AS_TRANS)', config: as4, open: peerOpen({ myAs: 23456, capabilities: makeCapabilities({ asn: 4200000002, addPath: 'send' }) }), subcode: null },
+    { name: '4-octet AS capability with another AS', config: as4, open: peerOpen({ myAs: 23456, capabilities: makeCapabilities({ asn: 4200000003, addPath: 'send' }) }), subcode: 2 },
     { name: 'AS_TRANS without the capability', config: as4, open: peerOpen({ myAs: 23456, capabilities: [] }), subcode: 2 },
     { name: 'identifier 0.0.0.0', config, open: peerOpen({ routerId: '0.0.0.0' }), subcode: 3 },
     { name: 'identifier not a dotted quad', config, open: peerOpen({ routerId: '192.0.2' }), subcode: 3 },
-    { name: 'iBGP peer with our identifier', config: ibgp, open: peerOpen({ myAs: 65001, routerId: '192.0.2.1', capabilities: defaultCapabilities({ localAs: 65001 }) }), subcode: 3 },
-    { name: 'iBGP peer with another identifier', config: ibgp, open: peerOpen({ myAs: 65001, capabilities: defaultCapabilities({ localAs: 65001 }) }), subcode: null },
+    { name: 'iBGP peer with our identifier', config: ibgp, open: peerOpen({ myAs: 65001, routerId: '192.0.2.1', capabilities: makeCapabilities({ asn: 65001, addPath: 'send' }) }), subcode: 3 },
+    { name: 'iBGP peer with another identifier', config: ibgp, open: peerOpen({ myAs: 65001, capabilities: makeCapabilities({ asn: 65001, addPath: 'send' }) }), subcode: null },
     { name: 'eBGP peer with our identifier is allowed (RFC 6286)', config, open: peerOpen({ routerId: '192.0.2.1' }), subcode: null },
     { name: 'unsupported optional parameter', config, open: peerOpen({ otherParams: [{ type: 1, data: new Uint8Array(0) }] }), subcode: 4 },
-    { name: 'unknown capability is ignored', config, open: peerOpen({ capabilities: [...defaultCapabilities({ localAs: 65002 }), { code: 200, kind: 'unknown', data: Uint8Array.of(1) }] }), subcode: null },
+    { name: 'unknown capability is ignored', config, open: peerOpen({ capabilities: [...makeCapabilities({ asn: 65002, addPath: 'send' }), { code: 200, kind: 'unknown', data: Uint8Array.of(1) }] }), subcode: null },
   ]
   t.ok(cases.length > 0)
   for (const c of cases) {
@@ -192,8 +193,8 @@ t.test('OPEN for a 4-octet local AS carries AS_TRANS', async (t) => {
 })
 
 t.test('capability negotiation', async (t) => {
-  const config = fsmConfig({ ...base, capabilities: defaultCapabilities({ localAs: 65001, addPath: 'both', extendedMessage: true }) })
-  const n1 = negotiate(config, peerOpen({
+  const config = fsmConfig({ ...base, capabilities: makeCapabilities({ asn: 65001, addPath: 'both', extendedMessage: true }) })
+  const n1 = negotiateSession(config, peerOpen({
     capabilities: [
       { code: 1, kind: 'multiprotocol', afi: 1, safi: 1 },
       { code: 1, kind: 'multiprotocol', afi: 2, safi: 1 },
@@ -213,14 +214,14 @@ t.test('capability negotiation', async (t) => {
   t.equal(n1.routeRefresh, false)
   t.equal(n1.peerGracefulRestart?.restartTime, 120)
   // a peer with no capabilities at all: IPv4 unicast only, 2-octet AS, 4096-byte messages
-  const n2 = negotiate(config, peerOpen({ capabilities: [] }))
+  const n2 = negotiateSession(config, peerOpen({ capabilities: [] }))
   t.same(n2.families, ['ipv4-unicast'])
   t.equal(n2.codec.as4, false)
   t.equal(n2.codec.maxMessageLength, 4096, 'we send extended messages only when the peer advertised them')
   t.equal(n2.codec.maxReceiveLength, 65535, 'we accept them because we advertised them')
   t.equal(n2.codec.addPathTx.size, 0)
   const ibgp = fsmConfig({ ...base, remoteAs: 65001 })
-  t.equal(negotiate(ibgp, peerOpen({ myAs: 65001, capabilities: [] })).codec.ibgp, true)
+  t.equal(negotiateSession(ibgp, peerOpen({ myAs: 65001, capabilities: [] })).codec.ibgp, true)
 })
 
 t.test('hold timer expiry in OpenSent, OpenConfirm and Established', async (t) => {

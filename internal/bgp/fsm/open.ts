@@ -1,12 +1,14 @@
-// OPEN building, validation (RFC 4271 6.2, RFC 5492, RFC 6286, RFC 6793) and capability
-// negotiation. Pure.
+// The FSM's side of the OPEN exchange (RFC 4271 6.2, RFC 5492, RFC 6286, RFC 6793): its
+// configuration, the checks of the peer's OPEN, and the session view of what the codec's
+// negotiate() agreed on. Building the OPEN and negotiating are the codec's (wire/open.ts,
+// wire/negotiate.ts). Pure.
 import { PorterError } from '../../errors/index.ts'
-import {
-  AFI_IPV4, AFI_IPV6, SAFI_UNICAST,
-  type AddPathMode, type Capability, type FamilyKey, type OpenMessage,
-} from '../wire/types.ts'
+import { asnOf, makeCapabilities, openMessage } from '../wire/open.ts'
+import { negotiate } from '../wire/negotiate.ts'
+import { unsupportedCapabilityNotification } from '../wire/capabilities.ts'
+import type { Capability, OpenMessage } from '../wire/types.ts'
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts'
-import { AS_TRANS, BGP_VERSION, OpenSubcode } from './codes.ts'
+import { BGP_VERSION, OpenSubcode } from './codes.ts'
 import type { FsmConfig, Negotiated, RequiredCapability } from './types.ts'
 
 /** Dotted quad -> unsigned 32-bit number, or undefined when it is not one. */
@@ -72,128 +74,31 @@ export function fsmConfig(input: FsmConfigInput): FsmConfig {
     largeHoldTime,
     passive: input.passive ?? false,
     autoRestart: input.autoRestart ?? true,
-    capabilities: Object.freeze([...(input.capabilities ?? defaultCapabilities({ localAs: input.localAs }))]),
+    capabilities: Object.freeze([...(input.capabilities ?? makeCapabilities({ asn: input.localAs, addPath: 'send' }))]),
     requiredCapabilities: Object.freeze([...(input.requiredCapabilities ?? [])]),
     backoff,
   })
 }
 
-const FAMILY_AFI: Record<FamilyKey, number> = { 'ipv4-unicast': AFI_IPV4, 'ipv6-unicast': AFI_IPV6 }
-
-export function familyKey(afi: number, safi: number): FamilyKey | undefined {
-  if (safi !== SAFI_UNICAST) return undefined
-  if (afi === AFI_IPV4) return 'ipv4-unicast'
-  if (afi === AFI_IPV6) return 'ipv6-unicast'
-  return undefined
-}
-
-/**
- * The capabilities Porter normally sends: multiprotocol per family, route refresh, 4-octet AS,
- * ADD-PATH per family (default: send), and extended messages when asked.
- */
-export function defaultCapabilities(opts: {
-  localAs: number
-  families?: readonly FamilyKey[]
-  addPath?: AddPathMode | 'off'
-  extendedMessage?: boolean
-}): Capability[] {
-  const families = opts.families ?? ['ipv4-unicast', 'ipv6-unicast']
-  const caps: Capability[] = families.map((f) => ({ code: 1, kind: 'multiprotocol', afi: FAMILY_AFI[f], safi: SAFI_UNICAST }))
-  caps.push({ code: 2, kind: 'route-refresh' })
-  caps.push({ code: 65, kind: 'as4', asn: opts.localAs })
-  const ap = opts.addPath ?? 'send'
-  if (ap !== 'off' && families.length > 0) {
-    caps.push({ code: 69, kind: 'add-path', families: families.map((f) => ({ afi: FAMILY_AFI[f], safi: SAFI_UNICAST, mode: ap })) })
-  }
-  if (opts.extendedMessage) caps.push({ code: 6, kind: 'extended-message' })
-  return caps
-}
-
-/** The OPEN we send. "My AS" is AS_TRANS when the local AS needs 4 octets. */
+/** The OPEN we send: our capabilities as configured (see `makeCapabilities`). */
 export function buildOpen(config: FsmConfig): OpenMessage {
-  return {
-    type: 'open',
-    version: BGP_VERSION,
-    myAs: config.localAs > 0xffff ? AS_TRANS : config.localAs,
-    holdTime: config.holdTime,
-    routerId: config.routerId,
-    capabilities: config.capabilities.map((c) => ({ ...c })),
-  }
+  return openMessage({ asn: config.localAs, holdTime: config.holdTime, routerId: config.routerId, capabilities: config.capabilities.map((c) => ({ ...c })) })
 }
 
-function mpFamilies(caps: readonly Capability[]): FamilyKey[] {
-  const out: FamilyKey[] = []
-  let any = false
-  for (const c of caps) {
-    if (c.kind !== 'multiprotocol') continue
-    any = true
-    const f = familyKey(c.afi, c.safi)
-    if (f && !out.includes(f)) out.push(f)
-  }
-  // RFC 4760: a speaker that sends no multiprotocol capability does IPv4 unicast only
-  return any ? out : ['ipv4-unicast']
-}
-
-function addPathModes(caps: readonly Capability[]): Map<FamilyKey, AddPathMode> {
-  const m = new Map<FamilyKey, AddPathMode>()
-  for (const c of caps) {
-    if (c.kind !== 'add-path') continue
-    for (const f of c.families) {
-      const k = familyKey(f.afi, f.safi)
-      if (k) m.set(k, f.mode)
-    }
-  }
-  return m
-}
-
-const sends = (m: AddPathMode | undefined): boolean => m === 'send' || m === 'both'
-const receives = (m: AddPathMode | undefined): boolean => m === 'receive' || m === 'both'
-
-/** The peer's effective AS: its 4-octet AS capability when present, else "My AS". */
-export function peerAsOf(open: OpenMessage): number {
-  for (const c of open.capabilities) if (c.kind === 'as4') return c.asn
-  return open.myAs
-}
-
-/** What our capabilities and the peer's OPEN agree on. Does not validate (see `validateOpen`). */
-export function negotiate(config: FsmConfig, peer: OpenMessage): Negotiated {
-  const local = config.capabilities
-  const holdTime = Math.min(config.holdTime, peer.holdTime)
-  const keepaliveTime = holdTime === 0 ? 0 : Math.max(1, Math.floor(holdTime / 3))
-  const peerFams = mpFamilies(peer.capabilities)
-  const families = mpFamilies(local).filter((f) => peerFams.includes(f))
-  const localAp = addPathModes(local)
-  const peerAp = addPathModes(peer.capabilities)
-  const addPathTx = new Set<FamilyKey>()
-  const addPathRx = new Set<FamilyKey>()
-  for (const f of families) {
-    if (sends(localAp.get(f)) && receives(peerAp.get(f))) addPathTx.add(f)
-    if (receives(localAp.get(f)) && sends(peerAp.get(f))) addPathRx.add(f)
-  }
-  const has = (caps: readonly Capability[], kind: Capability['kind']): boolean => caps.some((c) => c.kind === kind)
-  const as4 = has(local, 'as4') && has(peer.capabilities, 'as4')
-  const extended = has(local, 'extended-message') && has(peer.capabilities, 'extended-message')
-  const gr = peer.capabilities.find((c): c is Extract<Capability, { kind: 'graceful-restart' }> => c.kind === 'graceful-restart')
-  const peerAs = peerAsOf(peer)
+/** The session's view of what our OPEN and the peer's agree on (the codec's `negotiate`). Does not validate (see `validateOpen`). */
+export function negotiateSession(config: FsmConfig, peer: OpenMessage): Negotiated {
+  const agreed = negotiate(buildOpen(config), peer)
   const n: Negotiated = {
-    peerAs,
-    peerRouterId: peer.routerId,
-    holdTime,
-    keepaliveTime,
-    families,
-    codec: {
-      as4,
-      addPathTx,
-      addPathRx,
-      // RFC 8654: we send extended messages only when both sides advertised them, and accept
-      // them as soon as we advertised them
-      maxMessageLength: extended ? 65535 : 4096,
-      maxReceiveLength: has(local, 'extended-message') ? 65535 : 4096,
-      ibgp: peerAs === config.localAs,
-    },
-    routeRefresh: has(peer.capabilities, 'route-refresh'),
+    peerAs: agreed.remoteAs,
+    peerRouterId: agreed.remoteRouterId,
+    holdTime: agreed.holdTime,
+    keepaliveTime: agreed.keepaliveTime,
+    families: agreed.families,
+    codec: agreed.ctx,
+    routeRefresh: peer.capabilities.some((c) => c.kind === 'route-refresh'),
     peerCapabilities: peer.capabilities,
   }
+  const gr = peer.capabilities.find((c): c is Extract<Capability, { kind: 'graceful-restart' }> => c.kind === 'graceful-restart')
   if (gr) n.peerGracefulRestart = gr
   return n
 }
@@ -211,26 +116,19 @@ function matchesRequired(c: Capability, r: RequiredCapability): boolean {
   return true
 }
 
-/** Capability TLV (code, length, value) for the NOTIFICATION data of Unsupported Capability. */
-export function encodeCapabilityTlv(r: RequiredCapability, local: readonly Capability[]): Uint8Array {
+/** The capability we require, as the NOTIFICATION data of Unsupported Capability lists it (our own value where we have one). */
+function requiredCapability(r: RequiredCapability, local: readonly Capability[]): Capability {
   const mine = local.find((c) => matchesRequired(c, r))
-  let value: number[] = []
   if (r.code === 1) {
-    const afi = r.afi ?? (mine?.kind === 'multiprotocol' ? mine.afi : 0)
-    const safi = r.safi ?? (mine?.kind === 'multiprotocol' ? mine.safi : 0)
-    value = [afi >> 8, afi & 0xff, 0, safi & 0xff]
-  } else if (r.code === 65) {
-    const asn = mine?.kind === 'as4' ? mine.asn : 0
-    value = [(asn >>> 24) & 0xff, (asn >>> 16) & 0xff, (asn >>> 8) & 0xff, asn & 0xff]
-  } else if (r.code === 69 && mine?.kind === 'add-path') {
-    for (const f of mine.families) {
-      if ((r.afi !== undefined && f.afi !== r.afi) || (r.safi !== undefined && f.safi !== r.safi)) continue
-      value.push(f.afi >> 8, f.afi & 0xff, f.safi & 0xff, f.mode === 'receive' ? 1 : f.mode === 'send' ? 2 : 3)
-    }
-  } else if (mine?.kind === 'unknown') {
-    value = [...mine.data]
+    return { code: 1, kind: 'multiprotocol', afi: r.afi ?? (mine?.kind === 'multiprotocol' ? mine.afi : 0), safi: r.safi ?? (mine?.kind === 'multiprotocol' ? mine.safi : 0) }
   }
-  return Uint8Array.from([r.code & 0xff, value.length & 0xff, ...value])
+  if (r.code === 65) return { code: 65, kind: 'as4', asn: mine?.kind === 'as4' ? mine.asn : 0 }
+  if (r.code === 69 && mine?.kind === 'add-path') {
+    const families = mine.families.filter((f) => (r.afi === undefined || f.afi === r.afi) && (r.safi === undefined || f.safi === r.safi))
+    return { code: 69, kind: 'add-path', families }
+  }
+  if (mine?.kind === 'unknown') return mine
+  return { code: r.code, kind: 'unknown', data: new Uint8Array(0) }
 }
 
 const fail = (subcode: number, reason: string, data: Uint8Array = new Uint8Array(0)): OpenVerdict => ({ ok: false, subcode, data, reason })
@@ -244,7 +142,7 @@ export function validateOpen(config: FsmConfig, open: OpenMessage): OpenVerdict 
     return fail(OpenSubcode.UnsupportedVersionNumber, `peer speaks BGP version ${open.version}, we support ${BGP_VERSION}`,
       Uint8Array.from([0, BGP_VERSION]))
   }
-  const peerAs = peerAsOf(open)
+  const peerAs = asnOf(open)
   if (peerAs !== config.remoteAs) {
     return fail(OpenSubcode.BadPeerAs, `peer announced AS ${peerAs}, configured remote AS is ${config.remoteAs}`)
   }
@@ -264,12 +162,9 @@ export function validateOpen(config: FsmConfig, open: OpenMessage): OpenVerdict 
   }
   const missing = config.requiredCapabilities.filter((r) => !open.capabilities.some((c) => matchesRequired(c, r)))
   if (missing.length > 0) {
-    const tlvs = missing.map((r) => encodeCapabilityTlv(r, config.capabilities))
-    const data = new Uint8Array(tlvs.reduce((n, t) => n + t.length, 0))
-    let o = 0
-    for (const t of tlvs) { data.set(t, o); o += t.length }
+    const notification = unsupportedCapabilityNotification(missing.map((r) => requiredCapability(r, config.capabilities)))
     const names = missing.map((r) => r.afi !== undefined ? `${r.code} (afi ${r.afi} safi ${r.safi ?? '*'})` : `${r.code}`).join(', ')
-    return fail(OpenSubcode.UnsupportedCapability, `peer lacks required capability ${names}`, data)
+    return fail(notification.subcode, `peer lacks required capability ${names}`, notification.data)
   }
-  return { ok: true, negotiated: negotiate(config, open) }
+  return { ok: true, negotiated: negotiateSession(config, open) }
 }

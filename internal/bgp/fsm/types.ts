@@ -38,7 +38,7 @@ export interface FsmConfig {
    * and restart automatically when it expires. Default true
    */
   readonly autoRestart: boolean
-  /** capabilities sent in our OPEN (see `defaultCapabilities`) */
+  /** capabilities sent in our OPEN (see the codec's `makeCapabilities`) */
   readonly capabilities: readonly Capability[]
   /** capabilities the peer must advertise. Default none */
   readonly requiredCapabilities: readonly RequiredCapability[]

@@ -12,7 +12,7 @@ import {
   step, initialState, notificationEvent, resolveCollision, acceptsIncoming,
   type FsmConfig, type FsmEvent, type FsmState, type FsmAction, type Negotiated, type TimerName,
 } from '../fsm/index.ts'
-import { decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib, receiveLimit } from '../wire/index.ts'
+import { decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib, receiveLimit, defaultContext } from '../wire/index.ts'
 import type { CodecContext, FamilyKey, Nlri } from '../wire/types.ts'
 import type { Clock } from './clock.ts'
 
@@ -59,7 +59,7 @@ interface Conn {
   closed: boolean
 }
 
-const EMPTY_CTX: CodecContext = { as4: false, addPathTx: new Set(), addPathRx: new Set(), maxMessageLength: 4096 }
+const EMPTY_CTX: CodecContext = defaultContext()
 let connIds = 0
 
 export class PeerSession {

@@ -133,7 +133,9 @@ export * from './types.ts'
 export { BgpWireError, isBgpWireError, ACTION_STRENGTH, type WireAction, type BgpWireErrorInit } from './errors.ts'
 export * from './iana.ts'
 export * from './notification.ts'
-export { decodeOpen, writeOpenBody, makeOpen, asnOf, type OpenLayout, type OpenOptions } from './open.ts'
+export {
+  decodeOpen, writeOpenBody, makeCapabilities, makeOpen, openMessage, asnOf, type CapabilityOptions, type OpenLayout, type OpenOptions,
+} from './open.ts'
 export { decodeCapabilities, writeCapability, encodeCapabilityList, unsupportedCapabilityNotification, CAPABILITIES } from './capabilities.ts'
 export { decodeUpdate, writeUpdateBody, encodePathAttributes, type UpdateDecodeResult } from './update.ts'
 export { ATTRS, ATTR_BY_TYPE, type AttrDef, type AttrLayoutEntry } from './attrs/index.ts'

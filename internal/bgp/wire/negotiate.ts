@@ -25,7 +25,7 @@ export interface Negotiated {
   families: FamilyKey[]
   /** min of the two hold times; 0 = no hold timer and no keepalives */
   holdTime: number
-  /** holdTime / 3 rounded down (RFC 4271 10 suggestion) */
+  /** holdTime / 3 rounded down (RFC 4271 10 suggestion), at least 1 second; 0 when holdTime is 0 */
   keepaliveTime: number
   as4: boolean
   localAs: number
@@ -128,7 +128,7 @@ export function negotiate(local: OpenMessage, remote: OpenMessage): Negotiated {
     ctx,
     families,
     holdTime,
-    keepaliveTime: Math.floor(holdTime / 3),
+    keepaliveTime: holdTime === 0 ? 0 : Math.max(1, Math.floor(holdTime / 3)),
     as4,
     localAs,
     remoteAs,

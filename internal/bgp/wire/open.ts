@@ -136,17 +136,19 @@ export function writeOpenBody(w: Writer, m: OpenMessage, layout?: OpenLayout): v
   w.bytes(pv)
 }
 
-/** What Porter advertises in its OPEN */
-export interface OpenOptions {
+const ALL_FAMILIES: readonly FamilyKey[] = ['ipv4-unicast', 'ipv6-unicast']
+
+/** The capabilities Porter advertises */
+export interface CapabilityOptions {
   /** our AS (4-octet capable; the 2-octet field gets AS_TRANS above 65535) */
   asn: number
-  holdTime: number
-  routerId: string
-  families: readonly FamilyKey[]
+  /** default IPv4 and IPv6 unicast */
+  families?: readonly FamilyKey[]
+  /** default true */
   routeRefresh?: boolean
   extendedMessage?: boolean
-  /** ADD-PATH mode per family */
-  addPath?: Partial<Record<FamilyKey, AddPathMode>>
+  /** ADD-PATH mode per family, or one mode for every family; default none */
+  addPath?: AddPathMode | Partial<Record<FamilyKey, AddPathMode>>
   gracefulRestart?: {
     restartTime: number
     /** R bit: we are restarting now */
@@ -158,10 +160,20 @@ export interface OpenOptions {
   }
 }
 
-/** Build Porter's OPEN: multiprotocol per family, route refresh, 4-octet AS, ... */
-export function makeOpen(o: OpenOptions): OpenMessage {
+/** What Porter advertises in its OPEN */
+export interface OpenOptions extends CapabilityOptions {
+  holdTime: number
+  routerId: string
+}
+
+/**
+ * Porter's capabilities, in ascending code order: multiprotocol per family, route refresh,
+ * extended message, graceful restart, 4-octet AS, ADD-PATH.
+ */
+export function makeCapabilities(o: CapabilityOptions): Capability[] {
+  const families = o.families ?? ALL_FAMILIES
   const caps: Capability[] = []
-  for (const f of o.families) caps.push({ code: 1, kind: 'multiprotocol', afi: FAMILY_BY_KEY[f].afi, safi: FAMILY_BY_KEY[f].safi })
+  for (const f of families) caps.push({ code: 1, kind: 'multiprotocol', afi: FAMILY_BY_KEY[f].afi, safi: FAMILY_BY_KEY[f].safi })
   if (o.routeRefresh !== false) caps.push({ code: 2, kind: 'route-refresh' })
   if (o.extendedMessage) caps.push({ code: 6, kind: 'extended-message' })
   if (o.gracefulRestart) {
@@ -173,27 +185,38 @@ export function makeOpen(o: OpenOptions): OpenMessage {
       restarting: gr.restarting === true,
       notification: gr.notification === true,
       restartTime: gr.restartTime,
-      families: o.families.map((f) => ({ afi: FAMILY_BY_KEY[f].afi, safi: FAMILY_BY_KEY[f].safi, forwardingPreserved: keep.has(f) })),
+      families: families.map((f) => ({ afi: FAMILY_BY_KEY[f].afi, safi: FAMILY_BY_KEY[f].safi, forwardingPreserved: keep.has(f) })),
     })
   }
   caps.push({ code: 65, kind: 'as4', asn: o.asn })
-  const ap = o.addPath ?? {}
-  const apFamilies = o.families.filter((f) => ap[f] !== undefined)
+  const ap = o.addPath
+  const modeOf = (f: FamilyKey): AddPathMode | undefined => (typeof ap === 'string' ? ap : ap?.[f])
+  const apFamilies = families.filter((f) => modeOf(f) !== undefined)
   if (apFamilies.length > 0) {
     caps.push({
       code: 69,
       kind: 'add-path',
-      families: apFamilies.map((f) => ({ afi: FAMILY_BY_KEY[f].afi, safi: FAMILY_BY_KEY[f].safi, mode: ap[f]! })),
+      families: apFamilies.map((f) => ({ afi: FAMILY_BY_KEY[f].afi, safi: FAMILY_BY_KEY[f].safi, mode: modeOf(f)! })),
     })
   }
+  return caps
+}
+
+/** An OPEN carrying `capabilities`. "My AS" is AS_TRANS when `asn` needs 4 octets (RFC 6793). */
+export function openMessage(o: { asn: number; holdTime: number; routerId: string; capabilities: Capability[] }): OpenMessage {
   return {
     type: 'open',
     version: BGP_VERSION,
     myAs: o.asn > 0xffff ? AS_TRANS : o.asn,
     holdTime: o.holdTime,
     routerId: o.routerId,
-    capabilities: caps,
+    capabilities: o.capabilities,
   }
+}
+
+/** Build Porter's OPEN (capabilities from makeCapabilities) */
+export function makeOpen(o: OpenOptions): OpenMessage {
+  return openMessage({ asn: o.asn, holdTime: o.holdTime, routerId: o.routerId, capabilities: makeCapabilities(o) })
 }
 
 /** the speaker's real AS: the 4-octet AS capability when present, else "My AS" */

@@ -7,8 +7,7 @@
 import { readFileSync } from 'node:fs'
 import { connect } from 'node:net'
 import { createInterface } from 'node:readline'
-import { encode, encodeUpdates, encodeWithdrawals, endOfRib, FrameReader, joinMessages, decode } from '../../../internal/bgp/wire/index.ts'
-import { defaultCapabilities } from '../../../internal/bgp/fsm/index.ts'
+import { encode, encodeUpdates, encodeWithdrawals, endOfRib, FrameReader, joinMessages, decode, makeCapabilities } from '../../../internal/bgp/wire/index.ts'
 import type { CodecContext, FamilyKey, Nlri } from '../../../internal/bgp/wire/types.ts'
 import { BENCH_BASE } from './prefixes.ts'
 import type { DriverConfig } from './bgp-driver.ts'
@@ -40,7 +39,7 @@ function main(): void {
   const withdraw = joinMessages(encodeWithdrawals(nlri, ctx))
   const open = encode({
     type: 'open', version: 4, myAs: cfg.localAs, holdTime: cfg.holdTime, routerId: cfg.routerId,
-    capabilities: defaultCapabilities({ localAs: cfg.localAs, families: ['ipv4-unicast'], addPath: cfg.addPath ? 'send' : 'off' }),
+    capabilities: makeCapabilities({ asn: cfg.localAs, families: ['ipv4-unicast'], addPath: cfg.addPath ? 'send' : undefined }),
   }, ctx)
   const keepalive = encode({ type: 'keepalive' }, ctx)
   emit({ ev: 'ready', setMs: now() - t0, rssMB: process.memoryUsage().rss / 2 ** 20, bytes: announce.length, withdrawBytes: withdraw.length })
