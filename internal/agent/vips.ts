@@ -1,7 +1,7 @@
 // PURE: which VIPs this node serves, and their validation / canonical form.
 import { isIP } from 'node:net'
 import { PorterError } from '../errors/index.ts'
-import { canonicalIp } from '../netlink/ip.ts'
+import { canonicalIp } from '../ip/index.ts'
 import type { Config } from '../config/index.ts'
 
 export type Family = 4 | 6

@@ -2,7 +2,7 @@
 // jumped to exactly once from INPUT / FORWARD. Changes are iptables-restore scripts run with
 // --noflush, so other chains and rules are never flushed. Rules are written exactly as
 // iptables-save prints them, both for iptables-nft and iptables-legacy.
-import { canonicalIp } from '../netlink/ip.ts'
+import { canonicalIp } from '../ip/index.ts'
 
 export type Family = 4 | 6
 export type Flavour = 'nft' | 'legacy'

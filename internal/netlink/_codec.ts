@@ -2,9 +2,16 @@
 // Only the fields Porter reads or writes are decoded; everything else is skipped.
 // Netlink uses host byte order; the addresses inside attributes are network order.
 import { endianness } from 'node:os'
-import { ipToBytes, bytesToIp } from './ip.ts'
+import { bytesToIp, ipToBytes } from '../ip/index.ts'
 
 const LE = endianness() === 'LE'
+
+/** Network-order bytes of an address for an attribute; throws TypeError when it is not one. */
+function addrBytes(ip: string): Buffer {
+  const b = ipToBytes(ip)
+  if (b === undefined) throw new TypeError(`"${ip}" is not an IP address`)
+  return Buffer.from(b.buffer, b.byteOffset, b.length)
+}
 
 // netlink core (linux/netlink.h)
 export const NLMSG_ERROR = 2
@@ -186,7 +193,7 @@ function ifaddrmsg(family: Family, prefixLen: number, flags: number, scope: numb
 }
 
 export function encodeNewAddr(a: AddrSpec, seq: number): Buffer {
-  const ip = ipToBytes(a.address)
+  const ip = addrBytes(a.address)
   const flags = a.flags ?? 0
   const attrs: Attr[] = [[IFA_LOCAL, ip], [IFA_ADDRESS, ip]]
   if (a.label !== undefined) attrs.push([IFA_LABEL, strBuf(a.label)])
@@ -197,7 +204,7 @@ export function encodeNewAddr(a: AddrSpec, seq: number): Buffer {
 }
 
 export function encodeDelAddr(a: AddrSpec, seq: number): Buffer {
-  const ip = ipToBytes(a.address)
+  const ip = addrBytes(a.address)
   return message(RTM_DELADDR, NLM_F_REQUEST | NLM_F_ACK, seq, ifaddrmsg(a.family, a.prefixLen, 0, 0, a.ifindex), [[IFA_LOCAL, ip], [IFA_ADDRESS, ip]])
 }
 
@@ -288,13 +295,13 @@ function rtmsg(r: { family: Family; dstLen: number; table: number; protocol: num
 }
 
 export function encodeNewRoute(r: RouteSpec, seq: number): Buffer {
-  const attrs: Attr[] = [[RTA_DST, ipToBytes(r.dst)], [RTA_TABLE, u32Buf(r.table)]]
+  const attrs: Attr[] = [[RTA_DST, addrBytes(r.dst)], [RTA_TABLE, u32Buf(r.table)]]
   if (r.oif !== undefined) attrs.push([RTA_OIF, u32Buf(r.oif)])
   return message(RTM_NEWROUTE, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, seq, rtmsg(r), attrs)
 }
 
 export function encodeDelRoute(r: RouteSpec, seq: number): Buffer {
-  const attrs: Attr[] = [[RTA_DST, ipToBytes(r.dst)], [RTA_TABLE, u32Buf(r.table)]]
+  const attrs: Attr[] = [[RTA_DST, addrBytes(r.dst)], [RTA_TABLE, u32Buf(r.table)]]
   if (r.oif !== undefined) attrs.push([RTA_OIF, u32Buf(r.oif)])
   return message(RTM_DELROUTE, NLM_F_REQUEST | NLM_F_ACK, seq, rtmsg(r), attrs)
 }

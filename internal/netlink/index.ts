@@ -1,7 +1,6 @@
 export { Rtnl, NetlinkConn, type RtnlOptions, type WriteRequest, type WriteResults } from './client.ts'
 export { monitor, type Monitor, type MonitorOptions, type NetlinkEvent } from './monitor.ts'
 export { NetlinkError, errnoName } from './errors.ts'
-export { ipToBytes, bytesToIp, canonicalIp } from './ip.ts'
 export { addAddress, delAddress, addRoute, delRoute } from './requests.ts'
 export {
   type AddrEntry, type AddrSpec, type RouteEntry, type RouteSpec, type LinkEntry, type Family,

@@ -2,7 +2,7 @@
 // dump requests for sets, set elements, chains and rules, and decoders of the replies.
 // Netlink headers and attribute headers are host order; nf_tables integer values are big endian.
 import { endianness } from 'node:os'
-import { bytesToIp } from '../netlink/ip.ts'
+import { bytesToIp } from '../ip/index.ts'
 import type { NlHeader } from '../netlink/_codec.ts'
 
 const LE = endianness() === 'LE'

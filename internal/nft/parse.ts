@@ -1,5 +1,5 @@
 // PURE parser of `nft -j list ...` output into the observed-state model.
-import { canonicalIp } from '../netlink/ip.ts'
+import { canonicalIp } from '../ip/index.ts'
 import { TABLE, TABLE_FAMILY, ACCEPT_COMMENTS, type ChainRef, type Family, type ObservedAccept, type ObservedTable, type ObservedChain } from './model.ts'
 
 type Json = Record<string, unknown>

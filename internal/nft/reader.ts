@@ -3,7 +3,7 @@
 // no-op reconcile cheap. Writes still go through `nft -j -f` (NftRunner.apply).
 import { Protocol } from 'netlink'
 import { NetlinkConn, NetlinkError } from '../netlink/index.ts'
-import { canonicalIp } from '../netlink/ip.ts'
+import { canonicalIp } from '../ip/index.ts'
 import { FirewallError } from './errors.ts'
 import {
   encodeDump, decodeSet, decodeSetElems, decodeChain, decodeRule, setTypeName,

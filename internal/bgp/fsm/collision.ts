@@ -1,5 +1,5 @@
 // Connection collision detection (RFC 4271 section 6.8, RFC 6286 section 2.3). Pure.
-import { routerIdToU32 } from './open.ts'
+import { parseIpv4 } from '../../ip/index.ts'
 import type { StateName } from './types.ts'
 
 export interface CollisionConnection {
@@ -41,8 +41,9 @@ export function resolveCollision(a: CollisionConnection, b: CollisionConnection,
     if (a.state === 'Established' && b.state !== 'Established') return 'b'
     if (b.state === 'Established' && a.state !== 'Established') return 'a'
   }
-  const local = routerIdToU32(ids.localId) ?? 0
-  const remote = routerIdToU32(ids.remoteId) ?? 0
+  // an identifier that is not a dotted quad counts as 0
+  const local = Math.max(parseIpv4(ids.localId), 0)
+  const remote = Math.max(parseIpv4(ids.remoteId), 0)
   let closeInitiator: 'local' | 'remote'
   if (local !== remote) closeInitiator = local < remote ? 'local' : 'remote'
   else closeInitiator = ids.localAs < ids.remoteAs ? 'local' : 'remote'

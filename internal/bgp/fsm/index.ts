@@ -28,7 +28,7 @@ export type {
 } from './types.ts'
 export { acceptsIncoming, initialState, maxPrefixData, notificationEvent, shutdownCommunication, step } from './fsm.ts'
 export {
-  buildOpen, fsmConfig, negotiateSession, routerIdToU32, validateOpen,
+  buildOpen, fsmConfig, negotiateSession, validateOpen,
   type FsmConfigInput, type OpenVerdict,
 } from './open.ts'
 export { resolveCollision, type CollisionConnection, type CollisionIds, type CollisionOptions } from './collision.ts'

@@ -3,6 +3,7 @@
 // negotiate() agreed on. Building the OPEN and negotiating are the codec's (wire/open.ts,
 // wire/negotiate.ts). Pure.
 import { PorterError } from '../../errors/index.ts'
+import { parseIpv4 } from '../../ip/index.ts'
 import { asnOf, makeCapabilities, openMessage } from '../wire/open.ts'
 import { negotiate } from '../wire/negotiate.ts'
 import { unsupportedCapabilityNotification } from '../wire/capabilities.ts'
@@ -10,20 +11,6 @@ import type { Capability, OpenMessage } from '../wire/types.ts'
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts'
 import { BGP_VERSION, OpenSubcode } from './codes.ts'
 import type { FsmConfig, Negotiated, RequiredCapability } from './types.ts'
-
-/** Dotted quad -> unsigned 32-bit number, or undefined when it is not one. */
-export function routerIdToU32(id: string): number | undefined {
-  const parts = id.split('.')
-  if (parts.length !== 4) return undefined
-  let v = 0
-  for (const p of parts) {
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined
-    const n = Number(p)
-    if (n > 255) return undefined
-    v = v * 256 + n
-  }
-  return v
-}
 
 export interface FsmConfigInput {
   localAs: number
@@ -51,8 +38,7 @@ function invalid(msg: string): PorterError {
 export function fsmConfig(input: FsmConfigInput): FsmConfig {
   if (!isAsn(input.localAs)) throw invalid(`Cannot use local AS "${input.localAs}": expected an integer from 1 to 4294967295`)
   if (!isAsn(input.remoteAs)) throw invalid(`Cannot use remote AS "${input.remoteAs}": expected an integer from 1 to 4294967295`)
-  const rid = routerIdToU32(input.routerId)
-  if (rid === undefined || rid === 0) throw invalid(`Cannot use router id "${input.routerId}": expected a non-zero dotted quad such as "192.0.2.1"`)
+  if (parseIpv4(input.routerId) <= 0) throw invalid(`Cannot use router id "${input.routerId}": expected a non-zero dotted quad such as "192.0.2.1"`)
   const holdTime = input.holdTime ?? 90
   if (!Number.isInteger(holdTime) || holdTime < 0 || holdTime > 65535 || holdTime === 1 || holdTime === 2) {
     throw invalid(`Cannot use hold time "${holdTime}": expected 0 or an integer from 3 to 65535 seconds`)
@@ -149,11 +135,11 @@ export function validateOpen(config: FsmConfig, open: OpenMessage): OpenVerdict 
   if (open.holdTime === 1 || open.holdTime === 2) {
     return fail(OpenSubcode.UnacceptableHoldTime, `peer proposed hold time ${open.holdTime}s (must be 0 or at least 3)`)
   }
-  const pid = routerIdToU32(open.routerId)
-  if (pid === undefined || pid === 0) {
+  const pid = parseIpv4(open.routerId)
+  if (pid <= 0) {
     return fail(OpenSubcode.BadBgpIdentifier, `peer BGP identifier "${open.routerId}" is not valid`)
   }
-  if (peerAs === config.localAs && pid === routerIdToU32(config.routerId)) {
+  if (peerAs === config.localAs && pid === parseIpv4(config.routerId)) {
     return fail(OpenSubcode.BadBgpIdentifier, `iBGP peer uses our own BGP identifier "${open.routerId}"`)
   }
   if (open.otherParams && open.otherParams.length > 0) {

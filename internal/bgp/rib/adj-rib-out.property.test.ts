@@ -7,7 +7,7 @@
 import fc from 'fast-check'
 import t from 'tap'
 import type { FamilyKey, Nlri } from '../wire/types.ts'
-import { parseAddress } from './addr.ts'
+import { parseAddress } from '../../ip/index.ts'
 import { AdjRibOut, routeKey, type Advertisement, type ExportContext, type RibDiff } from './adj-rib-out.ts'
 import type { ExportAttrs } from './attrs.ts'
 import { pathIdFor } from './pathid.ts'

@@ -2,7 +2,7 @@
 // expected diff after each, then commit as the session would after writing the UPDATEs.
 import t, { type Test } from 'tap'
 import type { FamilyKey, PathAttributes } from '../wire/types.ts'
-import { parseAddress } from './addr.ts'
+import { parseAddress } from '../../ip/index.ts'
 import { AdjRibOut, diffSize, isEmptyDiff, type Advertisement, type ExportContext, type RibDiff } from './adj-rib-out.ts'
 import { formatCommunity } from './community.ts'
 import { pathIdFor } from './pathid.ts'

@@ -6,7 +6,7 @@
 // prefix's few routes (one per path id), so 100k prefixes cost 100k map entries, not more.
 import { PorterError } from '../../errors/index.ts'
 import type { FamilyKey, Nlri, PathAttributes } from '../wire/types.ts'
-import { parseAddress, parsePrefixOrReason, type ParsedAddress, type ParsedPrefix } from './addr.ts'
+import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type ParsedPrefix } from '../../ip/index.ts'
 import { buildPathAttributes, mergeExportAttrs, resolveExportAttrs, type ExportAttrs, type ResolvedAttrs } from './attrs.ts'
 import { assignPathIds } from './pathid.ts'
 
@@ -109,6 +109,7 @@ interface PrefixRec<R extends RouteRec> extends PrefixKey {
 /** Next hops of one prefix, with the attributes each came with (parallel arrays, no per-hop objects). */
 interface PrefixEntry {
   parsed: ParsedPrefix
+  family: FamilyKey
   hops: ParsedAddress[]
   attrs: ResolvedAttrs[]
 }
@@ -226,13 +227,13 @@ export class AdjRibOut {
       }
       let entry = entries.get(parsed.text)
       if (entry === undefined) {
-        entry = { parsed, hops: [], attrs: [] }
+        entry = { parsed, family: parsed.prefix.afi === AFI_IPV4 ? 'ipv4-unicast' : 'ipv6-unicast', hops: [], attrs: [] }
         entries.set(parsed.text, entry)
       }
       for (const nh of adv.nextHops) {
         const addr = this.#nextHop(nh)
         if (addr === undefined) throw invalid(`Cannot advertise "${adv.prefix}" via next hop "${nh}": not an IP address`)
-        if (addr.family !== parsed.family) {
+        if (addr.afi !== parsed.prefix.afi) {
           throw invalid(`Cannot advertise "${adv.prefix}" via next hop "${nh}": next hop and prefix are of different address families`)
         }
         addHop(entry, addr, attrs)
@@ -250,16 +251,16 @@ export class AdjRibOut {
     let v4 = false
     let v6 = false
     for (const entry of entries.values()) {
-      const { parsed } = entry
-      if (parsed.family === 'ipv4-unicast') v4 = true
+      const { parsed, family } = entry
+      if (family === 'ipv4-unicast') v4 = true
       else v6 = true
       let n = entry.hops.length
       if (n === 0) {
         entries.delete(parsed.text)
         continue
       }
-      if (!families.has(parsed.family)) {
-        skipped.push({ prefix: parsed.text, reason: `address family ${parsed.family} was not negotiated with this peer` })
+      if (!families.has(family)) {
+        skipped.push({ prefix: parsed.text, reason: `address family ${family} was not negotiated with this peer` })
         entries.delete(parsed.text)
         continue
       }
@@ -267,20 +268,20 @@ export class AdjRibOut {
       let hops = entry.hops
       let linkLocal: string | undefined
       if (ctx.nextHopMode === 'self') {
-        const self = parsed.family === 'ipv4-unicast' ? ctx.selfAddress?.ipv4 : ctx.selfAddress?.ipv6
+        const self = family === 'ipv4-unicast' ? ctx.selfAddress?.ipv4 : ctx.selfAddress?.ipv6
         const selfAddr = self === undefined ? undefined : this.#nextHop(self)
-        if (selfAddr === undefined || selfAddr.family !== parsed.family) {
-          skipped.push({ prefix: parsed.text, reason: `next-hop self: no local ${parsed.family === 'ipv4-unicast' ? 'IPv4' : 'IPv6'} address for this peer` })
+        if (selfAddr === undefined || selfAddr.afi !== parsed.prefix.afi) {
+          skipped.push({ prefix: parsed.text, reason: `next-hop self: no local ${family === 'ipv4-unicast' ? 'IPv4' : 'IPv6'} address for this peer` })
           entries.delete(parsed.text)
           continue
         }
-        if (parsed.family === 'ipv6-unicast') linkLocal = ctx.selfAddress?.ipv6LinkLocal
+        if (family === 'ipv6-unicast') linkLocal = ctx.selfAddress?.ipv6LinkLocal
         // one path: our address, with the attributes of the lowest original next hop
         hops = [selfAddr]
         n = 1
       }
       const prev = old.get(parsed.text)
-      const addPath = ctx.addPathTx.has(parsed.family)
+      const addPath = ctx.addPathTx.has(family)
       const ids = addPath ? assignPathIds(hops) : undefined
       if (!addPath) {
         if (n > 1) singlePath++
@@ -292,17 +293,17 @@ export class AdjRibOut {
       for (let i = 0; same && i < n; i++) {
         const r = (prev as PrefixRec<DesiredRoute>).routes[i] as DesiredRoute
         same = r.pathId === (ids === undefined ? undefined : ids[i]) &&
-          r.group === this.#group(groups, groupCache, parsed.family, hops[i] as ParsedAddress, entry.attrs[i] as ResolvedAttrs, linkLocal)
+          r.group === this.#group(groups, groupCache, family, hops[i] as ParsedAddress, entry.attrs[i] as ResolvedAttrs, linkLocal)
       }
       if (same) {
         table.set(parsed.text, prev as PrefixRec<DesiredRoute>)
         continue
       }
-      const owner: PrefixKey = prev?.routes[0]?.owner ?? { text: parsed.text, family: parsed.family }
+      const owner: PrefixKey = prev?.routes[0]?.owner ?? { text: parsed.text, family: family }
       const routes: DesiredRoute[] = []
       for (let i = 0; i < n; i++) {
         const pathId = ids === undefined ? undefined : ids[i]
-        const group = this.#group(groups, groupCache, parsed.family, hops[i] as ParsedAddress, entry.attrs[i] as ResolvedAttrs, linkLocal)
+        const group = this.#group(groups, groupCache, family, hops[i] as ParsedAddress, entry.attrs[i] as ResolvedAttrs, linkLocal)
         // an unchanged route keeps its object (and Nlri) from the previous set()
         const was = prev === undefined ? undefined : findRoute(prev.routes, pathId)
         if (was !== undefined && was.group === group) {

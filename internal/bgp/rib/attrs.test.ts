@@ -1,6 +1,6 @@
 // Export attributes -> wire PathAttributes, and ADD-PATH path ids.
 import t from 'tap'
-import { parseAddress, type ParsedAddress } from './addr.ts'
+import { parseAddress, type ParsedAddress } from '../../ip/index.ts'
 import { buildAsPath, buildPathAttributes, mergeExportAttrs, resolveExportAttrs } from './attrs.ts'
 import { assignPathIds, fnv1a32, pathIdFor } from './pathid.ts'
 

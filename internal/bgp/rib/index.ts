@@ -26,6 +26,5 @@ export {
 export {
   WELL_KNOWN_COMMUNITIES, compareLargeCommunity, formatCommunity, formatLargeCommunity, parseCommunity, parseLargeCommunity,
 } from './community.ts'
-export { formatV6, parseAddress, parsePrefix, type ParsedAddress, type ParsedPrefix, type PrefixParse } from './addr.ts'
 export { assignPathIds, fnv1a32, pathIdFor } from './pathid.ts'
 export { announceUpdate, endOfRib, withdrawUpdate } from './updates.ts'

@@ -1,7 +1,7 @@
 // Addresses, prefixes and communities: the text forms config and controllers hand to the RIB.
 import t from 'tap'
 import { PorterError } from '../../errors/index.ts'
-import { formatV6, parseAddress, parsePrefix } from './addr.ts'
+import { formatIpv6, parseAddress, parsePrefix } from '../../ip/index.ts'
 import { formatCommunity, formatLargeCommunity, parseCommunity, parseLargeCommunity, WELL_KNOWN_COMMUNITIES } from './community.ts'
 
 t.test('addresses: canonical text (RFC 5952 for IPv6)', async (t) => {
@@ -40,7 +40,7 @@ t.test('addresses: canonical text (RFC 5952 for IPv6)', async (t) => {
   const a = parseAddress('2001:db8::1')
   t.equal(a?.key, '20010db8000000000000000000000001', 'key is fixed-width hex')
   t.equal(parseAddress('10.0.0.1')?.key, '0a000001')
-  t.equal(formatV6(new Uint8Array(16)), '::')
+  t.equal(formatIpv6(new Uint8Array(16)), '::')
 })
 
 t.test('prefixes', async (t) => {

@@ -1,5 +1,5 @@
 // ADD-PATH path identifiers (RFC 7911) that stay the same across restarts: a hash of the next hop.
-import type { ParsedAddress } from './addr.ts'
+import type { ParsedAddress } from '../../ip/index.ts'
 
 /** FNV-1a, 32 bits, over bytes. */
 export function fnv1a32(bytes: Uint8Array): number {

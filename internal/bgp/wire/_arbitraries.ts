@@ -3,7 +3,7 @@
 // with NLRI, Partial bit set on unknown optional transitive attributes). Test helper.
 
 import fc from 'fast-check'
-import { formatIpv4, formatIpv6, maskBytes } from './address.ts'
+import { formatIpv4, formatIpv6, maskBytes } from '../../ip/index.ts'
 import type {
   AsPathSegment, BgpMessage, Capability, CodecContext, FamilyKey, KeepaliveMessage, Nlri, NotificationMessage,
   OpenMessage, PathAttributes, RouteRefreshMessage, UpdateMessage,

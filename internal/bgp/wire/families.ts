@@ -1,7 +1,7 @@
 // The address-family table: one row per supported AFI/SAFI, with the prefix byte codecs.
 // Adding a family means adding a row here (BIRD's bgp_af_table, holo's AddressFamily).
 
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from './address.ts'
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from '../../ip/index.ts'
 import { encodeError } from './errors.ts'
 import type { Afi, FamilyKey, Prefix } from './types.ts'
 import { AFI_IPV4, AFI_IPV6, SAFI_UNICAST } from './types.ts'

@@ -16,7 +16,7 @@
 // that cannot be encoded: a bad address, a value out of range, more than the maximum length.
 //
 // Canonical form (what decode returns, so what decode(encode(m)) gives back): addresses as in
-// address.ts, prefixes with host bits clear, pathId only where ADD-PATH applies, optional
+// internal/ip, prefixes with host bits clear, pathId only where ADD-PATH applies, optional
 // fields absent rather than undefined, empty lists (communities ...) absent, attrs.unknown in
 // ascending type order with the Partial bit set on optional transitive ones.
 
@@ -149,4 +149,3 @@ export { negotiate, defaultContext, familiesOf, receiveLimit, type Negotiated, t
 export { encodeUpdates, encodeWithdrawals, joinMessages } from './pack.ts'
 export { FAMILIES, FAMILY_BY_KEY, familyOf, familyKey, type FamilyDef } from './families.ts'
 export { nlriSize, nlriListSize, decodeNlriList } from './nlri.ts'
-export * from './address.ts'

@@ -21,7 +21,7 @@
 //   lengths that do not add up, malformed capability   OPEN / Unspecific
 
 import { Writer, copyBytes, u16At, u16Bytes } from './_writer.ts'
-import { formatIpv4Bytes, parseIpv4 } from './address.ts'
+import { formatIpv4Bytes, parseIpv4 } from '../../ip/index.ts'
 import { decodeCapabilities, writeCapability } from './capabilities.ts'
 import { BgpWireError, encodeError } from './errors.ts'
 import { AS_TRANS, BGP_VERSION } from './iana.ts'

@@ -1,20 +1,13 @@
 // Message model of the BGP codec. Pure data: no I/O. Addresses are strings in
 // canonical form ("192.0.2.1", "2001:db8::1"); prefixes are { afi, addr, len }.
 
-export const AFI_IPV4 = 1
-export const AFI_IPV6 = 2
+import type { Prefix } from '../../ip/index.ts'
+
+export { AFI_IPV4, AFI_IPV6, type Afi, type Prefix } from '../../ip/index.ts'
 export const SAFI_UNICAST = 1
-export type Afi = typeof AFI_IPV4 | typeof AFI_IPV6
 
 /** Address family key used in maps and config: "ipv4-unicast" | "ipv6-unicast". */
 export type FamilyKey = 'ipv4-unicast' | 'ipv6-unicast'
-
-export interface Prefix {
-  afi: Afi
-  /** canonical address with host bits zero */
-  addr: string
-  len: number
-}
 
 /** One NLRI entry. pathId is present only when ADD-PATH is negotiated for the family/direction. */
 export interface Nlri {

@@ -1,7 +1,7 @@
 // AGGREGATOR value codec: AS (2 or 4 octets) then the aggregating speaker's IPv4 address.
 
 import type { Writer } from '../_writer.ts'
-import { formatIpv4Bytes, parseIpv4 } from '../address.ts'
+import { formatIpv4Bytes, parseIpv4 } from '../../../ip/index.ts'
 import { encodeError } from '../errors.ts'
 import { AS_TRANS } from '../iana.ts'
 

@@ -7,7 +7,7 @@
 // An AFI/SAFI the codec does not know -> afisafi-disable (the attribute is dropped).
 // Flags error -> session-reset (RFC 7606 5.3).
 
-import { formatIpv4Bytes, formatIpv6, parseIpv4, parseIpv6 } from '../address.ts'
+import { formatIpv4Bytes, formatIpv6, parseIpv4, parseIpv6 } from '../../../ip/index.ts'
 import { BgpWireError, encodeError } from '../errors.ts'
 import { familyOf } from '../families.ts'
 import { decodeNlriList, nlriListSize, writeNlriList } from '../nlri.ts'

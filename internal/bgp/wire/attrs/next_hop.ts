@@ -2,7 +2,7 @@
 // RFC 7606 7.3: length other than 4 -> treat-as-withdraw. Semantic checks (own address,
 // martians) are the session's business, not the codec's.
 
-import { formatIpv4Bytes, parseIpv4 } from '../address.ts'
+import { formatIpv4Bytes, parseIpv4 } from '../../../ip/index.ts'
 import { encodeError } from '../errors.ts'
 import { type AttrDef, lengthError, WELL_KNOWN } from './_def.ts'
 

@@ -1,6 +1,9 @@
 import t from 'tap'
-import { canonicalIp, formatIpv6, ipToBytes, parseIpv4, parseIpv6, parsePrefix } from './address.ts'
-import { isIPv6 } from 'node:net'
+import { canonicalIp, formatIpv6, ipToBytes, networkOf, parseAddress, parseIpv4, parseIpv6 } from './index.ts'
+import { isIP, isIPv6 } from 'node:net'
+
+/** canonical text of a strictly parsed address (no zone id), or null */
+const strictCanonical = (s: string): string | null => parseAddress(s)?.text ?? null
 
 t.test('IPv4 parse and reject', async (t) => {
   t.equal(parseIpv4('192.0.2.1'), 0xc0000201)
@@ -25,9 +28,12 @@ t.test('IPv6 canonical text per RFC 5952', async (t) => {
     ['::ffff:192.0.2.1', '::ffff:c000:201'],
     ['0:0:0:0:0:0:0:0', '::'],
   ]
-  for (const [inp, out] of cases) t.equal(canonicalIp(inp), out, inp)
+  for (const [inp, out] of cases) {
+    t.equal(strictCanonical(inp), out, inp)
+    t.equal(canonicalIp(inp), out, inp)
+  }
   for (const bad of ['', ':', ':::', '1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'g::', '1:2:3:4:5:6:7', '::1:', '1:2:3:4:5:6:7::8:9', 'fe80::1%eth0']) {
-    t.equal(canonicalIp(bad), null, `rejects "${bad}"`)
+    t.equal(strictCanonical(bad), null, `rejects "${bad}"`)
   }
 })
 
@@ -48,11 +54,28 @@ t.test('IPv6 formatting agrees with node:net on random addresses', async (t) => 
   t.equal(n, 2000)
 })
 
+t.test('canonicalIp drops an IPv6 zone id, as node:net accepts one', async (t) => {
+  const cases: [string, string | undefined][] = [
+    ['fe80::1%eth0', 'fe80::1'],
+    ['FE80::0:1%en0.5', 'fe80::1'],
+    ['::ffff:192.0.2.1%a-b', '::ffff:c000:201'],
+    ['fe80::1%', undefined],
+    ['fe80::1%a%b', undefined],
+    ['fe80::1%_', undefined],
+    ['192.0.2.1%eth0', undefined],
+    ['%eth0', undefined],
+  ]
+  for (const [inp, out] of cases) {
+    t.equal(canonicalIp(inp), out, inp)
+    t.equal(out !== undefined, isIP(inp) !== 0, `${inp}: accepted exactly when node:net accepts it`)
+  }
+})
+
 t.test('prefixes', async (t) => {
-  t.same(parsePrefix('198.51.100.77/24'), { afi: 1, addr: '198.51.100.0', len: 24 })
-  t.same(parsePrefix('2001:db8:1:2::/33'), { afi: 2, addr: '2001:db8::', len: 33 })
-  t.same(parsePrefix('192.0.2.1'), { afi: 1, addr: '192.0.2.1', len: 32 })
-  t.equal(parsePrefix('192.0.2.0/33'), null)
-  t.equal(parsePrefix('192.0.2.0/024'), null)
+  t.same(networkOf('198.51.100.77/24'), { afi: 1, addr: '198.51.100.0', len: 24 })
+  t.same(networkOf('2001:db8:1:2::/33'), { afi: 2, addr: '2001:db8::', len: 33 })
+  t.same(networkOf('192.0.2.1'), { afi: 1, addr: '192.0.2.1', len: 32 })
+  t.equal(networkOf('192.0.2.0/33'), null)
+  t.equal(networkOf('192.0.2.0/024'), null)
   t.same(ipToBytes('192.0.2.1'), Uint8Array.of(192, 0, 2, 1))
 })
