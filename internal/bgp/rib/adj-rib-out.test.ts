@@ -6,7 +6,8 @@ import { parseAddress } from '../../ip/index.ts'
 import { AdjRibOut, diffSize, isEmptyDiff, type Advertisement, type ExportContext, type RibDiff } from './adj-rib-out.ts'
 import { formatCommunity } from './community.ts'
 import { pathIdFor } from './pathid.ts'
-import { announceUpdate, endOfRib, withdrawUpdate } from './updates.ts'
+import { endOfRib } from '../wire/route-refresh.ts'
+import { announceUpdate, withdrawUpdate } from './updates.ts'
 
 const NH = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '2001:db8::a', '2001:db8::b', '2001:db8::c', '198.51.100.1', '2001:db8:ffff::1']
 const idName = new Map<number, string>(NH.map((a) => [pathIdFor(parseAddress(a)!), a]))

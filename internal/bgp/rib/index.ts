@@ -11,7 +11,7 @@
 //     const d = rib.pending()           d.withdraw: [{family, nlri}], d.announce: [{family, key, attrs, nlri}]
 //     write withdrawals then announcements (withdrawUpdate / announceUpdate say where NLRI go;
 //     the codec splits groups into messages), then rib.commit(d) (or commit the part written)
-//   after the first full send: End-of-RIB per family (endOfRib)
+//   after the first full send: End-of-RIB per family (the codec's endOfRib)
 //   route refresh from the peer: send rib.all(), then rib.commit(it)
 //   session-down: rib.reset()           (everything is pending again for the next session)
 //   status(): paths, sentPaths, addPath per family, ecmpUnavailable ("ECMP unavailable (no ADD-PATH)"), skipped
@@ -27,4 +27,4 @@ export {
   WELL_KNOWN_COMMUNITIES, compareLargeCommunity, formatCommunity, formatLargeCommunity, parseCommunity, parseLargeCommunity,
 } from './community.ts'
 export { assignPathIds, fnv1a32, pathIdFor } from './pathid.ts'
-export { announceUpdate, endOfRib, withdrawUpdate } from './updates.ts'
+export { announceUpdate, withdrawUpdate } from './updates.ts'

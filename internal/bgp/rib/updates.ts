@@ -20,8 +20,3 @@ export function withdrawUpdate(family: FamilyKey, nlri: Nlri[]): UpdateMessage {
   if (family === 'ipv4-unicast') return { type: 'update', withdrawn: nlri, attrs: {}, nlri: [] }
   return { type: 'update', withdrawn: [], attrs: { mpUnreach: { afi: AFI_IPV6, safi: SAFI_UNICAST, withdrawn: nlri } }, nlri: [] }
 }
-
-/** End-of-RIB marker (RFC 4724): an empty UPDATE for IPv4 unicast, an empty MP_UNREACH_NLRI otherwise. */
-export function endOfRib(family: FamilyKey): UpdateMessage {
-  return withdrawUpdate(family, [])
-}
