@@ -16,7 +16,7 @@
 // - No DelayOpen, no SendNOTIFICATIONwithoutOPEN, no TcpConnection_Valid/Invalid events (the
 //   session layer refuses unconfigured sources before the FSM sees them).
 import { backoffInit, backoffOnDown, backoffOnEstablished } from './backoff.ts'
-import { CeaseSubcode, FsmErrorSubcode, NotifCode } from './codes.ts'
+import { CeaseSubcode, ErrCode, FsmSubcode, encodeShutdownCommunication } from '../wire/notification.ts'
 import { buildOpen, validateOpen } from './open.ts'
 import type { FsmAction, FsmConfig, FsmEvent, FsmState, StateName, StepResult } from './types.ts'
 
@@ -31,19 +31,10 @@ export function acceptsIncoming(state: FsmState): boolean {
   return state.name === 'Connect' || state.name === 'Active'
 }
 
-/** RFC 9003 shutdown communication: length octet + UTF-8, at most 255 octets, cut on a character boundary. */
+/** RFC 9003 shutdown communication (the codec's encoding); no data at all without a message. */
 export function shutdownCommunication(message: string | undefined): Uint8Array {
   if (message === undefined || message === '') return EMPTY
-  let bytes = new TextEncoder().encode(message)
-  if (bytes.length > 255) {
-    let end = 255
-    while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--
-    bytes = bytes.subarray(0, end)
-  }
-  const out = new Uint8Array(bytes.length + 1)
-  out[0] = bytes.length
-  out.set(bytes, 1)
-  return out
+  return encodeShutdownCommunication(message)
 }
 
 /** RFC 4486 data for Cease / Maximum Number of Prefixes Reached: AFI (2), SAFI (1), limit (4). */
@@ -53,7 +44,7 @@ export function maxPrefixData(afi: number, safi: number, limit: number): Uint8Ar
 
 /** Classify a received NOTIFICATION into the FSM event it causes. */
 export function notificationEvent(code: number, subcode: number, data: Uint8Array = EMPTY): FsmEvent {
-  if (code === NotifCode.OpenMessageError && subcode === 1) return { type: 'NotifMsgVerErr', data }
+  if (code === ErrCode.OPEN_MESSAGE && subcode === 1) return { type: 'NotifMsgVerErr', data }
   return { type: 'NotifMsg', code, subcode, data }
 }
 
@@ -152,22 +143,29 @@ function describeNotification(code: number, subcode: number): string {
 function ceaseFor(e: Extract<FsmEvent, { type: 'ManualStop' | 'AutomaticStop' | 'MaxPrefixExceeded' }>): { action: FsmAction; reason: string } {
   switch (e.type) {
     case 'ManualStop': {
-      const subcode = e.subcode ?? CeaseSubcode.AdministrativeShutdown
-      const data = subcode === CeaseSubcode.AdministrativeShutdown || subcode === CeaseSubcode.AdministrativeReset
+      const subcode = e.subcode ?? CeaseSubcode.ADMINISTRATIVE_SHUTDOWN
+      const data = subcode === CeaseSubcode.ADMINISTRATIVE_SHUTDOWN || subcode === CeaseSubcode.ADMINISTRATIVE_RESET
         ? shutdownCommunication(e.message) : EMPTY
-      return { action: notif(NotifCode.Cease, subcode, data), reason: e.message ? `stopped by operator: ${e.message}` : 'stopped by operator' }
+      return { action: notif(ErrCode.CEASE, subcode, data), reason: e.message ? `stopped by operator: ${e.message}` : 'stopped by operator' }
     }
     case 'AutomaticStop':
       return {
-        action: notif(NotifCode.Cease, e.subcode ?? CeaseSubcode.OtherConfigurationChange, e.data ?? EMPTY),
+        action: notif(ErrCode.CEASE, e.subcode ?? CeaseSubcode.OTHER_CONFIGURATION_CHANGE, e.data ?? EMPTY),
         reason: e.reason ?? 'stopped automatically',
       }
     case 'MaxPrefixExceeded':
       return {
-        action: notif(NotifCode.Cease, CeaseSubcode.MaximumPrefixesReached, maxPrefixData(e.afi, e.safi, e.limit)),
+        action: notif(ErrCode.CEASE, CeaseSubcode.MAXIMUM_PREFIXES_REACHED, maxPrefixData(e.afi, e.safi, e.limit)),
         reason: `peer exceeded the maximum of ${e.limit} prefixes (afi ${e.afi} safi ${e.safi})`,
       }
   }
+}
+
+/** Stop a session that has exchanged OPENs: Cease, then Idle (a manual stop resets the counter and back-off). */
+function stopWithCease(s: FsmState, e: Extract<FsmEvent, { type: 'ManualStop' | 'AutomaticStop' | 'MaxPrefixExceeded' }>, now: number): StepResult {
+  const c = ceaseFor(e)
+  const manual = e.type === 'ManualStop'
+  return toIdle(s, { reason: c.reason, notification: c.action, manual, increment: !manual }, now)
 }
 
 function isStartEvent(t: FsmEvent['type']): boolean {
@@ -181,13 +179,13 @@ function isMessageEvent(t: FsmEvent['type']): boolean {
 
 /** FSM Error NOTIFICATION for an event a state does not expect (RFC 6608 subcodes). */
 function fsmError(s: FsmState, e: FsmEvent, now: number): StepResult {
-  let subcode: number = FsmErrorSubcode.Unspecified
+  let subcode: number = FsmSubcode.UNSPECIFIED
   if (isMessageEvent(e.type)) {
-    if (s.name === 'OpenSent') subcode = FsmErrorSubcode.UnexpectedInOpenSent
-    else if (s.name === 'OpenConfirm') subcode = FsmErrorSubcode.UnexpectedInOpenConfirm
-    else if (s.name === 'Established') subcode = FsmErrorSubcode.UnexpectedInEstablished
+    if (s.name === 'OpenSent') subcode = FsmSubcode.UNEXPECTED_MESSAGE_IN_OPENSENT
+    else if (s.name === 'OpenConfirm') subcode = FsmSubcode.UNEXPECTED_MESSAGE_IN_OPENCONFIRM
+    else if (s.name === 'Established') subcode = FsmSubcode.UNEXPECTED_MESSAGE_IN_ESTABLISHED
   }
-  return toIdle(s, { reason: `unexpected ${e.type} in ${s.name}`, notification: notif(NotifCode.FsmError, subcode), increment: true }, now)
+  return toIdle(s, { reason: `unexpected ${e.type} in ${s.name}`, notification: notif(ErrCode.FSM, subcode), increment: true }, now)
 }
 
 function idle(s: FsmState, e: FsmEvent): StepResult {
@@ -249,17 +247,12 @@ function connectOrActive(s: FsmState, e: FsmEvent, now: number): StepResult {
 
 function openSent(s: FsmState, e: FsmEvent, now: number): StepResult {
   switch (e.type) {
-    case 'ManualStop': {
-      const c = ceaseFor(e)
-      return toIdle(s, { reason: c.reason, notification: c.action, manual: true }, now)
-    }
+    case 'ManualStop':
     case 'AutomaticStop':
-    case 'MaxPrefixExceeded': {
-      const c = ceaseFor(e)
-      return toIdle(s, { reason: c.reason, notification: c.action, increment: true }, now)
-    }
+    case 'MaxPrefixExceeded':
+      return stopWithCease(s, e, now)
     case 'HoldTimer_Expires':
-      return toIdle(s, { reason: 'hold timer expired waiting for OPEN', notification: notif(NotifCode.HoldTimerExpired, 0), increment: true }, now)
+      return toIdle(s, { reason: 'hold timer expired waiting for OPEN', notification: notif(ErrCode.HOLD_TIMER_EXPIRED, 0), increment: true }, now)
     case 'Tcp_CR_Acked':
     case 'TcpConnectionConfirmed':
       // a second connection: tracked by the session layer (collision detection)
@@ -273,7 +266,7 @@ function openSent(s: FsmState, e: FsmEvent, now: number): StepResult {
     case 'BGPOpen': {
       const v = validateOpen(s.config, e.open)
       if (!v.ok) {
-        return toIdle(s, { reason: `refused peer OPEN: ${v.reason}`, notification: notif(NotifCode.OpenMessageError, v.subcode, v.data), increment: true }, now)
+        return toIdle(s, { reason: `refused peer OPEN: ${v.reason}`, notification: notif(ErrCode.OPEN_MESSAGE, v.subcode, v.data), increment: true }, now)
       }
       const n = v.negotiated
       const actions: FsmAction[] = [{ type: 'send-keepalive' }]
@@ -301,7 +294,7 @@ function openSent(s: FsmState, e: FsmEvent, now: number): StepResult {
 }
 
 function headerOrOpenFall(e: Extract<FsmEvent, { type: 'BGPHeaderErr' | 'BGPOpenMsgErr' }>): Fall {
-  const code = e.type === 'BGPHeaderErr' ? NotifCode.MessageHeaderError : NotifCode.OpenMessageError
+  const code = e.type === 'BGPHeaderErr' ? ErrCode.MESSAGE_HEADER : ErrCode.OPEN_MESSAGE
   return {
     reason: e.reason ?? `bad message from peer: ${describeNotification(code, e.subcode)}`,
     notification: notif(code, e.subcode, e.data ?? EMPTY),
@@ -310,7 +303,7 @@ function headerOrOpenFall(e: Extract<FsmEvent, { type: 'BGPHeaderErr' | 'BGPOpen
 }
 
 function collisionFall(): Fall {
-  return { reason: 'connection collision: closed this connection', notification: notif(NotifCode.Cease, CeaseSubcode.ConnectionCollisionResolution), increment: true }
+  return { reason: 'connection collision: closed this connection', notification: notif(ErrCode.CEASE, CeaseSubcode.CONNECTION_COLLISION_RESOLUTION), increment: true }
 }
 
 function openConfirmOrEstablished(s: FsmState, e: FsmEvent, now: number): StepResult {
@@ -318,17 +311,12 @@ function openConfirmOrEstablished(s: FsmState, e: FsmEvent, now: number): StepRe
   const hold = s.negotiated?.holdTime ?? 0
   const restartHold: FsmAction[] = hold > 0 ? [{ type: 'start-timer', timer: 'Hold', seconds: hold }] : []
   switch (e.type) {
-    case 'ManualStop': {
-      const c = ceaseFor(e)
-      return toIdle(s, { reason: c.reason, notification: c.action, manual: true }, now)
-    }
+    case 'ManualStop':
     case 'AutomaticStop':
-    case 'MaxPrefixExceeded': {
-      const c = ceaseFor(e)
-      return toIdle(s, { reason: c.reason, notification: c.action, increment: true }, now)
-    }
+    case 'MaxPrefixExceeded':
+      return stopWithCease(s, e, now)
     case 'HoldTimer_Expires':
-      return toIdle(s, { reason: 'hold timer expired', notification: notif(NotifCode.HoldTimerExpired, 0), increment: true }, now)
+      return toIdle(s, { reason: 'hold timer expired', notification: notif(ErrCode.HOLD_TIMER_EXPIRED, 0), increment: true }, now)
     case 'KeepaliveTimer_Expires':
       if (hold === 0) return stay(s)
       return stay(s, [{ type: 'send-keepalive' }, { type: 'start-timer', timer: 'Keepalive', seconds: s.negotiated?.keepaliveTime ?? 0 }])
@@ -359,8 +347,8 @@ function openConfirmOrEstablished(s: FsmState, e: FsmEvent, now: number): StepRe
     case 'UpdateMsgErr':
       if (!established) return fsmError(s, e, now)
       return toIdle(s, {
-        reason: e.reason ?? `bad UPDATE from peer: ${describeNotification(NotifCode.UpdateMessageError, e.subcode)}`,
-        notification: notif(NotifCode.UpdateMessageError, e.subcode, e.data ?? EMPTY),
+        reason: e.reason ?? `bad UPDATE from peer: ${describeNotification(ErrCode.UPDATE_MESSAGE, e.subcode)}`,
+        notification: notif(ErrCode.UPDATE_MESSAGE, e.subcode, e.data ?? EMPTY),
         increment: true,
       }, now)
     default:

@@ -33,4 +33,3 @@ export {
 } from './open.ts'
 export { resolveCollision, type CollisionConnection, type CollisionIds, type CollisionOptions } from './collision.ts'
 export { DEFAULT_BACKOFF, backoffInit, backoffOnDown, backoffOnEstablished, type BackoffPolicy, type BackoffState } from './backoff.ts'
-export { AS_TRANS, BGP_VERSION, CeaseSubcode, FsmErrorSubcode, NotifCode, OpenSubcode } from './codes.ts'

@@ -9,7 +9,8 @@ import { negotiate } from '../wire/negotiate.ts'
 import { unsupportedCapabilityNotification } from '../wire/capabilities.ts'
 import type { Capability, OpenMessage } from '../wire/types.ts'
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts'
-import { BGP_VERSION, OpenSubcode } from './codes.ts'
+import { BGP_VERSION } from '../wire/iana.ts'
+import { OpenSubcode } from '../wire/notification.ts'
 import type { FsmConfig, Negotiated, RequiredCapability } from './types.ts'
 
 export interface FsmConfigInput {
@@ -125,26 +126,26 @@ const fail = (subcode: number, reason: string, data: Uint8Array = new Uint8Array
  */
 export function validateOpen(config: FsmConfig, open: OpenMessage): OpenVerdict {
   if (open.version !== BGP_VERSION) {
-    return fail(OpenSubcode.UnsupportedVersionNumber, `peer speaks BGP version ${open.version}, we support ${BGP_VERSION}`,
+    return fail(OpenSubcode.UNSUPPORTED_VERSION_NUMBER, `peer speaks BGP version ${open.version}, we support ${BGP_VERSION}`,
       Uint8Array.from([0, BGP_VERSION]))
   }
   const peerAs = asnOf(open)
   if (peerAs !== config.remoteAs) {
-    return fail(OpenSubcode.BadPeerAs, `peer announced AS ${peerAs}, configured remote AS is ${config.remoteAs}`)
+    return fail(OpenSubcode.BAD_PEER_AS, `peer announced AS ${peerAs}, configured remote AS is ${config.remoteAs}`)
   }
   if (open.holdTime === 1 || open.holdTime === 2) {
-    return fail(OpenSubcode.UnacceptableHoldTime, `peer proposed hold time ${open.holdTime}s (must be 0 or at least 3)`)
+    return fail(OpenSubcode.UNACCEPTABLE_HOLD_TIME, `peer proposed hold time ${open.holdTime}s (must be 0 or at least 3)`)
   }
   const pid = parseIpv4(open.routerId)
   if (pid <= 0) {
-    return fail(OpenSubcode.BadBgpIdentifier, `peer BGP identifier "${open.routerId}" is not valid`)
+    return fail(OpenSubcode.BAD_BGP_IDENTIFIER, `peer BGP identifier "${open.routerId}" is not valid`)
   }
   if (peerAs === config.localAs && pid === parseIpv4(config.routerId)) {
-    return fail(OpenSubcode.BadBgpIdentifier, `iBGP peer uses our own BGP identifier "${open.routerId}"`)
+    return fail(OpenSubcode.BAD_BGP_IDENTIFIER, `iBGP peer uses our own BGP identifier "${open.routerId}"`)
   }
   if (open.otherParams && open.otherParams.length > 0) {
     const types = open.otherParams.map((p) => p.type).join(', ')
-    return fail(OpenSubcode.UnsupportedOptionalParameter, `peer sent unsupported optional parameter type ${types}`)
+    return fail(OpenSubcode.UNSUPPORTED_OPTIONAL_PARAMETER, `peer sent unsupported optional parameter type ${types}`)
   }
   const missing = config.requiredCapabilities.filter((r) => !open.capabilities.some((c) => matchesRequired(c, r)))
   if (missing.length > 0) {

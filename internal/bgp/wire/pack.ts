@@ -56,6 +56,26 @@ function plan(nlri: readonly Nlri[], addPath: boolean, budget: number): Plan {
   return { counts, bytes }
 }
 
+/**
+ * Start an UPDATE whose path attributes (alen octets) begin with MP_REACH_NLRI or MP_UNREACH_NLRI
+ * (`type`, a value of vlen octets, Extended Length above 255): header, no withdrawn routes,
+ * attribute header. Returns where the attribute value goes.
+ */
+function startMpUpdate(out: Uint8Array, off: number, alen: number, type: number, vlen: number): number {
+  writeHeader(out, off, 23 + alen, 2)
+  out[off + 19] = 0
+  out[off + 20] = 0
+  out[off + 21] = alen >>> 8
+  out[off + 22] = alen & 255
+  off += 23
+  const ext = vlen > 255
+  out[off++] = ext ? 0x90 : 0x80
+  out[off++] = type
+  if (ext) out[off++] = vlen >>> 8
+  out[off++] = vlen & 255
+  return off
+}
+
 function familyFor(nlri: readonly Nlri[]): FamilyDef {
   return nlri[0]!.prefix.afi === AFI_IPV6 ? FAMILY_BY_KEY['ipv6-unicast'] : FAMILY_BY_KEY['ipv4-unicast']
 }
@@ -123,20 +143,10 @@ export function encodeUpdates(attrs: PathAttributes, nlri: readonly Nlri[], ctx:
   let k = 0
   for (let m = 0; m < p.counts.length; m++) {
     const vlen = head.length + p.bytes[m]!
-    const ext = vlen > 255
-    const alen = (ext ? 4 : 3) + vlen + other.length
+    const alen = (vlen > 255 ? 4 : 3) + vlen + other.length
     const len = 23 + alen
     const start = off
-    writeHeader(out, off, len, 2)
-    out[off + 19] = 0
-    out[off + 20] = 0
-    out[off + 21] = alen >>> 8
-    out[off + 22] = alen & 255
-    off += 23
-    out[off++] = ext ? 0x90 : 0x80
-    out[off++] = 14
-    if (ext) out[off++] = vlen >>> 8
-    out[off++] = vlen & 255
+    off = startMpUpdate(out, off, alen, 14, vlen)
     out.set(head, off)
     off += head.length
     for (let e = k + p.counts[m]!; k < e; k++) off = writeNlri(out, off, fam, nlri[k]!, addPath)
@@ -183,19 +193,9 @@ export function encodeWithdrawals(nlri: readonly Nlri[], ctx: CodecContext): Uin
   let k = 0
   for (let m = 0; m < p.counts.length; m++) {
     const vlen = 3 + p.bytes[m]!
-    const ext = vlen > 255
-    const alen = (ext ? 4 : 3) + vlen
+    const alen = (vlen > 255 ? 4 : 3) + vlen
     const start = off
-    writeHeader(out, off, 23 + alen, 2)
-    out[off + 19] = 0
-    out[off + 20] = 0
-    out[off + 21] = alen >>> 8
-    out[off + 22] = alen & 255
-    off += 23
-    out[off++] = ext ? 0x90 : 0x80
-    out[off++] = 15
-    if (ext) out[off++] = vlen >>> 8
-    out[off++] = vlen & 255
+    off = startMpUpdate(out, off, alen, 15, vlen)
     out[off++] = fam.afi >>> 8
     out[off++] = fam.afi & 255
     out[off++] = fam.safi

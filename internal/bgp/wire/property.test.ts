@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { isDeepStrictEqual } from 'node:util'
 import { ctxArb, messageArb, notificationArb, openArb, routeRefreshArb, updateArb, keepaliveArb } from './_arbitraries.ts'
 import { BgpWireError, decode, decodeDetailed, encode, FrameReader, type BgpMessage, type CodecContext } from './index.ts'
-import { toHex } from './_hex.ts'
+import { msg as frame, toHex } from './_hex.ts'
 
 const SEED = Number(process.env.PORTER_FC_SEED ?? Date.now() % 2147483647)
 /** multiply every run count (a long fuzzing campaign: PORTER_FC_SCALE=50) */
@@ -53,16 +53,6 @@ function decodeIsSafe(ctx: CodecContext, bytes: Uint8Array): boolean {
   const twice = encode(decode(once, ctx), ctx)
   if (toHex(once) !== toHex(twice)) throw new Error(`re-encoding is not stable:\n${toHex(once)}\n${toHex(twice)}`)
   return true
-}
-
-/** header + body with the right length */
-function frame(type: number, body: Uint8Array): Uint8Array {
-  const out = new Uint8Array(19 + body.length).fill(0xff, 0, 16)
-  out[16] = (19 + body.length) >>> 8
-  out[17] = (19 + body.length) & 255
-  out[18] = type
-  out.set(body, 19)
-  return out
 }
 
 t.test('arbitrary bytes: only BgpWireError', async (t) => {
