@@ -71,3 +71,11 @@ t.test('a taken BGP port is a clear startup error', async (t) => {
   const sp = new Speaker({ ...base(65001, '192.0.2.1', '127.0.0.1'), listenPort: port }, { log: silentLogger() })
   await t.rejects(sp.start(), { code: 'PORTER_ERR_BGP_LISTEN', message: new RegExp(`Cannot listen for BGP on 127.0.0.1 port ${port}: EADDRINUSE: another BGP daemon`) })
 })
+
+t.test('peer addresses are matched in canonical form', async (t) => {
+  const { normalizeAddress } = await import('./speaker.ts')
+  t.equal(normalizeAddress('2001:DB8:0::2'), '2001:db8::2')
+  t.equal(normalizeAddress('2001:db8::2'), '2001:db8::2')
+  t.equal(normalizeAddress('::ffff:192.0.2.1'), '192.0.2.1')
+  t.equal(normalizeAddress('192.0.2.1'), '192.0.2.1')
+})

@@ -3,6 +3,7 @@
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
 import { createServer, connect as netConnect, isIPv4, type Server, type Socket } from 'node:net'
 import { connectTcpMd5, setTcpMd5, socketFd } from '../sys/index.ts'
+import { canonicalIp } from '../ip/index.ts'
 import type { Logger } from 'pino'
 import { PorterError } from '../errors/index.ts'
 import { fsmConfig } from './fsm/index.ts'
@@ -50,7 +51,7 @@ export interface SpeakerDeps {
 export function normalizeAddress(a: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a)
   if (m) return m[1]!
-  return a.toLowerCase()
+  return canonicalIp(a) ?? a.toLowerCase()
 }
 
 const familyOf = (prefix: string): FamilyKey => (prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast')
