@@ -10,6 +10,7 @@ import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createLab, waitFor, type Lab } from './lib/netns.ts'
+import { routerAndPorter } from './lib/bgp-lab.ts'
 import { Bird } from './lib/bird.ts'
 import { tcpdump } from './lib/tcpdump.ts'
 import { ROOT } from '../lib/cli.ts'
@@ -80,17 +81,6 @@ function bgpMessage(ev: Event | undefined): BgpMessage | undefined {
   return ev?.hex ? decode(Buffer.from(ev.hex, 'hex'), defaultContext()) : undefined
 }
 
-async function topology(lab: Lab): Promise<{ r: string; p: string }> {
-  const r = await lab.ns('r')
-  const p = await lab.ns('p')
-  await lab.veth({ ns: r, ifname: 'eth0' }, { ns: p, ifname: 'eth0' })
-  await lab.addr(r, 'eth0', '192.0.2.1/24')
-  await lab.addr(r, 'eth0', '2001:db8::1/64')
-  await lab.addr(p, 'eth0', '192.0.2.2/24')
-  await lab.addr(p, 'eth0', '2001:db8::2/64')
-  return { r, p }
-}
-
 /** tcpdump's reading of a capture, checking MD5 signatures with the password (-M). */
 async function readCapture(lab: Lab, ns: string, file: string): Promise<string[]> {
   const r = await lab.exec(ns, ['tcpdump', '-r', file, '-nn', '-v', '-M', PASSWORD])
@@ -112,7 +102,7 @@ const isSynAck = (l: string): boolean => /Flags \[S\.\]/.test(l)
 
 t.test('active: connectTcpMd5 signs the first SYN; BIRD answers the OPEN; wrong or no key never connects', async (t) => {
   const lab = createLab(t)
-  const { r, p } = await topology(lab)
+  const { r, p } = await routerAndPorter(lab)
   const bird = new Bird(lab, { ns: r, as: BIRD_AS, routerId: '192.0.2.1', peers: [
     { address: '192.0.2.2', as: PORTER_AS, passive: true, password: PASSWORD, name: 'porter4' },
     { address: '2001:db8::2', as: PORTER_AS, passive: true, password: PASSWORD, name: 'porter6', families: ['ipv6'] },
@@ -155,7 +145,7 @@ t.test('active: connectTcpMd5 signs the first SYN; BIRD answers the OPEN; wrong 
 
 t.test('passive: a listener keyed for BIRD accepts its signed connection; without the key the SYNs are dropped', async (t) => {
   const lab = createLab(t)
-  const { r, p } = await topology(lab)
+  const { r, p } = await routerAndPorter(lab)
   const bird = new Bird(lab, { ns: r, as: BIRD_AS, routerId: '192.0.2.1', peers: [
     { address: '192.0.2.2', as: PORTER_AS, passive: false, password: PASSWORD, name: 'porter4', localAddress: '192.0.2.1' },
   ] })

@@ -4,6 +4,7 @@
 
 import t from 'tap'
 import { createLab, namespaceExists, waitFor, type Lab } from './lib/netns.ts'
+import { routerAndPorter } from './lib/bgp-lab.ts'
 import { Bird } from './lib/bird.ts'
 import { Frr } from './lib/frr.ts'
 import { Gobgp } from './lib/gobgp.ts'
@@ -26,14 +27,8 @@ interface RouterUnderTest {
 }
 
 async function topology(lab: Lab): Promise<{ r: string; s: string }> {
-  const r = await lab.ns('r')
-  const s = await lab.ns('s')
-  await lab.veth({ ns: r, ifname: 'eth0' }, { ns: s, ifname: 'eth0' })
-  await lab.addr(r, 'eth0', '192.0.2.1/24')
-  await lab.addr(r, 'eth0', '2001:db8::1/64')
-  await lab.addr(s, 'eth0', '192.0.2.2/24')
-  await lab.addr(s, 'eth0', '192.0.2.3/24')
-  await lab.addr(s, 'eth0', '2001:db8::2/64')
+  const { r, p: s } = await routerAndPorter(lab)
+  await lab.addr(s, 'eth0', '192.0.2.3/24') // a second next hop for the ECMP check
   return { r, s }
 }
 
