@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import type { ChildProcess } from 'node:child_process'
 import { createLab, waitFor, type Lab, type TeardownHost } from '../../test/e2e/lib/netns.ts'
 import { Bird } from '../../test/e2e/lib/bird.ts'
-import { kernelRoute } from '../../test/e2e/lib/fib.ts'
+import { gateways } from '../../test/e2e/lib/bgp-lab.ts'
 import { PorterProc } from '../../test/e2e/lib/porter.ts'
 import { renderStatus } from '../../internal/cli/table.ts'
 
@@ -40,10 +40,7 @@ export interface DemoResult {
   restoreMs: number
 }
 
-async function routeGateways(lab: Lab, ns: string): Promise<string[]> {
-  const r = await kernelRoute(ns, `${VIP}/32`, { family: 4 } as never).catch(() => undefined)
-  return r ? r.gateways : []
-}
+const routeGateways = (ns: string) => gateways(ns, `${VIP}/32`)
 
 async function requests(lab: Lab, client: string, n: number): Promise<{ spread: Record<string, number>; failures: number }> {
   const spread: Record<string, number> = {}
@@ -111,7 +108,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     print('\n== 1. BGP session up\n' + (await bird.birdc(['show', 'protocols', 'porter'])).stdout.trim())
 
     // --- ECMP with three next hops
-    res.ecmp3 = await waitFor(async () => { const g = await routeGateways(lab, r); return g.length === 3 ? g : undefined }, { timeoutMs: 30_000, what: 'ECMP route with 3 next hops' })
+    res.ecmp3 = await waitFor(async () => { const g = await routeGateways(r); return g.length === 3 ? g : undefined }, { timeoutMs: 30_000, what: 'ECMP route with 3 next hops' })
     print('\n== 2. Router kernel route for the VIP: three next hops\n' + (await lab.exec(r, ['ip', 'route', 'show', `${VIP}/32`])).stdout.trim())
 
     // --- traffic spread
@@ -124,7 +121,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     res.downHost = 'h2'
     const t0 = Date.now()
     await lab.kill(servers[1]!)
-    res.ecmp2 = await waitFor(async () => { const g = await routeGateways(lab, r); return g.length === 2 ? g : undefined }, { timeoutMs: 30_000, intervalMs: 20, what: 'route down to 2 next hops' })
+    res.ecmp2 = await waitFor(async () => { const g = await routeGateways(r); return g.length === 2 ? g : undefined }, { timeoutMs: 30_000, intervalMs: 20, what: 'route down to 2 next hops' })
     res.dropMs = Date.now() - t0
     print(`\n== 4. h2's HTTP server stopped -> health check failed -> route has two next hops after ${res.dropMs} ms\n` + (await lab.exec(r, ['ip', 'route', 'show', `${VIP}/32`])).stdout.trim())
     const second = await requests(lab, c, 30)
@@ -135,7 +132,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
     // --- restored
     const t1 = Date.now()
     servers[1] = httpServer(lab, hosts[1]!, 'h2')
-    res.ecmpRestored = await waitFor(async () => { const g = await routeGateways(lab, r); return g.length === 3 ? g : undefined }, { timeoutMs: 30_000, intervalMs: 20, what: 'route back to 3 next hops' })
+    res.ecmpRestored = await waitFor(async () => { const g = await routeGateways(r); return g.length === 3 ? g : undefined }, { timeoutMs: 30_000, intervalMs: 20, what: 'route back to 3 next hops' })
     res.restoreMs = Date.now() - t1
     print(`\n== 5. h2 restored -> three next hops again after ${res.restoreMs} ms\n` + (await lab.exec(r, ['ip', 'route', 'show', `${VIP}/32`])).stdout.trim())
     print('\n== porter status (controller)\n' + renderStatus(await ctlProc.status()))

@@ -4,6 +4,7 @@
 import t from 'tap'
 import { Speaker, type SpeakerConfig, type SpeakerPeerConfig } from './speaker.ts'
 import { silentLogger } from '../log/index.ts'
+import { waitFor } from '../../test/lib/wait.ts'
 
 const peer = (address: string, port: number, localAddress: string, peerAs: number): SpeakerPeerConfig => ({
   name: address, address, peerAs, port, passive: false, holdTime: 9, connectRetry: 1, families: ['ipv4-unicast', 'ipv6-unicast'],
@@ -12,16 +13,6 @@ const peer = (address: string, port: number, localAddress: string, peerAs: numbe
 const base = (localAs: number, routerId: string, listenAddress: string): SpeakerConfig => ({
   localAs, routerId, listenAddress, listenPort: 0, gracefulRestart: { enabled: true, restartTime: 120 }, peers: [],
 })
-
-async function until<T>(fn: () => T | undefined | false, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms
-  for (;;) {
-    const v = fn()
-    if (v) return v
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 t.test('two speakers connecting to each other at once end with one session each way', async (t) => {
   const log = process.env.DEBUG_BGP ? (await import('../log/index.ts')).createLogger({ level: 'debug', fd: 2 }) : silentLogger()
@@ -45,16 +36,16 @@ t.test('two speakers connecting to each other at once end with one session each 
   ])
   const [sa] = a.peerSessions()
   const [sb] = b.peerSessions()
-  await until(() => sa!.state === 'Established' && sb!.state === 'Established', 'both Established')
+  await waitFor(() => sa!.state === 'Established' && sb!.state === 'Established', { what: 'both Established', timeoutMs: 20_000, intervalMs: 20 })
   // Porter only offers ADD-PATH *send*, so between two Porters there is no ADD-PATH: one path
   // per prefix (the lowest next hop), and the status says ECMP is unavailable
-  await until(() => sb!.prefixesReceived === 2, 'two prefixes at b')
+  await waitFor(() => sb!.prefixesReceived === 2, { what: 'two prefixes at b', timeoutMs: 20_000, intervalMs: 20 })
   t.same(sb!.negotiated?.families, ['ipv4-unicast', 'ipv6-unicast'])
   t.equal(sb!.negotiated?.codec.addPathRx.size, 0, 'no ADD-PATH between two senders')
   t.match(a.status()[0]!.ecmp, /^unavailable: no ADD-PATH with this peer, 1 prefix\(es\) sent with one next hop/)
   // the surviving connection stays: a few keepalive rounds later still one session, no flaps
   a.set([{ prefix: '203.0.113.10/32', nextHops: ['192.0.2.11'] }])
-  await until(() => sb!.prefixesReceived === 1, 'withdrawals of two paths and the IPv6 route')
+  await waitFor(() => sb!.prefixesReceived === 1, { what: 'withdrawals of two paths and the IPv6 route', timeoutMs: 20_000, intervalMs: 20 })
   t.equal(sa!.flaps + sb!.flaps, 0, 'no session went down')
   const st = a.status()[0]!
   t.equal(st.state, 'Established')

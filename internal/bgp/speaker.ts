@@ -1,7 +1,7 @@
 // The declarative seam of controller mode: `speaker.set(advertisements)` takes the full desired
 // set (prefix, next hops, attributes) for all peers; each peer's Adj-RIB-Out sends only the
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
-import { createServer, connect as netConnect, isIPv4, type Server, type Socket } from 'node:net'
+import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { connectTcpMd5, setTcpMd5, socketFd } from '../sys/index.ts'
 import { canonicalIp } from '../ip/index.ts'
 import type { Logger } from 'pino'
@@ -240,4 +240,3 @@ function samePeer(a: SpeakerPeerConfig, b: SpeakerPeerConfig): boolean {
   return norm(a) === norm(b)
 }
 
-export { isIPv4 }

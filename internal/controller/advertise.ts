@@ -54,7 +54,7 @@ function readKeyFile(path: string): Uint8Array {
   }
 }
 
-/** Next-hop health: (vip index, next hop address) -> healthy. Absent = healthy (no check). */
+/** Next-hop health: (VIP key, next hop address) -> healthy. A next hop without a check is healthy. */
 export type HealthView = (vipName: string, nextHop: string) => boolean
 
 export function vipKey(v: Config['vips'][number], i: number): string {

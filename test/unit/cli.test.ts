@@ -1,7 +1,8 @@
 import t from 'tap'
 import { writeFileSync, statSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { porterSync, porterSpawn, tempDir, waitFor } from '../lib/cli.ts'
+import { porterSync, porterSpawn, tempDir } from '../lib/cli.ts'
+import { waitFor } from '../lib/wait.ts'
 import { adminRequest } from '../../internal/admin/index.ts'
 
 const validConfig = (sock: string, extra = '') => `
@@ -95,9 +96,9 @@ t.test('controller: admin socket 0600, status, SIGHUP with bad config keeps runn
   writeFileSync(cfg, validConfig(sock))
   const p = porterSpawn(['controller', '--config', cfg])
   t.teardown(() => { p.child.kill('SIGKILL') })
-  await waitFor(() => existsSync(sock), 'admin socket')
+  await waitFor(() => existsSync(sock), { what: 'admin socket', intervalMs: 50 })
   t.equal(statSync(sock).mode & 0o777, 0o600, 'socket is 0600')
-  const st = (await waitFor(() => adminRequest(sock, { cmd: 'status' }), 'status')) as Record<string, unknown>
+  const st = (await waitFor(() => adminRequest(sock, { cmd: 'status' }), { what: 'status', intervalMs: 50 })) as Record<string, unknown>
   t.equal(st.mode, 'controller')
   t.equal((st.vips as unknown[]).length, 1)
   const text = porterSync(['status', '--socket', sock])
@@ -113,7 +114,7 @@ t.test('controller: admin socket 0600, status, SIGHUP with bad config keeps runn
   const after = (await waitFor(async () => {
     const s = (await adminRequest(sock, { cmd: 'status' })) as { lastReload?: { ok: boolean; error: string } }
     return s.lastReload ? s : undefined
-  }, 'reload result')) as { lastReload: { ok: boolean; error: string }; vips: unknown[] }
+  }, { what: 'reload result', intervalMs: 50 })) as { lastReload: { ok: boolean; error: string }; vips: unknown[] }
   t.equal(after.lastReload.ok, false)
   t.match(after.lastReload.error, 'bgp.localAs')
   t.equal(after.vips.length, 1, 'old config still in force')
@@ -125,7 +126,7 @@ t.test('controller: admin socket 0600, status, SIGHUP with bad config keeps runn
   const ok = (await waitFor(async () => {
     const s = (await adminRequest(sock, { cmd: 'status' })) as { lastReload?: { ok: boolean }; vips: unknown[] }
     return s.lastReload?.ok ? s : undefined
-  }, 'good reload')) as { vips: unknown[] }
+  }, { what: 'good reload', intervalMs: 50 })) as { vips: unknown[] }
   t.equal(ok.vips.length, 2)
 
   p.child.kill('SIGTERM')
@@ -144,7 +145,7 @@ t.test('a second porter on the same admin socket refuses to start (exit 1)', asy
   writeFileSync(cfg, validConfig(sock))
   const p = porterSpawn(['controller', '--config', cfg])
   t.teardown(() => { p.child.kill('SIGKILL') })
-  await waitFor(() => existsSync(sock), 'admin socket')
+  await waitFor(() => existsSync(sock), { what: 'admin socket', intervalMs: 50 })
   const second = porterSync(['controller', '--config', cfg])
   t.equal(second.code, 1)
   t.match(second.stdout, 'Another porter is already serving')
@@ -162,8 +163,8 @@ t.test('systemd: READY=1 once started, WATCHDOG=1 when asked, STOPPING=1 on SIGT
   const plain = await receiver(t, join(dir, 'notify1'), 2)
   const p = porterSpawn(['controller', '--config', cfg], { NOTIFY_SOCKET: join(dir, 'notify1') })
   t.teardown(() => { p.child.kill('SIGKILL') })
-  await waitFor(() => existsSync(sock), 'admin socket')
-  await waitFor(() => adminRequest(sock, { cmd: 'status' }), 'status')
+  await waitFor(() => existsSync(sock), { what: 'admin socket', intervalMs: 50 })
+  await waitFor(() => adminRequest(sock, { cmd: 'status' }), { what: 'status', intervalMs: 50 })
   p.child.kill('SIGTERM')
   t.equal(await p.exited, 0)
   const got = await plain.done

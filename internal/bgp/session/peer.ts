@@ -70,6 +70,8 @@ export class PeerSession {
   private dirty = false
   private full = true
   private stopping = false
+  /** End-of-RIB sent on the current session */
+  private eorSent = false
   private received = new Map<FamilyKey, Set<string>>()
   // counters and status
   establishedAt: number | undefined
@@ -464,7 +466,6 @@ export class PeerSession {
     void this.pump()
   }
 
-  private eorSent = false
 
   private onDown(c: Conn, reason: string): void {
     if (c !== this.primary) return

@@ -49,7 +49,7 @@ vips:
 `
 }
 
+/** Sorted next-hop gateways of `prefix` in the kernel FIB of `ns` (none when absent). */
 export async function gateways(ns: string, prefix: string): Promise<string[]> {
-  const family = prefix.includes(':') ? 6 : 4
-  return (await kernelRoute(ns, prefix, { family } as never))?.gateways ?? []
+  return (await kernelRoute(ns, prefix))?.gateways ?? []
 }

@@ -16,6 +16,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isIP } from 'node:net'
 
+export { waitFor, type WaitOptions } from '../../lib/wait.ts'
+import { waitFor } from '../../lib/wait.ts'
+
 export const NS_PREFIX = 'pt-'
 
 /** Address ranges a test may use inside its namespaces. */
@@ -39,46 +42,10 @@ export interface SpawnOptions {
   env?: NodeJS.ProcessEnv
 }
 
-export interface WaitOptions {
-  timeoutMs?: number
-  intervalMs?: number
-  /** what we were waiting for, used in the timeout error */
-  what?: string
-}
 
 /** Anything with `teardown`, i.e. a tap `Test`. Kept structural so this file does not import tap. */
 export interface TeardownHost { teardown(fn: () => unknown): void }
 
-const sleep = (ms: number): Promise<void> => new Promise(r => setTimeout(r, ms))
-
-/**
- * Poll `fn` until it returns a truthy value (returned) or the deadline passes (throws with the
- * last value / error). Exceptions thrown by `fn` count as "not yet".
- */
-export async function waitFor<T>(fn: () => T | Promise<T>, opts: WaitOptions = {}): Promise<NonNullable<T>> {
-  const timeoutMs = opts.timeoutMs ?? 30_000
-  const intervalMs = opts.intervalMs ?? 200
-  const deadline = Date.now() + timeoutMs
-  let last: unknown
-  let lastErr: unknown
-  for (;;) {
-    try {
-      const v = await fn()
-      if (v) return v as NonNullable<T>
-      last = v
-      lastErr = undefined
-    } catch (e) {
-      lastErr = e
-    }
-    if (Date.now() >= deadline) {
-      const detail = lastErr !== undefined
-        ? `last error: ${lastErr instanceof Error ? lastErr.message : String(lastErr)}`
-        : `last value: ${JSON.stringify(last)}`
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${opts.what ?? 'condition'} (${detail})`)
-    }
-    await sleep(Math.min(intervalMs, Math.max(1, deadline - Date.now())))
-  }
-}
 
 /** Run a command on the host (used for `ip netns ...` itself). */
 export function run(cmd: string, args: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
