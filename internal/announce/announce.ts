@@ -3,35 +3,30 @@
 // ingress IPs this node should serve, IPv4 and IPv6, canonical and sorted.
 import { parseVip } from '../agent/vips.ts'
 import { serviceKey, type EndpointSliceInfo, type LbService } from './types.ts'
+import { porterOwnership, type OwnershipOptions, type OwnershipReason } from './ownership.ts'
+import { usableEndpoints } from './nexthops.ts'
 
 export type Reason =
-  /** spec.type is not LoadBalancer */
-  | 'notLoadBalancer'
-  /** spec.loadBalancerClass names another implementation */
-  | 'otherLoadBalancerClass'
+  /** not Porter's (see ownership.ts) */
+  | OwnershipReason
   /** status.loadBalancer.ingress has no IP yet */
   | 'noIngressIP'
-  /** externalTrafficPolicy Local and no ready endpoint on this node */
+  /** externalTrafficPolicy Local and no usable endpoint on this node */
   | 'noLocalEndpoints'
-  /** externalTrafficPolicy Cluster and no ready endpoint anywhere */
+  /** no usable endpoint anywhere */
   | 'noEndpoints'
 
-export interface AnnounceOptions {
-  /** the loadBalancerClass Porter serves; undefined: only Services without a class */
-  loadBalancerClass?: string
-}
+export type AnnounceOptions = OwnershipOptions
 
-/** Ready endpoints with an address, optionally only those on `node`. */
-function hasReadyEndpoint(slices: readonly EndpointSliceInfo[], node?: string): boolean {
-  return slices.some((s) => s.addressType !== 'FQDN' && s.endpoints.some((e) => e.ready && e.addresses.length > 0 && (node === undefined || e.nodeName === node)))
-}
-
+/** The agent's view: does this node serve the Service's VIPs (the same endpoints rule as the controller's next hops)? */
 export function shouldAnnounce(svc: LbService, slices: readonly EndpointSliceInfo[], nodeName: string, opts: AnnounceOptions = {}): Reason | null {
-  if (svc.type !== 'LoadBalancer') return 'notLoadBalancer'
-  if ((svc.loadBalancerClass ?? undefined) !== (opts.loadBalancerClass ?? undefined)) return 'otherLoadBalancerClass'
+  const own = porterOwnership(svc, opts)
+  if (own !== null) return own
   if (svc.ingressIPs.length === 0) return 'noIngressIP'
-  if (svc.externalTrafficPolicy === 'Local') return hasReadyEndpoint(slices, nodeName) ? null : 'noLocalEndpoints'
-  return hasReadyEndpoint(slices) ? null : 'noEndpoints'
+  const { endpoints } = usableEndpoints(slices)
+  if (endpoints.length === 0) return 'noEndpoints'
+  if (svc.externalTrafficPolicy === 'Local') return endpoints.some((e) => e.nodeName === nodeName) ? null : 'noLocalEndpoints'
+  return null
 }
 
 export interface Decision {

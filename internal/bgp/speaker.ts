@@ -77,6 +77,7 @@ export class Speaker {
   private server: Server | undefined
   private peers = new Map<string, PeerEntry>()
   private desired: readonly Advertisement[] = []
+  private filters: ReadonlyMap<string, ReadonlySet<string>> = new Map()
   refusedConnections = 0
   lastRefused: string | undefined
 
@@ -159,7 +160,7 @@ export class Speaker {
       connectRetryTime: p.connectRetry, passive: p.passive, capabilities: caps,
     })
     const routes = new PeerRoutes({ localAs: this.cfg.localAs, peerAs: p.peerAs, nextHop: p.nextHop, export: p.export, addPath: p.addPath })
-    routes.set(this.desired.filter((a) => families.includes(familyOf(a.prefix))))
+    routes.set(this.routesFor(p))
     const session = new PeerSession({
       name: p.name, address: p.address, port: p.port, localAddress: p.localAddress, md5Key: p.md5Key, maxPrefixes: p.maxPrefixes,
       fsm, clock: this.clock, log: this.log, dialer: this.dialer, routes, gracefulStop: this.cfg.gracefulRestart.enabled,
@@ -171,11 +172,35 @@ export class Speaker {
   /** The full desired set of advertisements for all peers. */
   set(advs: readonly Advertisement[]): void {
     this.desired = advs
-    for (const e of this.peers.values()) {
-      const fams = e.cfg.families ?? ['ipv4-unicast', 'ipv6-unicast']
-      e.routes.set(advs.filter((a) => fams.includes(familyOf(a.prefix))))
-      e.session.routesChanged()
+    for (const e of this.peers.values()) this.pushTo(e)
+  }
+
+  /**
+   * Per-peer next-hop filters by peer name (Kubernetes BgpPeer.nodeSelector): such a peer gets
+   * only the next hops in its set. Peers without an entry get all. Sessions are not reset.
+   */
+  setNextHopFilters(filters: ReadonlyMap<string, ReadonlySet<string>>): void {
+    const changed = [...this.peers.values()].filter((e) => !sameFilter(this.filters.get(e.cfg.name), filters.get(e.cfg.name)))
+    this.filters = filters
+    for (const e of changed) this.pushTo(e)
+  }
+
+  private routesFor(p: SpeakerPeerConfig): Advertisement[] {
+    const fams = p.families ?? ['ipv4-unicast', 'ipv6-unicast']
+    const filter = this.filters.get(p.name)
+    const out: Advertisement[] = []
+    for (const a of this.desired) {
+      if (!fams.includes(familyOf(a.prefix))) continue
+      if (!filter) { out.push(a); continue }
+      const nextHops = a.nextHops.filter((n) => filter.has(n))
+      if (nextHops.length) out.push(nextHops.length === a.nextHops.length ? a : { ...a, nextHops })
     }
+    return out
+  }
+
+  private pushTo(e: PeerEntry): void {
+    e.routes.set(this.routesFor(e.cfg))
+    e.session.routesChanged()
   }
 
   /** Apply a new speaker config: unchanged peers keep their sessions; changed ones are reset. */
@@ -233,6 +258,11 @@ function ecmpStatus(e: PeerEntry): string | undefined {
   const st = e.routes.status()
   if (st.ecmpUnavailable) return `unavailable: no ADD-PATH with this peer, ${st.singlePathPrefixes} prefix(es) sent with one next hop`
   return n.codec.addPathTx.size > 0 ? 'add-path' : 'unavailable: the peer does not receive ADD-PATH'
+}
+
+function sameFilter(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return a.size === b.size && [...a].every((x) => b.has(x))
 }
 
 function samePeer(a: SpeakerPeerConfig, b: SpeakerPeerConfig): boolean {

@@ -159,8 +159,24 @@ export const kubernetes = z
     kubeconfig: z.string().optional(),
     inCluster: z.boolean().default(false),
     nodeName: z.string().optional(),
-    /** agent: serve Services with this spec.loadBalancerClass; unset: only Services without a class */
+    /** Porter's spec.loadBalancerClass (default porter.kubesphere.io/bgp); Services without a class opt in with the annotation lb.kubesphere.io/v1alpha1 */
     loadBalancerClass: z.string().min(1).optional(),
+    /** controller: one replica (the Lease holder) allocates and writes; every replica announces */
+    leaderElection: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** default: $POD_NAMESPACE, else porter-system */
+        namespace: z.string().min(1).optional(),
+        name: z.string().min(1).default('porter-controller'),
+        /** default: $POD_NAME, else the hostname */
+        identity: z.string().min(1).optional(),
+        leaseDuration: duration.default(15_000),
+        renewDeadline: duration.default(10_000),
+        retryPeriod: duration.default(2_000),
+      })
+      .strict()
+      .refine((l) => l.renewDeadline < l.leaseDuration && l.retryPeriod < l.renewDeadline, { error: 'needs retryPeriod < renewDeadline < leaseDuration' })
+      .default({ enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 }),
   })
   .strict()
 
@@ -191,7 +207,7 @@ export const configSchema = z
     log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).strict().default({ level: 'info' }),
     bgp: bgp.optional(),
     vips: z.array(vip).default([]),
-    kubernetes: kubernetes.default({ enabled: false, inCluster: false }),
+    kubernetes: kubernetes.default({ enabled: false, inCluster: false, leaderElection: { enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 } }),
     agent: agent.default({ interface: 'lo', firewall: 'auto', mode: 'address', reconcileInterval: 30_000, nodeAddresses: [] }),
     admin: admin.default({}),
     shutdownTimeout: duration.default(10_000),

@@ -1,48 +1,167 @@
-// Controller mode as a daemon Service: the BGP speaker fed by the config's VIPs, each VIP with
-// its healthy next hops.
+// Controller mode as a daemon Service: the BGP speaker fed by
+//   - the config file's VIPs, each with its healthy next hops, and
+//   - with kubernetes.enabled, the LoadBalancer Services (kube.ts): IPs allocated from Eips,
+//     written to Service status by the leader, announced by every replica with the nodes that
+//     should get their traffic as next hops.
+// The speaker's settings come from the config file's `bgp` section merged with the BgpConf and
+// BgpPeer objects (merge.ts has the rule).
+import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
 import type { Service } from '../daemon/run.ts'
-import { Speaker } from '../bgp/speaker.ts'
-import { realClock, type Clock } from '../bgp/session/clock.ts'
+import { Speaker, type Advertisement, type SpeakerConfig } from '../bgp/speaker.ts'
+import { realClock, type Clock } from '../base/index.ts'
 import { HealthMonitor } from '../health/monitor.ts'
 import { runCheck, type Checker } from '../health/checks.ts'
 import { speakerConfig, vipAdvertisements, vipKey } from './advertise.ts'
+import { mergeBgp } from './merge.ts'
+import type { CrdBgp, KubeController, PeerView } from './kube.ts'
 
 export interface ControllerDeps {
   log: Logger
   clock?: Clock
   checker?: Checker
+  env?: Readonly<Record<string, string | undefined>>
+}
+
+/** how long start() waits for the first Kubernetes sync before the daemon reports ready */
+const FIRST_SYNC_WAIT_MS = 10_000
+
+/** Union of two advertisement sets by prefix (next hops merged; the first set's attributes win). */
+export function mergeAdvertisements(a: readonly Advertisement[], b: readonly Advertisement[]): Advertisement[] {
+  if (b.length === 0) return [...a]
+  if (a.length === 0) return [...b]
+  const out = new Map<string, Advertisement>()
+  for (const x of [...a, ...b]) {
+    const prev = out.get(x.prefix)
+    out.set(x.prefix, prev ? { ...prev, nextHops: [...new Set([...prev.nextHops, ...x.nextHops])].sort() } : x)
+  }
+  return [...out.values()]
 }
 
 export function createControllerService(deps: ControllerDeps): Service {
+  const clock = deps.clock ?? realClock
+  const env = deps.env ?? process.env
   let cfg: Config | undefined
   let speaker: Speaker | undefined
-  const clock = deps.clock ?? realClock
+  let kube: KubeController | undefined
+  let crd: CrdBgp | undefined
+  let k8sAdvs: Advertisement[] = []
+  let speakerProblem: string | undefined
+  let queue: Promise<void> = Promise.resolve()
+
   const announce = () => {
-    if (cfg && speaker) speaker.set(vipAdvertisements(cfg, (v, nh) => health.healthy(v, nh)))
+    if (!cfg || !speaker) return
+    speaker.set(mergeAdvertisements(vipAdvertisements(cfg, (v, nh) => health.healthy(v, nh)), k8sAdvs))
   }
   const health = new HealthMonitor({ clock, checker: deps.checker ?? runCheck, log: deps.log, onChange: announce })
+
+  /** Build or reconfigure the speaker from the file and the CRDs. Throws on a file problem (reload keeps the old config). */
+  async function applySpeaker(c: Config, fromFile: SpeakerConfig | undefined): Promise<void> {
+    const m = mergeBgp(c, fromFile, crd)
+    if (!m.ok) {
+      if (speakerProblem !== m.reason) deps.log.warn({ reason: m.reason }, 'BGP is not configured yet: nothing is announced')
+      speakerProblem = m.reason
+      return
+    }
+    speakerProblem = undefined
+    if (!speaker) {
+      const s = new Speaker(m.config, { log: deps.log, clock })
+      s.setNextHopFilters(crd?.nextHopFilters ?? new Map())
+      speaker = s
+      announce()
+      try {
+        await s.start()
+      } catch (e) {
+        speaker = undefined
+        throw e
+      }
+    } else {
+      speaker.setNextHopFilters(crd?.nextHopFilters ?? new Map())
+      await speaker.reconfigure(m.config)
+      announce()
+    }
+  }
+
+  /** Run speaker changes one at a time; CRD-driven failures are logged and shown in status. */
+  const enqueue = (what: string, fn: () => Promise<void>) => {
+    queue = queue.then(fn).catch((e: Error) => {
+      speakerProblem = `${what}: ${e.message}`
+      deps.log.error({ error: { code: (e as { code?: string }).code, message: e.message } }, `${what} failed`)
+    })
+    return queue
+  }
+
+  const peerView = (name: string): PeerView | undefined => {
+    const st = speaker?.status().find((p) => p.name === name)
+    if (!st) return undefined
+    const up = typeof st.uptimeSeconds === 'number' ? st.uptimeSeconds : undefined
+    return {
+      state: String(st.state),
+      prefixesSent: Number(st.prefixesSent ?? 0),
+      ...(up !== undefined ? { establishedSince: new Date(clock.wallNow() - up * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') } : {}),
+      ...(st.lastError ? { lastError: String(st.lastError) } : {}),
+    }
+  }
+
+  async function startKube(c: Config): Promise<void> {
+    const { createKubeController } = await import('./kube-factory.ts')
+    const k = createKubeController(c, {
+      log: deps.log, clock, env, hostname: hostname(), peerView,
+      onAdvertisements: (advs) => {
+        if (kube !== k) return
+        k8sAdvs = advs
+        announce()
+      },
+      onBgp: (b) => {
+        if (kube !== k) return
+        crd = b
+        void enqueue('applying BgpConf/BgpPeer', () => applySpeaker(cfg!, cfg!.bgp ? speakerConfig(cfg!) : undefined))
+      },
+    })
+    kube = k
+    k.start()
+  }
+
   return {
     mode: 'controller',
     async start(c) {
-      const sc = speakerConfig(c)
+      const fromFile = c.bgp || !c.kubernetes.enabled ? speakerConfig(c) : undefined // throws without bgp when Kubernetes is off
       cfg = c
-      speaker = new Speaker(sc, { log: deps.log, clock })
       health.configure(c, vipKey)
-      announce()
-      await speaker.start()
-      deps.log.info({ peers: sc.peers.length, vips: c.vips.length }, 'controller running')
+      if (c.kubernetes.enabled) {
+        await startKube(c) // throws on a kubeconfig that cannot be loaded
+        if (!(await kube!.waitSynced(FIRST_SYNC_WAIT_MS))) {
+          deps.log.warn({ informers: kube!.status().informers.filter((i) => !i.synced).map((i) => ({ name: i.name, lastError: i.lastError?.message })) }, 'Kubernetes has not synced yet: Services are allocated and announced once it has')
+        }
+      }
+      try {
+        await queue
+        await applySpeaker(c, fromFile)
+      } catch (e) {
+        await kube?.stop()
+        throw e
+      }
+      deps.log.info({ peers: speaker ? speaker.status().length : 0, vips: c.vips.length, kubernetes: c.kubernetes.enabled }, 'controller running')
     },
-    async reload(next) {
-      const sc = speakerConfig(next) // throws (keeping the old config) when e.g. a key file is unreadable
-      await speaker!.reconfigure(sc)
+    async reload(next, prev) {
+      const fromFile = next.bgp || !next.kubernetes.enabled ? speakerConfig(next) : undefined // throws (keeping the old config) when e.g. a key file is unreadable
+      if (JSON.stringify(prev.kubernetes) !== JSON.stringify(next.kubernetes)) {
+        const old = kube
+        kube = undefined
+        await old?.stop()
+        if (!next.kubernetes.enabled) { crd = undefined; k8sAdvs = [] }
+        if (next.kubernetes.enabled) await startKube(next)
+      }
       cfg = next
       health.configure(next, vipKey)
+      await enqueue('reload', () => applySpeaker(next, fromFile))
+      if (speakerProblem && !speaker) return
       announce()
     },
     async stop() {
       health.stop()
+      await kube?.stop()
       await speaker?.stop()
     },
     status() {
@@ -52,6 +171,7 @@ export function createControllerService(deps: ControllerDeps): Service {
       return {
         peers: speaker?.status() ?? [],
         refusedConnections: speaker?.refusedConnections ?? 0,
+        ...(speakerProblem ? { bgpProblem: speakerProblem } : {}),
         vips: (cfg?.vips ?? []).flatMap((v, i) => (Array.isArray(v.address) ? v.address : [v.address]).map((a) => {
           const host = a.split('/')[0]!
           const set = announced.get(host)
@@ -64,6 +184,7 @@ export function createControllerService(deps: ControllerDeps): Service {
             })),
           }
         })),
+        ...(kube ? { kubernetes: { ...kube.status(), vips: k8sAdvs.map((a) => ({ prefix: a.prefix, nextHops: a.nextHops })) } } : {}),
       }
     },
   }

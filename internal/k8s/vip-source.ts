@@ -15,7 +15,7 @@ import { resolveNodeName } from './node.ts'
 export interface SourceLogger extends InformerLogger { error(obj: object, msg?: string): void }
 
 export interface KubernetesSourceOptions {
-  config: Config['kubernetes']
+  config: Pick<Config['kubernetes'], 'enabled' | 'kubeconfig' | 'inCluster' | 'nodeName' | 'loadBalancerClass'>
   log: SourceLogger
   /** the full set of this node's Kubernetes VIPs, after each change */
   onChange(vips: string[]): void
