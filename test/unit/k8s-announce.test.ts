@@ -16,7 +16,7 @@ interface Step {
 
 t.test('one Service through its life: shouldAnnounce and desiredVips after each step', async (t) => {
   const state = {
-    svc: { namespace: 'default', name: 'web', type: 'ClusterIP', externalTrafficPolicy: 'Cluster', ingressIPs: [] } as LbService,
+    svc: { namespace: 'default', name: 'web', type: 'ClusterIP', externalTrafficPolicy: 'Cluster', ingressIPs: [], annotations: { 'lb.kubesphere.io/v1alpha1': 'openelb' } } as LbService,
     slices: [] as EndpointSliceInfo[],
   }
   const steps: Step[] = [
@@ -43,6 +43,8 @@ t.test('one Service through its life: shouldAnnounce and desiredVips after each 
     { what: 'back to IPv6 slice type', change: (s) => { s.slices[1]!.addressType = 'IPv6' }, reason: null, vips: ['203.0.113.50', '2001:db8:5::50'] },
     { what: 'another implementation\'s loadBalancerClass', change: (s) => { s.svc.loadBalancerClass = 'other.example/lb' }, reason: 'otherLoadBalancerClass', vips: [] },
     { what: 'no class again', change: (s) => { delete s.svc.loadBalancerClass }, reason: null, vips: ['203.0.113.50', '2001:db8:5::50'] },
+    { what: 'the opt-in annotation removed', change: (s) => { s.svc.annotations = {} }, reason: 'notOptedIn', vips: [] },
+    { what: 'Porter\'s class instead', change: (s) => { s.svc.loadBalancerClass = 'porter.kubesphere.io/bgp' }, reason: null, vips: ['203.0.113.50', '2001:db8:5::50'] },
     { what: 'the ingress is withdrawn', change: (s) => { s.svc.ingressIPs = [] }, reason: 'noIngressIP', vips: [] },
   ]
   t.ok(steps.length > 10, 'the table is not empty')
@@ -55,7 +57,7 @@ t.test('one Service through its life: shouldAnnounce and desiredVips after each 
 })
 
 t.test('desiredVips over several Services: slices matched by namespace and service-name label', async (t) => {
-  const svc = (namespace: string, name: string, ips: string[], policy: 'Local' | 'Cluster' = 'Local'): LbService => ({ namespace, name, type: 'LoadBalancer', externalTrafficPolicy: policy, ingressIPs: ips })
+  const svc = (namespace: string, name: string, ips: string[], policy: 'Local' | 'Cluster' = 'Local'): LbService => ({ namespace, name, type: 'LoadBalancer', externalTrafficPolicy: policy, ingressIPs: ips, annotations: { 'lb.kubesphere.io/v1alpha1': 'porter' } })
   const sl = (namespace: string, name: string, serviceName: string | undefined, node: string, ready = true): EndpointSliceInfo => ({
     namespace, name, addressType: 'IPv4', endpoints: [{ addresses: ['198.51.100.20'], ready, nodeName: node }], ...(serviceName ? { serviceName } : {}),
   })
@@ -77,7 +79,7 @@ t.test('desiredVips over several Services: slices matched by namespace and servi
   t.same(d.map((x) => [x.service, x.reason]), [['a/bad', null], ['a/db', null], ['a/shared', null], ['a/web', null], ['b/web', 'noLocalEndpoints']])
   t.same(d.find((x) => x.service === 'a/bad')!.invalid.length, 2, 'invalid ingress IPs are reported, not announced')
   t.same(desiredVips(services, groups, 'node-b'), ['203.0.113.11', '203.0.113.12', '203.0.113.30'], 'another node serves other Local Services')
-  t.same(desiredVips(services, groups, NODE, { loadBalancerClass: 'porter.example/lb' }), [], 'a configured class excludes Services without one')
+  t.same(desiredVips(services.map((s) => ({ ...s, loadBalancerClass: 'porter.kubesphere.io/bgp' })), groups, NODE, { loadBalancerClass: 'porter.example/lb' }), [], 'a configured class excludes Services of another class')
   t.same(desiredVips([{ ...services[0]!, loadBalancerClass: 'porter.example/lb' }], groups, NODE, { loadBalancerClass: 'porter.example/lb' }), ['203.0.113.12'], '... and includes its own')
 })
 
@@ -86,7 +88,7 @@ t.test('converters: API objects (JSON or client-node classes) to internal types'
     metadata: { name: 'web', namespace: 'default', uid: 'x' },
     spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', loadBalancerClass: 'c', ports: [{ port: 80 }] },
     status: { loadBalancer: { ingress: [{ ip: '203.0.113.50' }, { hostname: 'lb.example.com' }, { ip: '2001:db8:5::50', ipMode: 'VIP' }] } },
-  }), { namespace: 'default', name: 'web', type: 'LoadBalancer', externalTrafficPolicy: 'Local', ingressIPs: ['203.0.113.50', '2001:db8:5::50'], loadBalancerClass: 'c' })
+  }), { namespace: 'default', name: 'web', type: 'LoadBalancer', externalTrafficPolicy: 'Local', ingressIPs: ['203.0.113.50', '2001:db8:5::50'], loadBalancerClass: 'c', ports: [{ protocol: 'TCP', port: 80 }], uid: 'x' })
   t.same(toLbService({ metadata: { name: 'x', namespace: 'n' } }), { namespace: 'n', name: 'x', type: 'ClusterIP', externalTrafficPolicy: 'Cluster', ingressIPs: [] }, 'defaults')
   t.same(toLbService({ metadata: { name: 'x', namespace: 'n' }, spec: { type: 'NodePort', externalTrafficPolicy: 'Bogus' }, status: { loadBalancer: { ingress: null } } })?.externalTrafficPolicy, 'Cluster')
   t.equal(toLbService({ metadata: {} }), undefined, 'no name: no Service')
@@ -105,7 +107,7 @@ t.test('converters: API objects (JSON or client-node classes) to internal types'
     namespace: 'default', name: 'web-1', serviceName: 'web', addressType: 'IPv4',
     endpoints: [
       { addresses: ['198.51.100.7'], ready: true, nodeName: NODE },
-      { addresses: ['198.51.100.8'], ready: false, nodeName: 'node-b' },
+      { addresses: ['198.51.100.8'], ready: false, serving: true, nodeName: 'node-b' },
       { addresses: ['198.51.100.9'], ready: true },
       { addresses: ['198.51.100.10'], ready: true },
     ],

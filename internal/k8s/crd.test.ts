@@ -1,0 +1,61 @@
+// CRD converters: OpenELB's samples convert as they are; every problem names its field path;
+// fields Porter does not act on are listed, never dropped.
+import t from 'tap'
+import { toEipInfo, toBgpConfInfo, toBgpPeerInfo, matchesSelector } from './crd.ts'
+
+t.test('Eip: OpenELB samples and errors with field paths', async (t) => {
+  const sample = toEipInfo({ metadata: { name: 'eip-sample-pool', annotations: { 'eip.openelb.kubesphere.io/is-default-eip': 'true' } }, spec: { address: '192.0.2.91-192.0.2.100', protocol: 'bgp', disable: false } })!
+  t.same(sample.errors, [])
+  t.equal(sample.pool?.range.size, 10n, 'first-last range size')
+  t.equal(sample.pool?.isDefault, true, 'default annotation')
+  t.equal(sample.pool?.priority, 0)
+  const l2 = toEipInfo({ metadata: { name: 'l2' }, spec: { address: '192.0.2.0/28', protocol: 'layer2', interface: 'eth0' } })!
+  t.equal(l2.pool, undefined, 'layer2 gives no IPs')
+  t.match(l2.unsupported, /layer2.*not supported/)
+  t.same(l2.ignored, ['spec.interface'], 'interface is accepted and listed as ignored')
+  const bad = toEipInfo({ metadata: { name: 'bad' }, spec: { address: '192.0.2.20-192.0.2.10', priority: 'x' } })!
+  t.same(bad.errors.map((e) => e.path), ['spec.address', 'spec.priority'])
+  t.equal(bad.pool, undefined)
+  const v6 = toEipInfo({ metadata: { name: 'v6' }, spec: { address: '2001:db8:1::/64', namespaces: ['a'], namespaceSelector: { matchLabels: { team: 'x' } } } })!
+  t.equal(v6.pool?.range.family, 'IPv6')
+  t.same(v6.pool?.namespaces, ['a'])
+  t.same(v6.pool?.namespaceSelector, { matchLabels: { team: 'x' } })
+  t.equal(toEipInfo({ metadata: {} }), undefined, 'no name')
+})
+
+t.test('BgpConf and BgpPeer', async (t) => {
+  const conf = toBgpConfInfo({ metadata: { name: 'default' }, spec: { as: 50001, listenPort: 17900, routerId: '172.22.0.10', asPerRack: { x: 1 } } })!
+  t.same(conf.global, { as: 50001, listenPort: 17900, routerId: '172.22.0.10' })
+  t.same(conf.ignored, ['spec.asPerRack.x'])
+  const badConf = toBgpConfInfo({ metadata: { name: 'default' }, spec: { as: 0, routerId: '2001:db8::1', listenPort: 70000 } })!
+  t.same(badConf.errors.map((e) => e.path), ['spec.as', 'spec.routerId', 'spec.listenPort'])
+
+  const peer = toBgpPeerInfo({ metadata: { name: 'bgppeer-sample' }, spec: { conf: { peerAs: 50000, neighborAddress: '172.22.0.2' } } })!
+  t.same(peer.errors, [])
+  t.equal(peer.address, '172.22.0.2')
+  t.equal(peer.addPath, undefined, 'no afiSafis: default')
+  const full = toBgpPeerInfo({ metadata: { name: 'p' }, spec: {
+    conf: { peerAs: 65001, neighborAddress: '2001:DB8::2', authPasswordSecretRef: { name: 's', namespace: 'porter-system' }, peerGroup: 'x' },
+    transport: { passiveMode: true, remotePort: 1790 }, timers: { config: { holdTime: 9, keepaliveInterval: 3 } },
+    afiSafis: [{ config: { family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' }, enabled: true }, addPaths: { config: { sendMax: 8 } } }],
+    nodeSelector: { matchLabels: { rack: 'r1' } }, ebgpMultihop: { config: { enabled: true, multihopTtl: 3 } },
+  } })!
+  t.same(full.errors, [])
+  t.equal(full.address, '2001:db8::2', 'canonical neighbour address')
+  t.same([full.passive, full.port, full.holdTime, full.addPath, full.families], [true, 1790, 9, true, ['ipv4-unicast']])
+  t.same(full.secretRef, { name: 's', namespace: 'porter-system', key: 'password' })
+  t.same(full.ignored.sort(), ['spec.conf.peerGroup', 'spec.ebgpMultihop.config.enabled', 'spec.ebgpMultihop.config.multihopTtl', 'spec.timers.config.keepaliveInterval'])
+  const bad = toBgpPeerInfo({ metadata: { name: 'b' }, spec: { conf: { neighborAddress: '300.1.1.1', authPassword: 'x', authPasswordSecretRef: { name: 's', namespace: 'n' } }, timers: { config: { holdTime: 2 } } } })!
+  t.same(bad.errors.map((e) => e.path), ['spec.conf.neighborAddress', 'spec.conf.peerAs', 'spec.conf.authPassword', 'spec.timers.config.holdTime'])
+})
+
+t.test('label selectors', async (t) => {
+  const l = { rack: 'r1', zone: 'a' }
+  t.ok(matchesSelector({}, l), 'empty selects all')
+  t.ok(matchesSelector({ matchLabels: { rack: 'r1' } }, l))
+  t.notOk(matchesSelector({ matchLabels: { rack: 'r2' } }, l))
+  t.ok(matchesSelector({ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a', 'b'] }] }, l))
+  t.notOk(matchesSelector({ matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] }, l))
+  t.ok(matchesSelector({ matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }] }, l))
+  t.notOk(matchesSelector({ matchExpressions: [{ key: 'gpu', operator: 'Exists' }] }, l))
+})
