@@ -1,0 +1,176 @@
+// The controller's pure core as a story: Services come and go, pools change, the controller
+// restarts; after each step the plans (IPs, finalizer, events) and the advertisements are what a
+// user would expect, and running a step twice changes nothing.
+import t from 'tap'
+import { Allocator } from '../ipam/index.ts'
+import { toEipInfo } from '../k8s/crd.ts'
+import type { LbService, NodeInfo, EndpointSliceInfo } from '../announce/index.ts'
+import { advertisementsFor, planAllocations, poolsOf, rebuildAllocations, familiesOf, requestOf, FINALIZER, type ServicePlan } from './plan.ts'
+import { mergeBgp } from './merge.ts'
+import { configSchema } from '../config/schema.ts'
+
+const OPT_IN = { 'lb.kubesphere.io/v1alpha1': 'openelb' }
+const svc = (name: string, extra: Partial<LbService> = {}): LbService => ({
+  namespace: 'default', name, type: 'LoadBalancer', externalTrafficPolicy: 'Cluster', ingressIPs: [], annotations: OPT_IN, ports: [{ protocol: 'TCP', port: 80 }], ...extra,
+})
+const eip = (name: string, address: string, extra: Record<string, unknown> = {}, annotations: Record<string, string> = { 'eip.openelb.kubesphere.io/is-default-eip': 'true' }) =>
+  toEipInfo({ metadata: { name, annotations }, spec: { address, ...extra } })!
+
+/** Apply what a plan says to the Service objects, as the API server would after the writes. */
+function applyPlans(services: Map<string, LbService>, plans: ServicePlan[]): void {
+  for (const p of plans) {
+    const s = services.get(p.key)
+    if (!s) continue
+    if (p.finalizer === 'add') s.finalizers = [...(s.finalizers ?? []), FINALIZER]
+    if (p.finalizer === 'remove') {
+      s.finalizers = (s.finalizers ?? []).filter((f) => f !== FINALIZER)
+      if (s.deleting) services.delete(p.key)
+    }
+    if (p.ips) s.ingressIPs = [...p.ips]
+  }
+}
+
+t.test('allocation story: create, request, conflict, delete, restart, pool shrink', async (t) => {
+  const alloc = new Allocator()
+  const services = new Map<string, LbService>()
+  const ns = new Map([['default', {}], ['team', { tier: 'gold' }]])
+  const input = () => ({ services: services.values(), namespaceLabels: ns, ownership: {} })
+  let eips = [eip('pool', '203.0.113.10-203.0.113.12')]
+  alloc.setPools(poolsOf(eips))
+  const step = (what: string, change: () => void, check: (plans: ServicePlan[]) => void) => {
+    change()
+    alloc.setPools(poolsOf(eips))
+    const plans = planAllocations(alloc, input())
+    check(plans)
+    applyPlans(services, plans)
+    const again = planAllocations(alloc, input())
+    t.same(again.filter((p) => p.ips || p.finalizer), [], `${what}: a second pass writes nothing`)
+  }
+  const ips = () => Object.fromEntries([...services.values()].map((s) => [s.name, s.ingressIPs.join(',')]))
+
+  step('web created', () => services.set('default/web', svc('web')), (plans) => {
+    const p = plans.find((x) => x.key === 'default/web')!
+    t.same([p.ips, p.finalizer, p.events.map((e) => e.reason)], [['203.0.113.10'], 'add', ['IPAllocated']])
+  })
+  step('not opted in: ignored', () => services.set('default/other', svc('other', { annotations: {} })), (plans) => {
+    t.notOk(plans.some((p) => p.key === 'default/other'), 'no plan for a Service that is not Porter\'s')
+  })
+  step('api asks for a specific IP', () => services.set('default/api', svc('api', { annotations: { ...OPT_IN, 'eip.openelb.kubesphere.io/v1alpha1': '203.0.113.12' } })), () => {})
+  t.same(ips(), { web: '203.0.113.10', other: '', api: '203.0.113.12' })
+  step('steal asks for web\'s IP with a conflicting port', () => services.set('default/steal', svc('steal', { annotations: { ...OPT_IN, 'eip.openelb.kubesphere.io/v1alpha1': '203.0.113.10' } })), (plans) => {
+    const p = plans.find((x) => x.key === 'default/steal')!
+    t.equal(p.ips, undefined, 'no IP written')
+    t.same(p.events.map((e) => e.reason), ['AllocationFailed'])
+    t.equal(p.conditions[0]?.reason, 'PortConflict')
+  })
+  step('share asks for web\'s IP on another port (both Cluster): shared', () => services.set('default/share', svc('share', { ports: [{ protocol: 'TCP', port: 443 }], annotations: { ...OPT_IN, 'eip.openelb.kubesphere.io/v1alpha1': '203.0.113.10' } })), () => {})
+  t.equal(ips().share, '203.0.113.10')
+  step('steal deleted (it held nothing)', () => { services.get('default/steal')!.deleting = true }, (plans) => {
+    t.same(plans.find((x) => x.key === 'default/steal')?.finalizer, 'remove')
+  })
+  step('web becomes ClusterIP: releases, clears the status, drops the finalizer', () => { services.get('default/web')!.type = 'ClusterIP' }, (plans) => {
+    const p = plans.find((x) => x.key === 'default/web')!
+    t.same([p.ips, p.finalizer, p.events.map((e) => e.reason)], [[], 'remove', ['IPReleased']])
+  })
+  t.same(alloc.holders('203.0.113.10'), ['default/share'], 'share still holds the shared IP')
+  step('new1 gets the lowest free IP', () => services.set('default/new1', svc('new1')), () => {})
+  t.equal(ips().new1, '203.0.113.11')
+
+  // a restart: a fresh allocator rebuilt from the statuses gives every Service the same IPs
+  const before = ips()
+  const fresh = new Allocator()
+  fresh.setPools(poolsOf(eips))
+  t.same(rebuildAllocations(fresh, input()), [], 'no conflicts on rebuild')
+  const plans = planAllocations(fresh, input())
+  t.same(plans.filter((p) => p.ips !== undefined), [], 'after a restart no IP changes')
+  t.same(ips(), before)
+
+  step('pool shrinks below new1: it keeps its IP, the condition says so', () => { eips = [eip('pool', '203.0.113.12-203.0.113.12')] }, (plans) => {
+    const p = plans.find((x) => x.key === 'default/new1')!
+    t.equal(p.ips, undefined, 'nothing moves')
+    t.equal(p.conditions[0]?.reason, 'IPNotInPool')
+  })
+  t.equal(ips().new1, '203.0.113.11')
+  step('the pool is full: a new Service fails with PoolExhausted', () => services.set('default/late', svc('late')), (plans) => {
+    t.equal(plans.find((x) => x.key === 'default/late')?.conditions[0]?.reason, 'PoolExhausted')
+  })
+  step('a namespace-bound pool by selector serves team', () => {
+    eips = [eip('pool', '203.0.113.12-203.0.113.12'), eip('gold', '198.51.100.0/30', { namespaceSelector: { matchLabels: { tier: 'gold' } } }, {})]
+    services.set('team/app', svc('app', { namespace: 'team' }))
+  }, () => {})
+  t.equal(services.get('team/app')!.ingressIPs[0], '198.51.100.0', 'CIDR pools include the network address, like OpenELB')
+  step('a Service deleted while the controller was away is forgotten', () => { services.delete('team/app') }, () => {})
+  t.same(alloc.ipsOf('team/app'), [])
+})
+
+t.test('families from ipFamilies / ipFamilyPolicy, and request fields', async (t) => {
+  t.same(familiesOf(svc('a')), { families: ['IPv4'], preferDualStack: false })
+  t.same(familiesOf(svc('a', { ipFamilies: ['IPv6'] })), { families: ['IPv6'], preferDualStack: false })
+  t.same(familiesOf(svc('a', { ipFamilies: ['IPv6', 'IPv4'], ipFamilyPolicy: 'RequireDualStack' })), { families: ['IPv6', 'IPv4'], preferDualStack: false })
+  t.same(familiesOf(svc('a', { ipFamilies: ['IPv4'], ipFamilyPolicy: 'PreferDualStack' })), { families: ['IPv4', 'IPv6'], preferDualStack: true })
+  const r = requestOf(svc('a', { loadBalancerIP: '203.0.113.5', selector: 'app=a', annotations: { ...OPT_IN, 'eip.openelb.kubesphere.io/v1alpha2': 'gold' } }), { x: 'y' })
+  t.same([r.ips, r.pool, r.sharingKey, r.namespaceLabels], [['203.0.113.5'], 'gold', 'app=a', { x: 'y' }])
+  const ann = requestOf(svc('a', { loadBalancerIP: '203.0.113.5', annotations: { ...OPT_IN, 'eip.openelb.kubesphere.io/v1alpha1': '203.0.113.7, 2001:db8::7' } }), {})
+  t.same(ann.ips, ['203.0.113.7', '2001:db8::7'], 'the annotation wins over spec.loadBalancerIP, one IP per family')
+})
+
+t.test('dual stack: one IP per family', async (t) => {
+  const alloc = new Allocator()
+  alloc.setPools(poolsOf([eip('v4', '203.0.113.10-203.0.113.11'), eip('v6', '2001:db8:1::/120')]))
+  const s = svc('ds', { ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' })
+  const [p] = planAllocations(alloc, { services: [s], namespaceLabels: new Map(), ownership: {} })
+  t.same(p!.ips, ['203.0.113.10', '2001:db8:1::'])
+})
+
+t.test('advertisements: status IPs with next hops, shared IPs union, withdraw without endpoints', async (t) => {
+  const node = (name: string, v4: string, v6?: string): [string, NodeInfo] => [name, { name, ready: true, excluded: false, internalIPs: { IPv4: v4, ...(v6 ? { IPv6: v6 } : {}) }, labels: {} }]
+  const nodes = new Map([node('a', '192.0.2.11', '2001:db8::11'), node('b', '192.0.2.12'), node('c', '192.0.2.13')])
+  const slice = (svcName: string, eps: [string, boolean][]): EndpointSliceInfo => ({ namespace: 'default', name: `${svcName}-x`, serviceName: svcName, addressType: 'IPv4', endpoints: eps.map(([n, ready]) => ({ addresses: ['10.0.0.1'], ready, nodeName: n })) })
+  const services = [
+    svc('local', { externalTrafficPolicy: 'Local', ingressIPs: ['203.0.113.10', '2001:db8:1::10'] }),
+    svc('shareA', { externalTrafficPolicy: 'Local', ingressIPs: ['203.0.113.11'] }),
+    svc('shareB', { externalTrafficPolicy: 'Local', ingressIPs: ['203.0.113.11'] }),
+    svc('empty', { ingressIPs: ['203.0.113.12'] }),
+    svc('notOurs', { ingressIPs: ['203.0.113.13'], annotations: {} }),
+    svc('gone', { ingressIPs: ['203.0.113.14'], deleting: true }),
+  ]
+  const slices = new Map([
+    ['default/local', [slice('local', [['a', true], ['b', false]])]],
+    ['default/shareA', [slice('shareA', [['a', true]])]],
+    ['default/shareB', [slice('shareB', [['c', true]])]],
+    ['default/notOurs', [slice('notOurs', [['c', true]])]],
+    ['default/gone', [slice('gone', [['c', true]])]],
+  ])
+  const { advertisements, services: routes } = advertisementsFor(services, slices, nodes, {})
+  t.same(advertisements.sort((x, y) => (x.prefix < y.prefix ? -1 : 1)), [
+    { prefix: '2001:db8:1::10/128', nextHops: ['2001:db8::11'] },
+    { prefix: '203.0.113.10/32', nextHops: ['192.0.2.11'] },
+    { prefix: '203.0.113.11/32', nextHops: ['192.0.2.11', '192.0.2.13'] },
+  ])
+  t.equal(routes.find((r) => r.key === 'default/empty')?.reason, 'noEndpoints')
+})
+
+t.test('BGP settings: the CRDs win over the config file, one rule', async (t) => {
+  const cfg = configSchema.parse({ bgp: { localAs: 65000, routerId: '192.0.2.2', listenPort: 1179, peers: [{ address: '192.0.2.1', peerAs: 65001 }, { address: '192.0.2.9', peerAs: 65009 }] } })
+  const fromFile = { localAs: 65000, routerId: '192.0.2.2', listenAddress: '0.0.0.0', listenPort: 1179, gracefulRestart: { enabled: true, restartTime: 120 }, peers: [
+    { name: 'file1', address: '192.0.2.1', peerAs: 65001, port: 179, passive: false, holdTime: 90, connectRetry: 120, addPath: true, nextHop: 'as-given' as const, export: { communities: [], largeCommunities: [] } },
+  ] }
+  const crd = {
+    conf: { name: 'default', global: { as: 65100, listenPort: 0 }, errors: [], ignored: [] },
+    peers: [
+      { name: 'leaf1', address: '192.0.2.1', peerAs: 65011, errors: [], ignored: [] },
+      { name: 'broken', errors: [{ path: 'spec.conf.peerAs', message: 'is required' }], ignored: [] },
+      { name: 'keyed', address: '192.0.2.5', peerAs: 65005, secretRef: { name: 's', namespace: 'porter-system', key: 'password' }, errors: [], ignored: [] },
+    ],
+    keys: new Map<string, Uint8Array>(),
+    nextHopFilters: new Map(),
+  }
+  const m = mergeBgp(cfg, fromFile, crd)
+  t.ok(m.ok)
+  if (!m.ok) return
+  t.same([m.config.localAs, m.config.routerId, m.config.listenPort], [65100, '192.0.2.2', 0], 'BgpConf fields win, the rest from the file')
+  t.same(m.config.peers.map((p) => [p.name, p.peerAs]), [['leaf1', 65011]], 'the BgpPeer replaces the file peer with its address; invalid and keyless peers are left out')
+  const none = mergeBgp(configSchema.parse({}), undefined, { peers: [], keys: new Map(), nextHopFilters: new Map() })
+  t.notOk(none.ok, 'no AS and router ID anywhere: not configured')
+  if (!none.ok) t.match(none.reason, /BgpConf/)
+})

@@ -1,0 +1,129 @@
+// The controller lab: a real kube-apiserver (host loopback) reachable from Porter's namespace,
+// Porter's CRDs and RBAC applied, a BIRD 2 router in its own namespace, and helpers to create
+// the cluster objects a real cluster's other controllers would (Nodes, EndpointSlices).
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { startKubeApiServer, forwardIntoNetns, type KubeApiServer } from '../../lib/kube-apiserver.ts'
+import { createLab, waitFor, type Lab, type TeardownHost } from './netns.ts'
+import { Bird } from './bird.ts'
+import { PorterProc } from './porter.ts'
+import { ROOT } from '../../lib/cli.ts'
+
+export const ROUTER_AS = 65001
+export const PORTER_AS = 65002
+export const USER = 'porter-controller'
+export const DIST_PORTER = join(ROOT, 'dist', 'porter')
+/** node name -> InternalIP (on the router's link, so BIRD installs them as next hops) */
+export const NODES: Record<string, string> = { 'node-a': '192.0.2.11', 'node-b': '192.0.2.12', 'node-c': '192.0.2.13' }
+
+export interface KubeLab {
+  lab: Lab
+  api: KubeApiServer
+  r: string
+  bird: Bird
+  /** Porter namespaces, one per replica: p1 192.0.2.2, p2 192.0.2.3, ... */
+  porterNs: string[]
+  kubeconfigs: string[]
+  kubectl(args: string[], input?: string): Promise<string>
+  apply(yaml: string): Promise<string>
+}
+
+/** The built single executable (npm test builds it before the tests). */
+export function porterBinary(): string {
+  if (!existsSync(DIST_PORTER)) throw new Error(`${DIST_PORTER} is missing: run "npm run build" (npm test does it first)`)
+  return DIST_PORTER
+}
+
+export async function kubeLab(t: TeardownHost, replicas = 1): Promise<KubeLab> {
+  const api = await startKubeApiServer(t, { users: [{ name: USER }] })
+  const lab = createLab(t)
+  const r = await lab.ns('r')
+  const porterNs: string[] = []
+  const kubeconfigs: string[] = []
+  const addrs = ['192.0.2.2', '192.0.2.3', '192.0.2.4']
+  for (let i = 0; i < replicas; i++) porterNs.push(await lab.ns(`p${i + 1}`))
+  // one L2 segment: the router and every replica
+  await lab.bridge('sw', [{ ns: r, ifname: 'eth0' }, ...porterNs.map((ns) => ({ ns, ifname: 'eth0' }))])
+  await lab.addr(r, 'eth0', '192.0.2.1/24')
+  for (let i = 0; i < replicas; i++) {
+    await lab.addr(porterNs[i]!, 'eth0', `${addrs[i]}/24`)
+    kubeconfigs.push((await forwardIntoNetns(api, porterNs[i]!)).kubeconfig(USER))
+  }
+  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: porterNs.map((_, i) => ({ address: addrs[i]!, as: PORTER_AS, passive: true, name: `porter${i + 1}`, holdTime: 9 })) })
+  await bird.start()
+  const kubectl = async (args: string[], input?: string) => (await api.kubectl(args, input !== undefined ? { input } : {})).stdout
+  const apply = (yaml: string) => kubectl(['apply', '-f', '-'], yaml)
+  await kubectl(['apply', '-f', join(ROOT, 'build', 'kubernetes', 'crds.yaml')])
+  await kubectl(['wait', '--for=condition=Established', '--timeout=60s', 'crd/eips.network.kubesphere.io', 'crd/bgpconfs.network.kubesphere.io', 'crd/bgppeers.network.kubesphere.io'])
+  await kubectl(['apply', '-f', join(ROOT, 'build', 'kubernetes', 'rbac.yaml')])
+  // the static-token user stands in for the ServiceAccount: same roles, nothing else
+  await kubectl(['create', 'clusterrolebinding', 'porter-controller-user', '--clusterrole=porter-controller', `--user=${USER}`])
+  await kubectl(['create', 'rolebinding', 'porter-controller-user', '-n', 'porter-system', '--role=porter-controller', `--user=${USER}`])
+  for (const [name, ip] of Object.entries(NODES)) await createNode(kubectl, apply, name, ip)
+  return { lab, api, r, bird, porterNs, kubeconfigs, kubectl, apply }
+}
+
+export async function createNode(kubectl: KubeLab['kubectl'], apply: KubeLab['apply'], name: string, ip: string, labels: Record<string, string> = {}): Promise<void> {
+  await apply(JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels } }))
+  await setNodeStatus(kubectl, name, ip, true)
+}
+
+export async function setNodeStatus(kubectl: KubeLab['kubectl'], name: string, ip: string, ready: boolean): Promise<void> {
+  const status = { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'Test', message: 'set by the test', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }] }
+  await kubectl(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })])
+}
+
+export function serviceYaml(name: string, o: { policy?: 'Local' | 'Cluster'; annotations?: Record<string, string>; ports?: number[]; namespace?: string } = {}): string {
+  return JSON.stringify({
+    apiVersion: 'v1', kind: 'Service',
+    metadata: { name, namespace: o.namespace ?? 'default', annotations: o.annotations ?? { 'lb.kubesphere.io/v1alpha1': 'openelb' } },
+    spec: { type: 'LoadBalancer', externalTrafficPolicy: o.policy ?? 'Local', selector: { app: name }, ports: (o.ports ?? [80]).map((p) => ({ name: `p${p}`, port: p, targetPort: 8080, protocol: 'TCP' })) },
+  })
+}
+
+export function sliceYaml(svc: string, endpoints: { node: string; ready: boolean; serving?: boolean; terminating?: boolean }[], name = `${svc}-1`, namespace = 'default'): string {
+  return JSON.stringify({
+    apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace, labels: { 'kubernetes.io/service-name': svc } }, addressType: 'IPv4',
+    endpoints: endpoints.map((e, i) => ({ addresses: [`10.244.0.${i + 10}`], nodeName: e.node, conditions: { ready: e.ready, ...(e.serving !== undefined ? { serving: e.serving } : {}), ...(e.terminating !== undefined ? { terminating: e.terminating } : {}) } })),
+    ports: [{ name: 'p80', port: 8080, protocol: 'TCP' }],
+  })
+}
+
+export function bgpObjects(o: { listenPort?: number } = {}): string {
+  return [
+    { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpConf', metadata: { name: 'default' }, spec: { as: PORTER_AS, routerId: '192.0.2.2', listenPort: o.listenPort ?? 0 } },
+    { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpPeer', metadata: { name: 'leaf1' }, spec: { conf: { peerAs: ROUTER_AS, neighborAddress: '192.0.2.1' }, timers: { config: { holdTime: 9 } }, afiSafis: [{ config: { family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' }, enabled: true }, addPaths: { config: { sendMax: 10 } } }] } },
+  ].map((x) => JSON.stringify(x)).join('\n---\n')
+}
+
+export function eipYaml(name: string, address: string, extra: Record<string, unknown> = {}, annotations: Record<string, string> = { 'eip.openelb.kubesphere.io/is-default-eip': 'true' }): string {
+  return JSON.stringify({ apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'Eip', metadata: { name, annotations }, spec: { address, ...extra } })
+}
+
+export function controllerYaml(kubeconfig: string, identity: string): string {
+  return [
+    'kubernetes:',
+    '  enabled: true',
+    `  kubeconfig: ${kubeconfig}`,
+    `  leaderElection: { namespace: porter-system, identity: ${identity}, leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms }`,
+    '',
+  ].join('\n')
+}
+
+export async function startController(kl: KubeLab, i: number, t: TeardownHost): Promise<PorterProc> {
+  const p = new PorterProc(kl.lab, kl.porterNs[i]!, controllerYaml(kl.kubeconfigs[i]!, `replica-${i + 1}`), 'controller', porterBinary())
+  t.teardown(async () => { await p.stop(); p.cleanup() })
+  await p.start()
+  return p
+}
+
+/** status.loadBalancer.ingress IPs of a Service ('' when none). */
+export async function ingressOf(kl: KubeLab, name: string, namespace = 'default'): Promise<string> {
+  return (await kl.kubectl(['get', 'svc', name, '-n', namespace, '-o', 'jsonpath={.status.loadBalancer.ingress[*].ip}'])).trim()
+}
+
+export async function waitIngress(kl: KubeLab, name: string, namespace = 'default'): Promise<string> {
+  return waitFor(async () => (await ingressOf(kl, name, namespace)) || undefined, { timeoutMs: 20_000, intervalMs: 100, what: `ingress IP of ${namespace}/${name}` })
+}
+
+export function readJson<T>(file: string): T { return JSON.parse(readFileSync(file, 'utf8')) as T }
