@@ -33,7 +33,7 @@ function applyPlans(services: Map<string, LbService>, plans: ServicePlan[]): voi
 t.test('allocation story: create, request, conflict, delete, restart, pool shrink', async (t) => {
   const alloc = new Allocator()
   const services = new Map<string, LbService>()
-  const ns = new Map([['default', {}], ['team', { tier: 'gold' }]])
+  const ns = new Map<string, Record<string, string>>([['default', {}], ['team', { tier: 'gold' }]])
   const input = () => ({ services: services.values(), namespaceLabels: ns, ownership: {} })
   let eips = [eip('pool', '203.0.113.10-203.0.113.12')]
   alloc.setPools(poolsOf(eips))
