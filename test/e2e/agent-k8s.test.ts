@@ -30,7 +30,7 @@ const EPS = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices'
 const MERGE = 'application/merge-patch+json'
 
 function service(name: string, policy: 'Local' | 'Cluster') {
-  return { apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type: 'LoadBalancer', externalTrafficPolicy: policy, selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }
+  return { apiVersion: 'v1', kind: 'Service', metadata: { name, annotations: { 'lb.kubesphere.io/v1alpha1': 'openelb' } }, spec: { type: 'LoadBalancer', externalTrafficPolicy: policy, selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } }
 }
 function slice(name: string, svc: string, endpoints: { ip: string; node: string; ready: boolean }[]) {
   return {

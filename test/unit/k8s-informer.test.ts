@@ -38,7 +38,7 @@ async function env(t: { teardown(fn: () => unknown): void }, opts: ConstructorPa
 }
 
 const svc = (name: string, ip?: string, policy: 'Local' | 'Cluster' = 'Cluster') => ({
-  metadata: { name }, spec: { type: 'LoadBalancer', externalTrafficPolicy: policy, ports: [{ port: 80 }] },
+  metadata: { name, annotations: { 'lb.kubesphere.io/v1alpha1': 'openelb' } }, spec: { type: 'LoadBalancer', externalTrafficPolicy: policy, ports: [{ port: 80 }] },
   ...(ip ? { status: { loadBalancer: { ingress: [{ ip }] } } } : {}),
 })
 async function lbService(srv: FakeApiServer, name: string, ip: string, policy: 'Local' | 'Cluster' = 'Cluster', node = 'node-a', ready = true): Promise<void> {
