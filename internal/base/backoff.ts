@@ -24,8 +24,24 @@ export interface BackoffState {
   readonly upSince?: number
 }
 
-export function backoffPolicy(p: Partial<BackoffPolicy> & Pick<BackoffPolicy, 'initialMs' | 'maxMs'>): BackoffPolicy {
-  return Object.freeze({ multiplier: 2, stableMs: 0, ...p })
+type PolicyInput = { readonly [K in keyof BackoffPolicy]?: BackoffPolicy[K] | undefined } & Pick<BackoffPolicy, 'initialMs' | 'maxMs'>
+
+/**
+ * A validated, frozen policy (multiplier 2 and stableMs 0 unless given; an `undefined` field
+ * takes the default). Throws a RangeError unless 0 < initialMs <= maxMs, multiplier >= 1 and
+ * stableMs >= 0.
+ */
+export function backoffPolicy(p: PolicyInput): BackoffPolicy {
+  const policy: BackoffPolicy = {
+    initialMs: p.initialMs,
+    maxMs: p.maxMs,
+    multiplier: p.multiplier ?? 2,
+    stableMs: p.stableMs ?? 0,
+  }
+  if (!(policy.initialMs > 0) || !(policy.maxMs >= policy.initialMs) || !(policy.multiplier >= 1) || !(policy.stableMs >= 0)) {
+    throw new RangeError(`Cannot use back-off policy ${JSON.stringify(policy)}: expected 0 < initialMs <= maxMs, multiplier >= 1, stableMs >= 0`)
+  }
+  return Object.freeze(policy)
 }
 
 export function backoffInit(policy: BackoffPolicy): BackoffState {

@@ -1,5 +1,5 @@
 // The one Clock. Everything that waits or reads time takes a Clock, so tests drive time by hand
-// (see FakeClock in test/lib/fake-clock.ts).
+// (see ManualClock in test/lib/clock.ts).
 //   now()      monotonic milliseconds: timers, hold times, durations, back-off
 //   wallNow()  milliseconds since the epoch: timestamps shown to people (status, conditions)
 export interface Clock {
