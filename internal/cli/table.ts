@@ -1,4 +1,5 @@
 // Plain-text tables for `porter status`. Pure.
+import type { KubeControllerStatus } from '../controller/kube.ts'
 export function table(headers: string[], rows: (string | number | undefined)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? '-' : String(c))))]
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
@@ -34,6 +35,16 @@ export function renderStatus(st: Obj): string {
       for (const nh of nhs) rows.push([v.address as string, nh.address as string, nh.health as string, nh.announced ? 'yes' : 'no'])
     }
     out.push(table(['VIP', 'NEXT HOP', 'HEALTH', 'ANNOUNCED'], rows))
+  }
+  const kube = st.kubernetes as (KubeControllerStatus & { vips: { prefix: string; nextHops: string[] }[] }) | undefined
+  if (kube) {
+    out.push('', 'KUBERNETES')
+    const leader = 'disabled' in kube.leader ? 'leader election off' : kube.leader.leader ? 'LEADER' : `follower (leader ${kube.leader.holder ?? 'unknown'})`
+    const na = Object.entries(kube.notAnnounced).map(([r, n]) => `${r} ${n}`).join(', ')
+    out.push(`${kube.server}: ${kube.connected ? 'connected' : `DISCONNECTED${kube.staleSince ? ` since ${kube.staleSince}, announcing the last known state` : ''}`}${kube.synced ? '' : ', not synced yet'}; ${leader}`)
+    out.push(`${kube.services} Porter service(s), ${kube.announced} announced${na ? ` (not: ${na})` : ''}, ${kube.allocated} allocated by this replica${kube.lastPass ? `; last pass ${kube.lastPass.at} ${kube.lastPass.durationMs} ms` : ''}`)
+    if (kube.pools.length) out.push(table(['POOL', 'SIZE', 'USED', 'PROBLEM'], kube.pools.map((p) => [p.name, p.size, p.used, p.error])))
+    if (kube.vips.length) out.push(table(['SERVICE VIP', 'NEXT HOPS'], kube.vips.map((v) => [v.prefix, v.nextHops.join(', ')])))
   }
   const agent = st.agent as Obj | undefined
   if (agent) {

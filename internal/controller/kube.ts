@@ -82,7 +82,7 @@ const EVENT_NAMESPACE_FOR_CLUSTER_OBJECTS = 'default'
 export class KubeController {
   readonly rest: KubeRest
   private readonly informers: Record<'services' | 'slices' | 'nodes' | 'namespaces' | 'eips' | 'bgpconfs' | 'bgppeers', ResilientInformer<Obj>>
-  private readonly alloc = new Allocator()
+  private alloc = new Allocator()
   private readonly elector: LeaderElector | undefined
   private timer: unknown
   private running = false
@@ -126,7 +126,7 @@ export class KubeController {
       this.elector = new LeaderElector({
         rest: this.rest, clock: o.clock, log: o.log, namespace: le.namespace, name: le.name, identity: le.identity,
         leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs,
-        onStartedLeading: () => { this.leading = true; this.rebuilt = false; this.schedule() },
+        onStartedLeading: () => { this.alloc = new Allocator(); this.leading = true; this.rebuilt = false; this.schedule() },
         onStoppedLeading: () => { this.leading = false },
       })
     }
