@@ -11,7 +11,7 @@ import { makeCapabilities } from './wire/index.ts'
 import type { FamilyKey } from './wire/types.ts'
 import { PeerSession, type Dialer } from './session/peer.ts'
 import { PeerRoutes, type Advertisement, type PeerExport } from './session/routes.ts'
-import { realClock, type Clock } from './session/clock.ts'
+import { realClock, type Clock } from '../base/index.ts'
 
 export type { Advertisement } from './session/routes.ts'
 

@@ -2,7 +2,7 @@
 // Time and the checker are injected so tests can drive it step by step.
 import type { Logger } from 'pino'
 import type { Config, HealthCheckConfig } from '../config/index.ts'
-import type { Clock } from '../bgp/session/clock.ts'
+import type { Clock } from '../base/index.ts'
 import { INITIAL, observe, type HealthState } from './state.ts'
 import type { Checker } from './checks.ts'
 
@@ -77,16 +77,16 @@ export class HealthMonitor {
 
   private cancel(t: Target): void {
     t.gen++
-    if (t.timer !== undefined) this.deps.clock.clearTimer(t.timer)
+    if (t.timer !== undefined) this.deps.clock.clearTimeout(t.timer)
     t.timer = undefined
   }
 
   private schedule(t: Target, delay: number): void {
     const gen = t.gen
-    t.timer = this.deps.clock.setTimer(delay, () => {
+    t.timer = this.deps.clock.setTimeout(() => {
       t.timer = undefined
       if (gen === t.gen) void this.run(t, gen)
-    })
+    }, delay)
   }
 
   private async run(t: Target, gen: number): Promise<void> {

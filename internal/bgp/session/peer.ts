@@ -14,7 +14,7 @@ import {
 } from '../fsm/index.ts'
 import { decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib, receiveLimit, defaultContext } from '../wire/index.ts'
 import type { CodecContext, FamilyKey, Nlri } from '../wire/types.ts'
-import type { Clock } from './clock.ts'
+import type { Clock } from '../../base/index.ts'
 
 export interface RouteSource {
   /**
@@ -115,7 +115,9 @@ export class PeerSession {
     }
     const flushes = conns.map((c) => this.flushed(c))
     for (const c of conns) this.dispatch(c, { type: 'ManualStop', message })
-    await Promise.race([Promise.all(flushes), new Promise((r) => setTimeout(r, 1000).unref())])
+    let limit: unknown
+    await Promise.race([Promise.all(flushes), new Promise<void>((r) => { limit = this.opts.clock.setTimeout(r, 1000) })])
+    this.opts.clock.clearTimeout(limit)
     for (const c of conns) this.clearTimers(c)
   }
 
@@ -155,7 +157,7 @@ export class PeerSession {
       this.opts.log.info({ peer: this.opts.name, state: p.fsm.name }, 'incoming connection refused: a session already exists (collision)')
       const n = encode({ type: 'notification', code: 6, subcode: 7, data: new Uint8Array(0) }, EMPTY_CTX)
       socket.end(n)
-      setTimeout(() => socket.destroy(), 1000).unref()
+      this.opts.clock.setTimeout(() => socket.destroy(), 1000)
       return
     }
     // our own connection is in progress (Connect) or exchanging OPENs (OpenSent / OpenConfirm):
@@ -186,10 +188,10 @@ export class PeerSession {
     switch (a.type) {
       case 'start-timer': {
         this.stopTimer(c, a.timer)
-        const h = this.opts.clock.setTimer(a.seconds * 1000, () => {
+        const h = this.opts.clock.setTimeout(() => {
           c.timers.delete(a.timer)
           this.dispatch(c, { type: `${a.timer}Timer_Expires` } as FsmEvent)
-        })
+        }, a.seconds * 1000)
         c.timers.set(a.timer, h)
         return
       }
@@ -225,7 +227,7 @@ export class PeerSession {
   private stopTimer(c: Conn, t: TimerName): void {
     const h = c.timers.get(t)
     if (h !== undefined) {
-      this.opts.clock.clearTimer(h)
+      this.opts.clock.clearTimeout(h)
       c.timers.delete(t)
     }
   }
@@ -275,7 +277,7 @@ export class PeerSession {
     c.socket = undefined
     if (s && !s.destroyed) {
       s.end()
-      setTimeout(() => s.destroy(), 1000).unref()
+      this.opts.clock.setTimeout(() => s.destroy(), 1000)
     }
     this.retireCandidate(c)
   }
