@@ -7,7 +7,7 @@
 //   - lists are chunked (limit/continue); a continue token that expired (410) restarts the list
 // It reports connected / synced / last error, and calls onChange after every cache change.
 import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type KubernetesListObject } from '@kubernetes/client-node'
-import type { Clock } from '../agent/index.ts'
+import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, type BackoffPolicy, type BackoffState, type Clock } from '../base/index.ts'
 import { describeError, httpStatus } from './errors.ts'
 
 export interface InformerLogger {
@@ -36,7 +36,7 @@ export interface InformerOptions<T extends KubernetesObject> {
   onChange(): void
   /** list chunk size (default 500, like client-go) */
   chunkSize?: number
-  /** restart back-off after an error: first delay and cap (default 500 ms, 30 s) */
+  /** restart back-off after an error: first delay and cap (default 500 ms, 30 s); connecting resets it */
   backoff?: { initialMs?: number; maxMs?: number }
   /** a watch with no data for this long is restarted (client-node's default: 30 s) */
   watchIdleTimeoutMs?: number
@@ -49,6 +49,7 @@ export interface InformerStatus {
   /** a full list has completed at least once: the cache is usable */
   synced: boolean
   objects: number
+  /** `at`: wall time, ms since the epoch */
   lastError?: { at: number; message: string; status?: number }
   /** completed lists (the first one, then one per 410 / restart without a resourceVersion) */
   lists: number
@@ -63,16 +64,16 @@ export interface InformerStatus {
 export class ResilientInformer<T extends KubernetesObject> {
   private readonly lw: ListWatch<T>
   private readonly chunk: number
-  private readonly initialMs: number
-  private readonly maxMs: number
+  private readonly backoffPolicy: BackoffPolicy
+  private backoff: BackoffState
   private stopped = true
   private restartTimer: unknown
   private readonly st: Omit<InformerStatus, 'name' | 'objects'> = { connected: false, synced: false, lists: 0, expired: 0, restarts: 0, failures: 0 }
 
   constructor(private readonly o: InformerOptions<T>) {
     this.chunk = o.chunkSize ?? 500
-    this.initialMs = o.backoff?.initialMs ?? 500
-    this.maxMs = o.backoff?.maxMs ?? 30_000
+    this.backoffPolicy = backoffPolicy({ initialMs: o.backoff?.initialMs ?? 500, maxMs: o.backoff?.maxMs ?? 30_000 })
+    this.backoff = backoffInit(this.backoffPolicy)
     const real = new Watch(o.kubeConfig)
     if (o.watchIdleTimeoutMs !== undefined) (real as unknown as { requestTimeoutMs: number }).requestTimeoutMs = o.watchIdleTimeoutMs
     // wrap the watch to learn when a watch request was accepted and to see 410 ERROR events
@@ -129,7 +130,8 @@ export class ResilientInformer<T extends KubernetesObject> {
   private ok(): void {
     if (!this.st.connected && this.st.failures > 0) this.o.log.info({ resource: this.o.name, restarts: this.st.restarts }, `Kubernetes ${this.o.name}: connected again`)
     this.st.connected = true
-    this.st.failures = 0
+    this.backoff = backoffOnSuccess(this.backoffPolicy, this.backoff, this.o.clock.now())
+    this.st.failures = this.backoff.failures
   }
 
   private async listAll(): Promise<KubernetesListObject<T>> {
@@ -184,10 +186,13 @@ export class ResilientInformer<T extends KubernetesObject> {
     if (this.stopped) return // stop() aborts the watch, which reports an AbortError
     const d = describeError(err)
     this.st.connected = false
-    this.st.failures++
-    this.st.lastError = { at: this.o.clock.now(), ...d }
+    // every failure grows the back-off, also one that comes while a restart is already scheduled
+    const b = backoffOnFailure(this.backoffPolicy, this.backoff, this.o.clock.now())
+    this.backoff = b.state
+    this.st.failures = b.state.failures
+    this.st.lastError = { at: this.o.clock.wallNow(), ...d }
     if (this.restartTimer !== undefined) return
-    const delay = Math.min(this.maxMs, this.initialMs * 2 ** Math.min(this.st.failures - 1, 20))
+    const delay = b.delayMs
     this.o.log.warn({ resource: this.o.name, error: d.message, status: d.status, failures: this.st.failures, retryInMs: delay }, `Kubernetes ${this.o.name}: ${d.message}; retrying`)
     this.restartTimer = this.o.clock.setTimeout(() => {
       this.restartTimer = undefined

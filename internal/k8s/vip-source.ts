@@ -5,7 +5,7 @@
 // listed once (an empty cache must not withdraw VIPs that are in fact still wanted).
 import type { KubernetesObject } from '@kubernetes/client-node'
 import type { Config } from '../config/index.ts'
-import { systemClock, type Clock } from '../agent/index.ts'
+import { realClock, type Clock } from '../base/index.ts'
 import { decide, groupSlices, vipsOf, type Decision, type Reason } from '../announce/index.ts'
 import { apiClients, loadKubeConfig, type ApiClients } from './client.ts'
 import { toEndpointSlice, toLbService } from './convert.ts'
@@ -65,7 +65,7 @@ export interface KubernetesVipSource {
 }
 
 export function createKubernetesVipSource(o: KubernetesSourceOptions): KubernetesVipSource {
-  const clock = o.clock ?? systemClock
+  const clock = o.clock ?? realClock
   const log = o.log
   const debounceMs = o.debounceMs ?? 50
   const nodeName = resolveNodeName(o.config, o.env ?? {}, o.hostname ?? 'localhost')

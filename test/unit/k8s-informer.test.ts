@@ -6,16 +6,21 @@ import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { KubernetesObject } from '@kubernetes/client-node'
+import { KubeConfig, type KubernetesObject } from '@kubernetes/client-node'
 import { FakeApiServer, writeKubeconfig } from '../fake-apiserver/index.ts'
 import { ResilientInformer, apiClients, loadKubeConfig, createKubernetesVipSource, type ListPage, type InformerStatus } from '../../internal/k8s/index.ts'
-import { systemClock } from '../../internal/agent/index.ts'
+import { realClock } from '../../internal/base/index.ts'
+import { ManualClock } from '../lib/clock.ts'
 import { isPorterError } from '../../internal/errors/index.ts'
 
 const SVC = '/api/v1/namespaces/default/services'
 const EPS = '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices'
 const MERGE = 'application/merge-patch+json'
 const quiet = { info() {}, warn() {}, debug() {}, error() {} }
+// Porter's timers (realClock) do not keep a process alive (in the daemon the admin socket does):
+// hold this one open while a test waits on them alone, e.g. waitSynced against a closed server
+const keepAlive = setInterval(() => {}, 60_000)
+t.teardown(() => clearInterval(keepAlive))
 
 async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
@@ -50,7 +55,7 @@ async function lbService(srv: FakeApiServer, name: string, ip: string, policy: '
 function informer(e: Awaited<ReturnType<typeof env>>, opts: { chunkSize?: number; listPage?: (limit: number, cont?: string) => Promise<ListPage<KubernetesObject>> } = {}) {
   let changes = 0
   const inf = new ResilientInformer<KubernetesObject>({
-    name: 'services', path: '/api/v1/services', kubeConfig: e.clients.kubeConfig, clock: systemClock, log: quiet,
+    name: 'services', path: '/api/v1/services', kubeConfig: e.clients.kubeConfig, clock: realClock, log: quiet,
     listPage: opts.listPage ?? ((limit, cont) => e.clients.core.listServiceForAllNamespaces({ limit, ...(cont ? { _continue: cont } : {}) }) as Promise<ListPage<KubernetesObject>>),
     onChange: () => { changes++ },
     chunkSize: opts.chunkSize ?? 2,
@@ -114,6 +119,7 @@ t.test('the API server goes away and comes back: restarts with back-off, no even
   const down = await until(() => { const s = inf.status(); return s.failures >= 3 ? s : undefined }, 'failures')
   t.equal(down.connected, false)
   t.match(down.lastError?.message, /ECONNREFUSED|other side closed|fetch failed/, `last error: ${down.lastError?.message}`)
+  t.ok(Math.abs(down.lastError!.at - Date.now()) < 60_000, 'lastError.at is wall time (ms since the epoch)')
   // a write while it is down is delivered after the reconnect (history kept: no re-list needed)
   await e.srv.request('POST', SVC, svc('b'))
   await e.srv.listen(port)
@@ -208,6 +214,7 @@ t.test('VIP source: an unreachable API server is reported, never synced', async 
   const s = src.status()
   t.match(s, { connected: false, synced: false, vips: [] })
   t.match(s.lastError?.message, /ECONNREFUSED/)
+  t.ok(Math.abs(Date.parse(s.lastError!.at) - Date.now()) < 60_000, `lastError.at is the wall time of the error: ${s.lastError!.at}`)
 })
 
 t.test('bearer token from the kubeconfig reaches the API server', async (t) => {
@@ -245,4 +252,25 @@ t.test('kubeconfig errors are PORTER_ERR_CONFIG_READ', async (t) => {
   delete process.env.KUBERNETES_SERVICE_PORT
   t.teardown(() => { if (saved.h !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved.h; if (saved.p !== undefined) process.env.KUBERNETES_SERVICE_PORT = saved.p })
   t.throws(() => loadKubeConfig({ inCluster: true }), { code: 'PORTER_ERR_CONFIG_READ', message: /not running in a pod/ })
+})
+
+t.test('restart back-off runs on the injected clock: it doubles up to the cap; status times are wall time', async (t) => {
+  const clock = new ManualClock()
+  const kubeConfig = new KubeConfig()
+  kubeConfig.loadFromOptions({ clusters: [{ name: 'c', server: 'https://127.0.0.1:1' }], users: [{ name: 'u' }], contexts: [{ name: 'x', cluster: 'c', user: 'u' }], currentContext: 'x' })
+  const lists: number[] = []
+  const inf = new ResilientInformer<KubernetesObject>({
+    name: 'services', path: '/api/v1/services', kubeConfig, clock, log: quiet, onChange: () => {},
+    listPage: async () => { lists.push(clock.now()); throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) },
+    backoff: { initialMs: 50, maxMs: 400 },
+  })
+  t.teardown(() => inf.stop())
+  inf.start()
+  await clock.advance(2000)
+  const gaps = lists.slice(1).map((x, i) => x - lists[i]!)
+  t.same(gaps.slice(0, 6), [50, 100, 200, 400, 400, 400], `gaps between list attempts: ${gaps.join(', ')}`)
+  const s = inf.status()
+  t.match(s, { connected: false, synced: false })
+  t.equal(s.failures, lists.length, 'one failure per attempt')
+  t.equal(s.lastError?.at, clock.wallNow() - (clock.now() - lists.at(-1)!), 'lastError.at is the wall time of the last failure')
 })
