@@ -1,40 +1,13 @@
 // The reconcile loop against a fake kernel and a fake clock: triggers, debouncing, drift
 // counting, back-off, stop/cleanup semantics. Read top to bottom as a story.
 import t from 'tap'
-import { createAgent, type Clock } from './agent.ts'
+import { createAgent } from './agent.ts'
 import type { Kernel, KernelWatchers, ObserveQuery } from './kernel.ts'
 import { planWrites, isPorterAddress, PORTER_PROTO, type Observed, type Plan } from './plan.ts'
 import { FirewallError } from '../nft/errors.ts'
 import { configSchema } from '../config/index.ts'
 import type { AddrEntry } from '../netlink/index.ts'
-
-class FakeClock implements Clock {
-  t = 1_700_000_000_000
-  timers: { at: number; fn: () => void; id: number }[] = []
-  #id = 0
-  now(): number { return this.t }
-  setTimeout(fn: () => void, ms: number): unknown { const id = ++this.#id; this.timers.push({ at: this.t + ms, fn, id }); return id }
-  clearTimeout(h: unknown): void { this.timers = this.timers.filter((x) => x.id !== h) }
-  /** Advance time, running due timers in order and letting promises settle in between. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms
-    for (;;) {
-      await settle()
-      this.timers.sort((a, b) => a.at - b.at)
-      const next = this.timers[0]
-      if (!next || next.at > end) break
-      this.timers.shift()
-      this.t = Math.max(this.t, next.at)
-      next.fn()
-    }
-    this.t = end
-    await settle()
-  }
-}
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r))
-}
+import { ManualClock } from '../../test/lib/clock.ts'
 
 const FOREIGN: AddrEntry = { family: 4, address: '198.51.100.1', prefixLen: 24, ifindex: 1, scope: 0, flags: 0, proto: 0, label: 'lo' }
 
@@ -80,7 +53,7 @@ class FakeKernel implements Kernel {
 const silent = { info() {}, warn() {}, error() {}, debug() {} }
 
 function setup(over: Record<string, unknown> = {}) {
-  const clock = new FakeClock()
+  const clock = new ManualClock()
   const kernel = new FakeKernel()
   const config = configSchema.parse({ agent: { firewall: 'none', reconcileInterval: '30s', ...over } })
   const logs: string[] = []
@@ -103,6 +76,9 @@ t.test('the story of one agent', async (t) => {
   let st = agent.status()
   t.match(st, { running: true, backend: 'none', programmed: ['192.0.2.1', '192.0.2.2', '2001:db8::1'], counters: { reconciles: 1, changes: 3, failures: 0, driftRepairs: 0 } })
   t.match(st.lastReconcile, { ok: true, changes: 3, triggers: ['desired'], drift: false })
+  t.equal(st.lastReconcile?.at, clock.wallNow(), 'lastReconcile.at is wall time (ms since the epoch)')
+  t.equal(st.lastSuccessAt, clock.wallNow(), 'so is lastSuccessAt')
+  t.equal(st.lastReconcile?.durationMs, 0, 'the duration is on the monotonic clock (which the fake kernel does not move)')
 
   // someone deletes one of Porter's addresses
   kernel.addresses = kernel.addresses.filter((a) => a.address !== '192.0.2.2')

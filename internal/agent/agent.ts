@@ -3,6 +3,7 @@
 // One reconcile runs at a time; triggers arriving meanwhile are merged into the next one.
 // A failed reconcile is retried with exponential back-off; nothing is rolled back (the last
 // good state stays in the kernel). stop() leaves the kernel state in place; cleanup() removes it.
+import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, realClock, type Clock } from '../base/index.ts'
 import { PorterError, isPorterError } from '../errors/index.ts'
 import type { Config } from '../config/index.ts'
 import { parseChainRef, type ChainRef } from '../nft/model.ts'
@@ -23,23 +24,11 @@ export interface AgentLogger {
   debug(obj: object, msg?: string): void
 }
 
-export interface Clock {
-  /** milliseconds since the epoch */
-  now(): number
-  setTimeout(fn: () => void, ms: number): unknown
-  clearTimeout(handle: unknown): void
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-}
-
 export interface AgentOptions {
   /** the validated config; only `agent` is read */
   config: Pick<Config, 'agent'>
   log: AgentLogger
+  /** timers and durations (now), timestamps in the status (wallNow); default the process clock */
   clock?: Clock
   /** VIPs as addresses on the interface (default) or as `local` routes with protocol 0x50 */
   mode?: VipMode
@@ -49,7 +38,7 @@ export interface AgentOptions {
   kernel?: Kernel
   /** wait this long after a notification before reconciling, to merge bursts (default 20 ms) */
   debounceMs?: number
-  /** back-off after a failed reconcile: first delay and cap (default 500 ms, 30 s) */
+  /** back-off after a failed reconcile: first delay and cap (default 500 ms, 30 s); a success resets it */
   retry?: { initialMs?: number; maxMs?: number }
   /** subscribe to kernel notifications (default true) */
   watch?: boolean
@@ -108,6 +97,9 @@ export interface Agent {
   status(): AgentStatus
 }
 
+/** a duration on the monotonic clock, rounded to 0.1 ms */
+const ms = (d: number): number => Math.round(d * 10) / 10
+
 const DRIFT_TRIGGERS: ReadonlySet<Trigger> = new Set(['netlink', 'nftables', 'resync', 'periodic', 'manual', 'retry'])
 
 function errorInfo(e: unknown): { code: string; message: string; errno?: number } {
@@ -121,11 +113,10 @@ function errorInfo(e: unknown): { code: string; message: string; errno?: number 
 export function createAgent(opts: AgentOptions): Agent {
   const cfg = opts.config.agent
   const log = opts.log
-  const clock = opts.clock ?? systemClock
+  const clock = opts.clock ?? realClock
   const mode: VipMode = opts.mode ?? 'address'
   const debounceMs = opts.debounceMs ?? 20
-  const retryInitial = opts.retry?.initialMs ?? 500
-  const retryMax = opts.retry?.maxMs ?? 30_000
+  const retryPolicy = backoffPolicy({ initialMs: opts.retry?.initialMs ?? 500, maxMs: opts.retry?.maxMs ?? 30_000 })
   const ifname = cfg.interface
   let nftAccept: ChainRef | undefined
   if (cfg.nftAcceptChain !== undefined) {
@@ -155,7 +146,7 @@ export function createAgent(opts: AgentOptions): Agent {
   let debounceTimer: unknown
   let retryTimer: unknown
   let periodicTimer: unknown
-  let consecutiveFailures = 0
+  let retry = backoffInit(retryPolicy)
 
   const st = {
     programmed: [] as string[],
@@ -202,9 +193,10 @@ export function createAgent(opts: AgentOptions): Agent {
       appliedVersion = version
       st.programmed = vips.map((v) => v.address)
       st.foreign = plan.foreign
-      const at = clock.now()
+      const t5 = clock.now()
+      const at = clock.wallNow()
       st.lastSuccessAt = at
-      const res: ReconcileResult = { ok: true, at, durationMs: at - t0, triggers, changes, drift, phases: { observeMs: t2 - t1, planMs: t3 - t2, applyMs: t4 - t3 } }
+      const res: ReconcileResult = { ok: true, at, durationMs: ms(t5 - t0), triggers, changes, drift, phases: { observeMs: ms(t2 - t1), planMs: ms(t3 - t2), applyMs: ms(t4 - t3) } }
       if (changes) {
         const summary = {
           triggers, changes, durationMs: res.durationMs, vips: vips.length,
@@ -217,8 +209,7 @@ export function createAgent(opts: AgentOptions): Agent {
       return res
     } catch (e) {
       st.counters.failures++
-      const at = clock.now()
-      return { ok: false, at, durationMs: at - t0, triggers, changes: 0, drift: false, error: errorInfo(e) }
+      return { ok: false, at: clock.wallNow(), durationMs: ms(clock.now() - t0), triggers, changes: 0, drift: false, error: errorInfo(e) }
     }
   }
 
@@ -231,12 +222,12 @@ export function createAgent(opts: AgentOptions): Agent {
     const p = reconcile(triggers).then((res) => {
       st.last = res
       inFlight = undefined
-      if (res.ok) consecutiveFailures = 0
+      if (res.ok) retry = backoffOnSuccess(retryPolicy, retry, clock.now())
       else {
-        consecutiveFailures++
-        const delay = Math.min(retryMax, retryInitial * 2 ** Math.min(consecutiveFailures - 1, 20))
-        log.error({ err: res.error, triggers: res.triggers, failures: consecutiveFailures, retryInMs: started ? delay : undefined }, `Reconcile failed: ${res.error?.message}`)
-        if (started) retryTimer = clock.setTimeout(() => { retryTimer = undefined; pending.add('retry'); run() }, delay)
+        const b = backoffOnFailure(retryPolicy, retry, clock.now())
+        retry = b.state
+        log.error({ err: res.error, triggers: res.triggers, failures: retry.failures, retryInMs: started ? b.delayMs : undefined }, `Reconcile failed: ${res.error?.message}`)
+        if (started) retryTimer = clock.setTimeout(() => { retryTimer = undefined; pending.add('retry'); run() }, b.delayMs)
       }
       if (started && pending.size && !retryTimer) schedule(debounceMs)
       return res

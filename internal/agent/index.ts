@@ -1,6 +1,6 @@
 // Agent mode: program this node's VIPs into the kernel (addresses or local routes over
 // rtnetlink, firewall accept rules in nftables or iptables) and keep them there.
-export { createAgent, systemClock, type Agent, type AgentOptions, type AgentStatus, type AgentLogger, type Clock, type ReconcileResult, type Trigger } from './agent.ts'
+export { createAgent, type Agent, type AgentOptions, type AgentStatus, type AgentLogger, type ReconcileResult, type Trigger } from './agent.ts'
 export { vipsForNode, normalizeVips, parseVip, type Vip, type VipInput, type Family } from './vips.ts'
 export { planChanges, planCleanup, planWrites, isNoop, porterLabel, isPorterAddress, isPorterRoute, PORTER_PROTO, type Plan, type Desired, type Observed, type NetChange, type VipMode, type Backend } from './plan.ts'
 export { createKernel, type Kernel, type KernelOptions, type CleanupReport, type ObserveQuery } from './kernel.ts'
