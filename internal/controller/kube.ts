@@ -447,6 +447,9 @@ export class KubeController {
 
   status(): KubeControllerStatus {
     const inf = Object.values(this.informers).map((i) => i.status())
+    // an informer error schedules no pass: notice staleness here too
+    if (!inf.every((i) => i.connected)) this.staleSince ??= this.o.clock.wallNow()
+    else this.staleSince = undefined
     const notAnnounced: Record<string, number> = {}
     for (const r of this.routes) if (r.reason) notAnnounced[r.reason] = (notAnnounced[r.reason] ?? 0) + 1
     const eips = this.informers.eips.list().map(toEipInfo).filter((e) => e !== undefined)

@@ -126,4 +126,18 @@ t.test('a LoadBalancer Service end to end: IP in status, ECMP at the router, nex
     const peer = JSON.parse(await kl.kubectl(['get', 'bgppeer', 'leaf1', '-o', 'json'])) as { status: { sessionState: string } }
     t.equal(peer.status.sessionState, 'Established', 'BgpPeer status shows the session')
   })
+
+  await t.test('API server gone: the last known state stays announced, status says it is stale', async (t) => {
+    await kl.apply(sliceYaml('web2', [{ node: 'node-c', ready: true }]))
+    await waitRoute(kl, '203.0.113.10', hops('node-c'), 'web2 via node-c')
+    await kl.api.stop()
+    const st = await waitFor(async () => {
+      const s = await porter.status() as unknown as { kubernetes: { connected: boolean; staleSince?: string } }
+      return s.kubernetes.staleSince ? s : undefined
+    }, { timeoutMs: 60_000, intervalMs: 200, what: 'staleSince in porter status' })
+    t.equal(st.kubernetes.connected, false)
+    await new Promise((r) => setTimeout(r, 2000))
+    t.same(await route(kl, '203.0.113.10'), hops('node-c'), 'still announced: nothing is withdrawn because the API server went away')
+    t.equal((await porter.status()).peers[0]?.state, 'Established')
+  })
 })
