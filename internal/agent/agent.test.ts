@@ -7,7 +7,7 @@ import { planWrites, isPorterAddress, PORTER_PROTO, type Observed, type Plan } f
 import { FirewallError } from '../nft/errors.ts'
 import { configSchema } from '../config/index.ts'
 import type { AddrEntry } from '../netlink/index.ts'
-import { ManualClock } from '../../test/lib/clock.ts'
+import { MANUAL_EPOCH, ManualClock } from '../../test/lib/clock.ts'
 
 const FOREIGN: AddrEntry = { family: 4, address: '198.51.100.1', prefixLen: 24, ifindex: 1, scope: 0, flags: 0, proto: 0, label: 'lo' }
 
@@ -76,8 +76,8 @@ t.test('the story of one agent', async (t) => {
   let st = agent.status()
   t.match(st, { running: true, backend: 'none', programmed: ['192.0.2.1', '192.0.2.2', '2001:db8::1'], counters: { reconciles: 1, changes: 3, failures: 0, driftRepairs: 0 } })
   t.match(st.lastReconcile, { ok: true, changes: 3, triggers: ['desired'], drift: false })
-  t.equal(st.lastReconcile?.at, clock.wallNow(), 'lastReconcile.at is wall time (ms since the epoch)')
-  t.equal(st.lastSuccessAt, clock.wallNow(), 'so is lastSuccessAt')
+  t.equal(st.lastReconcile?.at, MANUAL_EPOCH + 60_000, 'lastReconcile.at is wall time (ms since the epoch) of the reconcile')
+  t.equal(st.lastSuccessAt, MANUAL_EPOCH + 60_000, 'so is lastSuccessAt')
   t.equal(st.lastReconcile?.durationMs, 0, 'the duration is on the monotonic clock (which the fake kernel does not move)')
 
   // someone deletes one of Porter's addresses
