@@ -18,12 +18,12 @@ t.test('stable session resets; short one does not', async (t) => {
   let s: BackoffState = backoffInit(p)
   s = backoffOnDown(p, s, 0).state // next 6
   s = backoffOnDown(p, s, 0).state // next 18
-  t.equal(s.nextSeconds, 18)
+  t.equal(s.nextMs, 18_000)
   const short = backoffOnDown(p, backoffOnEstablished(p, s, 1000), 10_999)
-  t.same([short.delaySeconds, short.state.nextSeconds], [18, 30])
+  t.same([short.delaySeconds, short.state.nextMs], [18, 30_000])
   const long = backoffOnDown(p, backoffOnEstablished(p, s, 1000), 11_000)
-  t.same([long.delaySeconds, long.state.nextSeconds], [2, 6])
-  t.equal(long.state.establishedAt, undefined, 'the fall forgets establishedAt')
+  t.same([long.delaySeconds, long.state.nextMs], [2, 6000])
+  t.equal(long.state.upSince, undefined, 'the fall forgets when it was established')
 })
 
 t.test('property: delays never decrease without a stable session and stay within [initial, max]', async (t) => {

@@ -1,11 +1,19 @@
 // Peer oscillation damping (RFC 4271 8.1.1 "DampPeerOscillations", method left to the
-// implementation). Pure: every function takes the policy, the current back-off state and `now`.
+// implementation) on the one back-off (internal/base). Pure: every function takes the policy,
+// the current back-off state and `now` (monotonic ms).
 //
 // Policy: each time the session falls back to Idle for a reason other than an operator stop,
 // the peer waits `delaySeconds` (the IdleHoldTimer) before the next automatic start. The delay
 // starts at `initialSeconds` and is multiplied by `multiplier` after every fall, capped at
 // `maxSeconds`. When the session had stayed Established for at least `stableSeconds` before it
 // fell, the peer is considered healthy again and the delay starts over from `initialSeconds`.
+// The policy is in seconds like the RFC's timers; the state is the base back-off's (ms).
+import {
+  backoffInit as baseInit, backoffOnFailure, backoffOnSuccess, backoffPolicy,
+  type BackoffPolicy as MsPolicy, type BackoffState,
+} from '../../base/index.ts'
+
+export type { BackoffState }
 
 export interface BackoffPolicy {
   /** first IdleHoldTime, seconds (default 1) */
@@ -25,20 +33,25 @@ export const DEFAULT_BACKOFF: BackoffPolicy = Object.freeze({
   stableSeconds: 60,
 })
 
-export interface BackoffState {
-  /** IdleHoldTime the next fall will use, seconds */
-  readonly nextSeconds: number
-  /** `now` (ms) when the session last reached Established, if it is still up */
-  readonly establishedAt?: number
+const converted = new WeakMap<BackoffPolicy, MsPolicy>()
+
+/** The base policy (ms) for a policy in seconds. */
+function inMs(p: BackoffPolicy): MsPolicy {
+  let ms = converted.get(p)
+  if (!ms) {
+    ms = backoffPolicy({ initialMs: p.initialSeconds * 1000, maxMs: p.maxSeconds * 1000, multiplier: p.multiplier, stableMs: p.stableSeconds * 1000 })
+    converted.set(p, ms)
+  }
+  return ms
 }
 
 export function backoffInit(policy: BackoffPolicy): BackoffState {
-  return { nextSeconds: policy.initialSeconds }
+  return baseInit(inMs(policy))
 }
 
 /** The session reached Established at `now` (ms). */
-export function backoffOnEstablished(_policy: BackoffPolicy, s: BackoffState, now: number): BackoffState {
-  return { nextSeconds: s.nextSeconds, establishedAt: now }
+export function backoffOnEstablished(policy: BackoffPolicy, s: BackoffState, now: number): BackoffState {
+  return backoffOnSuccess(inMs(policy), s, now)
 }
 
 /**
@@ -46,8 +59,6 @@ export function backoffOnEstablished(_policy: BackoffPolicy, s: BackoffState, no
  * automatic start, and the state for the fall after that.
  */
 export function backoffOnDown(policy: BackoffPolicy, s: BackoffState, now: number): { delaySeconds: number; state: BackoffState } {
-  const stable = s.establishedAt !== undefined && now - s.establishedAt >= policy.stableSeconds * 1000
-  const delaySeconds = stable ? policy.initialSeconds : Math.min(s.nextSeconds, policy.maxSeconds)
-  const nextSeconds = Math.min(delaySeconds * policy.multiplier, policy.maxSeconds)
-  return { delaySeconds, state: { nextSeconds } }
+  const r = backoffOnFailure(inMs(policy), s, now)
+  return { delaySeconds: r.delayMs / 1000, state: r.state }
 }

@@ -303,7 +303,7 @@ t.test('ManualStart cancels a running IdleHold; ManualStop in Idle cancels it to
   t.equal(stop.state.idleHoldRunning, false)
   t.same(step(stop.state, { type: 'IdleHoldTimer_Expires' }, 0).actions, [], 'a stale IdleHold expiry does nothing')
   t.equal(step(stop.state, { type: 'IdleHoldTimer_Expires' }, 0).state.name, 'Idle')
-  t.equal(stop.state.backoff.nextSeconds, 1, 'operator stop forgets the back-off')
+  t.equal(stop.state.backoff.nextMs, 1000, 'operator stop forgets the back-off')
 })
 
 t.test('autoRestart off: falls to Idle without IdleHold, waits for a start event', async (t) => {
