@@ -3,7 +3,9 @@
 //  1. npm ci when node_modules is missing or older than package-lock.json
 //  2. as root: apt-get install of the Debian packages the end-to-end tests use, only those
 //     missing (daemons are kept from starting in the host namespace during the install)
-//  3. tap over every *.test.ts under internal/ and test/ (unit and end-to-end)
+//  3. the real kube-apiserver and etcd (test/k8s/install.mjs): built from upstream source with Go
+//     the first time (many minutes), then cached outside the repo in ~/.cache/porter-test
+//  4. tap over every *.test.ts under internal/ and test/ (unit and end-to-end)
 // Exits non-zero when any test fails or when no test ran at all.
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, statSync, writeFileSync, unlinkSync, readdirSync } from 'node:fs'
@@ -34,7 +36,8 @@ const DEB = [
   ['/usr/bin/ping', 'iputils-ping'],
   ['/usr/bin/curl', 'curl'],
   ['/usr/bin/python3', 'python3'],
-  ['/usr/bin/kubectl', 'kubernetes-client'], // drives the fake API server (images often ship a newer kubectl)
+  ['/usr/bin/kubectl', 'kubernetes-client'], // drives the fake and the real API server (images often ship a newer kubectl)
+  ['/usr/bin/openssl', 'openssl'], // the real API server's serving certificate (test/lib/kube-apiserver.ts)
 ]
 if (process.getuid?.() === 0) {
   const missing = DEB.filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg)
@@ -58,7 +61,11 @@ if (process.getuid?.() === 0) {
   log('not root: Debian packages are not installed and the namespace tests will fail')
 }
 
-// 3. the tests
+// 3. the real Kubernetes API server and etcd, built from source into a cache outside the repo
+const { ensureKubeBinaries } = await import('./k8s/install.mjs')
+await ensureKubeBinaries({ log })
+
+// 4. the tests
 function find(dir, acc = []) {
   if (!existsSync(dir)) return acc
   for (const e of readdirSync(dir, { withFileTypes: true })) {
