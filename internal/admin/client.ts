@@ -1,4 +1,5 @@
 import { createConnection } from 'node:net'
+import { isErrno } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
 
 /** Send one request to a running porter's admin socket and return its result. */
@@ -28,7 +29,7 @@ export function adminRequest(path: string, req: { cmd: string }, timeoutMs = 500
     })
     sock.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer)
-      const hint = e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? ': is porter running? (set --socket or admin.socket)' : e.code === 'EACCES' ? ': permission denied (run as the user porter runs as, or root)' : ''
+      const hint = isErrno(e, 'ENOENT', 'ECONNREFUSED') ? ': is porter running? (set --socket or admin.socket)' : isErrno(e, 'EACCES') ? ': permission denied (run as the user porter runs as, or root)' : ''
       reject(new PorterError('PORTER_ERR_ADMIN_SOCKET', `Cannot reach porter at ${JSON.stringify(path)}: ${e.code}${hint}`, { cause: e }))
     })
   })

@@ -3,6 +3,7 @@
 import { createServer, createConnection, type Server, type Socket } from 'node:net'
 import { chmodSync, mkdirSync, unlinkSync, lstatSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
 
 export type AdminHandler = (req: { cmd: string; [k: string]: unknown }) => unknown | Promise<unknown>
@@ -24,7 +25,7 @@ export async function startAdminServer(path: string, handler: AdminHandler): Pro
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o750 })
   } catch (e) {
-    throw new PorterError('PORTER_ERR_ADMIN_SOCKET', `Cannot create the admin socket directory ${JSON.stringify(dirname(path))}: ${(e as NodeJS.ErrnoException).code}`, { cause: e })
+    throw new PorterError('PORTER_ERR_ADMIN_SOCKET', `Cannot create the admin socket directory ${JSON.stringify(dirname(path))}: ${errnoOf(e)}`, { cause: e })
   }
   let exists = false
   try { exists = lstatSync(path).isSocket() } catch {}
@@ -67,7 +68,7 @@ export async function startAdminServer(path: string, handler: AdminHandler): Pro
       server.listen(path, () => { server.off('error', reject); resolve() })
     })
   } catch (e) {
-    throw new PorterError('PORTER_ERR_ADMIN_SOCKET', `Cannot listen on admin socket ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code}`, { cause: e })
+    throw new PorterError('PORTER_ERR_ADMIN_SOCKET', `Cannot listen on admin socket ${JSON.stringify(path)}: ${errnoOf(e)}`, { cause: e })
   } finally {
     process.umask(oldMask)
   }

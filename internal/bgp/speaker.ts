@@ -11,7 +11,7 @@ import { makeCapabilities } from './wire/index.ts'
 import type { FamilyKey } from './wire/types.ts'
 import { PeerSession, type Dialer } from './session/peer.ts'
 import { PeerRoutes, type Advertisement, type PeerExport } from './session/routes.ts'
-import { realClock, type Clock } from '../base/index.ts'
+import { errnoOf, isErrno, realClock, type Clock } from '../base/index.ts'
 
 export type { Advertisement } from './session/routes.ts'
 
@@ -103,11 +103,11 @@ export class Speaker {
     const { listenAddress, listenPort } = this.cfg
     const server = createServer({ noDelay: true, pauseOnConnect: false }, (sock) => this.accept(sock))
     return new Promise((resolve, reject) => {
-      server.once('error', (e: NodeJS.ErrnoException) => {
-        const hint = e.code === 'EADDRINUSE' ? ': another BGP daemon (bird, frr, gobgpd) or porter is using it; stop it or set bgp.listenPort'
-          : e.code === 'EACCES' ? ': binding a port below 1024 needs root or CAP_NET_BIND_SERVICE'
-          : e.code === 'EADDRNOTAVAIL' ? ': the address is not on this host; fix bgp.listenAddress' : ''
-        reject(new PorterError('PORTER_ERR_BGP_LISTEN', `Cannot listen for BGP on ${listenAddress} port ${listenPort}: ${e.code}${hint}`, { cause: e }))
+      server.once('error', (e: Error) => {
+        const hint = isErrno(e, 'EADDRINUSE') ? ': another BGP daemon (bird, frr, gobgpd) or porter is using it; stop it or set bgp.listenPort'
+          : isErrno(e, 'EACCES') ? ': binding a port below 1024 needs root or CAP_NET_BIND_SERVICE'
+          : isErrno(e, 'EADDRNOTAVAIL') ? ': the address is not on this host; fix bgp.listenAddress' : ''
+        reject(new PorterError('PORTER_ERR_BGP_LISTEN', `Cannot listen for BGP on ${listenAddress} port ${listenPort}: ${errnoOf(e)}${hint}`, { cause: e }))
       })
       server.listen({ host: listenAddress, port: listenPort, ipv6Only: false }, () => {
         server.removeAllListeners('error')

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import { isIP } from 'node:net'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml'
+import { errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
 import { configSchema, type Config } from './schema.ts'
 
@@ -172,8 +173,7 @@ export function loadConfigFile(path: string): Config {
   try {
     text = readFileSync(path, 'utf8')
   } catch (e) {
-    const err = e as NodeJS.ErrnoException
-    throw new PorterError('PORTER_ERR_CONFIG_READ', `Cannot read config ${JSON.stringify(path)}: ${err.code ?? err.message}`, { cause: e })
+    throw new PorterError('PORTER_ERR_CONFIG_READ', `Cannot read config ${JSON.stringify(path)}: ${errnoOf(e) ?? (e as Error).message}`, { cause: e })
   }
   return parseConfig(text, basename(path))
 }

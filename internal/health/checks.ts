@@ -3,6 +3,7 @@ import { connect } from 'node:net'
 import { request as httpRequest } from 'node:http'
 import { request as httpsRequest } from 'node:https'
 import { spawn } from 'node:child_process'
+import { errnoOf } from '../base/index.ts'
 import type { HealthCheckConfig } from '../config/index.ts'
 
 export interface CheckResult { ok: boolean; error?: string }
@@ -13,7 +14,7 @@ export function tcpCheck(host: string, port: number, timeoutMs: number): Promise
     const s = connect({ host, port })
     const timer = setTimeout(() => { s.destroy(); resolve({ ok: false, error: `tcp ${port}: no answer within ${timeoutMs} ms` }) }, timeoutMs)
     s.once('connect', () => { clearTimeout(timer); s.destroy(); resolve({ ok: true }) })
-    s.once('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); s.destroy(); resolve({ ok: false, error: `tcp ${port}: ${e.code ?? e.message}` }) })
+    s.once('error', (e: Error) => { clearTimeout(timer); s.destroy(); resolve({ ok: false, error: `tcp ${port}: ${errnoOf(e) ?? e.message}` }) })
   })
 }
 
@@ -30,7 +31,7 @@ export function httpCheck(host: string, c: Extract<HealthCheckConfig, { type: 'h
       resolve(ok ? { ok } : { ok, error: `${c.type} ${port}${c.path}: status ${res.statusCode}, expected ${c.expectStatus}` })
     })
     req.on('timeout', () => req.destroy(new Error(`no answer within ${c.timeout} ms`)))
-    req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, error: `${c.type} ${port}${c.path}: ${e.code ?? e.message}` }))
+    req.on('error', (e: Error) => resolve({ ok: false, error: `${c.type} ${port}${c.path}: ${errnoOf(e) ?? e.message}` }))
     req.end()
   })
 }
@@ -45,7 +46,7 @@ export function execCheck(target: string, c: Extract<HealthCheckConfig, { type: 
       try { process.kill(-child.pid!, 'SIGKILL') } catch { child.kill('SIGKILL') }
       finish({ ok: false, error: `exec ${c.command[0]}: killed after ${c.timeout} ms` })
     }, c.timeout)
-    child.once('error', (e: NodeJS.ErrnoException) => finish({ ok: false, error: `exec ${c.command[0]}: ${e.code ?? e.message}` }))
+    child.once('error', (e: Error) => finish({ ok: false, error: `exec ${c.command[0]}: ${errnoOf(e) ?? e.message}` }))
     child.once('exit', (code, sig) => finish(code === 0 ? { ok: true } : { ok: false, error: `exec ${c.command[0]}: ${sig ? `signal ${sig}` : `exit ${code}`}` }))
   })
 }

@@ -1,6 +1,7 @@
 // The exec seam: firewall runners call programs only through an ExecFn, so tests can record,
 // fail or replace them (e.g. simulate a host without `nft`).
 import { execFile } from 'node:child_process'
+import { errnoOf } from '../base/index.ts'
 
 export interface ExecResult { code: number; stdout: string; stderr: string }
 export interface ExecOptions { timeoutMs?: number }
@@ -12,7 +13,9 @@ export type ExecFn = (file: string, args: readonly string[], opts?: ExecOptions)
 
 export const defaultExec: ExecFn = (file, args, opts = {}) => new Promise((resolve, reject) => {
   execFile(file, args as string[], { encoding: 'utf8', maxBuffer: 512 << 20, timeout: opts.timeoutMs ?? 60_000 }, (err, stdout, stderr) => {
-    if (err && typeof (err as NodeJS.ErrnoException).code === 'string' && (err as NodeJS.ErrnoException).code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+    // a string code: it did not start (ENOENT, EACCES ...); a number: its exit status
+    const errno = errnoOf(err)
+    if (errno !== undefined && errno !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
       reject(err)
       return
     }

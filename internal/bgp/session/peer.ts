@@ -14,7 +14,7 @@ import {
 } from '../fsm/index.ts'
 import { decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib, receiveLimit, defaultContext } from '../wire/index.ts'
 import type { CodecContext, FamilyKey, Nlri } from '../wire/types.ts'
-import type { Clock } from '../../base/index.ts'
+import { errnoOf, type Clock } from '../../base/index.ts'
 
 export interface RouteSource {
   /**
@@ -250,10 +250,10 @@ export class PeerSession {
     sock.setNoDelay(true)
     if (onConnect) sock.once('connect', onConnect)
     sock.on('data', (d: Buffer) => this.onData(c, sock, d))
-    sock.on('error', (e: NodeJS.ErrnoException) => {
+    sock.on('error', (e: Error) => {
       if (c.socket !== sock) return
-      this.lastError = `socket: ${e.code ?? e.message}`
-      this.opts.log.info({ peer: this.opts.name, conn: c.id, error: e.code ?? e.message }, 'connection error')
+      this.lastError = `socket: ${errnoOf(e) ?? e.message}`
+      this.opts.log.info({ peer: this.opts.name, conn: c.id, error: errnoOf(e) ?? e.message }, 'connection error')
     })
     sock.on('close', () => {
       if (c.socket !== sock) return
