@@ -41,8 +41,6 @@ export function mergeAdvertisements(a: readonly Advertisement[], b: readonly Adv
 
 export function createControllerService(deps: ControllerDeps): Service {
   const clock = deps.clock ?? realClock
-  // TEMPORARY until the session layer takes the base Clock (clean-house migration)
-  const legacyClock = { now: () => clock.now(), setTimer: (ms: number, fn: () => void) => clock.setTimeout(fn, ms), clearTimer: (h: unknown) => clock.clearTimeout(h) }
   const env = deps.env ?? process.env
   let cfg: Config | undefined
   let speaker: Speaker | undefined
@@ -56,7 +54,7 @@ export function createControllerService(deps: ControllerDeps): Service {
     if (!cfg || !speaker) return
     speaker.set(mergeAdvertisements(vipAdvertisements(cfg, (v, nh) => health.healthy(v, nh)), k8sAdvs))
   }
-  const health = new HealthMonitor({ clock: legacyClock as never, checker: deps.checker ?? runCheck, log: deps.log, onChange: announce })
+  const health = new HealthMonitor({ clock, checker: deps.checker ?? runCheck, log: deps.log, onChange: announce })
 
   /** Build or reconfigure the speaker from the file and the CRDs. Throws on a file problem (reload keeps the old config). */
   async function applySpeaker(c: Config, fromFile: SpeakerConfig | undefined): Promise<void> {
@@ -68,7 +66,7 @@ export function createControllerService(deps: ControllerDeps): Service {
     }
     speakerProblem = undefined
     if (!speaker) {
-      const s = new Speaker(m.config, { log: deps.log, clock: legacyClock as never })
+      const s = new Speaker(m.config, { log: deps.log, clock })
       s.setNextHopFilters(crd?.nextHopFilters ?? new Map())
       speaker = s
       announce()

@@ -23,7 +23,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { KubeConfig } from '@kubernetes/client-node'
 import { KubeRest, MERGE_PATCH } from '../../internal/k8s/rest.ts'
-import { kubeLab, controllerYaml, porterBinary, PORTER_AS, ROUTER_AS, setNodeStatus, type KubeLab } from '../e2e/lib/kube-lab.ts'
+import { kubeLab, list, controllerYaml, porterBinary, PORTER_AS, ROUTER_AS, setNodeStatus, type KubeLab } from '../e2e/lib/kube-lab.ts'
 import { PorterProc } from '../e2e/lib/porter.ts'
 import { waitFor } from '../e2e/lib/netns.ts'
 
@@ -91,11 +91,11 @@ async function main(): Promise<void> {
   teardowns.push(() => rest.close())
   const fib = new FibWatch(kl.r)
   const post = (path: string, body: object) => rest.call('POST', path, body)
-  await kl.apply([
+  await kl.apply(list([
     { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpConf', metadata: { name: 'default' }, spec: { as: PORTER_AS, routerId: '192.0.2.2', listenPort: 0, gracefulRestart: { enabled: false } } },
     { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpPeer', metadata: { name: 'leaf1' }, spec: { conf: { peerAs: ROUTER_AS, neighborAddress: '192.0.2.1' } } },
     { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'Eip', metadata: { name: 'bench', annotations: { 'eip.openelb.kubesphere.io/is-default-eip': 'true' } }, spec: { address: '198.18.0.0/16' } },
-  ].map((o) => JSON.stringify(o)).join('\n---\n'))
+  ]))
   // more nodes: 192.0.2.100.. (on the router's link)
   const nodeNames: string[] = []
   for (let i = 0; i < NODES; i++) nodeNames.push(`bench-${i}`)

@@ -9,7 +9,7 @@ import { waitFor } from './lib/netns.ts'
 import { gateways as allGateways } from './lib/bgp-lab.ts'
 import { PorterProc } from './lib/porter.ts'
 import {
-  kubeLab, startController, serviceYaml, sliceYaml, eipYaml, waitIngress, porterBinary, controllerYaml, NODES, PORTER_AS, ROUTER_AS,
+  kubeLab, list, startController, serviceYaml, sliceYaml, eipYaml, waitIngress, porterBinary, controllerYaml, NODES, PORTER_AS, ROUTER_AS,
 } from './lib/kube-lab.ts'
 
 /** distinct next hops: two replicas announce the same paths, BIRD may list a next hop once per session */
@@ -24,9 +24,9 @@ async function allIps(kubectl: (a: string[]) => Promise<string>): Promise<Map<st
 
 t.test('200 Services, 20 controller restarts: zero IP changes', async (t) => {
   const kl = await kubeLab(t, 1)
-  await kl.apply(['BgpConf', 'BgpPeer'].map((k) => k === 'BgpConf'
+  await kl.apply(list(['BgpConf', 'BgpPeer'].map((k) => k === 'BgpConf'
     ? { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpConf', metadata: { name: 'default' }, spec: { as: PORTER_AS, routerId: '192.0.2.2', listenPort: 0 } }
-    : { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpPeer', metadata: { name: 'leaf1' }, spec: { conf: { peerAs: ROUTER_AS, neighborAddress: '192.0.2.1' } } }).map((o) => JSON.stringify(o)).join('\n---\n'))
+    : { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpPeer', metadata: { name: 'leaf1' }, spec: { conf: { peerAs: ROUTER_AS, neighborAddress: '192.0.2.1' } } })))
   await kl.apply(eipYaml('pool', '203.0.113.0/24'))
   const N = 200
   const items = Array.from({ length: N }, (_, i) => JSON.parse(serviceYaml(`svc-${i}`)) as object)
@@ -64,10 +64,10 @@ t.test('two replicas: killing the leader loses no route; the other allocates the
   const kl = await kubeLab(t, 2)
   // no routerId in BgpConf: each replica's config file gives its own; graceful restart off so a
   // dead session's routes leave the router at once (only the other replica can keep them)
-  await kl.apply([
+  await kl.apply(list([
     { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpConf', metadata: { name: 'default' }, spec: { as: PORTER_AS, listenPort: 0, gracefulRestart: { enabled: false } } },
     { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpPeer', metadata: { name: 'leaf1' }, spec: { conf: { peerAs: ROUTER_AS, neighborAddress: '192.0.2.1' }, timers: { config: { holdTime: 9 } } } },
-  ].map((o) => JSON.stringify(o)).join('\n---\n'))
+  ]))
   await kl.apply(eipYaml('pool', '203.0.113.10-203.0.113.20'))
   const replicas: PorterProc[] = []
   for (const i of [0, 1]) {

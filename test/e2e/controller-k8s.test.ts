@@ -34,20 +34,21 @@ t.test('CRDs, OpenELB samples and RBAC on a real API server', async (t) => {
   const bad = await kl.api.kubectl(['apply', '--dry-run=server', '-f', '-'], { input: eipYaml('bad', '192.0.2.1', { protocol: 'ospf' }), allowFail: true })
   t.not(bad.code, 0, 'the schema refuses an unknown protocol')
   t.match(bad.stderr, /spec\.protocol/, '... naming the field')
-  const allowed: [string, string, string?][] = [
-    ['patch', 'services/status'], ['watch', 'endpointslices.discovery.k8s.io'], ['list', 'nodes'], ['create', 'events'],
-    ['watch', 'eips.network.kubesphere.io'], ['patch', 'eips.network.kubesphere.io/status'], ['patch', 'bgppeers.network.kubesphere.io/status'],
+  // [verb, resource, namespace, subresource]
+  type Can = [string, string, string?, string?]
+  const allowed: Can[] = [
+    ['patch', 'services', 'default', 'status'], ['patch', 'services'], ['watch', 'endpointslices.discovery.k8s.io'], ['list', 'nodes'], ['create', 'events'],
+    ['watch', 'eips.network.kubesphere.io'], ['patch', 'eips.network.kubesphere.io', undefined, 'status'], ['patch', 'bgppeers.network.kubesphere.io', undefined, 'status'],
     ['update', 'leases.coordination.k8s.io', 'porter-system'], ['get', 'secrets', 'porter-system'],
   ]
-  const denied: [string, string, string?][] = [['delete', 'services'], ['update', 'eips.network.kubesphere.io'], ['get', 'secrets', 'default'], ['create', 'pods'], ['update', 'leases.coordination.k8s.io', 'default']]
-  for (const [verb, res, ns] of allowed) {
-    const r = await kl.api.kubectl(['auth', 'can-i', verb, res, ...(ns ? ['-n', ns] : []), `--as=${USER}`], { allowFail: true })
-    t.equal(r.stdout.trim(), 'yes', `porter-controller may ${verb} ${res}${ns ? ` in ${ns}` : ''}`)
-  }
-  for (const [verb, res, ns] of denied) {
-    const r = await kl.api.kubectl(['auth', 'can-i', verb, res, ...(ns ? ['-n', ns] : []), `--as=${USER}`], { allowFail: true })
-    t.equal(r.stdout.trim(), 'no', `porter-controller may not ${verb} ${res}${ns ? ` in ${ns}` : ''}`)
-  }
+  const denied: Can[] = [
+    ['delete', 'services'], ['update', 'services', 'default', 'status'], ['patch', 'eips.network.kubesphere.io'], ['get', 'secrets', 'default'], ['create', 'pods'],
+    ['update', 'leases.coordination.k8s.io', 'default'], ['patch', 'nodes'], ['delete', 'endpointslices.discovery.k8s.io'],
+  ]
+  const canI = async ([verb, res, ns, sub]: Can) => (await kl.api.kubectl(['auth', 'can-i', verb, res, ...(ns ? ['-n', ns] : []), ...(sub ? [`--subresource=${sub}`] : []), `--as=${USER}`], { allowFail: true })).stdout.trim()
+  const what = ([verb, res, ns, sub]: Can) => `${verb} ${res}${sub ? `/${sub}` : ''}${ns ? ` in ${ns}` : ''}`
+  for (const c of allowed) t.equal(await canI(c), 'yes', `porter-controller may ${what(c)}`)
+  for (const c of denied) t.equal(await canI(c), 'no', `porter-controller may not ${what(c)}`)
 })
 
 t.test('a LoadBalancer Service end to end: IP in status, ECMP at the router, next hops follow endpoints', async (t) => {

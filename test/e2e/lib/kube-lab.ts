@@ -1,7 +1,8 @@
 // The controller lab: a real kube-apiserver (host loopback) reachable from Porter's namespace,
 // Porter's CRDs and RBAC applied, a BIRD 2 router in its own namespace, and helpers to create
 // the cluster objects a real cluster's other controllers would (Nodes, EndpointSlices).
-import { existsSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startKubeApiServer, forwardIntoNetns, type KubeApiServer } from '../../lib/kube-apiserver.ts'
 import { createLab, waitFor, type Lab, type TeardownHost } from './netns.ts'
@@ -90,10 +91,15 @@ export function sliceYaml(svc: string, endpoints: { node: string; ready: boolean
 }
 
 export function bgpObjects(o: { listenPort?: number } = {}): string {
-  return [
+  return list([
     { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpConf', metadata: { name: 'default' }, spec: { as: PORTER_AS, routerId: '192.0.2.2', listenPort: o.listenPort ?? 0 } },
     { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpPeer', metadata: { name: 'leaf1' }, spec: { conf: { peerAs: ROUTER_AS, neighborAddress: '192.0.2.1' }, timers: { config: { holdTime: 9 } }, afiSafis: [{ config: { family: { afi: 'AFI_IP', safi: 'SAFI_UNICAST' }, enabled: true }, addPaths: { config: { sendMax: 10 } } }] } },
-  ].map((x) => JSON.stringify(x)).join('\n---\n')
+  ])
+}
+
+/** Several objects as one kubectl-applicable List. */
+export function list(items: object[]): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'List', items })
 }
 
 export function eipYaml(name: string, address: string, extra: Record<string, unknown> = {}, annotations: Record<string, string> = { 'eip.openelb.kubesphere.io/is-default-eip': 'true' }): string {
@@ -112,9 +118,14 @@ export function controllerYaml(kubeconfig: string, identity: string): string {
 
 export async function startController(kl: KubeLab, i: number, t: TeardownHost): Promise<PorterProc> {
   const p = new PorterProc(kl.lab, kl.porterNs[i]!, controllerYaml(kl.kubeconfigs[i]!, `replica-${i + 1}`), 'controller', porterBinary())
-  t.teardown(async () => { await p.stop(); p.cleanup() })
+  t.teardown(async () => { await p.stop(); keepLog(p); p.cleanup() })
   await p.start()
   return p
+}
+
+/** Porter's log survives the test as $TMPDIR/porter-e2e-<identity>.log (for failures). */
+export function keepLog(p: PorterProc): void {
+  try { copyFileSync(p.logFile, join(tmpdir(), `porter-e2e-${p.ns.split('-').pop()}.log`)) } catch {}
 }
 
 /** status.loadBalancer.ingress IPs of a Service ('' when none). */
