@@ -139,6 +139,24 @@ function nativeAddonsPlugin() {
   }
 }
 
+/**
+ * ws (under @kubernetes/client-node) tries require('bufferutil') and require('utf-8-validate'),
+ * optional speed-ups that are not installed. In the SEA such a require prints a warning on
+ * every start; bundle them as modules that fail the way a missing module does.
+ */
+function absentOptionalPlugin() {
+  return {
+    name: 'absent-optional',
+    setup(b) {
+      b.onResolve({ filter: /^(bufferutil|utf-8-validate)$/ }, (a) => ({ path: a.path, namespace: 'absent-optional' }))
+      b.onLoad({ filter: /.*/, namespace: 'absent-optional' }, (a) => ({
+        contents: `throw Object.assign(new Error(${JSON.stringify(`Cannot find module '${a.path}'`)}), { code: 'MODULE_NOT_FOUND' })`,
+        loader: 'js',
+      }))
+    },
+  }
+}
+
 async function bundle(version, commit) {
   const esbuild = require('esbuild')
   const result = await esbuild.build({
@@ -162,7 +180,7 @@ async function bundle(version, commit) {
       'import.meta.filename': '__filename',
       'import.meta.dirname': '__dirname',
     },
-    plugins: [nativeAddonsPlugin()],
+    plugins: [nativeAddonsPlugin(), absentOptionalPlugin()],
   })
   for (const w of result.warnings) log(`esbuild warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
   const code = readFileSync(BUNDLE, 'utf8')
@@ -223,10 +241,37 @@ function selfCheck() {
   return report.addons.map((a) => `${a.name} (${a.source})`).join(', ')
 }
 
+/**
+ * One build at a time per checkout (parallel test files may build): an exclusive lock directory
+ * holding the builder's pid; a lock whose pid is gone is stale and taken over.
+ */
+async function withBuildLock(fn) {
+  const lock = join(DIST, '.build.lock')
+  const deadline = Date.now() + 15 * 60_000
+  for (;;) {
+    try {
+      mkdirSync(lock)
+      writeFileSync(join(lock, 'pid'), String(process.pid))
+      break
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e
+      let pid = 0
+      try { pid = Number(readFileSync(join(lock, 'pid'), 'utf8')) } catch {}
+      let alive = pid > 0
+      if (alive) { try { process.kill(pid, 0) } catch { alive = false } }
+      if (!alive && pid > 0) { rmSync(lock, { recursive: true, force: true }); continue }
+      if (Date.now() > deadline) throw new Error(`another build holds ${lock} (pid ${pid})`)
+      await new Promise((r) => setTimeout(r, 250))
+    }
+  }
+  try { return await fn() } finally { rmSync(lock, { recursive: true, force: true }) }
+}
+
 try {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
   const commit = gitCommit()
   mkdirSync(DIST, { recursive: true })
+  await withBuildLock(async () => {
   applyPatches({ log })
   const b = await bundle(pkg.version, commit)
   log(`bundled ${b.inputs} files into ${rel(BUNDLE)} (${(b.bytes / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
@@ -237,6 +282,7 @@ try {
   const secs = Number(process.hrtime.bigint() - started) / 1e9
   const mib = statSync(OUT).size / 1024 / 1024
   console.log(`${rel(OUT)}: ${mib.toFixed(1)} MiB, built in ${secs.toFixed(1)} s (porter ${pkg.version}, commit ${commit}, node ${process.version}; addons: ${addons})`)
+  })
 } catch (e) {
   log(`FAILED: ${e instanceof Error ? e.message : String(e)}`)
   process.exit(1)
