@@ -1,5 +1,5 @@
 import t from 'tap'
-import { errnoOf, isErrno } from './errno.ts'
+import { errnoNumber, errnoOf, isErrno } from './errno.ts'
 
 t.test('errnoOf / isErrno', async (t) => {
   const enoent = Object.assign(new Error('nope'), { code: 'ENOENT', errno: -2 })
@@ -18,4 +18,17 @@ t.test('errnoOf / isErrno', async (t) => {
     t.equal(errnoOf(e), code, `${name}: errnoOf`)
     t.equal(isErrno(e, ...codes), is, `${name}: isErrno(${codes.join(', ')})`)
   }
+})
+
+t.test('errnoNumber: positive errno, 0 without one', async (t) => {
+  const rows: [string, unknown, number][] = [
+    ['Node spawn error (negative errno)', Object.assign(new Error('spawn x ENOENT'), { code: 'ENOENT', errno: -2 }), 2],
+    ['positive errno', { errno: 105 }, 105],
+    ['errno 0', { errno: 0 }, 0],
+    ['string errno', { errno: '2' }, 0],
+    ['no errno', new Error('x'), 0],
+    ['undefined', undefined, 0],
+    ['null', null, 0],
+  ]
+  for (const [name, e, n] of rows) t.equal(errnoNumber(e), n, name)
 })

@@ -8,3 +8,9 @@ export function isErrno(e: unknown, ...codes: string[]): boolean {
   const c = errnoOf(e)
   return c !== undefined && codes.includes(c)
 }
+
+/** errno number of a system error, positive (ENOENT = 2; Node reports -2), or 0 if it has none. */
+export function errnoNumber(e: unknown): number {
+  const n = (e as { errno?: unknown } | null | undefined)?.errno
+  return typeof n === 'number' ? Math.abs(n) : 0
+}

@@ -1,4 +1,4 @@
 // The shared base: one Clock, one back-off, errno helpers. Imported by every module; imports nothing of Porter's.
 export { realClock, sleep, type Clock } from './clock.ts'
 export { backoffPolicy, backoffInit, backoffOnSuccess, backoffOnFailure, type BackoffPolicy, type BackoffState } from './backoff.ts'
-export { errnoOf, isErrno } from './errno.ts'
+export { errnoNumber, errnoOf, isErrno } from './errno.ts'

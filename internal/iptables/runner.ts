@@ -5,8 +5,9 @@ import { writeFile, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { errnoNumber } from '../base/index.ts'
 import { FirewallError } from '../nft/errors.ts'
-import { defaultExec, spawnErrno, type ExecFn, type ExecResult } from '../nft/exec.ts'
+import { defaultExec, type ExecFn, type ExecResult } from '../nft/exec.ts'
 import { parseSave, type Family, type Flavour, type IptObserved } from './model.ts'
 import type { IptScripts } from './plan.ts'
 
@@ -56,7 +57,7 @@ export class IptablesRunner {
     try {
       return await this.#exec(prog, args)
     } catch (e) {
-      const errno = spawnErrno(e)
+      const errno = errnoNumber(e)
       const hint = errno === ENOENT ? `not found (install iptables, or set agent.firewall to "nftables" or "none")` : (e as Error).message
       throw new FirewallError(prog, `Cannot run "${prog}": ${hint}`, { errno, cause: e })
     }

@@ -9,6 +9,7 @@ import {
   NLMSG_DONE, NLMSG_ERROR, NLM_F_DUMP_INTR,
   type AddrEntry, type RouteEntry, type LinkEntry, type Family, type NlHeader,
 } from './_codec.ts'
+import { errnoNumber } from '../base/index.ts'
 import { NetlinkError, errnoName } from './errors.ts'
 
 export interface RtnlOptions {
@@ -62,14 +63,14 @@ export class NetlinkConn {
         ? { recvBufferSize: opts.recvBufferSize ?? 4 << 20, sendBufferSize: 0, messagePeeking: false, msgBufferSize: 32768 }
         : { recvBufferSize: opts.recvBufferSize ?? 4 << 20, sendBufferSize: 0 })
     } catch (e) {
-      throw new NetlinkError(`open ${what} socket`, errnoOf(e), undefined, { cause: e })
+      throw new NetlinkError(`open ${what} socket`, errnoNumber(e), undefined, { cause: e })
     }
     this.#sock.unref()
     this.#sock.on('message', (buf) => this.#receive(buf))
     this.#sock.on('error', (err) => {
       // a socket error (ENOBUFS: the receive queue overflowed and replies were lost) fails the
       // running operation; the socket stays usable and the caller re-dumps.
-      const e = new NetlinkError(`receive from the ${this.#what} socket`, errnoOf(err), undefined, { cause: err })
+      const e = new NetlinkError(`receive from the ${this.#what} socket`, errnoNumber(err), undefined, { cause: err })
       this.#failCurrent(e)
     })
   }
@@ -134,11 +135,11 @@ export class NetlinkConn {
   #send(msgs: Buffer[], opName: string, fail: (e: NetlinkError) => void): void {
     try {
       this.#sock.send(msgs, { port: 0 }, (err) => {
-        if (err) fail(new NetlinkError(opName, errnoOf(err), undefined, { cause: err }))
+        if (err) fail(new NetlinkError(opName, errnoNumber(err), undefined, { cause: err }))
       })
     } catch (e) {
       // the socket was closed under us (e.g. by a fatal socket error)
-      queueMicrotask(() => fail(new NetlinkError(opName, errnoOf(e) || constants.errno.EBADF, (e as Error).message, { cause: e })))
+      queueMicrotask(() => fail(new NetlinkError(opName, errnoNumber(e) || constants.errno.EBADF, (e as Error).message, { cause: e })))
     }
   }
 
@@ -252,8 +253,3 @@ export class Rtnl extends NetlinkConn {
 
 }
 
-export function errnoOf(e: unknown): number {
-  const n = (e as { errno?: unknown } | null)?.errno
-  if (typeof n === 'number') return Math.abs(n)
-  return 0
-}

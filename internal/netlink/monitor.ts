@@ -10,7 +10,7 @@ import {
   type AddrEntry, type RouteEntry, type LinkEntry,
 } from './_codec.ts'
 import { NetlinkError } from './errors.ts'
-import { errnoOf } from './client.ts'
+import { errnoNumber } from '../base/index.ts'
 
 export type NetlinkEvent =
   | { kind: 'address'; action: 'new' | 'del'; entry: AddrEntry }
@@ -41,7 +41,7 @@ export function monitor(onEvent: (ev: NetlinkEvent) => void, opts: MonitorOption
     }
     if (opts.links) sock.addMembership(RTNLGRP_LINK)
   } catch (e) {
-    throw new NetlinkError('subscribe to rtnetlink notifications', errnoOf(e), undefined, { cause: e })
+    throw new NetlinkError('subscribe to rtnetlink notifications', errnoNumber(e), undefined, { cause: e })
   }
   // notifications alone never keep the process alive
   sock.unref()
@@ -70,7 +70,7 @@ export function monitor(onEvent: (ev: NetlinkEvent) => void, opts: MonitorOption
   })
   sock.on('error', (err) => {
     if (closed) return
-    onEvent({ kind: 'overflow', error: new NetlinkError('receive rtnetlink notifications', errnoOf(err), undefined, { cause: err }) })
+    onEvent({ kind: 'overflow', error: new NetlinkError('receive rtnetlink notifications', errnoNumber(err), undefined, { cause: err }) })
   })
   return {
     close() {

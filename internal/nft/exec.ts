@@ -23,9 +23,3 @@ export const defaultExec: ExecFn = (file, args, opts = {}) => new Promise((resol
     resolve({ code, stdout, stderr })
   })
 })
-
-/** errno of a failed spawn (ENOENT = 2, EACCES = 13), 0 if unknown. */
-export function spawnErrno(e: unknown): number {
-  const n = (e as { errno?: unknown } | null)?.errno
-  return typeof n === 'number' ? Math.abs(n) : 0
-}

@@ -5,8 +5,9 @@ import { writeFile, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
+import { errnoNumber } from '../base/index.ts'
 import { FirewallError } from './errors.ts'
-import { defaultExec, spawnErrno, type ExecFn, type ExecResult } from './exec.ts'
+import { defaultExec, type ExecFn, type ExecResult } from './exec.ts'
 import { parseTable, parseAcceptRules } from './parse.ts'
 import { renderTransaction, describeTransaction } from './render.ts'
 import { TABLE, TABLE_FAMILY, chainRefString, type ChainRef, type NftObserved, type NftTransaction, type ObservedAcceptChain, type ObservedTable } from './model.ts'
@@ -41,7 +42,7 @@ export class NftRunner {
     try {
       return await this.#exec(this.#nft, args)
     } catch (e) {
-      const errno = spawnErrno(e)
+      const errno = errnoNumber(e)
       const hint = errno === ENOENT
         ? 'not found (install the nftables package, or set agent.firewall to "iptables" or "none")'
         : (e as Error).message
