@@ -2,11 +2,8 @@
 // `iptables -V` reports) drops or filters INPUT / FORWARD traffic, Porter must accept its VIPs
 // there, so it uses iptables; otherwise nftables when `nft` runs; else iptables when installed;
 // else none (with a warning). An explicitly chosen backend that is not installed is an error.
-import { NftRunner } from '../nft/runner.ts'
-import { FirewallError } from '../nft/errors.ts'
-import { defaultExec, type ExecFn } from '../nft/exec.ts'
-import { IptablesRunner, detectFlavour } from '../iptables/runner.ts'
-import { filterIsActive, type Flavour } from '../iptables/model.ts'
+import { FirewallError, NftRunner, defaultExec, type ExecFn } from '../nft/index.ts'
+import { IptablesRunner, detectFlavour, filterIsActive, type Flavour } from '../iptables/index.ts'
 import type { Backend } from './plan.ts'
 
 export type FirewallSetting = 'auto' | 'nftables' | 'iptables' | 'none'

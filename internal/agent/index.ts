@@ -5,5 +5,5 @@ export { vipsForNode, normalizeVips, parseVip, type Vip, type VipInput, type Fam
 export { planChanges, planCleanup, planWrites, isNoop, porterLabel, isPorterAddress, isPorterRoute, PORTER_PROTO, type Plan, type Desired, type Observed, type NetChange, type VipMode, type Backend } from './plan.ts'
 export { createKernel, type Kernel, type KernelOptions, type CleanupReport, type ObserveQuery } from './kernel.ts'
 export { resolveFirewall, type FirewallSetting, type ResolvedFirewall } from './firewall.ts'
-export { NetlinkError } from '../netlink/errors.ts'
-export { FirewallError } from '../nft/errors.ts'
+export { NetlinkError } from '../netlink/index.ts'
+export { FirewallError } from '../nft/index.ts'

@@ -2,13 +2,8 @@
 // the firewall runners (internal/nft, internal/iptables), and turns kernel notifications into
 // callbacks. The reconcile loop (agent.ts) only sees this interface, so tests can replace it.
 import { Rtnl, monitor as netlinkMonitor, addAddress, delAddress, addRoute, delRoute, NetlinkError, type NetlinkEvent, type RtnlOptions, type WriteRequest, type RouteEntry } from '../netlink/index.ts'
-import { NftRunner } from '../nft/runner.ts'
-import { NftReader } from '../nft/reader.ts'
-import { monitorNft, type NftChange } from '../nft/monitor.ts'
-import type { ChainRef, NftObserved } from '../nft/model.ts'
-import { IptablesRunner, detectFlavour } from '../iptables/runner.ts'
-import type { Flavour, IptObserved } from '../iptables/model.ts'
-import { defaultExec, type ExecFn } from '../nft/exec.ts'
+import { NftReader, NftRunner, defaultExec, monitorNft, type ChainRef, type ExecFn, type NftChange, type NftObserved } from '../nft/index.ts'
+import { IptablesRunner, detectFlavour, type Flavour, type IptObserved } from '../iptables/index.ts'
 import { planCleanup, PORTER_PROTO, type Backend, type Observed, type Plan, type NetChange } from './plan.ts'
 import { resolveFirewall, type FirewallSetting, type ResolvedFirewall } from './firewall.ts'
 

@@ -8,10 +8,8 @@
 // A desired VIP that is already local through an address or route Porter does not own is left
 // alone and reported in `foreign`.
 import type { AddrEntry, AddrSpec, RouteEntry, RouteSpec } from '../netlink/index.ts'
-import { planNft, planNftCleanup } from '../nft/plan.ts'
-import type { ChainRef, NftObserved, NftTransaction } from '../nft/model.ts'
-import { planIptables, planIptablesCleanup, type IptScripts } from '../iptables/plan.ts'
-import type { IptObserved } from '../iptables/model.ts'
+import { planNft, planNftCleanup, type ChainRef, type NftObserved, type NftTransaction } from '../nft/index.ts'
+import { planIptables, planIptablesCleanup, type IptObserved, type IptScripts } from '../iptables/index.ts'
 import type { Family, Vip } from './vips.ts'
 
 /** IFA_PROTO of Porter's addresses and rtm_protocol of its routes ("porter" in rt_protos). */

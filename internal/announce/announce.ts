@@ -1,7 +1,7 @@
 // PURE: which Services this node announces (programs as local VIPs), MetalLB-style.
 // shouldAnnounce returns null (announce) or the reason not to; desiredVips is the full set of
 // ingress IPs this node should serve, IPv4 and IPv6, canonical and sorted.
-import { parseVip } from '../agent/vips.ts'
+import { parseVip } from '../agent/index.ts'
 import { serviceKey, type EndpointSliceInfo, type LbService } from './types.ts'
 import { porterOwnership, type OwnershipOptions, type OwnershipReason } from './ownership.ts'
 import { usableEndpoints } from './nexthops.ts'

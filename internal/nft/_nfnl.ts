@@ -3,7 +3,7 @@
 // Netlink headers and attribute headers are host order; nf_tables integer values are big endian.
 import { endianness } from 'node:os'
 import { bytesToIp } from '../ip/index.ts'
-import type { NlHeader } from '../netlink/_codec.ts'
+import type { NlHeader } from '../netlink/index.ts'
 
 const LE = endianness() === 'LE'
 const NFNL_SUBSYS_NFTABLES = 10
