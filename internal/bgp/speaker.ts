@@ -7,13 +7,11 @@ import { canonicalIp } from '../ip/index.ts'
 import type { Logger } from 'pino'
 import { PorterError } from '../errors/index.ts'
 import { fsmConfig } from './fsm/index.ts'
-import { makeCapabilities } from './wire/index.ts'
-import type { FamilyKey } from './wire/types.ts'
-import { PeerSession, type Dialer } from './session/peer.ts'
-import { PeerRoutes, type Advertisement, type PeerExport } from './session/routes.ts'
+import { makeCapabilities, type FamilyKey } from './wire/index.ts'
+import { PeerRoutes, PeerSession, type Advertisement, type Dialer, type PeerExport } from './session/index.ts'
 import { errnoOf, isErrno, realClock, type Clock } from '../base/index.ts'
 
-export type { Advertisement } from './session/routes.ts'
+export type { Advertisement } from './session/index.ts'
 
 export interface SpeakerPeerConfig {
   name: string

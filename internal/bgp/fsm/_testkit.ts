@@ -1,7 +1,6 @@
 // Test helpers for the FSM tests (not shipped code): compact action rendering and drivers.
-import type { OpenMessage } from '../wire/types.ts'
+import { makeCapabilities, type OpenMessage } from '../wire/index.ts'
 import { step } from './fsm.ts'
-import { makeCapabilities } from '../wire/open.ts'
 import type { FsmAction, FsmEvent, FsmState } from './types.ts'
 
 /** One action as a short string, so replay tables read like the RFC text. */

@@ -16,7 +16,7 @@
 // - No DelayOpen, no SendNOTIFICATIONwithoutOPEN, no TcpConnection_Valid/Invalid events (the
 //   session layer refuses unconfigured sources before the FSM sees them).
 import { backoffInit, backoffOnDown, backoffOnEstablished } from './backoff.ts'
-import { CeaseSubcode, ErrCode, FsmSubcode, encodeShutdownCommunication } from '../wire/notification.ts'
+import { CeaseSubcode, ErrCode, FsmSubcode, encodeShutdownCommunication } from '../wire/index.ts'
 import { buildOpen, validateOpen } from './open.ts'
 import type { FsmAction, FsmConfig, FsmEvent, FsmState, StateName, StepResult } from './types.ts'
 

@@ -4,13 +4,11 @@
 // wire/negotiate.ts). Pure.
 import { PorterError } from '../../errors/index.ts'
 import { parseIpv4 } from '../../ip/index.ts'
-import { asnOf, makeCapabilities, openMessage } from '../wire/open.ts'
-import { negotiate } from '../wire/negotiate.ts'
-import { unsupportedCapabilityNotification } from '../wire/capabilities.ts'
-import type { Capability, OpenMessage } from '../wire/types.ts'
+import {
+  BGP_VERSION, OpenSubcode, asnOf, makeCapabilities, negotiate, openMessage, unsupportedCapabilityNotification,
+  type Capability, type OpenMessage,
+} from '../wire/index.ts'
 import { DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.ts'
-import { BGP_VERSION } from '../wire/iana.ts'
-import { OpenSubcode } from '../wire/notification.ts'
 import type { FsmConfig, Negotiated, RequiredCapability } from './types.ts'
 
 export interface FsmConfigInput {

@@ -1,6 +1,6 @@
 // Types of the pure BGP FSM (RFC 4271 section 8). No I/O: the session layer feeds events and
 // executes the returned actions (sockets, timers, logging).
-import type { Capability, CodecContext, FamilyKey, OpenMessage } from '../wire/types.ts'
+import type { Capability, CodecContext, FamilyKey, OpenMessage } from '../wire/index.ts'
 import type { BackoffPolicy, BackoffState } from './backoff.ts'
 
 export type StateName = 'Idle' | 'Connect' | 'Active' | 'OpenSent' | 'OpenConfirm' | 'Established'

@@ -5,7 +5,7 @@
 // many NLRI into one UPDATE. Both tables are keyed by prefix text, each entry holding that
 // prefix's few routes (one per path id), so 100k prefixes cost 100k map entries, not more.
 import { PorterError } from '../../errors/index.ts'
-import type { FamilyKey, Nlri, PathAttributes } from '../wire/types.ts'
+import type { FamilyKey, Nlri, PathAttributes } from '../wire/index.ts'
 import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type ParsedPrefix } from '../../ip/index.ts'
 import { buildPathAttributes, mergeExportAttrs, resolveExportAttrs, type ExportAttrs, type ResolvedAttrs } from './attrs.ts'
 import { assignPathIds } from './pathid.ts'

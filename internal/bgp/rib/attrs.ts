@@ -1,6 +1,6 @@
 // Export attributes (config form) -> wire PathAttributes. Pure.
 import { PorterError } from '../../errors/index.ts'
-import { AFI_IPV6, SAFI_UNICAST, type AsPathSegment, type FamilyKey, type LargeCommunity, type PathAttributes } from '../wire/types.ts'
+import { AFI_IPV6, SAFI_UNICAST, type AsPathSegment, type FamilyKey, type LargeCommunity, type PathAttributes } from '../wire/index.ts'
 import { compareLargeCommunity, formatLargeCommunity, parseCommunity, parseLargeCommunity } from './community.ts'
 
 export type OriginName = 'igp' | 'egp' | 'incomplete'

@@ -1,7 +1,7 @@
 // Community text <-> wire values: RFC 1997 communities ("65000:100" or a well-known name) and
 // RFC 8092 large communities ("65000:1:2"). Exported for config validation.
 import { PorterError } from '../../errors/index.ts'
-import type { LargeCommunity } from '../wire/types.ts'
+import type { LargeCommunity } from '../wire/index.ts'
 
 /** IANA "BGP Well-known Communities" that have a common name. Names are matched case-insensitively, "-" or "_". */
 export const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, number>> = Object.freeze({

@@ -12,8 +12,10 @@ import {
   step, initialState, notificationEvent, resolveCollision, acceptsIncoming,
   type FsmConfig, type FsmEvent, type FsmState, type FsmAction, type Negotiated, type TimerName,
 } from '../fsm/index.ts'
-import { decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib, receiveLimit, defaultContext } from '../wire/index.ts'
-import type { CodecContext, FamilyKey, Nlri } from '../wire/types.ts'
+import {
+  decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib, receiveLimit, defaultContext,
+  type CodecContext, type FamilyKey, type Nlri,
+} from '../wire/index.ts'
 import { errnoOf, type Clock } from '../../base/index.ts'
 
 export interface RouteSource {

@@ -1,8 +1,7 @@
 // A peer's Adj-RIB-Out (internal/bgp/rib) as the session's RouteSource: the RIB decides what
 // changes, the codec packs each attribute group into as few UPDATEs as the message size allows.
 import { AdjRibOut, type Advertisement, type ExportAttrs, type ExportContext, type NextHopMode, type RibDiff } from '../rib/index.ts'
-import { encodeUpdates, encodeWithdrawals, joinMessages } from '../wire/index.ts'
-import type { CodecContext, FamilyKey } from '../wire/types.ts'
+import { encodeUpdates, encodeWithdrawals, joinMessages, type CodecContext, type FamilyKey } from '../wire/index.ts'
 import type { RouteSource } from './peer.ts'
 
 export type { Advertisement } from '../rib/index.ts'
