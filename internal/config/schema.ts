@@ -194,11 +194,40 @@ export const agent = z
   })
   .strict()
 
+/**
+ * "127.0.0.1:9477" or "[::1]:9477": a literal IP (IPv6 in brackets) and a port 1-65535.
+ * Pure; the metrics listener binds exactly this. Returns the reason when `s` is not one.
+ */
+export function parseHostPort(s: string): { host: string; port: number } | { error: string } {
+  const example = 'use e.g. "127.0.0.1:9477" or "[::1]:9477"'
+  const m = /^\[([^\]]*)\]:([^:]*)$/.exec(s) ?? /^([^:[\]]*):([^:]*)$/.exec(s)
+  if (!m) {
+    if (isIP(s) === 6 && !s.startsWith('[')) return { error: `${quote(s)} has no port: put the IPv6 address in brackets and add ":PORT" (${example})` }
+    if (!s.includes(':') || /^\[[^\]]*\]$/.test(s)) return { error: `${quote(s)} has no port (${example})` }
+    return { error: `${quote(s)} is not IP:PORT (${example}; an IPv6 address goes in brackets)` }
+  }
+  const [, host, portText] = m as unknown as [string, string, string]
+  const bracketed = s.startsWith('[')
+  const fam = isIP(host)
+  if (fam === 0) return { error: `${quote(s)}: ${quote(host)} is not an IP address (a literal IP is needed, no host names; ${example})` }
+  if (fam === 4 && bracketed) return { error: `${quote(s)}: brackets are for IPv6 addresses only (${example})` }
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) return { error: `${quote(s)}: ${quote(portText)} is not a port (1-65535)` }
+  return { host, port: Number(portText) }
+}
+
+export const hostPort = z
+  .string({ error: (iss) => `${quote(iss.input)} is not an address and port (use a quoted string such as "127.0.0.1:9477" or "[::1]:9477")` })
+  .superRefine((s, ctx) => {
+    const r = parseHostPort(s)
+    if ('error' in r) ctx.addIssue({ code: 'custom', message: r.error })
+  })
+
 export const admin = z
   .object({
     /** default: /run/porter/porter.sock (controller), /run/porter-agent/porter.sock (agent) */
     socket: z.string().min(1).optional(),
-    metricsAddress: z.string().optional(),
+    /** "IP:PORT" of the Prometheus listener (/metrics, /healthz, /readyz); none: off. Any IP is accepted: bind it to loopback */
+    metricsAddress: hostPort.optional(),
   })
   .strict()
 

@@ -1,4 +1,5 @@
 // The long-running process around a mode (controller | agent): config, logging, admin socket,
+// metrics listener (admin.metricsAddress; internal/metrics, loaded only when configured),
 // signals. SIGTERM/SIGINT stop within config.shutdownTimeout; SIGHUP re-reads the config and
 // keeps the running one when the new one is invalid or fails to apply.
 import type { Logger } from 'pino'
@@ -43,6 +44,8 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
   const startedAt = Date.now()
   let lastReload: { at: string; ok: boolean; error?: string } | undefined
   let admin: AdminServer | undefined
+  let metrics: { close(): Promise<void> } | undefined
+  let phase: 'starting' | 'running' | 'stopping' = 'starting'
   let resolveDone!: (code: number) => void
   const done = new Promise<number>((r) => (resolveDone = r))
 
@@ -62,12 +65,27 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
   })
   log.info({ socket: admin.path }, 'admin socket listening')
 
+  const metricsAddress = config.admin.metricsAddress
+  if (metricsAddress !== undefined) {
+    try {
+      // prom-client is loaded here, in the daemon modes only
+      const { startMetrics } = await import('../metrics/index.ts')
+      metrics = await startMetrics({ mode: service.mode, address: metricsAddress, status: () => service.status(), phase: () => phase, log })
+    } catch (e) {
+      await admin.close()
+      throw e
+    }
+    log.info({ address: metricsAddress }, 'metrics listening: /metrics, /healthz, /readyz')
+  }
+
   try {
     await service.start(config)
   } catch (e) {
+    await metrics?.close()
     await admin.close()
     throw e
   }
+  phase = 'running'
   log.info({ version: buildInfo().version, commit: buildInfo().commit }, `${service.mode} started`)
   o.onReady?.()
 
@@ -84,6 +102,9 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
       }
       if (next.admin.socket !== config.admin.socket) {
         log.warn({ socket: adminSocketPath(config, service.mode) }, 'admin.socket changes take effect on restart')
+      }
+      if (next.admin.metricsAddress !== config.admin.metricsAddress) {
+        log.warn({ metricsAddress: config.admin.metricsAddress ?? null }, 'admin.metricsAddress changes take effect on restart')
       }
       try {
         await service.reload(next, config)
@@ -103,6 +124,7 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
   let stopping: Promise<number> | undefined
   const shutdown = (reason: string): Promise<number> => {
     if (stopping) return stopping
+    phase = 'stopping'
     o.onStopping?.()
     log.info({ reason }, 'shutting down')
     const limit = config.shutdownTimeout
@@ -111,6 +133,7 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
       const timedOut = new Promise<'timeout'>((r) => { timer = setTimeout(() => r('timeout'), limit) })
       const result = await Promise.race([service.stop().then(() => 'ok' as const, (e: Error) => e), timedOut])
       clearTimeout(timer)
+      await metrics?.close()
       await admin?.close()
       let code = 0
       if (result === 'timeout') {

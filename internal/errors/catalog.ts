@@ -7,6 +7,7 @@ export const ErrorCodes = {
   PORTER_ERR_ADMIN_SOCKET: 'The admin socket could not be created or reached',
   PORTER_ERR_BGP_WIRE: 'A BGP message is malformed (RFC 4271 / RFC 7606 error handling applies)',
   PORTER_ERR_BGP_LISTEN: 'The BGP listener could not bind its address and port',
+  PORTER_ERR_METRICS_LISTEN: 'The metrics listener (admin.metricsAddress) could not bind its address and port (errno in the error)',
   PORTER_ERR_BGP_SESSION: 'A BGP session failed (notification, hold timer, socket error)',
   PORTER_ERR_NETLINK: 'A netlink request failed (errno in the error)',
   PORTER_ERR_FIREWALL: 'An nftables or iptables transaction failed',

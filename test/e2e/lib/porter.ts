@@ -21,8 +21,11 @@ export class PorterProc {
   readonly logFile: string
   child: ChildProcess | undefined
 
-  /** `binary`: a built porter executable; default: the source through tsx */
-  constructor(readonly lab: Lab, readonly ns: string, config: string, readonly mode: 'controller' | 'agent' = 'controller', readonly binary?: string) {
+  /**
+   * `binary`: a built porter executable; default: the source through tsx.
+   * `admin`: more fields of the config's `admin` section (the socket is the test's own), e.g. `{ metricsAddress: '127.0.0.1:9477' }`
+   */
+  constructor(readonly lab: Lab, readonly ns: string, config: string, readonly mode: 'controller' | 'agent' = 'controller', readonly binary?: string, readonly admin: Record<string, string> = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'porter-e2e-'))
     this.socket = join(this.dir, 'porter.sock')
     this.configFile = join(this.dir, 'porter.yaml')
@@ -31,7 +34,8 @@ export class PorterProc {
   }
 
   writeConfig(config: string): void {
-    writeFileSync(this.configFile, `admin: { socket: ${this.socket} }\nshutdownTimeout: 5s\n${config}`)
+    const admin = [`socket: ${this.socket}`, ...Object.entries(this.admin).map(([k, v]) => `${k}: ${JSON.stringify(v)}`)].join(', ')
+    writeFileSync(this.configFile, `admin: { ${admin} }\nshutdownTimeout: 5s\n${config}`)
   }
 
   async start(): Promise<this> {

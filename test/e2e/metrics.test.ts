@@ -1,0 +1,98 @@
+// admin.metricsAddress end to end: the BUILT dist/porter (npm run build first when missing or
+// stale) as a controller in a network namespace with a BIRD 2 peer, scraped with curl from
+// inside that namespace. The series follow the sessions (a router crash shows up and heals),
+// the three paths answer, anything else is 404, and the listener is on loopback only.
+import t from 'tap'
+import { createLab, waitFor } from './lib/netns.ts'
+import { Bird } from './lib/bird.ts'
+import { routerAndPorter, porterYaml, ROUTER_AS, PORTER_AS, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
+import { PorterProc } from './lib/porter.ts'
+import { builtPorter } from '../lib/dist.ts'
+import { parsePromText, promValue, type PromText } from '../lib/prom-text.ts'
+
+const METRICS = '127.0.0.1:9477'
+
+t.test('dist/porter controller serves /metrics, /healthz, /readyz on admin.metricsAddress', async (t) => {
+  const lab = createLab(t)
+  const binary = builtPorter(lab.dir)
+  const { r, p } = await routerAndPorter(lab)
+  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: [
+    { address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4' },
+    { address: '2001:db8::2', as: PORTER_AS, passive: true, name: 'porter6', families: ['ipv6'] },
+  ] })
+  await bird.start()
+  const porter = new PorterProc(lab, p, porterYaml({ v4hops: HOPS4, v6hops: HOPS6 }), 'controller', binary, { metricsAddress: METRICS })
+  t.teardown(() => porter.cleanup())
+  await porter.start()
+  await porter.waitPeers('Established')
+
+  /** curl inside Porter's namespace: [HTTP status (0: no answer), body] */
+  const curl = async (path: string, ns = p, host = METRICS): Promise<[number, string]> => {
+    const res = await lab.exec(ns, ['curl', '-s', '--max-time', '5', '-w', '\n%{http_code}', `http://${host}${path}`], { allowFail: true })
+    const i = res.stdout.lastIndexOf('\n')
+    return [Number(res.stdout.slice(i + 1)), res.stdout.slice(0, i)]
+  }
+  const scrape = async (): Promise<PromText> => {
+    const [status, body] = await curl('/metrics')
+    if (status !== 200) throw new Error(`/metrics: HTTP ${status}`)
+    return parsePromText(body)
+  }
+
+  await t.test('BGP series: both sessions Established, paths sent as the status says', async (t) => {
+    const m = await waitFor(async () => {
+      const x = await scrape()
+      return (promValue(x, 'porter_bgp_prefixes_sent', { peer: 'r4' }) ?? 0) > 0 && (promValue(x, 'porter_bgp_prefixes_sent', { peer: 'r6' }) ?? 0) > 0 ? x : undefined
+    }, { what: 'porter_bgp_prefixes_sent > 0 for r4 and r6' })
+    for (const peer of ['r4', 'r6']) {
+      t.equal(promValue(m, 'porter_bgp_session_state', { peer, state: 'Established' }), 1, `porter_bgp_session_state{peer="${peer}",state="Established"} 1`)
+      t.equal(m.samples.filter((s) => s.name === 'porter_bgp_session_state' && s.labels.peer === peer && s.value === 1).length, 1, `${peer}: exactly one state is 1`)
+      t.ok((promValue(m, 'porter_bgp_prefixes_sent', { peer }) ?? 0) > 0, `porter_bgp_prefixes_sent{peer="${peer}"} > 0`)
+      t.equal(promValue(m, 'porter_bgp_session_flaps_total', { peer }), 0)
+      t.ok((promValue(m, 'porter_bgp_session_uptime_seconds', { peer }) ?? -1) >= 0)
+    }
+    const st = await porter.status()
+    t.equal(promValue(m, 'porter_bgp_prefixes_sent', { peer: 'r4' }), st.peers.find((x) => x.name === 'r4')!.prefixesSent, 'the same number as porter status')
+    t.equal(promValue(m, 'porter_bgp_prefixes_sent', { peer: 'r4' }), HOPS4.length, 'one path per next hop (ADD-PATH)')
+    t.equal(promValue(m, 'porter_vip_announced', { vip: '203.0.113.10' }), 1)
+    t.equal(promValue(m, 'porter_vip_announced', { vip: '2001:db8:100::10' }), 1)
+    for (const nexthop of HOPS4) t.equal(promValue(m, 'porter_vip_nexthop_healthy', { vip: '203.0.113.10', nexthop }), 1, `${nexthop} healthy`)
+    t.equal(promValue(m, 'porter_ready'), 1)
+    t.ok((promValue(m, 'porter_process_resident_memory_bytes') ?? 0) > 0, 'prom-client default metrics, porter_ prefixed')
+    t.same(m.samples.filter((s) => !s.name.startsWith('porter_')).map((s) => s.name), [], 'every series is porter_*')
+  })
+
+  await t.test('/healthz 200, /readyz 200, anything else 404', async (t) => {
+    t.same(await curl('/healthz'), [200, 'ok\n'])
+    t.same(await curl('/readyz'), [200, 'ok\n'])
+    t.equal((await curl('/nope'))[0], 404)
+    t.equal((await curl('/'))[0], 404)
+  })
+
+  await t.test('a router crash shows in the series and heals', async (t) => {
+    await bird.crash()
+    const down = await waitFor(async () => {
+      const x = await scrape()
+      return promValue(x, 'porter_bgp_session_state', { peer: 'r4', state: 'Established' }) === 0 ? x : undefined
+    }, { what: 'r4 not Established in /metrics' })
+    t.equal(promValue(down, 'porter_bgp_session_uptime_seconds', { peer: 'r4' }), 0)
+    t.equal(promValue(down, 'porter_bgp_prefixes_sent', { peer: 'r4' }), 0, 'nothing sent without a session')
+    t.ok((promValue(down, 'porter_bgp_session_flaps_total', { peer: 'r4' }) ?? 0) >= 1, 'the flap is counted')
+    await bird.restart()
+    await porter.waitPeers('Established', 60_000)
+    const up = await waitFor(async () => {
+      const x = await scrape()
+      return promValue(x, 'porter_bgp_session_state', { peer: 'r4', state: 'Established' }) === 1 && (promValue(x, 'porter_bgp_prefixes_sent', { peer: 'r4' }) ?? 0) > 0 ? x : undefined
+    }, { timeoutMs: 30_000, what: 'r4 Established again in /metrics' })
+    t.ok((promValue(up, 'porter_bgp_session_flaps_total', { peer: 'r4' }) ?? 0) >= 1, 'flaps stay counted')
+  })
+
+  await t.test('bound to loopback: not reachable from the router', async (t) => {
+    const [status] = await curl('/healthz', r, '192.0.2.2:9477')
+    t.equal(status, 0, 'no HTTP answer on 192.0.2.2:9477')
+  })
+
+  await t.test('SIGTERM: exit 0 and the listener is gone', async (t) => {
+    t.equal(await porter.stop(), 0)
+    t.equal((await curl('/healthz'))[0], 0, 'connection refused')
+  })
+})
