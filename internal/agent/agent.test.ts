@@ -2,53 +2,11 @@
 // counting, back-off, stop/cleanup semantics. Read top to bottom as a story.
 import t from 'tap'
 import { createAgent } from './agent.ts'
-import type { Kernel, KernelWatchers, ObserveQuery } from './kernel.ts'
-import { planWrites, isPorterAddress, PORTER_PROTO, type Observed, type Plan } from './plan.ts'
-import { FirewallError } from '../nft/errors.ts'
+import { PORTER_PROTO } from './plan.ts'
+import { FirewallError } from '../nft/index.ts'
 import { configSchema } from '../config/index.ts'
-import type { AddrEntry } from '../netlink/index.ts'
 import { MANUAL_EPOCH, ManualClock } from '../../test/lib/clock.ts'
-
-const FOREIGN: AddrEntry = { family: 4, address: '198.51.100.1', prefixLen: 24, ifindex: 1, scope: 0, flags: 0, proto: 0, label: 'lo' }
-
-class FakeKernel implements Kernel {
-  addresses: AddrEntry[] = [FOREIGN]
-  watchers: KernelWatchers | undefined
-  observes = 0
-  nWrites = 0
-  failObserve = 0
-  firewallError: Error | undefined
-  closed = 0
-  queries: ObserveQuery[] = []
-  async resolveFirewall() {
-    if (this.firewallError) throw this.firewallError
-    return { backend: 'none' as const, reason: 'test' }
-  }
-  async ifindex(name: string) { return name === 'lo' ? 1 : undefined }
-  async observe(q: ObserveQuery): Promise<Observed> {
-    this.observes++
-    this.queries.push(q)
-    if (this.failObserve > 0) { this.failObserve--; throw new FirewallError('nft', 'simulated failure', { errno: 5 }) }
-    return { addresses: this.addresses.map((a) => ({ ...a })), routes: [] }
-  }
-  async apply(plan: Plan) {
-    this.nWrites += planWrites(plan)
-    for (const c of plan.net) {
-      if (c.kind === 'add-address') this.addresses.push({ family: c.spec.family, address: c.spec.address, prefixLen: c.spec.prefixLen, ifindex: c.spec.ifindex, scope: 0, flags: 0, proto: c.spec.proto ?? 0 })
-      if (c.kind === 'del-address') this.addresses = this.addresses.filter((a) => !(a.address === c.spec.address && a.ifindex === c.spec.ifindex))
-    }
-  }
-  async cleanup() {
-    const n = this.addresses.filter(isPorterAddress).length
-    this.nWrites += n
-    this.addresses = this.addresses.filter((a) => !isPorterAddress(a))
-    return { addresses: n, routes: 0, nftables: false, iptables: [] }
-  }
-  watch(w: KernelWatchers) { this.watchers = w }
-  writes() { return this.nWrites }
-  close() { this.closed++ }
-  mine(): string[] { return this.addresses.filter(isPorterAddress).map((a) => a.address).sort() }
-}
+import { FOREIGN, FakeKernel } from '../../test/lib/fake-kernel.ts'
 
 const silent = { info() {}, warn() {}, error() {}, debug() {} }
 
@@ -220,4 +178,28 @@ t.test('bad nftAcceptChain is rejected at construction', async (t) => {
 t.test('reconcileNow before setDesired is refused', async (t) => {
   const { agent } = setup()
   await t.rejects(agent.reconcileNow(), { message: /before the desired VIPs are known/ })
+})
+
+t.test('agent.mode from the config: local-route programs local routes, and no addresses', async (t) => {
+  const { kernel, agent } = setup({ mode: 'local-route' })
+  agent.setDesired(['192.0.2.1', '2001:db8::1'])
+  await agent.start()
+  t.equal(agent.status().mode, 'local-route')
+  t.match(agent.status().lastReconcile, { ok: true, changes: 2 })
+  t.same(kernel.mineRoutes(), ['192.0.2.1', '2001:db8::1'], 'local routes (protocol 0x50)')
+  t.same(kernel.mine(), [], 'no addresses')
+  t.equal(kernel.queries.at(-1)?.routes, 'local', 'reads the local table for collisions')
+  await agent.stop()
+})
+
+t.test('the mode option overrides the config', async (t) => {
+  const kernel = new FakeKernel()
+  const config = configSchema.parse({ agent: { firewall: 'none', mode: 'local-route' } })
+  const agent = createAgent({ config, log: silent, clock: new ManualClock(), kernel, mode: 'address' })
+  agent.setDesired(['192.0.2.1'])
+  await agent.start()
+  t.equal(agent.status().mode, 'address')
+  t.same(kernel.mine(), ['192.0.2.1'])
+  t.same(kernel.mineRoutes(), [])
+  await agent.stop()
 })

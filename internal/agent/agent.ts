@@ -27,7 +27,7 @@ export interface AgentOptions {
   log: AgentLogger
   /** timers and durations (now), timestamps in the status (wallNow); default the process clock */
   clock?: Clock
-  /** VIPs as addresses on the interface (default) or as `local` routes with protocol 0x50 */
+  /** VIPs as addresses on the interface or as `local` routes with protocol 0x50 (default: config agent.mode) */
   mode?: VipMode
   /** options of the real kernel adapter (exec seam, nft program, iptables flavour) */
   kernelOptions?: KernelOptions
@@ -111,7 +111,7 @@ export function createAgent(opts: AgentOptions): Agent {
   const cfg = opts.config.agent
   const log = opts.log
   const clock = opts.clock ?? realClock
-  const mode: VipMode = opts.mode ?? 'address'
+  const mode: VipMode = opts.mode ?? cfg.mode
   const debounceMs = opts.debounceMs ?? 20
   const retryPolicy = backoffPolicy({ initialMs: opts.retry?.initialMs ?? 500, maxMs: opts.retry?.maxMs ?? 30_000 })
   const ifname = cfg.interface

@@ -5,25 +5,33 @@ import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
 import type { Service } from './run.ts'
-import { createAgent, vipsForNode, type Agent, type Vip } from '../agent/index.ts'
+import { createAgent, vipsForNode, type Agent, type AgentOptions, type Vip } from '../agent/index.ts'
 import type { KubernetesVipSource } from '../k8s/index.ts'
 
 export interface AgentService extends Service {
   cleanup(cfg: Config): Promise<void>
 }
 
-const kernelShape = (c: Config) => JSON.stringify({ i: c.agent.interface, f: c.agent.firewall, n: c.agent.nftAcceptChain, r: c.agent.reconcileInterval })
+export interface AgentServiceDeps {
+  log: Logger
+  /** passed to every agent the service creates (tests: a fake kernel and clock) */
+  agentOptions?: Pick<AgentOptions, 'kernel' | 'kernelOptions' | 'clock' | 'watch' | 'debounceMs'>
+}
+
+/** what an agent is built from: a change needs a new agent (mode included: addresses <-> local routes) */
+const kernelShape = (c: Config) => JSON.stringify({ i: c.agent.interface, f: c.agent.firewall, n: c.agent.nftAcceptChain, r: c.agent.reconcileInterval, m: c.agent.mode })
 const k8sShape = (c: Config) => JSON.stringify(c.kubernetes)
 /** how long start() waits for the first Kubernetes sync before the daemon reports ready */
 const FIRST_SYNC_WAIT_MS = 5000
 
-export function createAgentService(deps: { log: Logger }): AgentService {
+export function createAgentService(deps: AgentServiceDeps): AgentService {
   let agent: Agent | undefined
   let cfg: Config | undefined
   let configVips: Vip[] = []
   let k8s: KubernetesVipSource | undefined
   let k8sVips: string[] | undefined
-  const make = (c: Config) => createAgent({ config: c, log: deps.log })
+  // the agent reads agent.mode (address | local-route) and the rest of `agent` from c
+  const make = (c: Config) => createAgent({ ...deps.agentOptions, config: c, log: deps.log })
 
   /** config VIPs ∪ Kubernetes VIPs; undefined while Kubernetes has not synced (nothing changes then) */
   const desiredNow = (): string[] | undefined => {
@@ -90,7 +98,8 @@ export function createAgentService(deps: { log: Logger }): AgentService {
       configVips = nextConfigVips
       cfg = next
       if (kernelShape(prev) !== kernelShape(next)) {
-        // interface or firewall changed: a new agent takes over (the old one's state stays until cleanup)
+        // interface, firewall or mode changed: a new agent takes over. Its first reconcile replaces
+        // Porter's addresses / local routes; another firewall backend's rules stay until cleanup
         const fresh = make(next)
         const d = desiredNow()
         if (d) fresh.setDesired(d)
@@ -112,7 +121,7 @@ export function createAgentService(deps: { log: Logger }): AgentService {
       if (!s) return {}
       return {
         agent: {
-          interface: s.interface, backend: s.backend, iptablesFlavour: s.iptablesFlavour, vips: s.programmed, foreign: s.foreign,
+          interface: s.interface, mode: s.mode, backend: s.backend, iptablesFlavour: s.iptablesFlavour, vips: s.programmed, foreign: s.foreign,
           lastReconcile: s.lastReconcile ? { at: new Date(s.lastReconcile.at).toISOString(), ok: s.lastReconcile.ok, error: s.lastReconcile.error?.message, changes: s.lastReconcile.changes, durationMs: s.lastReconcile.durationMs } : undefined,
           counters: s.counters,
           ...(k8s ? { kubernetes: k8s.status() } : {}),
