@@ -1,5 +1,6 @@
 import t from 'tap'
 import { realClock, sleep } from './clock.ts'
+import { MANUAL_EPOCH, ManualClock } from '../../test/lib/clock.ts'
 
 t.test('realClock: monotonic now, epoch wallNow, unref\'d timers that can be cleared', async (t) => {
   const a = realClock.now()
@@ -23,12 +24,36 @@ t.test('realClock: monotonic now, epoch wallNow, unref\'d timers that can be cle
 })
 
 t.test('sleep resolves after ms on the given clock', async (t) => {
-  const fired: number[] = []
-  const fake = {
-    now: () => 0, wallNow: () => 0,
-    setTimeout: (fn: () => void, ms: number) => { fired.push(ms); fn(); return 1 },
-    clearTimeout: () => {},
-  }
-  await sleep(fake, 1234)
-  t.same(fired, [1234])
+  const clock = new ManualClock()
+  let done = false
+  const p = sleep(clock, 1234).then(() => { done = true })
+  await clock.advance(1233)
+  t.equal(done, false, 'not before')
+  await clock.advance(1)
+  await p
+  t.equal(done, true, 'after 1234 ms of clock time')
+})
+
+t.test('ManualClock (the tests\' clock) keeps the Clock contract', async (t) => {
+  const clock = new ManualClock()
+  t.equal(clock.now(), 0)
+  t.equal(clock.wallNow(), MANUAL_EPOCH, 'wallNow is a fixed epoch + now')
+  t.equal(new ManualClock(5000).wallNow(), 5000, 'the epoch can be given')
+  const fired: string[] = []
+  clock.setTimeout(() => fired.push(`b@${clock.now()}`), 20)
+  clock.setTimeout(() => fired.push(`a@${clock.now()}`), 10)
+  clock.setTimeout(() => fired.push(`a2@${clock.now()}`), 10)
+  const gone = clock.setTimeout(() => fired.push('cleared'), 5)
+  clock.clearTimeout(gone)
+  clock.clearTimeout(undefined)
+  t.equal(clock.pending, 3)
+  await clock.advance(15)
+  t.same(fired, ['a@10', 'a2@10'], 'due timers fire at their due time, ties in the order they were set')
+  t.equal(clock.now(), 15)
+  t.equal(clock.wallNow(), MANUAL_EPOCH + 15)
+  // a timer set by a timer (or by a promise continuation) within the window fires in the same advance
+  clock.setTimeout(() => { void Promise.resolve().then(() => clock.setTimeout(() => fired.push(`c@${clock.now()}`), 1)) }, 1)
+  await clock.advance(10)
+  t.same(fired, ['a@10', 'a2@10', 'c@17', 'b@20'])
+  t.equal(clock.pending, 0)
 })
