@@ -85,9 +85,9 @@ t.test('two replicas: killing the leader loses no route; the other allocates the
   const routes = await kl.bird.routes(['for', `${vip}/32`, 'all'])
   t.ok(routes.length >= 4, `both replicas announce both paths (${routes.length} paths at BIRD)`)
 
-  const leaderIdx = await waitFor(async () => {
+  const { leaderIdx } = await waitFor(async () => {
     const s = await Promise.all(replicas.map(async (r) => ((await r.status()) as unknown as KubeStatus).kubernetes.leader.leader))
-    return s.filter(Boolean).length === 1 ? s.indexOf(true) : undefined
+    return s.filter(Boolean).length === 1 ? { leaderIdx: s.indexOf(true) } : undefined
   }, { what: 'exactly one leader' })
   t.pass(`replica-${leaderIdx + 1} leads`)
   const leader = replicas[leaderIdx]!

@@ -62,7 +62,8 @@ export class PorterProc {
 
   async stop(): Promise<number | null> {
     const c = this.child
-    if (!c || c.exitCode !== null) return c?.exitCode ?? null
+    // already gone (exited, or killed by a signal: then exitCode stays null)
+    if (!c || c.exitCode !== null || c.signalCode !== null) return c?.exitCode ?? null
     const exited = new Promise<number | null>((r) => c.once('exit', (code) => r(code)))
     c.kill('SIGTERM')
     return exited
