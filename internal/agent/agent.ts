@@ -3,7 +3,7 @@
 // One reconcile runs at a time; triggers arriving meanwhile are merged into the next one.
 // A failed reconcile is retried with exponential back-off; nothing is rolled back (the last
 // good state stays in the kernel). stop() leaves the kernel state in place; cleanup() removes it.
-import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, realClock, type Clock } from '../base/index.ts'
+import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, realClock, type Clock, type Logger } from '../base/index.ts'
 import { PorterError, isPorterError } from '../errors/index.ts'
 import type { Config } from '../config/index.ts'
 import { NetlinkError, type NetlinkEvent } from '../netlink/index.ts'
@@ -14,12 +14,7 @@ import { createKernel, type Kernel, type KernelOptions, type CleanupReport } fro
 import type { FirewallSetting, ResolvedFirewall } from './firewall.ts'
 
 /** pino-compatible logger */
-export interface AgentLogger {
-  info(obj: object, msg?: string): void
-  warn(obj: object, msg?: string): void
-  error(obj: object, msg?: string): void
-  debug(obj: object, msg?: string): void
-}
+export type AgentLogger = Logger
 
 export interface AgentOptions {
   /** the validated config; only `agent` is read */

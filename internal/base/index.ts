@@ -2,3 +2,4 @@
 export { realClock, sleep, type Clock } from './clock.ts'
 export { backoffPolicy, backoffInit, backoffOnSuccess, backoffOnFailure, type BackoffPolicy, type BackoffState } from './backoff.ts'
 export { errnoNumber, errnoOf, isErrno } from './errno.ts'
+export type { Logger } from './logger.ts'

@@ -10,7 +10,7 @@
 // goes away the caches stay and the last known state keeps being announced.
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
 import { randomBytes } from 'node:crypto'
-import type { Clock } from '../base/index.ts'
+import type { Clock, Logger } from '../base/index.ts'
 import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, type BackoffState } from '../base/index.ts'
 import { Allocator } from '../ipam/index.ts'
 import { groupSlices, serviceKey, type LbService, type NodeInfo, type OwnershipOptions } from '../announce/index.ts'
@@ -26,12 +26,7 @@ import {
   type Condition, type PlannedEvent, type ServicePlan, type ServiceRoutes,
 } from './plan.ts'
 
-export interface KubeLogger {
-  info(o: object, m?: string): void
-  warn(o: object, m?: string): void
-  error(o: object, m?: string): void
-  debug(o: object, m?: string): void
-}
+export type KubeLogger = Logger
 
 /** What the CRDs say about BGP, with MD5 keys read from their Secrets (never logged). */
 export interface CrdBgp {

@@ -15,6 +15,13 @@ export const strMap = (v: unknown): Record<string, string> => {
   return out
 }
 
+/** metadata and name of an API object; undefined without a name (the object is skipped) */
+export function named(o: unknown): { m: Loose; name: string } | undefined {
+  const m = obj(obj(o).metadata)
+  const name = str(m.name)
+  return name ? { m, name } : undefined
+}
+
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name'
 export const EXCLUDE_LB_LABEL = 'node.kubernetes.io/exclude-from-external-load-balancers'
 
@@ -22,9 +29,9 @@ const family = (v: unknown): IpFamily | undefined => (v === 'IPv4' || v === 'IPv
 
 /** core/v1 Service -> LbService; undefined without a name. */
 export function toLbService(o: unknown): LbService | undefined {
-  const m = obj(obj(o).metadata)
-  const name = str(m.name)
-  if (!name) return undefined
+  const n = named(o)
+  if (!n) return undefined
+  const { m, name } = n
   const spec = obj(obj(o).spec)
   const etp: TrafficPolicy = spec.externalTrafficPolicy === 'Local' ? 'Local' : 'Cluster'
   const ingressIPs = arr(obj(obj(obj(o).status).loadBalancer).ingress)
@@ -57,9 +64,9 @@ export function toLbService(o: unknown): LbService | undefined {
 
 /** discovery.k8s.io/v1 EndpointSlice -> EndpointSliceInfo; undefined without a name. */
 export function toEndpointSlice(o: unknown): EndpointSliceInfo | undefined {
-  const m = obj(obj(o).metadata)
-  const name = str(m.name)
-  if (!name) return undefined
+  const n = named(o)
+  if (!n) return undefined
+  const { m, name } = n
   const endpoints: SliceEndpoint[] = arr(obj(o).endpoints).map((e) => {
     const ep = obj(e)
     const c = obj(ep.conditions)
@@ -80,9 +87,9 @@ export function toEndpointSlice(o: unknown): EndpointSliceInfo | undefined {
 
 /** core/v1 Node -> NodeInfo; undefined without a name. */
 export function toNodeInfo(o: unknown): NodeInfo | undefined {
-  const m = obj(obj(o).metadata)
-  const name = str(m.name)
-  if (!name) return undefined
+  const n = named(o)
+  if (!n) return undefined
+  const { m, name } = n
   const st = obj(obj(o).status)
   const ready = arr(st.conditions).some((c) => obj(c).type === 'Ready' && obj(c).status === 'True')
   const labels = strMap(m.labels)

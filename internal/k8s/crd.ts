@@ -6,7 +6,7 @@
 import { isIP } from 'node:net'
 import { canonicalIp } from '../ip/index.ts'
 import { parseRange, type Pool } from '../ipam/index.ts'
-import { arr, obj, str, strMap } from './convert.ts'
+import { arr, named, obj, str, strMap } from './convert.ts'
 
 export const CRD_GROUP = 'network.kubesphere.io'
 export const CRD_VERSION = 'v1alpha2'
@@ -119,9 +119,9 @@ export function matchesSelector(sel: LabelSelector, labels: Readonly<Record<stri
 }
 
 export function toEipInfo(o: unknown): EipInfo | undefined {
-  const m = obj(obj(o).metadata)
-  const name = str(m.name)
-  if (!name) return undefined
+  const n = named(o)
+  if (!n) return undefined
+  const { m, name } = n
   const spec = obj(obj(o).spec)
   const errors: FieldError[] = []
   const protocol = str(spec.protocol) ?? 'bgp'
@@ -155,9 +155,9 @@ export function toEipInfo(o: unknown): EipInfo | undefined {
 const asn = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= 4294967295 ? v : undefined)
 
 export function toBgpConfInfo(o: unknown): BgpConfInfo | undefined {
-  const m = obj(obj(o).metadata)
-  const name = str(m.name)
-  if (!name) return undefined
+  const n = named(o)
+  if (!n) return undefined
+  const { m, name } = n
   const spec = obj(obj(o).spec)
   const errors: FieldError[] = []
   const global: BgpGlobal = {}
@@ -196,9 +196,9 @@ export function toBgpConfInfo(o: unknown): BgpConfInfo | undefined {
 const FAMILY: Record<string, 'ipv4-unicast' | 'ipv6-unicast'> = { AFI_IP: 'ipv4-unicast', AFI_IP6: 'ipv6-unicast' }
 
 export function toBgpPeerInfo(o: unknown): BgpPeerInfo | undefined {
-  const m = obj(obj(o).metadata)
-  const name = str(m.name)
-  if (!name) return undefined
+  const n = named(o)
+  if (!n) return undefined
+  const { m, name } = n
   const spec = obj(obj(o).spec)
   const conf = obj(spec.conf)
   const errors: FieldError[] = []
