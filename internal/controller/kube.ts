@@ -201,7 +201,7 @@ export class KubeController {
       const input = { services, namespaceLabels: nsLabels, ownership: this.o.ownership }
       const { outOfPool } = this.alloc.setPools(poolsOf(eips))
       if (!this.rebuilt) {
-        const conflicts = rebuildAllocations(this.alloc, input)
+        const conflicts = rebuildAllocations(this.alloc, input, eips)
         for (const c of conflicts) this.o.log.warn(c, 'Kubernetes: an IP in a Service status could not be taken back (held by another Service)')
         this.o.log.info({ services: services.length, allocations: this.alloc.keys().length, conflicts: conflicts.length }, 'Kubernetes: allocations rebuilt from Service statuses')
         this.rebuilt = true

@@ -85,6 +85,18 @@ t.test('allocation story: create, request, conflict, delete, restart, pool shrin
   t.same(plans.filter((p) => p.ips !== undefined), [], 'after a restart no IP changes')
   t.same(ips(), before)
 
+  // a Service whose status lost its IP (cleared by hand) gets it back from Eip status.used
+  const used: Record<string, string> = {}
+  for (const s of services.values()) for (const ip of s.ingressIPs) used[ip] = used[ip] ? `${used[ip]},${s.namespace}/${s.name}` : `${s.namespace}/${s.name}`
+  services.get('default/new1')!.ingressIPs = []
+  const fromEip = new Allocator()
+  fromEip.setPools(poolsOf(eips))
+  t.same(rebuildAllocations(fromEip, input(), [{ ...eips[0]!, used }]), [])
+  t.same(fromEip.ipsOf('default/new1'), ['203.0.113.11'], 'Eip status.used restores an IP a Service status lost')
+  const back = planAllocations(fromEip, input()).find((p) => p.key === 'default/new1')!
+  t.same(back.ips, ['203.0.113.11'], '... and the status is written again with the same IP')
+  applyPlans(services, [back])
+
   step('pool shrinks below new1: it keeps its IP, the condition says so', () => { eips = [eip('pool', '203.0.113.12-203.0.113.12')] }, (plans) => {
     const p = plans.find((x) => x.key === 'default/new1')!
     t.equal(p.ips, undefined, 'nothing moves')

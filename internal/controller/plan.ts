@@ -90,13 +90,28 @@ function sorted(services: Iterable<LbService>): LbService[] {
  * goes back into the allocator (MetalLB bugs #1774/#2443 came from skipping this). IPs that
  * cannot be taken back (now held by another Service it may not share with) are returned.
  */
-export function rebuildAllocations(alloc: Allocator, input: PlanInput): { key: string; ips: string[]; message: string }[] {
+export function rebuildAllocations(alloc: Allocator, input: PlanInput, eips: Iterable<EipInfo> = []): { key: string; ips: string[]; message: string }[] {
   const conflicts: { key: string; ips: string[]; message: string }[] = []
+  // second source: Eip status.used, for a Service whose own status lost its IPs (cleared by
+  // hand, or a status write that never landed): it gets the same IPs back, not new ones
+  const fromEips = new Map<string, string[]>()
+  for (const e of eips) {
+    for (const [ip, holders] of Object.entries(e.used)) {
+      for (const key of holders.split(',').map((h) => h.trim()).filter((h) => h !== '')) {
+        const list = fromEips.get(key)
+        if (list) list.push(ip)
+        else fromEips.set(key, [ip])
+      }
+    }
+  }
   for (const svc of sorted(input.services)) {
-    if (svc.ingressIPs.length === 0 || porterOwnership(svc, input.ownership) !== null) continue
+    if (porterOwnership(svc, input.ownership) !== null || svc.deleting) continue
+    const key = serviceKey(svc)
+    const ips = svc.ingressIPs.length ? canonicalList(svc.ingressIPs) : canonicalList(fromEips.get(key) ?? [])
+    if (ips.length === 0) continue
     const req = requestOf(svc, input.namespaceLabels.get(svc.namespace) ?? {})
-    const r = alloc.assign(req, canonicalList(svc.ingressIPs))
-    if (!r.ok) conflicts.push({ key: req.key, ips: svc.ingressIPs, message: r.message })
+    const r = alloc.assign(req, ips)
+    if (!r.ok) conflicts.push({ key, ips, message: r.message })
   }
   return conflicts
 }

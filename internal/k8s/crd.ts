@@ -32,6 +32,8 @@ export interface EipInfo {
   unsupported?: string
   /** field paths accepted but not acted on */
   ignored: string[]
+  /** status.used as last written: IP -> "namespace/name" (comma-joined when shared) */
+  used: Record<string, string>
 }
 
 export interface BgpGlobal {
@@ -128,6 +130,7 @@ export function toEipInfo(o: unknown): EipInfo | undefined {
   const info: EipInfo = {
     name, protocol, errors,
     ignored: ignoredOf(spec, 'spec', ['address', 'protocol', 'disable', 'priority', 'namespaces', 'namespaceSelector']),
+    used: strMap(obj(obj(o).status).used),
   }
   const rv = str(m.resourceVersion)
   if (rv) info.resourceVersion = rv
