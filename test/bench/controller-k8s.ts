@@ -23,7 +23,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { KubeConfig } from '@kubernetes/client-node'
 import { KubeRest, MERGE_PATCH } from '../../internal/k8s/rest.ts'
-import { kubeLab, list, controllerYaml, porterBinary, PORTER_AS, ROUTER_AS, setNodeStatus, type KubeLab } from '../e2e/lib/kube-lab.ts'
+import { kubeLab, list, controllerYaml, PORTER_AS, ROUTER_AS, setNodeStatus, type KubeLab } from '../e2e/lib/kube-lab.ts'
 import { PorterProc } from '../e2e/lib/porter.ts'
 import { waitFor } from '../e2e/lib/netns.ts'
 
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     await post('/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: n } })
     await setNodeStatus(kl.kubectl, n, `192.0.2.${100 + (i % 150)}`, true)
   })
-  const porter = new PorterProc(kl.lab, kl.porterNs[0]!, controllerYaml(kl.kubeconfigs[0]!, 'bench'), 'controller', porterBinary())
+  const porter = new PorterProc(kl.lab, kl.porterNs[0]!, controllerYaml(kl.kubeconfigs[0]!, 'bench'), 'controller', kl.binary)
   teardowns.push(async () => { await porter.stop(); porter.cleanup() })
   await porter.start()
   await kl.bird.waitEstablished(['porter1'])

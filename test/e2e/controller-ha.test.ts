@@ -9,7 +9,7 @@ import { waitFor } from './lib/netns.ts'
 import { gateways as allGateways } from './lib/bgp-lab.ts'
 import { PorterProc } from './lib/porter.ts'
 import {
-  kubeLab, list, startController, serviceYaml, sliceYaml, eipYaml, waitIngress, porterBinary, controllerYaml, NODES, PORTER_AS, ROUTER_AS,
+  kubeLab, list, startController, serviceYaml, sliceYaml, eipYaml, waitIngress, controllerYaml, NODES, PORTER_AS, ROUTER_AS,
 } from './lib/kube-lab.ts'
 
 /** distinct next hops: two replicas announce the same paths, BIRD may list a next hop once per session */
@@ -71,7 +71,7 @@ t.test('two replicas: killing the leader loses no route; the other allocates the
   await kl.apply(eipYaml('pool', '203.0.113.10-203.0.113.20'))
   const replicas: PorterProc[] = []
   for (const i of [0, 1]) {
-    const p = new PorterProc(kl.lab, kl.porterNs[i]!, `bgp: { localAs: ${PORTER_AS}, routerId: 192.0.2.${i + 2} }\n${controllerYaml(kl.kubeconfigs[i]!, `replica-${i + 1}`)}`, 'controller', porterBinary())
+    const p = new PorterProc(kl.lab, kl.porterNs[i]!, `bgp: { localAs: ${PORTER_AS}, routerId: 192.0.2.${i + 2} }\n${controllerYaml(kl.kubeconfigs[i]!, `replica-${i + 1}`)}`, 'controller', kl.binary)
     t.teardown(async () => { await p.stop(); p.cleanup() })
     await p.start()
     replicas.push(p)

@@ -1,7 +1,7 @@
 // The controller lab: a real kube-apiserver (host loopback) reachable from Porter's namespace,
 // Porter's CRDs and RBAC applied, a BIRD 2 router in its own namespace, and helpers to create
 // the cluster objects a real cluster's other controllers would (Nodes, EndpointSlices).
-import { copyFileSync, existsSync, readFileSync } from 'node:fs'
+import { copyFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startKubeApiServer, forwardIntoNetns, type KubeApiServer } from '../../lib/kube-apiserver.ts'
@@ -9,17 +9,19 @@ import { createLab, waitFor, type Lab, type TeardownHost } from './netns.ts'
 import { Bird } from './bird.ts'
 import { PorterProc } from './porter.ts'
 import { ROOT } from '../../lib/cli.ts'
+import { builtPorter } from '../../lib/dist.ts'
 
 export const ROUTER_AS = 65001
 export const PORTER_AS = 65002
 export const USER = 'porter-controller'
-export const DIST_PORTER = join(ROOT, 'dist', 'porter')
 /** node name -> InternalIP (on the router's link, so BIRD installs them as next hops) */
 export const NODES: Record<string, string> = { 'node-a': '192.0.2.11', 'node-b': '192.0.2.12', 'node-c': '192.0.2.13' }
 
 export interface KubeLab {
   lab: Lab
   api: KubeApiServer
+  /** the built dist/porter (a private copy: another test may rebuild dist/ meanwhile) */
+  binary: string
   r: string
   bird: Bird
   /** Porter namespaces, one per replica: p1 192.0.2.2, p2 192.0.2.3, ... */
@@ -29,11 +31,6 @@ export interface KubeLab {
   apply(yaml: string): Promise<string>
 }
 
-/** The built single executable (npm test builds it before the tests). */
-export function porterBinary(): string {
-  if (!existsSync(DIST_PORTER)) throw new Error(`${DIST_PORTER} is missing: run "npm run build" (npm test does it first)`)
-  return DIST_PORTER
-}
 
 export async function kubeLab(t: TeardownHost, replicas = 1): Promise<KubeLab> {
   const api = await startKubeApiServer(t, { users: [{ name: USER }] })
@@ -61,7 +58,7 @@ export async function kubeLab(t: TeardownHost, replicas = 1): Promise<KubeLab> {
   await kubectl(['create', 'clusterrolebinding', 'porter-controller-user', '--clusterrole=porter-controller', `--user=${USER}`])
   await kubectl(['create', 'rolebinding', 'porter-controller-user', '-n', 'porter-system', '--role=porter-controller', `--user=${USER}`])
   for (const [name, ip] of Object.entries(NODES)) await createNode(kubectl, apply, name, ip)
-  return { lab, api, r, bird, porterNs, kubeconfigs, kubectl, apply }
+  return { lab, api, binary: builtPorter(lab.dir), r, bird, porterNs, kubeconfigs, kubectl, apply }
 }
 
 export async function createNode(kubectl: KubeLab['kubectl'], apply: KubeLab['apply'], name: string, ip: string, labels: Record<string, string> = {}): Promise<void> {
@@ -117,7 +114,7 @@ export function controllerYaml(kubeconfig: string, identity: string): string {
 }
 
 export async function startController(kl: KubeLab, i: number, t: TeardownHost): Promise<PorterProc> {
-  const p = new PorterProc(kl.lab, kl.porterNs[i]!, controllerYaml(kl.kubeconfigs[i]!, `replica-${i + 1}`), 'controller', porterBinary())
+  const p = new PorterProc(kl.lab, kl.porterNs[i]!, controllerYaml(kl.kubeconfigs[i]!, `replica-${i + 1}`), 'controller', kl.binary)
   t.teardown(async () => { await p.stop(); keepLog(p); p.cleanup() })
   await p.start()
   return p
