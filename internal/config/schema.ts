@@ -2,6 +2,7 @@
 // Pure: no I/O. Values are checked here; cross-field rules live in validate.ts.
 import { isIP } from 'node:net'
 import { z } from 'zod'
+import { parseCommunity } from '../bgp/rib/index.ts'
 
 const quote = (v: unknown) => JSON.stringify(v)
 
@@ -47,9 +48,7 @@ export const duration = z.union([z.number().nonnegative(), z.string()]).transfor
 
 const community = z.string().refine(
   (s) => {
-    if (['no-export', 'no-advertise', 'no-export-subconfed', 'blackhole', 'graceful-shutdown', 'no-peer'].includes(s)) return true
-    const m = /^(\d+):(\d+)$/.exec(s)
-    return !!m && Number(m[1]) <= 65535 && Number(m[2]) <= 65535
+    try { parseCommunity(s); return true } catch { return false }
   },
   { error: (iss) => `${quote(iss.input)} is not a community (use "ASN:VALUE" with 16-bit parts, or a well-known name such as "no-export")` },
 )

@@ -1,22 +1,9 @@
 // Community text <-> wire values: RFC 1997 communities ("65000:100" or a well-known name) and
 // RFC 8092 large communities ("65000:1:2"). Exported for config validation.
 import { PorterError } from '../../errors/index.ts'
-import type { LargeCommunity } from '../wire/index.ts'
+import { WELL_KNOWN_COMMUNITIES, type LargeCommunity } from '../wire/index.ts'
 
-/** IANA "BGP Well-known Communities" that have a common name. Names are matched case-insensitively, "-" or "_". */
-export const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, number>> = Object.freeze({
-  'graceful-shutdown': 0xffff0000, // RFC 8326
-  'accept-own': 0xffff0001, // RFC 7611
-  'llgr-stale': 0xffff0006, // RFC 9494
-  'no-llgr': 0xffff0007, // RFC 9494
-  'accept-own-nexthop': 0xffff0008,
-  'blackhole': 0xffff029a, // RFC 7999, 65535:666
-  'no-export': 0xffffff01, // RFC 1997
-  'no-advertise': 0xffffff02, // RFC 1997
-  'no-export-subconfed': 0xffffff03, // RFC 1997
-  'local-as': 0xffffff03, // common alias of no-export-subconfed
-  'no-peer': 0xffffff04, // RFC 3765
-})
+export { WELL_KNOWN_COMMUNITIES }
 
 const U16 = /^(0|[1-9][0-9]{0,4})$/
 const U32 = /^(0|[1-9][0-9]{0,9})$/

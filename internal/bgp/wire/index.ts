@@ -140,7 +140,7 @@ export { decodeCapabilities, writeCapability, encodeCapabilityList, unsupportedC
 export { decodeUpdate, writeUpdateBody, encodePathAttributes, type UpdateDecodeResult } from './update.ts'
 export { ATTRS, ATTR_BY_TYPE, type AttrDef, type AttrLayoutEntry } from './attrs/index.ts'
 export { mergeAsPath } from './attrs/as4_path.ts'
-export { community, WellKnownCommunity } from './attrs/communities.ts'
+export { community, WELL_KNOWN_COMMUNITIES } from './attrs/communities.ts'
 export { routeTarget } from './attrs/extended_communities.ts'
 export { decodeRouteRefresh, routeRefresh, endOfRib, endOfRibFamily, isEndOfRib, RouteRefreshSubtype } from './route-refresh.ts'
 export { KEEPALIVE, keepaliveBytes } from './keepalive.ts'

@@ -29,13 +29,21 @@ export function community(high: number, low: number): number {
   return ((high & 0xffff) * 0x10000 + (low & 0xffff)) >>> 0
 }
 
-/** RFC 1997 / RFC 7999 / RFC 8326 well-known communities */
-export const WellKnownCommunity = {
-  GRACEFUL_SHUTDOWN: 0xffff0000,
-  ACCEPT_OWN: 0xffff0001,
-  BLACKHOLE: 0xffff029a,
-  NO_EXPORT: 0xffffff01,
-  NO_ADVERTISE: 0xffffff02,
-  NO_EXPORT_SUBCONFED: 0xffffff03,
-  NOPEER: 0xffffff04,
-} as const
+/**
+ * The one table of well-known communities (IANA "BGP Well-known Communities" with a common
+ * name), used by the codec, the RIB's text parser and config validation. Names are matched
+ * case-insensitively, "-" or "_".
+ */
+export const WELL_KNOWN_COMMUNITIES: Readonly<Record<string, number>> = Object.freeze({
+  'graceful-shutdown': 0xffff0000, // RFC 8326
+  'accept-own': 0xffff0001, // RFC 7611
+  'llgr-stale': 0xffff0006, // RFC 9494
+  'no-llgr': 0xffff0007, // RFC 9494
+  'accept-own-nexthop': 0xffff0008,
+  'blackhole': 0xffff029a, // RFC 7999, 65535:666
+  'no-export': 0xffffff01, // RFC 1997
+  'no-advertise': 0xffffff02, // RFC 1997
+  'no-export-subconfed': 0xffffff03, // RFC 1997
+  'local-as': 0xffffff03, // common alias of no-export-subconfed
+  'no-peer': 0xffffff04, // RFC 3765
+})
