@@ -32,8 +32,8 @@ export interface KubeLab {
 }
 
 
-export async function kubeLab(t: TeardownHost, replicas = 1): Promise<KubeLab> {
-  const api = await startKubeApiServer(t, { users: [{ name: USER }] })
+export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverArgs?: string[] } = {}): Promise<KubeLab> {
+  const api = await startKubeApiServer(t, { users: [{ name: USER }], ...(opts.apiserverArgs ? { extraArgs: opts.apiserverArgs } : {}) })
   const lab = createLab(t)
   const r = await lab.ns('r')
   const porterNs: string[] = []
