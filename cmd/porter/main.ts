@@ -4,7 +4,7 @@ import { HELP } from '../../internal/cli/help.ts'
 import { renderStatus } from '../../internal/cli/table.ts'
 import { configPath, loadConfigFile, ConfigError, DEFAULT_SOCKETS, type Config } from '../../internal/config/index.ts'
 import { existsSync } from 'node:fs'
-import { adminRequest } from '../../internal/admin/index.ts'
+import { adminRequest, type DaemonStatus } from '../../internal/admin/index.ts'
 import { PorterError } from '../../internal/errors/index.ts'
 import { createLogger } from '../../internal/log/index.ts'
 import { runDaemon, type Service } from '../../internal/daemon/run.ts'
@@ -151,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
         socket ??= existsSync(DEFAULT_SOCKETS.controller) || !existsSync(DEFAULT_SOCKETS.agent) ? DEFAULT_SOCKETS.controller : DEFAULT_SOCKETS.agent
       }
       try {
-        const st = (await adminRequest(socket, { cmd: 'status' })) as Record<string, unknown>
+        const st = (await adminRequest(socket, { cmd: 'status' })) as DaemonStatus
         out(values.json ? JSON.stringify(st, null, 2) : renderStatus(st))
         return EXIT_OK
       } catch (e) {

@@ -1,6 +1,7 @@
 // The declarative seam of controller mode: `speaker.set(advertisements)` takes the full desired
 // set (prefix, next hops, attributes) for all peers; each peer's Adj-RIB-Out sends only the
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
+import type { PeerStatus } from '../admin/status.ts'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { connectTcpMd5, setTcpMd5, socketFd } from '../sys/index.ts'
 import { canonicalIp } from '../ip/index.ts'
@@ -240,7 +241,7 @@ export class Speaker {
     return [...this.peers.values()].map((e) => e.session)
   }
 
-  status(): Record<string, unknown>[] {
+  status(): PeerStatus[] {
     return [...this.peers.values()].map((e) => ({
       ...e.session.status(),
       prefixesSent: e.routes.sentCount,

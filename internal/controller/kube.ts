@@ -15,11 +15,12 @@ import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, type Ba
 import { Allocator } from '../ipam/index.ts'
 import { groupSlices, serviceKey, type LbService, type NodeInfo, type OwnershipOptions } from '../announce/index.ts'
 import type { Advertisement } from '../bgp/speaker.ts'
-import { ResilientInformer, type InformerStatus, type ListPage } from '../k8s/informer.ts'
+import { ResilientInformer, type ListPage } from '../k8s/informer.ts'
 import { obj, arr, str, strMap, toEndpointSlice, toLbService, toNodeInfo } from '../k8s/convert.ts'
 import { toBgpConfInfo, toBgpPeerInfo, toEipInfo, matchesSelector, BGPCONF_NAME, type BgpConfInfo, type BgpPeerInfo, type EipInfo, type FieldError } from '../k8s/crd.ts'
 import { KubeRest, ApiError, MERGE_PATCH } from '../k8s/rest.ts'
-import { LeaderElector, type LeaseStatus } from '../k8s/lease.ts'
+import { LeaderElector } from '../k8s/lease.ts'
+import type { KubeControllerStatus } from '../admin/status.ts'
 import { describeError } from '../k8s/errors.ts'
 import {
   advertisementsFor, planAllocations, poolsOf, rebuildAllocations, FINALIZER,
@@ -53,21 +54,6 @@ export interface KubeControllerOptions {
   debounceMs?: number
 }
 
-export interface KubeControllerStatus {
-  server: string
-  synced: boolean
-  connected: boolean
-  /** since when some informer cannot reach the API server (the last known state is announced) */
-  staleSince?: string
-  leader: LeaseStatus | { leader: true; disabled: true }
-  services: number
-  allocated: number
-  announced: number
-  notAnnounced: Record<string, number>
-  pools: { name: string; size: string; used: number; error?: string }[]
-  lastPass?: { at: string; durationMs: number; writes: number; errors: number }
-  informers: InformerStatus[]
-}
 
 type Obj = KubernetesObject & Record<string, unknown>
 

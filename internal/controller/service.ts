@@ -9,6 +9,7 @@ import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
 import type { Service } from '../daemon/run.ts'
+import type { ControllerStatus } from '../admin/index.ts'
 import { Speaker, type Advertisement, type SpeakerConfig } from '../bgp/speaker.ts'
 import { realClock, type Clock } from '../base/index.ts'
 import { HealthMonitor } from '../health/monitor.ts'
@@ -164,7 +165,7 @@ export function createControllerService(deps: ControllerDeps): Service {
       await kube?.stop()
       await speaker?.stop()
     },
-    status() {
+    status(): ControllerStatus {
       const healthy = (v: string, nh: string) => health.healthy(v, nh)
       const advs = cfg ? vipAdvertisements(cfg, healthy) : []
       const announced = new Map(advs.map((a) => [a.prefix.split('/')[0], new Set(a.nextHops)]))
@@ -176,7 +177,7 @@ export function createControllerService(deps: ControllerDeps): Service {
           const host = a.split('/')[0]!
           const set = announced.get(host)
           return {
-            name: v.name,
+            ...(v.name !== undefined ? { name: v.name } : {}),
             address: host,
             announced: !!set,
             nextHops: v.nextHops.filter((n) => n.address.includes(':') === host.includes(':')).map((n) => ({
@@ -184,7 +185,7 @@ export function createControllerService(deps: ControllerDeps): Service {
             })),
           }
         })),
-        ...(kube ? { kubernetes: { ...kube.status(), vips: k8sAdvs.map((a) => ({ prefix: a.prefix, nextHops: a.nextHops })) } } : {}),
+        ...(kube ? { kubernetes: { ...kube.status(), vips: k8sAdvs.map((a) => ({ prefix: a.prefix, nextHops: [...a.nextHops] })) } } : {}),
       }
     },
   }

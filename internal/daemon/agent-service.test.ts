@@ -1,5 +1,6 @@
 // The agent daemon Service over a fake kernel: config agent.mode decides how VIPs are
 // programmed, and a reload that changes it hands over to a new agent.
+import type { AgentStatus } from '../admin/index.ts'
 import t from 'tap'
 import { createAgentService } from './agent-service.ts'
 import { configSchema, type Config } from '../config/index.ts'
@@ -19,7 +20,7 @@ function setup() {
   return { kernel, svc }
 }
 
-const status = (svc: ReturnType<typeof setup>['svc']) => svc.status().agent as { mode: string; vips: string[] }
+const status = (svc: ReturnType<typeof setup>['svc']) => (svc.status() as AgentStatus).agent!
 
 t.test('agent.mode local-route: the VIPs become local routes, not addresses', async (t) => {
   const { kernel, svc } = setup()

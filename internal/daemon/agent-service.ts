@@ -1,6 +1,7 @@
 // Agent mode as a daemon Service: this host's VIPs (config `vips` whose next hops include one of
 // `agent.nodeAddresses`, plus, with `kubernetes.enabled`, the ingress IPs of the LoadBalancer
 // Services this node announces) programmed into the kernel by internal/agent.
+import type { AgentStatus } from '../admin/index.ts'
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
@@ -116,13 +117,15 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       const a = make(c)
       await a.cleanup() // logs what it removed
     },
-    status() {
+    status(): AgentStatus {
       const s = agent?.status()
       if (!s) return {}
       return {
         agent: {
-          interface: s.interface, mode: s.mode, backend: s.backend, iptablesFlavour: s.iptablesFlavour, vips: s.programmed, foreign: s.foreign,
-          lastReconcile: s.lastReconcile ? { at: new Date(s.lastReconcile.at).toISOString(), ok: s.lastReconcile.ok, error: s.lastReconcile.error?.message, changes: s.lastReconcile.changes, durationMs: s.lastReconcile.durationMs } : undefined,
+          interface: s.interface, mode: s.mode, vips: s.programmed, foreign: s.foreign,
+          ...(s.backend !== undefined ? { backend: s.backend } : {}),
+          ...(s.iptablesFlavour !== undefined ? { iptablesFlavour: s.iptablesFlavour } : {}),
+          ...(s.lastReconcile ? { lastReconcile: { at: new Date(s.lastReconcile.at).toISOString(), ok: s.lastReconcile.ok, ...(s.lastReconcile.error ? { error: s.lastReconcile.error.message } : {}), changes: s.lastReconcile.changes, durationMs: s.lastReconcile.durationMs } } : {}),
           counters: s.counters,
           ...(k8s ? { kubernetes: k8s.status() } : {}),
         },

@@ -2,6 +2,7 @@
 // metrics listener (admin.metricsAddress; internal/metrics, loaded only when configured),
 // signals. SIGTERM/SIGINT stop within config.shutdownTimeout; SIGHUP re-reads the config and
 // keeps the running one when the new one is invalid or fails to apply.
+import type { DaemonStatus, ModeStatus } from '../admin/index.ts'
 import type { Logger } from 'pino'
 import { loadConfigFile, adminSocketPath, type Config } from '../config/index.ts'
 import { startAdminServer, type AdminServer } from '../admin/index.ts'
@@ -14,7 +15,7 @@ export interface Service {
   /** Apply a new valid config. Throwing keeps the previous config in force. */
   reload(next: Config, prev: Config): Promise<void>
   stop(): Promise<void>
-  status(): Record<string, unknown>
+  status(): ModeStatus
 }
 
 export interface DaemonOptions {
@@ -51,15 +52,16 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
 
   admin = await startAdminServer(adminSocketPath(config, service.mode), async (req) => {
     if (req.cmd === 'status') {
-      return {
+      const st: DaemonStatus = {
         mode: service.mode,
         pid: process.pid,
         ...buildInfo(),
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         configFile,
-        lastReload,
+        ...(lastReload ? { lastReload } : {}),
         ...service.status(),
       }
+      return st
     }
     throw new Error(`unknown command ${JSON.stringify(req.cmd)}`)
   })

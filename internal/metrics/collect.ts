@@ -84,7 +84,8 @@ class Builder {
  * time (for porter_kubernetes_stale_seconds); `ready` is what /readyz answers (default: the
  * mode's readiness from this status). Pure.
  */
-export function collect(mode: Mode, status: Obj, nowMs: number, ready: Readiness = readiness(mode, status)): Samples {
+export function collect(mode: Mode, typed: object, nowMs: number, ready: Readiness = readiness(mode, typed)): Samples {
+  const status = typed as Obj // read defensively, as the header says
   const b = new Builder()
   b.add('porter_ready', ready.ready ? 1 : 0)
   if (mode === 'controller') controller(b, status, nowMs)
@@ -192,7 +193,8 @@ function agent(b: Builder, st: Obj): void {
  * controller: Kubernetes off, or Kubernetes synced (the config is in force once the service started);
  * agent: the last reconcile succeeded, and Kubernetes off or synced.
  */
-export function readiness(mode: Mode, st: Obj): Readiness {
+export function readiness(mode: Mode, typed: object): Readiness {
+  const st = typed as Obj
   if (mode === 'controller') {
     const k = obj(st.kubernetes)
     if (k && k.synced !== true) return { ready: false, reason: 'Kubernetes has not synced yet' }

@@ -17,7 +17,7 @@ export interface MetricsOptions {
   mode: Mode
   /** admin.metricsAddress */
   address: string
-  status: () => Record<string, unknown>
+  status: () => object
   phase: () => Phase
   log: Logger
 }
@@ -27,7 +27,7 @@ export interface Metrics extends MetricsServer {
 }
 
 /** The daemon's readiness: its phase first, then the mode's own rule over its status. */
-export function daemonReadiness(mode: Mode, phase: Phase, status: () => Record<string, unknown>): Readiness {
+export function daemonReadiness(mode: Mode, phase: Phase, status: () => object): Readiness {
   if (phase === 'starting') return { ready: false, reason: `the ${mode} is starting` }
   if (phase === 'stopping') return { ready: false, reason: `the ${mode} is shutting down` }
   return readiness(mode, status())

@@ -11,9 +11,9 @@ export const PREFIX = 'porter_'
 export interface PorterRegistryOptions {
   mode: Mode
   /** the running mode's status, read once per scrape */
-  status: () => Record<string, unknown>
+  status: () => object
   /** what /readyz answers for this status (default: the mode's readiness from it) */
-  ready?: (status: Record<string, unknown>) => Readiness
+  ready?: (status: object) => Readiness
   /** wall-clock milliseconds (default Date.now) */
   now?: () => number
   /** prom-client's default process and Node.js metrics (default true; tests may turn them off) */

@@ -6,6 +6,7 @@
 // back-off); an incoming connection that arrives while the primary is in OpenSent/OpenConfirm
 // becomes the `candidate` with an FSM of its own until RFC 4271 6.8 collision resolution closes
 // one of them.
+import type { PeerStatus } from '../../admin/status.ts'
 import type { Socket } from 'node:net'
 import type { Logger } from 'pino'
 import {
@@ -523,7 +524,7 @@ export class PeerSession {
     }
   }
 
-  status(): Record<string, unknown> {
+  status(): Omit<PeerStatus, 'prefixesSent' | 'ecmp'> {
     const n = this.negotiated
     const now = this.opts.clock.now()
     return {

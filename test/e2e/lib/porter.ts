@@ -4,15 +4,11 @@ import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Lab, waitFor } from './netns.ts'
-import { adminRequest } from '../../../internal/admin/index.ts'
+import { adminRequest, type ControllerStatus, type DaemonStatus } from '../../../internal/admin/index.ts'
 import { ROOT, MAIN } from '../../lib/cli.ts'
 
-export interface PorterStatus {
-  peers: { name: string; address: string; state: string; prefixesSent?: number; ecmp?: string; lastError?: string; prefixesReceived: number }[]
-  refusedConnections: number
-  vips: { address: string; announced: boolean; nextHops: { address: string; health: string; announced: boolean }[] }[]
-  [k: string]: unknown
-}
+/** the status contract (internal/admin/status.ts); controller fields required, as most tests read them */
+export type PorterStatus = DaemonStatus & ControllerStatus
 
 export class PorterProc {
   readonly dir: string

@@ -1,0 +1,98 @@
+// The one status contract: what a running porter answers on its admin socket. The daemon
+// builds it, `porter status` renders it, the metrics collector and the end-to-end helpers read
+// it. Types only.
+import type { InformerStatus, KubernetesSourceStatus } from '../k8s/index.ts'
+import type { LeaseStatus } from '../k8s/lease.ts'
+
+/** One BGP neighbour (bgp/session + its Adj-RIB-Out). */
+export interface PeerStatus {
+  name: string
+  address: string
+  peerAs: number
+  /** RFC 4271 state: Idle, Connect, Active, OpenSent, OpenConfirm, Established */
+  state: string
+  uptimeSeconds?: number
+  holdTime?: number
+  families?: string[]
+  /** families with ADD-PATH send negotiated */
+  addPath?: string[]
+  prefixesReceived: number
+  updatesReceived: number
+  flaps: number
+  lastError?: string
+  prefixesSent: number
+  /** "add-path", or why ECMP is unavailable with this peer */
+  ecmp?: string
+}
+
+export interface NextHopStatus {
+  address: string
+  /** "no check", "pending", "up", "down" */
+  health: string
+  lastError?: string
+  announced: boolean
+}
+
+/** A VIP of the config file. */
+export interface VipStatus {
+  name?: string
+  address: string
+  announced: boolean
+  nextHops: NextHopStatus[]
+}
+
+/** controller mode, kubernetes.enabled */
+export interface KubeControllerStatus {
+  server: string
+  synced: boolean
+  connected: boolean
+  /** since when some informer cannot reach the API server (the last known state is announced) */
+  staleSince?: string
+  leader: LeaseStatus | { leader: true; disabled: true }
+  services: number
+  allocated: number
+  announced: number
+  notAnnounced: Record<string, number>
+  pools: { name: string; size: string; used: number; error?: string }[]
+  lastPass?: { at: string; durationMs: number; writes: number; errors: number }
+  informers: InformerStatus[]
+}
+
+export interface ControllerStatus {
+  peers: PeerStatus[]
+  refusedConnections: number
+  /** why BGP is not running (no AS / router ID yet, a failed reconfiguration) */
+  bgpProblem?: string
+  vips: VipStatus[]
+  kubernetes?: KubeControllerStatus & { vips: { prefix: string; nextHops: string[] }[] }
+}
+
+export interface AgentReport {
+  interface: string
+  mode: string
+  backend?: string
+  iptablesFlavour?: 'nft' | 'legacy'
+  /** VIPs the last successful reconcile programmed */
+  vips: string[]
+  foreign: string[]
+  lastReconcile?: { at: string; ok: boolean; error?: string; changes: number; durationMs: number }
+  counters: { reconciles: number; changes: number; failures: number; driftRepairs: number }
+  kubernetes?: KubernetesSourceStatus
+}
+
+export interface AgentStatus { agent?: AgentReport }
+
+/** What every daemon adds around its mode's status. */
+export interface DaemonInfo {
+  mode: 'controller' | 'agent'
+  pid: number
+  version: string
+  commit: string
+  node: string
+  uptimeSeconds: number
+  configFile: string
+  lastReload?: { at: string; ok: boolean; error?: string }
+}
+
+export type ModeStatus = ControllerStatus | AgentStatus
+export type DaemonStatus = DaemonInfo & Partial<ControllerStatus> & AgentStatus
