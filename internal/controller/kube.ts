@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import type { Clock, Logger } from '../base/index.ts'
 import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, type BackoffState } from '../base/index.ts'
 import { Allocator } from '../ipam/index.ts'
-import { groupSlices, serviceKey, type LbService, type NodeInfo, type OwnershipOptions } from '../announce/index.ts'
+import { serviceKey, type LbService, type NodeInfo, type OwnershipOptions } from '../announce/index.ts'
 import type { Advertisement } from '../bgp/speaker.ts'
 import { ResilientInformer, type ListPage } from '../k8s/informer.ts'
 import { obj, arr, str, strMap, toEndpointSlice, toLbService, toNodeInfo } from '../k8s/convert.ts'
@@ -23,7 +23,7 @@ import { LeaderElector } from '../k8s/lease.ts'
 import type { KubeControllerStatus } from '../admin/status.ts'
 import { describeError } from '../k8s/errors.ts'
 import {
-  advertisementsFor, planAllocations, poolsOf, rebuildAllocations, FINALIZER,
+  advertisementsOf, planAllocations, poolsOf, rebuildAllocations, releaseGone, serviceRoutes, FINALIZER,
   type Condition, type PlannedEvent, type ServicePlan, type ServiceRoutes,
 } from './plan.ts'
 
@@ -58,6 +58,21 @@ export interface KubeControllerOptions {
 type Obj = KubernetesObject & Record<string, unknown>
 
 const WRITE_BACKOFF = backoffPolicy({ initialMs: 200, maxMs: 30_000 })
+/** Eip / BgpPeer / BgpConf statuses are written at most this often */
+const CR_STATUS_MS = 1000
+
+/** fn(o), computed once per object */
+function memo<T>(fn: (o: unknown) => T | undefined): (o: object) => T | undefined {
+  const m = new WeakMap<object, T | undefined>()
+  return (o) => {
+    if (m.has(o)) return m.get(o)
+    const v = fn(o)
+    m.set(o, v)
+    return v
+  }
+}
+
+const sameObjects = (a: readonly object[], b: readonly object[]) => a.length === b.length && a.every((x, i) => x === b[i])
 const EVENT_NAMESPACE_FOR_CLUSTER_OBJECTS = 'default'
 
 export class KubeController {
@@ -79,11 +94,23 @@ export class KubeController {
   private crStatus = new Map<string, string>()
   private writeBackoff: BackoffState = backoffInit(WRITE_BACKOFF)
   private lastPass: KubeControllerStatus['lastPass']
-  private routes: ServiceRoutes[] = []
   private staleSince: number | undefined
   private keyTimer: unknown
   private keys = new Map<string, Uint8Array>()
   private keyErrors = new Map<string, string>()
+  // incremental passes: conversions memoised per object, next hops per Service, plans per object
+  private readonly svcOf = memo(toLbService)
+  private readonly sliceOf = memo(toEndpointSlice)
+  private readonly nodeOf = memo(toNodeInfo)
+  private readonly eipOf = memo(toEipInfo)
+  private nodes = new Map<string, NodeInfo>()
+  private lastNodes: readonly object[] = []
+  private lastGlobal: readonly object[] = []
+  private routeCache = new Map<string, { svc: object; slices: readonly object[]; routes: ServiceRoutes | null }>()
+  private planned = new Map<string, object>()
+  private waiting = new Set<string>()
+  private announcedOnce = false
+  private crTimer: unknown
 
   constructor(private readonly o: KubeControllerOptions) {
     this.rest = new KubeRest(o.kubeConfig)
@@ -126,6 +153,7 @@ export class KubeController {
     this.running = false
     this.o.clock.clearTimeout(this.timer)
     this.o.clock.clearTimeout(this.keyTimer)
+    this.o.clock.clearTimeout(this.crTimer)
     await this.elector?.stop()
     await Promise.all(Object.values(this.informers).map((i) => i.stop()))
     this.rest.close()
@@ -160,61 +188,120 @@ export class KubeController {
     if (!connected) this.staleSince ??= this.o.clock.wallNow()
     else this.staleSince = undefined
 
-    const rawServices = new Map<string, Obj>()
-    const services: LbService[] = []
+    // the caches, converted once per object (an update replaces the object, never mutates it)
+    const services = new Map<string, { raw: Obj; svc: LbService }>()
     for (const o of inf.services.list()) {
-      const s = toLbService(o)
-      if (!s) continue
-      services.push(s)
-      rawServices.set(serviceKey(s), o)
+      const svc = this.svcOf(o)
+      if (svc) services.set(serviceKey(svc), { raw: o, svc })
     }
-    const slices = groupSlices(inf.slices.list().map(toEndpointSlice).filter((s) => s !== undefined))
-    const nodes = new Map<string, NodeInfo>()
-    for (const o of inf.nodes.list()) { const n = toNodeInfo(o); if (n) nodes.set(n.name, n) }
-    const nsLabels = new Map<string, Record<string, string>>()
-    for (const o of inf.namespaces.list()) { const m = obj(o.metadata); const n = str(m.name); if (n) nsLabels.set(n, strMap(m.labels)) }
-    const eips = inf.eips.list().map(toEipInfo).filter((e) => e !== undefined)
+    const slicesRaw = new Map<string, Obj[]>()
+    for (const o of inf.slices.list()) {
+      const sl = this.sliceOf(o)
+      if (!sl?.serviceName) continue
+      const k = serviceKey({ namespace: sl.namespace, name: sl.serviceName })
+      const list = slicesRaw.get(k)
+      if (list) list.push(o)
+      else slicesRaw.set(k, [o])
+    }
+    const nodeObjs = inf.nodes.list()
+    const nodesChanged = !sameObjects(nodeObjs, this.lastNodes)
+    if (nodesChanged) {
+      this.lastNodes = nodeObjs
+      this.nodes = new Map()
+      for (const o of nodeObjs) { const n = this.nodeOf(o); if (n) this.nodes.set(n.name, n) }
+    }
 
-    // every replica: announce what the statuses say, and the BGP settings of the CRDs
-    const { advertisements, services: routes } = advertisementsFor(services, slices, nodes, this.o.ownership)
-    this.routes = routes
-    this.o.onAdvertisements(advertisements)
-    this.applyBgp(nodes)
+    // every replica: next hops of the Services whose object, slices or nodes changed
+    const changed: ServiceRoutes[] = []
+    let routesChanged = false
+    for (const [key, { raw, svc }] of services) {
+      const sl = slicesRaw.get(key) ?? []
+      const c = this.routeCache.get(key)
+      if (!nodesChanged && c && c.svc === raw && sameObjects(c.slices, sl)) continue
+      const routes = serviceRoutes(svc, sl.map((o) => this.sliceOf(o)!), this.nodes, this.o.ownership)
+      this.routeCache.set(key, { svc: raw, slices: sl, routes })
+      if (routes) changed.push(routes)
+      if (routes || c?.routes) routesChanged = true
+    }
+    for (const [key, c] of this.routeCache) {
+      if (services.has(key)) continue
+      this.routeCache.delete(key)
+      if (c.routes) routesChanged = true
+    }
+    if (routesChanged || !this.announcedOnce) {
+      this.announcedOnce = true
+      this.o.onAdvertisements(advertisementsOf(this.routesNow()))
+    }
+    this.applyBgp(this.nodes)
 
     let writes = 0
     let errors = 0
     if (this.leading) {
-      const input = { services, namespaceLabels: nsLabels, ownership: this.o.ownership }
-      const { outOfPool } = this.alloc.setPools(poolsOf(eips))
+      const nsObjs = inf.namespaces.list()
+      const eipObjs = inf.eips.list()
+      const globalObjs = [...eipObjs, ...nsObjs]
+      const globalChanged = !sameObjects(globalObjs, this.lastGlobal)
+      const eips = eipObjs.map((o) => this.eipOf(o)).filter((e) => e !== undefined)
+      const nsLabels = new Map<string, Record<string, string>>()
+      for (const o of nsObjs) { const m = obj(o.metadata); const n = str(m.name); if (n) nsLabels.set(n, strMap(m.labels)) }
+      const all = [...services.values()].map((x) => x.svc)
+      if (globalChanged || !this.rebuilt) {
+        this.lastGlobal = globalObjs
+        const { outOfPool } = this.alloc.setPools(poolsOf(eips))
+        this.reportOutOfPool(outOfPool)
+        this.planned.clear() // pools or namespaces changed: every Service is planned again
+      }
       if (!this.rebuilt) {
-        const conflicts = rebuildAllocations(this.alloc, input, eips)
+        const conflicts = rebuildAllocations(this.alloc, { services: all, namespaceLabels: nsLabels, ownership: this.o.ownership }, eips)
         for (const c of conflicts) this.o.log.warn(c, 'Kubernetes: an IP in a Service status could not be taken back (held by another Service)')
-        this.o.log.info({ services: services.length, allocations: this.alloc.keys().length, conflicts: conflicts.length }, 'Kubernetes: allocations rebuilt from Service statuses')
+        this.o.log.info({ services: services.size, allocations: this.alloc.keys().length, conflicts: conflicts.length }, 'Kubernetes: allocations rebuilt from Service statuses')
         this.rebuilt = true
       }
-      this.reportOutOfPool(outOfPool)
-      const plans = planAllocations(this.alloc, input)
+      if (services.size < this.planned.size || [...this.planned.keys()].some((k) => !services.has(k))) {
+        releaseGone(this.alloc, (k) => services.has(k))
+        for (const k of [...this.planned.keys()]) if (!services.has(k)) this.planned.delete(k)
+      }
+      // Services whose object changed, and those still waiting for an IP (one may have been freed)
+      const toPlan = [...services.values()].filter((x) => this.planned.get(serviceKey(x.svc)) !== x.raw || this.waiting.has(serviceKey(x.svc))).map((x) => x.svc)
+      const plans = planAllocations(this.alloc, { services: toPlan, namespaceLabels: nsLabels, ownership: this.o.ownership })
+      for (const svc of toPlan) {
+        this.planned.set(serviceKey(svc), services.get(serviceKey(svc))!.raw)
+        this.waiting.delete(serviceKey(svc))
+      }
+      for (const p of plans) if (p.conditions.some((c) => c.status === 'False')) this.waiting.add(p.key)
       for (const p of plans) {
-        const raw = rawServices.get(p.key)
+        const raw = services.get(p.key)?.raw
         if (!raw) continue
-        const rv = str(obj(raw.metadata).resourceVersion) ?? ''
-        const stale = this.staleRv.get(p.key)
-        if (stale !== undefined) {
-          if (stale === rv) continue // our last write has not reached the cache yet
-          this.staleRv.delete(p.key)
-        }
         if (this.inFlight.has(p.key) || !this.needsWrite(p, raw)) continue
         writes++
         this.inFlight.add(p.key)
         this.applyPlan(p, raw).then(
           () => { this.writeBackoff = backoffOnSuccess(WRITE_BACKOFF, this.writeBackoff, this.o.clock.now()) },
-          (e) => { errors++; this.onWriteError(p.key, e) },
+          (e) => { errors++; this.planned.delete(p.key); this.onWriteError(p.key, e) },
         ).finally(() => { this.inFlight.delete(p.key); this.schedule() })
       }
-      this.nextHopEvents(routes, rawServices)
-      this.writeCrStatuses(eips, nodes)
+      this.nextHopEvents(changed, services)
+      this.scheduleCrStatuses()
     }
     this.lastPass = { at: new Date(this.o.clock.wallNow()).toISOString(), durationMs: Math.round((this.o.clock.now() - t0) * 10) / 10, writes, errors }
+  }
+
+  private routesNow(): ServiceRoutes[] {
+    const out: ServiceRoutes[] = []
+    for (const c of this.routeCache.values()) if (c.routes) out.push(c.routes)
+    return out
+  }
+
+  /** CR statuses (Eip usage, BgpPeer sessions) at most every CR_STATUS_MS, and periodically while leading. */
+  private scheduleCrStatuses(): void {
+    if (this.crTimer !== undefined || !this.running) return
+    this.crTimer = this.o.clock.setTimeout(() => {
+      this.crTimer = undefined
+      if (!this.running || !this.leading) return
+      const eips = this.informers.eips.list().map((o) => this.eipOf(o)).filter((e) => e !== undefined)
+      this.writeCrStatuses(eips)
+      this.scheduleCrStatuses()
+    }, CR_STATUS_MS)
   }
 
   private onWriteError(key: string, e: unknown): void {
@@ -287,18 +374,16 @@ export class KubeController {
     else this.o.log.info({ object: `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`, reason: e.reason }, e.message)
   }
 
-  private nextHopEvents(routes: ServiceRoutes[], raw: Map<string, Obj>): void {
-    const seen = new Set<string>()
+  private nextHopEvents(routes: ServiceRoutes[], services: Map<string, { raw: Obj }>): void {
+    for (const k of [...this.lastRoutes.keys()]) if (!services.has(k)) this.lastRoutes.delete(k)
     for (const r of routes) {
-      seen.add(r.key)
       const desc = [...r.nextHops].map(([ip, hops]) => `${ip} via ${hops.length ? hops.join(', ') : 'none'}`).join('; ')
       const prev = this.lastRoutes.get(r.key)
       this.lastRoutes.set(r.key, desc)
       if (prev === undefined || prev === desc) continue
-      const m = obj(raw.get(r.key)?.metadata)
+      const m = obj(services.get(r.key)?.raw.metadata)
       void this.event({ type: 'Normal', reason: 'NextHopsChanged', message: r.reason ? `Withdrawn (${r.reason})` : desc }, { kind: 'Service', apiVersion: 'v1', namespace: str(m.namespace) ?? '', name: str(m.name) ?? '', uid: str(m.uid) }, `${r.key}/NextHopsChanged`)
     }
-    for (const k of [...this.lastRoutes.keys()]) if (!seen.has(k)) this.lastRoutes.delete(k)
   }
 
   private reportOutOfPool(out: { key: string; ip: string }[]): void {
@@ -313,8 +398,7 @@ export class KubeController {
 
   // ---- CRD statuses (leader) --------------------------------------------------------------------
 
-  private writeCrStatuses(eips: EipInfo[], nodes: Map<string, NodeInfo>): void {
-    void nodes
+  private writeCrStatuses(eips: EipInfo[]): void {
     const crd = '/apis/network.kubesphere.io/v1alpha2'
     for (const e of eips) {
       const ps = e.pool ? this.alloc.poolStatus(e.name) : undefined
@@ -431,18 +515,19 @@ export class KubeController {
     // an informer error schedules no pass: notice staleness here too
     if (!inf.every((i) => i.connected)) this.staleSince ??= this.o.clock.wallNow()
     else this.staleSince = undefined
+    const routes = this.routesNow()
     const notAnnounced: Record<string, number> = {}
-    for (const r of this.routes) if (r.reason) notAnnounced[r.reason] = (notAnnounced[r.reason] ?? 0) + 1
-    const eips = this.informers.eips.list().map(toEipInfo).filter((e) => e !== undefined)
+    for (const r of routes) if (r.reason) notAnnounced[r.reason] = (notAnnounced[r.reason] ?? 0) + 1
+    const eips = this.informers.eips.list().map((o) => this.eipOf(o)).filter((e) => e !== undefined)
     return {
       server: this.server,
       synced: this.synced(),
       connected: inf.every((i) => i.connected),
       ...(this.staleSince !== undefined ? { staleSince: new Date(this.staleSince).toISOString() } : {}),
       leader: this.elector ? this.elector.status() : { leader: true, disabled: true },
-      services: this.routes.length,
+      services: routes.length,
       allocated: this.alloc.keys().length,
-      announced: this.routes.filter((r) => r.reason === null).length,
+      announced: routes.filter((r) => r.reason === null).length,
       notAnnounced,
       pools: eips.map((e) => {
         const ps = e.pool ? this.alloc.poolStatus(e.name) : undefined

@@ -5,7 +5,7 @@ import t from 'tap'
 import { Allocator } from '../ipam/index.ts'
 import { toEipInfo } from '../k8s/crd.ts'
 import type { LbService, NodeInfo, EndpointSliceInfo } from '../announce/index.ts'
-import { advertisementsFor, planAllocations, poolsOf, rebuildAllocations, familiesOf, requestOf, FINALIZER, type ServicePlan } from './plan.ts'
+import { advertisementsFor, planAllocations, poolsOf, rebuildAllocations, releaseGone, familiesOf, requestOf, FINALIZER, type ServicePlan } from './plan.ts'
 import { mergeBgp } from './merge.ts'
 import { configSchema } from '../config/schema.ts'
 
@@ -111,8 +111,10 @@ t.test('allocation story: create, request, conflict, delete, restart, pool shrin
     services.set('team/app', svc('app', { namespace: 'team' }))
   }, () => {})
   t.equal(services.get('team/app')!.ingressIPs[0], '198.51.100.0', 'CIDR pools include the network address, like OpenELB')
-  step('a Service deleted while the controller was away is forgotten', () => { services.delete('team/app') }, () => {})
+  services.delete('team/app')
+  t.same(releaseGone(alloc, (k) => services.has(k)), ['team/app'], 'a Service deleted while the controller was away is forgotten')
   t.same(alloc.ipsOf('team/app'), [])
+  t.same(releaseGone(alloc, (k) => services.has(k)), [], '... once')
 })
 
 t.test('families from ipFamilies / ipFamilyPolicy, and request fields', async (t) => {

@@ -122,10 +122,8 @@ export function rebuildAllocations(alloc: Allocator, input: PlanInput, eips: Ite
  */
 export function planAllocations(alloc: Allocator, input: PlanInput): ServicePlan[] {
   const plans: ServicePlan[] = []
-  const seen = new Set<string>()
   for (const svc of sorted(input.services)) {
     const key = serviceKey(svc)
-    seen.add(key)
     const own = porterOwnership(svc, input.ownership)
     const hasFinalizer = svc.finalizers?.includes(FINALIZER) ?? false
     if (own !== null || svc.deleting) {
@@ -158,10 +156,17 @@ export function planAllocations(alloc: Allocator, input: PlanInput): ServicePlan
     }
     plans.push(plan)
   }
-  // Services gone from the cache without passing through a deleting state (deleted while the
-  // controller was down, or finalizer removed by hand): their IPs go back to the pool
-  for (const key of alloc.keys()) if (!seen.has(key)) alloc.unassign(key)
   return plans
+}
+
+/**
+ * Services gone from the cache without passing through a deleting state (deleted while the
+ * controller was down, or the finalizer removed by hand): their IPs go back to the pool.
+ */
+export function releaseGone(alloc: Allocator, present: (key: string) => boolean): string[] {
+  const gone = alloc.keys().filter((k) => !present(k))
+  for (const k of gone) alloc.unassign(k)
+  return gone
 }
 
 export interface ServiceRoutes {
@@ -173,9 +178,44 @@ export interface ServiceRoutes {
   terminatingFallback: boolean
 }
 
+/** One Service's VIPs with their next hops; null when it announces nothing (not Porter's, no IP, deleting). */
+export function serviceRoutes(
+  svc: LbService,
+  slices: readonly EndpointSliceInfo[],
+  nodes: ReadonlyMap<string, NodeInfo>,
+  ownership: OwnershipOptions,
+): ServiceRoutes | null {
+  if (svc.ingressIPs.length === 0 || svc.deleting || porterOwnership(svc, ownership) !== null) return null
+  const hop = nextHopNodes(svc, slices, nodes)
+  const r: ServiceRoutes = { key: serviceKey(svc), nextHops: new Map(), reason: hop.reason, terminatingFallback: hop.terminatingFallback }
+  for (const raw of svc.ingressIPs) {
+    const ip = canonicalIp(raw)
+    if (ip === undefined) continue
+    r.nextHops.set(ip, nextHopAddresses(hop.nodes, nodes, ip.includes(':') ? 'IPv6' : 'IPv4'))
+  }
+  if (r.reason === null && [...r.nextHops.values()].every((a) => a.length === 0)) r.reason = 'noNextHopAddress'
+  return r
+}
+
+/** The advertisements of many Services' routes: a VIP shared by several gets the union of their next hops; VIPs without next hops are not announced. */
+export function advertisementsOf(routes: Iterable<ServiceRoutes>): Advertisement[] {
+  const byVip = new Map<string, Set<string>>()
+  for (const r of routes) {
+    for (const [ip, addrs] of r.nextHops) {
+      if (addrs.length === 0) continue
+      let set = byVip.get(ip)
+      if (!set) byVip.set(ip, (set = new Set()))
+      for (const a of addrs) set.add(a)
+    }
+  }
+  const out: Advertisement[] = []
+  for (const [ip, set] of byVip) out.push({ prefix: `${ip}/${ip.includes(':') ? 128 : 32}`, nextHops: [...set].sort() })
+  return out
+}
+
 /**
- * Every replica: each Porter Service's status IPs with their next hops. A VIP shared by several
- * Services gets the union of their next hops. VIPs without next hops are not announced.
+ * Every replica: each Porter Service's status IPs with their next hops (serviceRoutes), and the
+ * advertisements of them all (advertisementsOf).
  */
 export function advertisementsFor(
   services: Iterable<LbService>,
@@ -183,32 +223,12 @@ export function advertisementsFor(
   nodes: ReadonlyMap<string, NodeInfo>,
   ownership: OwnershipOptions,
 ): { advertisements: Advertisement[]; services: ServiceRoutes[] } {
-  const byVip = new Map<string, Set<string>>()
   const routes: ServiceRoutes[] = []
   for (const svc of sorted(services)) {
-    if (svc.ingressIPs.length === 0 || svc.deleting || porterOwnership(svc, ownership) !== null) continue
-    const key = serviceKey(svc)
-    const hop = nextHopNodes(svc, slicesByService.get(key) ?? [], nodes)
-    const r: ServiceRoutes = { key, nextHops: new Map(), reason: hop.reason, terminatingFallback: hop.terminatingFallback }
-    for (const raw of svc.ingressIPs) {
-      const ip = canonicalIp(raw)
-      if (ip === undefined) continue
-      const addrs = nextHopAddresses(hop.nodes, nodes, ip.includes(':') ? 'IPv6' : 'IPv4')
-      r.nextHops.set(ip, addrs)
-      if (addrs.length === 0) continue
-      let set = byVip.get(ip)
-      if (!set) byVip.set(ip, (set = new Set()))
-      for (const a of addrs) set.add(a)
-    }
-    if (r.reason === null && [...r.nextHops.values()].every((a) => a.length === 0)) r.reason = 'noNextHopAddress'
-    routes.push(r)
+    const r = serviceRoutes(svc, slicesByService.get(serviceKey(svc)) ?? [], nodes, ownership)
+    if (r) routes.push(r)
   }
-  const advertisements: Advertisement[] = []
-  for (const [ip, set] of byVip) {
-    const v6 = ip.includes(':')
-    advertisements.push({ prefix: `${ip}/${v6 ? 128 : 32}`, nextHops: [...set].sort() })
-  }
-  return { advertisements, services: routes }
+  return { advertisements: advertisementsOf(routes), services: routes }
 }
 
 /** Eip pools for the allocator: valid, supported Eips only. */

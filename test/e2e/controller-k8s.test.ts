@@ -118,7 +118,9 @@ t.test('a LoadBalancer Service end to end: IP in status, ECMP at the router, nex
   })
 
   await t.test('Eip status and porter status report the pool', async (t) => {
-    const eip = JSON.parse(await kl.kubectl(['get', 'eip', 'pool', '-o', 'json'])) as { status: { poolSize: number; usage: number; firstIP: string; lastIP: string; v4: boolean; ready: boolean } }
+    type EipStatus = { status: { poolSize: number; usage: number; firstIP: string; lastIP: string; v4: boolean; ready: boolean } }
+    // Eip statuses are written at most once a second
+    const eip = await waitFor(async () => { const e = JSON.parse(await kl.kubectl(['get', 'eip', 'pool', '-o', 'json'])) as EipStatus; return e.status.usage === 2 ? e : undefined }, { timeoutMs: 10_000, what: 'Eip usage 2' })
     t.same([eip.status.poolSize, eip.status.firstIP, eip.status.lastIP, eip.status.v4, eip.status.ready], [11, '203.0.113.10', '203.0.113.20', true, true])
     t.equal(eip.status.usage, 2, 'api and web2')
     const st = await porter.status() as unknown as { kubernetes: { synced: boolean; connected: boolean; leader: { leader: boolean }; pools: { name: string; used: number }[] } }
