@@ -15,7 +15,7 @@ import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, type Ba
 import { Allocator } from '../ipam/index.ts'
 import { serviceKey, type LbService, type NodeInfo, type OwnershipOptions } from '../announce/index.ts'
 import type { Advertisement } from '../bgp/speaker.ts'
-import { ResilientInformer, type ListPage } from '../k8s/informer.ts'
+import { ResilientInformer } from '../k8s/informer.ts'
 import { obj, arr, str, strMap, toEndpointSlice, toLbService, toNodeInfo } from '../k8s/convert.ts'
 import { toBgpConfInfo, toBgpPeerInfo, toEipInfo, matchesSelector, BGPCONF_NAME, type BgpConfInfo, type BgpPeerInfo, type EipInfo, type FieldError } from '../k8s/crd.ts'
 import { KubeRest, ApiError, MERGE_PATCH } from '../k8s/rest.ts'
@@ -52,6 +52,8 @@ export interface KubeControllerOptions {
   /** the speaker's view of a BgpPeer's session, for its status */
   peerView(name: string): PeerView | undefined
   debounceMs?: number
+  /** list page size (default 500, like client-go) */
+  chunkSize?: number
 }
 
 
@@ -116,7 +118,8 @@ export class KubeController {
     this.rest = new KubeRest(o.kubeConfig)
     const mk = (name: string, path: string) => new ResilientInformer<Obj>({
       name, path, kubeConfig: o.kubeConfig, clock: o.clock, log: o.log, onChange: () => this.schedule(),
-      listPage: (limit, cont) => this.rest.get<ListPage<Obj>>(`${path}?limit=${limit}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`),
+      listPage: (limit, cont) => this.rest.listPage<Obj>(path, limit, cont),
+      ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
     })
     const crd = '/apis/network.kubesphere.io/v1alpha2'
     this.informers = {

@@ -4,6 +4,7 @@
 import { request as httpsRequest, Agent as HttpsAgent, type RequestOptions } from 'node:https'
 import { request as httpRequest, Agent as HttpAgent } from 'node:http'
 import type { KubeConfig } from '@kubernetes/client-node'
+import type { ListPage } from './informer.ts'
 
 export interface RestResponse<T = unknown> { status: number; body: T }
 
@@ -75,6 +76,16 @@ export class KubeRest {
   }
 
   get<T = unknown>(path: string): Promise<T> { return this.call<T>('GET', path) }
+
+  /**
+   * One page of a collection (limit/continue), shaped like client-node's generated lists: the
+   * API's `metadata.continue` is `metadata._continue` there, and ResilientInformer reads that.
+   */
+  async listPage<T>(path: string, limit: number, cont: string | undefined): Promise<ListPage<T>> {
+    const body = await this.get<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(`${path}?limit=${limit}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`)
+    const m = body.metadata ?? {}
+    return { metadata: { ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}), ...(m.continue ? { _continue: m.continue } : {}) }, items: body.items ?? [] }
+  }
 
   close(): void { this.agent.destroy() }
 }
