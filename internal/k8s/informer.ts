@@ -40,6 +40,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   backoff?: { initialMs?: number; maxMs?: number }
   /** a watch with no data for this long is restarted (client-node's default: 30 s) */
   watchIdleTimeoutMs?: number
+  /** applied to every object before it is cached (e.g. drop fields the reader never uses) */
+  trim?: (o: T) => void
 }
 
 export interface InformerStatus {
@@ -82,6 +84,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         let failed = false
         const ctl = await real.watch(path, params, (phase, obj, raw) => {
           if (phase === 'ERROR') this.onWatchError(obj)
+          if (phase !== 'ERROR' && o.trim && obj && typeof obj === 'object') o.trim(obj as T)
           cb(phase, obj, raw)
         }, (err) => {
           failed = true
@@ -156,6 +159,7 @@ export class ResilientInformer<T extends KubernetesObject> {
         throw e
       }
       rv ??= page.metadata?.resourceVersion
+      if (this.o.trim) for (const it of page.items) this.o.trim(it)
       items = items.concat(page.items)
       cont = page.metadata?._continue || undefined
       if (cont === undefined) break

@@ -4,11 +4,12 @@
 // BIRD with the nodes of its ready endpoints as ECMP next hops; next hops follow the endpoints;
 // no endpoints -> withdrawn; deleted -> the IP goes back to the pool.
 import t from 'tap'
+import { readFileSync } from 'node:fs'
 import { waitFor } from './lib/netns.ts'
 import { gateways } from './lib/bgp-lab.ts'
 import {
-  kubeLab, startController, serviceYaml, sliceYaml, bgpObjects, eipYaml, waitIngress, ingressOf, setNodeStatus,
-  NODES, USER, type KubeLab,
+  kubeLab, list, startController, serviceYaml, sliceYaml, bgpObjects, eipYaml, waitIngress, ingressOf, setNodeStatus,
+  NODES, USER, PORTER_AS, ROUTER_AS, type KubeLab,
 } from './lib/kube-lab.ts'
 
 const route = (kl: KubeLab, ip: string) => gateways(kl.r, `${ip}/32`)
@@ -143,4 +144,22 @@ t.test('a LoadBalancer Service end to end: IP in status, ECMP at the router, nex
     t.same(await route(kl, '203.0.113.10'), hops('node-c'), 'still announced: nothing is withdrawn because the API server went away')
     t.equal((await porter.status()).peers[0]?.state, 'Established')
   })
+})
+
+t.test('BgpPeer with its TCP MD5 key in a Secret: the session comes up signed; the key is never logged', async (t) => {
+  const KEY = 'pt-k8s-md5-key'
+  const kl = await kubeLab(t, 1, { password: KEY })
+  await kl.apply(list([
+    { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'leaf1-md5', namespace: 'porter-system' }, stringData: { password: KEY } },
+    { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpConf', metadata: { name: 'default' }, spec: { as: PORTER_AS, routerId: '192.0.2.2', listenPort: 0 } },
+    { apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'BgpPeer', metadata: { name: 'leaf1' }, spec: { conf: { peerAs: ROUTER_AS, neighborAddress: '192.0.2.1', authPasswordSecretRef: { name: 'leaf1-md5', namespace: 'porter-system' } } } },
+  ]))
+  const porter = await startController(kl, 0, t)
+  await kl.bird.waitEstablished(['porter1'])
+  const st = await porter.status()
+  t.equal(st.peers[0]?.state, 'Established', 'signed session Established')
+  const peer = JSON.parse(await kl.kubectl(['get', 'bgppeer', 'leaf1', '-o', 'json'])) as { status?: { sessionState?: string } }
+  t.notMatch(JSON.stringify(peer), KEY, 'the key is not in the BgpPeer (spec or status)')
+  await porter.stop()
+  t.notMatch(readFileSync(porter.logFile, 'utf8'), KEY, 'the key is not in the log')
 })

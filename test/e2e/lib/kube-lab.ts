@@ -32,7 +32,7 @@ export interface KubeLab {
 }
 
 
-export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverArgs?: string[] } = {}): Promise<KubeLab> {
+export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverArgs?: string[]; password?: string } = {}): Promise<KubeLab> {
   const api = await startKubeApiServer(t, { users: [{ name: USER }], ...(opts.apiserverArgs ? { extraArgs: opts.apiserverArgs } : {}) })
   const lab = createLab(t)
   const r = await lab.ns('r')
@@ -47,7 +47,7 @@ export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverAr
     await lab.addr(porterNs[i]!, 'eth0', `${addrs[i]}/24`)
     kubeconfigs.push((await forwardIntoNetns(api, porterNs[i]!)).kubeconfig(USER))
   }
-  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: porterNs.map((_, i) => ({ address: addrs[i]!, as: PORTER_AS, passive: true, name: `porter${i + 1}`, holdTime: 9 })) })
+  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: porterNs.map((_, i) => ({ address: addrs[i]!, as: PORTER_AS, passive: true, name: `porter${i + 1}`, holdTime: 9, ...(opts.password ? { password: opts.password } : {}) })) })
   await bird.start()
   const kubectl = async (args: string[], input?: string) => (await api.kubectl(args, input !== undefined ? { input } : {})).stdout
   const apply = (yaml: string) => kubectl(['apply', '-f', '-'], yaml)
