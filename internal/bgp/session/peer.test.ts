@@ -1,9 +1,11 @@
-// PeerSession's timers all run on the injected clock: the FSM's ConnectRetry, and the 1-second
-// limits on stop() and on closing a socket that does not close by itself.
+// PeerSession, the socket adapter around the session core: its timers all run on the injected
+// clock (the FSM's ConnectRetry, and the 1-second limits on stop() and on closing a socket that
+// does not close by itself), and a socket that takes no more holds the routes until 'drain'.
 import { EventEmitter } from 'node:events'
 import type { Socket } from 'node:net'
 import t from 'tap'
 import { fsmConfig } from '../fsm/index.ts'
+import { defaultContext, encode, makeCapabilities } from '../wire/index.ts'
 import { silentLogger } from '../../log/index.ts'
 import { ManualClock } from '../../../test/lib/clock.ts'
 import { PeerSession, type RouteSource } from './peer.ts'
@@ -14,8 +16,10 @@ class FakeSocket extends EventEmitter {
   writable = true
   ended = false
   written: Uint8Array[] = []
+  /** write() says the buffer is full */
+  full = false
   setNoDelay(): this { return this }
-  write(b: Uint8Array): boolean { this.written.push(b); return true }
+  write(b: Uint8Array): boolean { this.written.push(b); return !this.full }
   end(): this { this.ended = true; return this }
   destroy(): this {
     if (!this.destroyed) { this.destroyed = true; this.writable = false; this.emit('close') }
@@ -23,9 +27,9 @@ class FakeSocket extends EventEmitter {
   }
 }
 
-const routes: RouteSource = { drain: () => ({ chunks: [], commit() {} }), reset() {} }
+const noRoutes: RouteSource = { drain: () => ({ chunks: [], commit() {} }), reset() {} }
 
-function setup() {
+function setup(routes: RouteSource = noRoutes) {
   const clock = new ManualClock()
   const sockets: FakeSocket[] = []
   const peer = new PeerSession({
@@ -71,4 +75,28 @@ t.test('stop() waits at most 1 s of clock time for the NOTIFICATION to flush; th
   t.equal(done, true, 'stop() returned after 1 s of clock time')
   t.equal(s.destroyed, true, 'the socket that did not close was destroyed after 1 s of clock time')
   t.equal(clock.pending, 0, 'no timers left')
+})
+
+t.test('a chunk of routes the socket did not take holds the next until the socket drains', async (t) => {
+  const chunk = (n: number) => new Uint8Array([0xc0, n])
+  let commits = 0
+  const { peer, sockets } = setup({ drain: () => ({ chunks: [chunk(1), chunk(2), chunk(3)], commit: () => { commits++ } }), reset() {} })
+  peer.start()
+  const s = sockets[0]!
+  s.emit('connect')
+  const ctx = defaultContext()
+  const open = encode({ type: 'open', version: 4, myAs: 65002, holdTime: 9, routerId: '192.0.2.2', capabilities: makeCapabilities({ asn: 65002, families: ['ipv4-unicast'] }) }, ctx)
+  s.full = true
+  s.emit('data', Buffer.concat([open, encode({ type: 'keepalive' }, ctx)]))
+  t.equal(peer.state, 'Established')
+  const chunks = () => s.written.filter((b) => b[0] === 0xc0).map((b) => b[1])
+  t.same(chunks(), [1], 'the first chunk filled the socket: nothing more')
+  s.emit('drain')
+  t.same(chunks(), [1, 2], 'one more after drain (still full)')
+  t.equal(commits, 0)
+  s.full = false
+  s.emit('drain')
+  t.same(chunks(), [1, 2, 3], 'the rest once the socket takes it')
+  t.equal(commits, 1, 'committed after the last chunk')
+  t.same([...s.written.at(-1)!], [...encode({ type: 'update', withdrawn: [], attrs: {}, nlri: [] }, ctx)], 'then End-of-RIB')
 })

@@ -2,7 +2,7 @@
 // changes, the codec packs each attribute group into as few UPDATEs as the message size allows.
 import { AdjRibOut, type Advertisement, type ExportAttrs, type ExportContext, type NextHopMode, type RibDiff } from '../rib/index.ts'
 import { encodeUpdates, encodeWithdrawals, joinMessages, type CodecContext, type FamilyKey } from '../wire/index.ts'
-import type { RouteSource } from './peer.ts'
+import type { RouteSource } from './types.ts'
 
 export type { Advertisement } from '../rib/index.ts'
 export type PeerExport = ExportAttrs
