@@ -100,8 +100,6 @@ export class KubeController {
   private rebuilt = false
   private leading: boolean
   private inFlight = new Set<string>()
-  /** key -> the resourceVersion a successful write was based on (the cache is stale while it still shows it) */
-  private staleRv = new Map<string, string>()
   private lastEvent = new Map<string, string>()
   private lastRoutes = new Map<string, string>()
   private lastBgp = ''
@@ -342,12 +340,7 @@ export class KubeController {
     const [ns, name] = [str(m.namespace) ?? '', str(m.name) ?? '']
     const path = `/api/v1/namespaces/${ns}/services/${name}`
     let rv = str(m.resourceVersion) ?? ''
-    const startRv = rv
     const finalizers = arr(m.finalizers).filter((f): f is string => typeof f === 'string')
-    if (p.finalizer === 'add') {
-      const r = await this.rest.call<Obj>('PATCH', path, { metadata: { resourceVersion: rv, finalizers: [...finalizers, FINALIZER] } }, MERGE_PATCH)
-      rv = str(obj(r.metadata).resourceVersion) ?? rv
-    }
     const status = obj(raw.status)
     const curConds = arr(status.conditions).map(obj)
     const condsChanged = p.owned && !sameConditions(ourConditions(raw), p.conditions)
@@ -363,11 +356,16 @@ export class KubeController {
       const r = await this.rest.call<Obj>('PATCH', `${path}/status`, body, MERGE_PATCH)
       rv = str(obj(r.metadata).resourceVersion) ?? rv
     }
+    // the finalizer after the status: the IP reaches the routers one API round trip sooner; a
+    // Service deleted in between loses its IP through releaseGone, as one deleted while we were away
+    if (p.finalizer === 'add') {
+      const r = await this.rest.call<Obj>('PATCH', path, { metadata: { resourceVersion: rv, finalizers: [...finalizers, FINALIZER] } }, MERGE_PATCH)
+      rv = str(obj(r.metadata).resourceVersion) ?? rv
+    }
     if (p.finalizer === 'remove') {
       await this.rest.call('PATCH', path, { metadata: { resourceVersion: rv, finalizers: finalizers.filter((f) => f !== FINALIZER) } }, MERGE_PATCH)
     }
     for (const e of p.events) await this.event(e, { kind: 'Service', apiVersion: 'v1', namespace: ns, name, uid: str(m.uid) }, `${p.key}/${e.reason}`)
-    if (rv !== startRv && p.finalizer !== 'remove') this.staleRv.set(p.key, startRv)
   }
 
   /** Post an Event unless the same one (key/reason, message) was the last posted. */
