@@ -21,6 +21,7 @@
 // the test process be SIGKILLed, etcd and kube-apiserver die too (parent-death signal set with
 // setpriv) and the netns relays exit when their stdin closes; the next start removes the temp dir.
 
+import { cleanupAtExit, forgetAtExit, type SyncCleanup } from './exit-cleanup.ts'
 import { spawn, spawnSync, execFile, execFileSync, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto'
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -100,22 +101,7 @@ export function kubeBinaries(): BinaryPaths {
 }
 
 // ---------------------------------------------------------------------------------------------
-// process bookkeeping: every live instance is cleaned up synchronously at exit / on signals
-
-interface Instance { cleanupSync(): void }
-const live = new Set<Instance>()
-let handlersInstalled = false
-function installProcessHandlers(): void {
-  if (handlersInstalled) return
-  handlersInstalled = true
-  process.on('exit', () => { for (const i of [...live]) i.cleanupSync() })
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      for (const i of [...live]) i.cleanupSync()
-      process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig])
-    })
-  }
-}
+// process bookkeeping: every live instance is cleaned up synchronously at exit / on signals (exit-cleanup.ts)
 
 function killAndWait(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
@@ -148,26 +134,14 @@ function tail(file: string, lines = 30): string {
 }
 
 interface HttpResult { status: number; body: string }
-function httpsGet(url: string, ca: string, token?: string, timeoutMs = 2000): Promise<HttpResult> {
+/** GET over http or https (by the URL), with the serving CA and a bearer token for https. */
+function get(url: string, o: { ca?: string; token?: string; timeoutMs?: number } = {}): Promise<HttpResult> {
+  const request = url.startsWith('https:') ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(url, {
-      ca, timeout: timeoutMs,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
+    const req = request(url, {
+      ...(o.ca ? { ca: o.ca } : {}), timeout: o.timeoutMs ?? 2000,
+      headers: o.token ? { authorization: `Bearer ${o.token}` } : {},
     }, res => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', d => { body += d })
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    })
-    req.on('timeout', () => req.destroy(new Error('timeout')))
-    req.on('error', reject)
-    req.end()
-  })
-}
-
-function httpGet(url: string, timeoutMs = 1000): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { timeout: timeoutMs }, res => {
       let body = ''
       res.setEncoding('utf8')
       res.on('data', d => { body += d })
@@ -198,7 +172,7 @@ function validName(name: string): void {
 
 // ---------------------------------------------------------------------------------------------
 
-class ApiServerInstance implements KubeApiServer, Instance {
+class ApiServerInstance implements KubeApiServer, SyncCleanup {
   url = ''
   port = 0
   version = ''
@@ -273,14 +247,14 @@ class ApiServerInstance implements KubeApiServer, Instance {
     // apiserver first (it would log etcd errors otherwise), then etcd
     const kids = [...this.children].reverse()
     for (const c of kids) await killAndWait(c)
-    live.delete(this)
+    forgetAtExit(this)
     if (!this.keepDir) rmSync(this.dir, { recursive: true, force: true })
   }
 
   cleanupSync(): void {
     for (const c of this.children) { try { c.kill('SIGKILL') } catch { /* gone */ } }
     this.stopped = true
-    live.delete(this)
+    forgetAtExit(this)
     if (!this.keepDir) { try { rmSync(this.dir, { recursive: true, force: true }) } catch { /* best effort */ } }
   }
 }
@@ -306,7 +280,6 @@ function sweepStaleDirs(): void {
 export async function startKubeApiServer(t: TeardownHost | undefined, opts: StartOptions = {}): Promise<KubeApiServer> {
   const bins = kubeBinaries()
   if (!existsSync(KUBECTL)) throw new Error(`${KUBECTL} is missing (Debian package kubernetes-client)`)
-  installProcessHandlers()
   // a bind failure (port taken between freePorts() and the bind) is retried with new ports
   for (let attempt = 1; ; attempt++) {
     try {
@@ -324,7 +297,7 @@ async function startOnce(t: TeardownHost | undefined, opts: StartOptions, bins: 
   const dir = mkdtempSync(join(tmpdir(), DIR_PREFIX))
   writeFileSync(join(dir, 'owner.pid'), `${process.pid}\n`)
   const api = new ApiServerInstance(dir, keepDir)
-  live.add(api)
+  cleanupAtExit(api)
   t?.teardown(() => api.stop())
   const t0 = Date.now()
   try {
@@ -382,7 +355,7 @@ async function startOnce(t: TeardownHost | undefined, opts: StartOptions, bins: 
     for (;;) {
       const err = exited(etcd, 'etcd')
       if (err) throw err
-      try { if ((await httpGet(`${etcdUrl}/health`)).status === 200) break } catch { /* not yet */ }
+      try { if ((await get(`${etcdUrl}/health`, { timeoutMs: 1000 })).status === 200) break } catch { /* not yet */ }
       if (Date.now() > deadline) throw new Error(`etcd not healthy in time:\n${tail(join(dir, 'etcd.log'))}`)
       await sleep(50)
     }
@@ -415,10 +388,10 @@ async function startOnce(t: TeardownHost | undefined, opts: StartOptions, bins: 
       const err = exited(etcd, 'etcd') ?? exited(apiserver, 'kube-apiserver')
       if (err) throw err
       try {
-        const r = await httpsGet(`${api.url}/readyz`, caPem)
+        const r = await get(`${api.url}/readyz`, { ca: caPem })
         last = `/readyz ${r.status}: ${r.body.slice(0, 300)}`
         if (r.status === 200 && r.body.trim() === 'ok') {
-          const ns = await httpsGet(`${api.url}/api/v1/namespaces/default`, caPem, adminToken)
+          const ns = await get(`${api.url}/api/v1/namespaces/default`, { ca: caPem, token: adminToken })
           last = `namespace default: ${ns.status}`
           if (ns.status === 200) break
         }
@@ -427,14 +400,14 @@ async function startOnce(t: TeardownHost | undefined, opts: StartOptions, bins: 
       }
       if (Date.now() > deadline) {
         let etcdHealth = ''
-        try { etcdHealth = (await httpGet(`${etcdUrl}/health`)).body } catch (e) { etcdHealth = String(e) }
+        try { etcdHealth = (await get(`${etcdUrl}/health`, { timeoutMs: 1000 })).body } catch (e) { etcdHealth = String(e) }
         throw new Error(`kube-apiserver not ready after ${opts.timeoutMs ?? 90_000} ms (last: ${last}; etcd /health: ${etcdHealth})\n` +
           `${tail(join(dir, 'kube-apiserver.log'))}`)
       }
       await sleep(100)
     }
     api.startupMs = Date.now() - t0
-    try { api.version = JSON.parse((await httpsGet(`${api.url}/version`, caPem)).body).gitVersion } catch { /* informational */ }
+    try { api.version = JSON.parse((await get(`${api.url}/version`, { ca: caPem })).body).gitVersion } catch { /* informational */ }
     writeKubeconfig(api.adminKubeconfig, api.url, caPem, 'admin', adminToken)
     process.stderr.write(`[kube-apiserver] ${api.version} (etcd ${bins.etcdVersion}) ready at ${api.url} in ` +
       `${(api.startupMs / 1000).toFixed(1)} s (etcd ${(etcdMs / 1000).toFixed(1)} s), dir ${dir}\n`)

@@ -18,6 +18,7 @@ import { isIP } from 'node:net'
 
 export { waitFor, type WaitOptions } from '../../lib/wait.ts'
 import { waitFor } from '../../lib/wait.ts'
+import { cleanupAtExit, forgetAtExit } from '../../lib/exit-cleanup.ts'
 
 export const NS_PREFIX = 'pt-'
 
@@ -101,21 +102,6 @@ function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true } catch { return false }
 }
 
-const liveLabs = new Set<Lab>()
-let handlersInstalled = false
-
-function installProcessHandlers(): void {
-  if (handlersInstalled) return
-  handlersInstalled = true
-  process.on('exit', () => { for (const lab of [...liveLabs]) lab.cleanupSync() })
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(sig, () => {
-      for (const lab of [...liveLabs]) lab.cleanupSync()
-      process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const)[sig])
-    })
-  }
-}
-
 /** Validate that an address (with or without /len) falls into a documentation range. */
 export function assertDocAddress(cidr: string): void {
   const addr = cidr.split('/')[0] ?? ''
@@ -153,8 +139,7 @@ export class Lab {
   constructor() {
     this.id = shortId()
     this.dir = mkdtempSync(join(tmpdir(), `${NS_PREFIX}${this.id}-`))
-    liveLabs.add(this)
-    installProcessHandlers()
+    cleanupAtExit(this)
   }
 
   /**
@@ -301,7 +286,7 @@ export class Lab {
   cleanupSync(): void {
     if (this.cleaned) return
     this.cleaned = true
-    liveLabs.delete(this)
+    forgetAtExit(this)
     for (const c of this.children) { try { c.kill('SIGKILL') } catch { /* gone */ } }
     // one SIGKILL pass, then delete at once: a test runner may SIGKILL us soon after its timeout
     // signal, and processes that survive a moment longer die with SIGKILL anyway
