@@ -32,8 +32,15 @@ export interface KubeLab {
 }
 
 
-export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverArgs?: string[]; password?: string } = {}): Promise<KubeLab> {
-  const api = await startKubeApiServer(t, { users: [{ name: USER }], ...(opts.apiserverArgs ? { extraArgs: opts.apiserverArgs } : {}) })
+/** IPv6 InternalIPs of the nodes in a dual-stack lab (on the router's link too) */
+export const NODES6: Record<string, string> = { 'node-a': '2001:db8::11', 'node-b': '2001:db8::12', 'node-c': '2001:db8::13' }
+
+export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverArgs?: string[]; password?: string; dualStack?: boolean } = {}): Promise<KubeLab> {
+  const api = await startKubeApiServer(t, {
+    users: [{ name: USER }],
+    ...(opts.apiserverArgs ? { extraArgs: opts.apiserverArgs } : {}),
+    ...(opts.dualStack ? { serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112' } : {}),
+  })
   const lab = createLab(t)
   const r = await lab.ns('r')
   const porterNs: string[] = []
@@ -43,11 +50,13 @@ export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverAr
   // one L2 segment: the router and every replica
   await lab.bridge('sw', [{ ns: r, ifname: 'eth0' }, ...porterNs.map((ns) => ({ ns, ifname: 'eth0' }))])
   await lab.addr(r, 'eth0', '192.0.2.1/24')
+  if (opts.dualStack) await lab.addr(r, 'eth0', '2001:db8::1/64')
   for (let i = 0; i < replicas; i++) {
     await lab.addr(porterNs[i]!, 'eth0', `${addrs[i]}/24`)
+    if (opts.dualStack) await lab.addr(porterNs[i]!, 'eth0', `2001:db8::${i + 2}/64`)
     kubeconfigs.push((await forwardIntoNetns(api, porterNs[i]!)).kubeconfig(USER))
   }
-  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: porterNs.map((_, i) => ({ address: addrs[i]!, as: PORTER_AS, passive: true, name: `porter${i + 1}`, holdTime: 9, ...(opts.password ? { password: opts.password } : {}) })) })
+  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: porterNs.map((_, i) => ({ address: addrs[i]!, as: PORTER_AS, passive: true, name: `porter${i + 1}`, holdTime: 9, ...(opts.password ? { password: opts.password } : {}), ...(opts.dualStack ? { families: ['ipv4', 'ipv6'] as ('ipv4' | 'ipv6')[] } : {}) })) })
   await bird.start()
   const kubectl = async (args: string[], input?: string) => (await api.kubectl(args, input !== undefined ? { input } : {})).stdout
   const apply = (yaml: string) => kubectl(['apply', '-f', '-'], yaml)
@@ -57,17 +66,18 @@ export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverAr
   // the static-token user stands in for the ServiceAccount: same roles, nothing else
   await kubectl(['create', 'clusterrolebinding', 'porter-controller-user', '--clusterrole=porter-controller', `--user=${USER}`])
   await kubectl(['create', 'rolebinding', 'porter-controller-user', '-n', 'porter-system', '--role=porter-controller', `--user=${USER}`])
-  for (const [name, ip] of Object.entries(NODES)) await createNode(kubectl, apply, name, ip)
+  for (const [name, ip] of Object.entries(NODES)) await createNode(kubectl, apply, name, opts.dualStack ? [ip, NODES6[name]!] : [ip])
   return { lab, api, binary: builtPorter(lab.dir), r, bird, porterNs, kubeconfigs, kubectl, apply }
 }
 
-export async function createNode(kubectl: KubeLab['kubectl'], apply: KubeLab['apply'], name: string, ip: string, labels: Record<string, string> = {}): Promise<void> {
+export async function createNode(kubectl: KubeLab['kubectl'], apply: KubeLab['apply'], name: string, ips: string[], labels: Record<string, string> = {}): Promise<void> {
   await apply(JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels } }))
-  await setNodeStatus(kubectl, name, ip, true)
+  await setNodeStatus(kubectl, name, ips, true)
 }
 
-export async function setNodeStatus(kubectl: KubeLab['kubectl'], name: string, ip: string, ready: boolean): Promise<void> {
-  const status = { addresses: [{ type: 'InternalIP', address: ip }, { type: 'Hostname', address: name }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'Test', message: 'set by the test', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }] }
+export async function setNodeStatus(kubectl: KubeLab['kubectl'], name: string, ip: string | string[], ready: boolean): Promise<void> {
+  const ips = Array.isArray(ip) ? ip : [ip]
+  const status = { addresses: [...ips.map((address) => ({ type: 'InternalIP', address })), { type: 'Hostname', address: name }], conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'Test', message: 'set by the test', lastHeartbeatTime: new Date().toISOString(), lastTransitionTime: new Date().toISOString() }] }
   await kubectl(['patch', 'node', name, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })])
 }
 
