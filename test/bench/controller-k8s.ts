@@ -165,7 +165,10 @@ async function main(): Promise<void> {
   const c1 = await waitFor(async () => ((await fibCount()) >= total ? performance.now() : undefined), { timeoutMs: 300_000, intervalMs: 50, what: `${total} routes in the router FIB` })
   report('cold', `restart -> all ${total} routes in the FIB: ${((c1 - c0) / 1000).toFixed(2)} s (process start included)`)
   const mem = rss(porter.child!.pid!)
-  report('rss', `VmRSS ${mem.rssMiB.toFixed(0)} MiB, VmHWM ${mem.hwmMiB.toFixed(0)} MiB with ${total} Services`)
+  report('rss', `VmRSS ${mem.rssMiB.toFixed(0)} MiB, VmHWM ${mem.hwmMiB.toFixed(0)} MiB with ${total} Services, right after the cold start`)
+  await new Promise((r) => setTimeout(r, 30_000))
+  const idle = rss(porter.child!.pid!)
+  report('rss idle', `VmRSS ${idle.rssMiB.toFixed(0)} MiB 30 s later (VmHWM ${idle.hwmMiB.toFixed(0)} MiB)`)
 
   console.log(`\ncontroller-k8s benchmark (${new Date().toISOString()}, dist/porter, kube-apiserver ${kl.api.version}, BIRD 2)`)
   for (const [k, v] of Object.entries(results)) console.log(`  ${k.padEnd(9)} ${v}`)
