@@ -123,6 +123,8 @@ export class KubeController {
   private planned = new Map<string, object>()
   private waiting = new Set<string>()
   private announcedOnce = false
+  /** allocations or Eips changed since the Eip statuses were last written */
+  private eipsDirty = true
   private crTimer: unknown
 
   constructor(private readonly o: KubeControllerOptions) {
@@ -149,7 +151,7 @@ export class KubeController {
       this.elector = new LeaderElector({
         rest: this.rest, clock: o.clock, log: o.log, namespace: le.namespace, name: le.name, identity: le.identity,
         leaseDurationMs: le.leaseDurationMs, renewDeadlineMs: le.renewDeadlineMs, retryPeriodMs: le.retryPeriodMs,
-        onStartedLeading: () => { this.alloc = new Allocator(); this.leading = true; this.rebuilt = false; this.schedule() },
+        onStartedLeading: () => { this.alloc = new Allocator(); this.leading = true; this.rebuilt = false; this.eipsDirty = true; this.schedule() },
         onStoppedLeading: () => { this.leading = false },
       })
     }
@@ -265,6 +267,7 @@ export class KubeController {
         const { outOfPool } = this.alloc.setPools(poolsOf(eips))
         this.reportOutOfPool(outOfPool)
         this.planned.clear() // pools or namespaces changed: every Service is planned again
+        this.eipsDirty = true
       }
       if (!this.rebuilt) {
         const conflicts = rebuildAllocations(this.alloc, { services: all, namespaceLabels: nsLabels, ownership: this.o.ownership }, eips)
@@ -273,7 +276,7 @@ export class KubeController {
         this.rebuilt = true
       }
       if (services.size < this.planned.size || [...this.planned.keys()].some((k) => !services.has(k))) {
-        releaseGone(this.alloc, (k) => services.has(k))
+        if (releaseGone(this.alloc, (k) => services.has(k)).length) this.eipsDirty = true
         for (const k of [...this.planned.keys()]) if (!services.has(k)) this.planned.delete(k)
       }
       // Services whose object changed, and those still waiting for an IP (one may have been freed)
@@ -284,6 +287,7 @@ export class KubeController {
         this.waiting.delete(serviceKey(svc))
       }
       for (const p of plans) if (p.conditions.some((c) => c.status === 'False')) this.waiting.add(p.key)
+      if (plans.some((p) => p.ips !== undefined || p.events.length > 0)) this.eipsDirty = true
       for (const p of plans) {
         const raw = services.get(p.key)?.raw
         if (!raw) continue
@@ -314,7 +318,9 @@ export class KubeController {
       this.crTimer = undefined
       if (!this.running || !this.leading) return
       const eips = this.informers.eips.list().map((o) => this.eipOf(o)).filter((e) => e !== undefined)
-      this.writeCrStatuses(eips)
+      const withEips = this.eipsDirty
+      this.eipsDirty = false
+      this.writeCrStatuses(eips, withEips)
       this.scheduleCrStatuses()
     }, CR_STATUS_MS)
   }
@@ -413,9 +419,10 @@ export class KubeController {
 
   // ---- CRD statuses (leader) --------------------------------------------------------------------
 
-  private writeCrStatuses(eips: EipInfo[]): void {
+  /** Eip statuses (only after allocations or Eips changed: building them costs O(allocations)), BgpPeer and BgpConf statuses. */
+  private writeCrStatuses(eips: EipInfo[], withEips: boolean): void {
     const crd = '/apis/network.kubesphere.io/v1alpha2'
-    for (const e of eips) {
+    for (const e of withEips ? eips : []) {
       const ps = e.pool ? this.alloc.poolStatus(e.name) : undefined
       const conditions = crConditions(e.errors, e.ignored, e.unsupported)
       const status: Record<string, unknown> = { ready: e.pool !== undefined, conditions }
@@ -465,7 +472,10 @@ export class KubeController {
     }
     write().then(
       () => { this.crStatus.set(key, text) },
-      (e) => { if (!(e instanceof ApiError && e.status === 404)) this.o.log.warn({ object: key, error: describeError(e).message }, 'Kubernetes: writing a status failed') },
+      (e) => {
+        if (kind === 'eips') this.eipsDirty = true // try again at the next round
+        if (!(e instanceof ApiError && e.status === 404)) this.o.log.warn({ object: key, error: describeError(e).message }, 'Kubernetes: writing a status failed')
+      },
     ).finally(() => this.inFlight.delete(key))
   }
 
