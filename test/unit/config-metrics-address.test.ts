@@ -1,18 +1,10 @@
 // admin.metricsAddress: "IP:PORT" with a literal IP (IPv6 in brackets); every other form is a
 // config error with its place and a hint.
+import { errorsOf } from '../lib/config-errors.ts'
 import t from 'tap'
-import { parseConfig, ConfigError } from '../../internal/config/index.ts'
+import { parseConfig } from '../../internal/config/index.ts'
 import { parseHostPort } from '../../internal/config/schema.ts'
 
-function errorsOf(text: string): string[] {
-  try {
-    parseConfig(text, 'porter.yaml')
-  } catch (e) {
-    if (e instanceof ConfigError) return e.message.split('\n')
-    throw e
-  }
-  throw new Error('expected a ConfigError')
-}
 
 t.test('valid addresses: IPv4, bracketed IPv6, any IP (loopback is advice, not a rule)', async (t) => {
   t.equal(parseConfig('admin: { metricsAddress: "127.0.0.1:9477" }').admin.metricsAddress, '127.0.0.1:9477')

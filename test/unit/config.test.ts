@@ -1,4 +1,5 @@
 import t from 'tap'
+import { errorsOf } from '../lib/config-errors.ts'
 import { parseConfig, ConfigError } from '../../internal/config/index.ts'
 
 const good = `
@@ -27,15 +28,6 @@ agent: { interface: lo, firewall: nftables, nodeAddresses: [198.51.100.11] }
 admin: { socket: /run/porter/porter.sock, metricsAddress: "127.0.0.1:9479" }
 `
 
-function errorsOf(text: string): string[] {
-  try {
-    parseConfig(text, 'porter.yaml')
-  } catch (e) {
-    if (e instanceof ConfigError) return e.message.split('\n')
-    throw e
-  }
-  throw new Error('expected a ConfigError')
-}
 
 t.test('a full valid config parses with defaults filled and is frozen', async (t) => {
   const c = parseConfig(good)
