@@ -3,7 +3,7 @@ import t from 'tap'
 import { nextHopNodes, nextHopAddresses, porterOwnership, type EndpointSliceInfo, type NodeInfo, type LbService } from './index.ts'
 
 const node = (name: string, v4: string, extra: Partial<NodeInfo> = {}): NodeInfo => ({ name, ready: true, excluded: false, internalIPs: { IPv4: v4, IPv6: `2001:db8::${v4.split('.')[3]}` }, labels: {}, ...extra })
-const ep = (nodeName: string, ready: boolean, more: { serving?: boolean; terminating?: boolean } = {}) => ({ addresses: [`10.0.0.${nodeName.length}`], ready, nodeName, ...more })
+const ep = (nodeName: string, ready: boolean, more: { serving?: boolean; terminating?: boolean } = {}) => ({ addresses: [`198.51.100.${nodeName.length}`], ready, nodeName, ...more })
 
 t.test('next hops follow endpoints (Local) and nodes (Cluster)', async (t) => {
   const nodes = new Map([node('a', '192.0.2.1'), node('b', '192.0.2.2'), node('c', '192.0.2.3')].map((n) => [n.name, n]))

@@ -139,7 +139,7 @@ t.test('dual stack: one IP per family', async (t) => {
 t.test('advertisements: status IPs with next hops, shared IPs union, withdraw without endpoints', async (t) => {
   const node = (name: string, v4: string, v6?: string): [string, NodeInfo] => [name, { name, ready: true, excluded: false, internalIPs: { IPv4: v4, ...(v6 ? { IPv6: v6 } : {}) }, labels: {} }]
   const nodes = new Map([node('a', '192.0.2.11', '2001:db8::11'), node('b', '192.0.2.12'), node('c', '192.0.2.13')])
-  const slice = (svcName: string, eps: [string, boolean][]): EndpointSliceInfo => ({ namespace: 'default', name: `${svcName}-x`, serviceName: svcName, addressType: 'IPv4', endpoints: eps.map(([n, ready]) => ({ addresses: ['10.0.0.1'], ready, nodeName: n })) })
+  const slice = (svcName: string, eps: [string, boolean][]): EndpointSliceInfo => ({ namespace: 'default', name: `${svcName}-x`, serviceName: svcName, addressType: 'IPv4', endpoints: eps.map(([n, ready]) => ({ addresses: ['198.18.200.1'], ready, nodeName: n })) })
   const services = [
     svc('local', { externalTrafficPolicy: 'Local', ingressIPs: ['203.0.113.10', '2001:db8:1::10'] }),
     svc('shareA', { externalTrafficPolicy: 'Local', ingressIPs: ['203.0.113.11'] }),

@@ -28,7 +28,7 @@ function check<Ts extends unknown[]>(t: Test, name: string, prop: fc.IProperty<T
 // the universe: 16 addresses per family, three namespaces, six services, four pool names
 const V4 = Array.from({ length: 16 }, (_, i) => `192.0.2.${i}`)
 const V6 = Array.from({ length: 16 }, (_, i) => `2001:db8::${i.toString(16)}`)
-const OUTSIDE = ['10.0.0.1', '2001:db8:ffff::1']
+const OUTSIDE = ['198.18.200.1', '2001:db8:ffff::1']
 const NAMESPACES: Record<string, Record<string, string>> = { n1: { team: 'red' }, n2: { team: 'blue' }, n3: {} }
 const KEYS = ['n1/a', 'n1/b', 'n2/a', 'n2/b', 'n3/a', 'n3/b']
 const POOL_NAMES = ['p0', 'p1', 'p2', 'p3']

@@ -24,15 +24,15 @@ t.test('Eip: OpenELB samples and errors with field paths', async (t) => {
 })
 
 t.test('BgpConf and BgpPeer', async (t) => {
-  const conf = toBgpConfInfo({ metadata: { name: 'default' }, spec: { as: 50001, listenPort: 17900, routerId: '172.22.0.10', asPerRack: { x: 1 } } })!
-  t.same(conf.global, { as: 50001, listenPort: 17900, routerId: '172.22.0.10' })
+  const conf = toBgpConfInfo({ metadata: { name: 'default' }, spec: { as: 50001, listenPort: 17900, routerId: '192.0.2.10', asPerRack: { x: 1 } } })!
+  t.same(conf.global, { as: 50001, listenPort: 17900, routerId: '192.0.2.10' })
   t.same(conf.ignored, ['spec.asPerRack.x'])
   const badConf = toBgpConfInfo({ metadata: { name: 'default' }, spec: { as: 0, routerId: '2001:db8::1', listenPort: 70000 } })!
   t.same(badConf.errors.map((e) => e.path), ['spec.as', 'spec.routerId', 'spec.listenPort'])
 
-  const peer = toBgpPeerInfo({ metadata: { name: 'bgppeer-sample' }, spec: { conf: { peerAs: 50000, neighborAddress: '172.22.0.2' } } })!
+  const peer = toBgpPeerInfo({ metadata: { name: 'bgppeer-sample' }, spec: { conf: { peerAs: 50000, neighborAddress: '192.0.2.20' } } })!
   t.same(peer.errors, [])
-  t.equal(peer.address, '172.22.0.2')
+  t.equal(peer.address, '192.0.2.20')
   t.equal(peer.addPath, undefined, 'no afiSafis: default')
   const full = toBgpPeerInfo({ metadata: { name: 'p' }, spec: {
     conf: { peerAs: 65001, neighborAddress: '2001:DB8::2', authPasswordSecretRef: { name: 's', namespace: 'porter-system' }, peerGroup: 'x' },

@@ -5,7 +5,7 @@
 // condition.
 import { isIP } from 'node:net'
 import { canonicalIp } from '../ip/index.ts'
-import { parseRange, type Pool } from '../ipam/index.ts'
+import { parseRange, type NamespaceSelector, type Pool } from '../ipam/index.ts'
 import { arr, named, obj, str, strMap } from './convert.ts'
 
 export const CRD_GROUP = 'network.kubesphere.io'
@@ -16,10 +16,8 @@ export const BGPCONF_NAME = 'default'
 
 export interface FieldError { path: string; message: string }
 
-export interface LabelSelector {
-  matchLabels?: Record<string, string>
-  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[]
-}
+/** metav1.LabelSelector: the allocator's namespace selector type, used for node selectors too */
+export type LabelSelector = NamespaceSelector
 
 export interface EipInfo {
   name: string

@@ -69,7 +69,7 @@ function svc(name: string, annotations: Record<string, string> = {}) {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'default', annotations: { 'lb.kubesphere.io/v1alpha1': 'openelb', ...annotations } }, spec: { type: 'LoadBalancer', externalTrafficPolicy: 'Local', allocateLoadBalancerNodePorts: false, selector: { app: name }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] } }
 }
 function slice(name: string, nodes: string[], ready: boolean) {
-  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: `${name}-1`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } }, addressType: 'IPv4', endpoints: nodes.map((n, i) => ({ addresses: [`10.244.${i}.1`], nodeName: n, conditions: { ready } })), ports: [{ port: 8080, protocol: 'TCP' }] }
+  return { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name: `${name}-1`, namespace: 'default', labels: { 'kubernetes.io/service-name': name } }, addressType: 'IPv4', endpoints: nodes.map((n, i) => ({ addresses: [`198.51.100.${i + 1}`], nodeName: n, conditions: { ready } })), ports: [{ port: 8080, protocol: 'TCP' }] }
 }
 
 async function parallel<T>(items: T[], width: number, fn: (x: T) => Promise<unknown>): Promise<void> {
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
       return s.status?.loadBalancer?.ingress?.[0]?.ip
     }, { timeoutMs: 20_000, intervalMs: 5, what: 'ingress IP' })
     const t0 = performance.now()
-    await rest.call('PATCH', `/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/${name}-1`, { endpoints: [{ addresses: ['10.244.0.1'], nodeName: 'node-b', conditions: { ready: true } }] }, MERGE_PATCH)
+    await rest.call('PATCH', `/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/${name}-1`, { endpoints: [{ addresses: ['198.51.100.1'], nodeName: 'node-b', conditions: { ready: true } }] }, MERGE_PATCH)
     const t1 = await fib.next(ip)
     ready.push(t1 - t0)
   }

@@ -23,8 +23,8 @@ t.test('CRDs, OpenELB samples and RBAC on a real API server', async (t) => {
   const samples = [
     'apiVersion: network.kubesphere.io/v1alpha2\nkind: Eip\nmetadata:\n  name: eip-sample-pool\n  annotations:\n    eip.openelb.kubesphere.io/is-default-eip: "true"\nspec:\n  address: 192.0.2.91-192.0.2.100\n  protocol: layer2\n  interface: eth0\n  disable: false\n',
     'apiVersion: network.kubesphere.io/v1alpha2\nkind: Eip\nmetadata:\n  name: eip-sample\nspec:\n  address: 203.0.113.228\n',
-    'apiVersion: network.kubesphere.io/v1alpha2\nkind: BgpConf\nmetadata:\n  name: default\nspec:\n  as: 50001\n  listenPort: 17900\n  routerId: 172.22.0.10\n',
-    'apiVersion: network.kubesphere.io/v1alpha2\nkind: BgpPeer\nmetadata:\n  name: bgppeer-sample\nspec:\n  conf:\n    peerAs: 50000\n    neighborAddress: 172.22.0.2\n  afiSafis:\n    - config:\n        family:\n          afi: AFI_IP\n          safi: SAFI_UNICAST\n        enabled: true\n      addPaths:\n        config:\n          sendMax: 10\n',
+    'apiVersion: network.kubesphere.io/v1alpha2\nkind: BgpConf\nmetadata:\n  name: default\nspec:\n  as: 50001\n  listenPort: 17900\n  routerId: 192.0.2.10\n',
+    'apiVersion: network.kubesphere.io/v1alpha2\nkind: BgpPeer\nmetadata:\n  name: bgppeer-sample\nspec:\n  conf:\n    peerAs: 50000\n    neighborAddress: 192.0.2.20\n  afiSafis:\n    - config:\n        family:\n          afi: AFI_IP\n          safi: SAFI_UNICAST\n        enabled: true\n      addPaths:\n        config:\n          sendMax: 10\n',
     'kind: Service\napiVersion: v1\nmetadata:\n  name: mylbapp\n  annotations:\n    lb.kubesphere.io/v1alpha1: porter\nspec:\n  selector:\n    app: mylbapp\n  type: LoadBalancer\n  ports:\n    - name: http\n      port: 8088\n      targetPort: 80\n',
   ]
   t.ok(samples.length >= 5, 'the corpus of samples is not empty')

@@ -1,7 +1,7 @@
 // The real Kubernetes API server harness (test/lib/kube-apiserver.ts): upstream kube-apiserver and
 // etcd built by test/k8s/install.mjs, on 127.0.0.1, driven with Debian's kubectl.
 //  - admin (system:masters) creates a Node and a LoadBalancer Service; the apiserver allocates the
-//    ClusterIP (from 10.96.0.0/16) and a NodePort
+//    ClusterIP (from 198.19.0.0/16) and a NodePort
 //  - a static-token user without RBAC bindings is refused (`kubectl auth can-i` says no, a get is
 //    Forbidden); after a RoleBinding it may read Services
 //  - a tiny CRD applies and becomes Established; a custom object of it is stored
@@ -70,7 +70,7 @@ t.test('real kube-apiserver: objects, RBAC, CRD, netns forward', async t => {
     await api.kubectl(['apply', '-f', '-'], { input: SERVICE })
     const svc = JSON.parse((await api.kubectl(['get', 'service', 'web', '-n', 'default', '-o', 'json'])).stdout)
     t.equal(svc.spec.type, 'LoadBalancer')
-    t.match(svc.spec.clusterIP, /^10\.96\.\d+\.\d+$/, `ClusterIP ${svc.spec.clusterIP} allocated by the apiserver`)
+    t.match(svc.spec.clusterIP, /^198\.19\.\d+\.\d+$/, `ClusterIP ${svc.spec.clusterIP} allocated by the apiserver`)
     t.ok(svc.spec.ports[0].nodePort >= 30000 && svc.spec.ports[0].nodePort <= 32767, `NodePort ${svc.spec.ports[0].nodePort}`)
     t.same(svc.status.loadBalancer ?? {}, {}, 'no load balancer status yet (that is Porter\'s job)')
 

@@ -73,7 +73,7 @@ export interface KubeApiServer {
 export interface StartOptions {
   /** static-token users besides `admin`; they get no RBAC rights unless a test grants some */
   users?: { name: string; groups?: string[] }[]
-  /** default 10.96.0.0/16 (allocation range only, nothing is routed) */
+  /** default 198.19.0.0/16 (allocation range only, nothing is routed) */
   serviceClusterIpRange?: string
   /** extra kube-apiserver flags (`--name=value`) */
   extraArgs?: string[]
@@ -375,7 +375,7 @@ async function startOnce(t: TeardownHost | undefined, opts: StartOptions, bins: 
       `--service-account-key-file=${join(dir, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(dir, 'sa.key')}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-cluster-ip-range=${opts.serviceClusterIpRange ?? '10.96.0.0/16'}`,
+      `--service-cluster-ip-range=${opts.serviceClusterIpRange ?? '198.19.0.0/16'}`,
       '--disable-admission-plugins=ServiceAccount', // needs the token controller (no controller-manager)
       '--profiling=false',
       '--v=1',

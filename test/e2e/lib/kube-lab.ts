@@ -39,7 +39,7 @@ export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverAr
   const api = await startKubeApiServer(t, {
     users: [{ name: USER }],
     ...(opts.apiserverArgs ? { extraArgs: opts.apiserverArgs } : {}),
-    ...(opts.dualStack ? { serviceClusterIpRange: '10.96.0.0/16,fd00:10:96::/112' } : {}),
+    ...(opts.dualStack ? { serviceClusterIpRange: '198.19.0.0/16,2001:db8:96::/112' } : {}),
   })
   const lab = createLab(t)
   const r = await lab.ns('r')
@@ -92,7 +92,7 @@ export function serviceYaml(name: string, o: { policy?: 'Local' | 'Cluster'; ann
 export function sliceYaml(svc: string, endpoints: { node: string; ready: boolean; serving?: boolean; terminating?: boolean }[], name = `${svc}-1`, namespace = 'default'): string {
   return JSON.stringify({
     apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { name, namespace, labels: { 'kubernetes.io/service-name': svc } }, addressType: 'IPv4',
-    endpoints: endpoints.map((e, i) => ({ addresses: [`10.244.0.${i + 10}`], nodeName: e.node, conditions: { ready: e.ready, ...(e.serving !== undefined ? { serving: e.serving } : {}), ...(e.terminating !== undefined ? { terminating: e.terminating } : {}) } })),
+    endpoints: endpoints.map((e, i) => ({ addresses: [`198.51.100.${i + 10}`], nodeName: e.node, conditions: { ready: e.ready, ...(e.serving !== undefined ? { serving: e.serving } : {}), ...(e.terminating !== undefined ? { terminating: e.terminating } : {}) } })),
     ports: [{ name: 'p80', port: 8080, protocol: 'TCP' }],
   })
 }
