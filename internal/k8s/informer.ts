@@ -81,6 +81,9 @@ export class ResilientInformer<T extends KubernetesObject> {
     // wrap the watch to learn when a watch request was accepted and to see 410 ERROR events
     const watch = {
       watch: async (path: string, params: Record<string, string | number | boolean | undefined>, cb: (phase: string, obj: unknown, raw: unknown) => void, done: (err: unknown) => void) => {
+        // client-node's ListWatch keeps the controller only once this resolves, so a stop() during
+        // a list or while the watch request is in flight would leave the watch open: check both
+        if (this.stopped) return new AbortController()
         let failed = false
         const ctl = await real.watch(path, params, (phase, obj, raw) => {
           if (phase === 'ERROR') this.onWatchError(obj)
@@ -91,6 +94,7 @@ export class ResilientInformer<T extends KubernetesObject> {
           if (err && httpStatus(err) === 410) this.onExpired('watch request', err)
           done(err)
         })
+        if (this.stopped) { ctl.abort(); return ctl }
         if (!failed) this.ok()
         return ctl
       },

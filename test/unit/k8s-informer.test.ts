@@ -170,6 +170,35 @@ t.test('stop() ends the watch and nothing restarts', async (t) => {
   t.equal(inf.status().failures, 0, 'the abort is not an error')
 })
 
+t.test('stop() during the list or the watch request opens no watch (client-node keeps the watch only once it answered)', async (t) => {
+  const e = await env(t)
+  let release!: () => void
+  const gate = new Promise<void>((r) => { release = r })
+  let listing = false
+  const { inf } = informer(e, {
+    listPage: async (limit, cont) => {
+      listing = true
+      await gate
+      return e.clients.core.listServiceForAllNamespaces({ limit, ...(cont ? { _continue: cont } : {}) }) as Promise<ListPage<KubernetesObject>>
+    },
+  })
+  inf.start()
+  await until(() => listing, 'the list began')
+  const stopped = inf.stop()
+  release()
+  await stopped
+  await new Promise((r) => setTimeout(r, 300))
+  t.equal(e.srv.log.filter((l) => l.watch).length, 0, 'no watch request after stop')
+  t.equal(e.srv.openWatches, 0, 'no watch open')
+
+  // stop() right after the server accepted the watch, before client-node stored its controller
+  const { inf: inf2 } = informer(e)
+  inf2.start()
+  await until(() => e.srv.openWatches === 1, 'watching')
+  await inf2.stop()
+  await until(() => e.srv.openWatches === 0, 'the watch closed')
+})
+
 t.test('VIP source: nothing before sync, full debounced sets, only on change', async (t) => {
   const e = await env(t)
   await lbService(e.srv, 'local-here', '203.0.113.1', 'Local', 'node-a')
