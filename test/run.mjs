@@ -38,6 +38,7 @@ const DEB = [
   ['/usr/bin/python3', 'python3'],
   ['/usr/bin/kubectl', 'kubernetes-client'], // drives the fake and the real API server (images often ship a newer kubectl)
   ['/usr/bin/openssl', 'openssl'], // the real API server's serving certificate (test/lib/kube-apiserver.ts)
+  ['/usr/bin/chromium', 'chromium'], // headless browser of the dashboard test (driven by playwright-core; never downloads a browser)
 ]
 if (process.getuid?.() === 0) {
   const missing = DEB.filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg)
