@@ -39,6 +39,7 @@ const DEB = [
   ['/usr/bin/kubectl', 'kubernetes-client'], // drives the fake and the real API server (images often ship a newer kubectl)
   ['/usr/bin/openssl', 'openssl'], // the real API server's serving certificate (test/lib/kube-apiserver.ts)
   ['/usr/bin/chromium', 'chromium'], // headless browser of the dashboard test (driven by playwright-core; never downloads a browser)
+  ['/usr/bin/buildah', 'buildah'], // builds the container image without a Docker engine (test/e2e/image.test.ts)
 ]
 if (process.getuid?.() === 0) {
   const missing = DEB.filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg)
