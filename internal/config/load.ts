@@ -6,6 +6,7 @@ import { isIP } from 'node:net'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml'
 import { errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
+import { canonicalIp } from '../ip/index.ts'
 import { configSchema, type Config } from './schema.ts'
 
 export interface ConfigIssue {
@@ -137,8 +138,11 @@ function crossCheck(cfg: Config): (ConfigIssue & { at: PropertyKey[] })[] {
     addrs.forEach((a, j) => {
       const host = a.split('/')[0]!
       const at: PropertyKey[] = Array.isArray(v.address) ? ['vips', i, 'address', j] : ['vips', i, 'address']
-      if (vipSeen.has(host)) add(at, `${JSON.stringify(host)} is already configured as ${vipSeen.get(host)}`)
-      else vipSeen.set(host, `vips[${i}]`)
+      // one address, however spelt ("2001:db8::10", "2001:DB8:0::10/128"), in one place only
+      const key = canonicalIp(host) ?? host
+      const first = vipSeen.get(key)
+      if (first !== undefined) add(at, `${JSON.stringify(a)} is the same VIP address as ${first}: a VIP address may be configured once only (merge the two entries, or remove one)`)
+      else vipSeen.set(key, `${pathString(at)} (${JSON.stringify(a)})`)
     })
     const fams = new Set(addrs.map((a) => isIP(a.split('/')[0]!)))
     v.nextHops.forEach((nh, k) => {

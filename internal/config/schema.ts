@@ -124,10 +124,12 @@ export const healthCheck = z.discriminatedUnion('type', [
   }).strict(),
 ])
 
-export const nextHop = z.union([
-  ipAddress.transform((address) => ({ address, check: undefined as z.output<typeof healthCheck> | undefined })),
-  z.object({ address: ipAddress, check: healthCheck.optional() }).strict(),
-])
+// the transform sits outside the union: inside it, zod reports a bad string as "Invalid input"
+export const nextHop = z
+  .union([ipAddress, z.object({ address: ipAddress, check: healthCheck.optional() }).strict()], {
+    error: (iss) => `${quote(iss.input)} is not a next hop (an IP address, or { address, check })`,
+  })
+  .transform((v) => (typeof v === 'string' ? { address: v, check: undefined as z.output<typeof healthCheck> | undefined } : v))
 
 export const vip = z
   .object({
@@ -151,6 +153,14 @@ export const bgp = z
     peers: z.array(peer).default([]),
   })
   .strict()
+  .superRefine((b, ctx) => {
+    b.peers.forEach((p, i) => {
+      // RFC 4271 5.1.5: LOCAL_PREF goes to internal peers only; Porter would drop it silently
+      if (p.export.localPref !== undefined && p.peerAs !== b.localAs) {
+        ctx.addIssue({ code: 'custom', path: ['peers', i, 'export', 'localPref'], message: `LOCAL_PREF is sent to iBGP peers only, and this peer is eBGP (peerAs ${p.peerAs}, localAs ${b.localAs}): remove it, or use med or asPathPrepend` })
+      }
+    })
+  })
 
 export const kubernetes = z
   .object({

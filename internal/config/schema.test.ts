@@ -1,0 +1,41 @@
+// Config that cannot work is rejected with its field path and place (issue 13): LOCAL_PREF on an
+// eBGP peer, one VIP address in two places (however spelt), a malformed next hop reported like
+// every other address field.
+import t from 'tap'
+import { errorsOf } from '../../test/lib/config-errors.ts'
+import { parseConfig } from './index.ts'
+
+const bgp = (peers: string) => `bgp:\n  localAs: 64512\n  routerId: 192.0.2.1\n  peers:\n${peers}`
+
+t.test('export.localPref on an eBGP peer is rejected at its field; on an iBGP peer it is kept', async (t) => {
+  t.same(errorsOf(bgp('    - { address: 192.0.2.2, peerAs: 64513, export: { localPref: 200 } }\n')), [
+    'porter.yaml:5:65: bgp.peers[0].export.localPref: LOCAL_PREF is sent to iBGP peers only, and this peer is eBGP (peerAs 64513, localAs 64512): remove it, or use med or asPathPrepend',
+  ])
+  const c = parseConfig(bgp('    - { address: 192.0.2.2, peerAs: 64512, export: { localPref: 200 } }\n'))
+  t.equal(c.bgp!.peers[0]!.export.localPref, 200)
+})
+
+t.test('a VIP-level localPref stays allowed (it goes to the iBGP peers only)', async (t) => {
+  const c = parseConfig(`${bgp('    - { address: 192.0.2.2, peerAs: 64513 }\n')}vips:\n  - { address: 203.0.113.10, nextHops: [198.51.100.1], export: { localPref: 300 } }\n`)
+  t.equal(c.vips[0]!.export.localPref, 300)
+})
+
+t.test('one VIP address in two places is rejected, naming both paths, however spelt', async (t) => {
+  const agent = 'agent: { nodeAddresses: [198.51.100.1, "2001:db8::1"] }\n'
+  t.same(errorsOf(`${agent}vips:\n  - { name: a, address: 203.0.113.10, nextHops: [198.51.100.1] }\n  - { name: b, address: [203.0.113.11, 203.0.113.10/32], nextHops: [198.51.100.1] }\n`), [
+    'porter.yaml:4:40: vips[1].address[1]: "203.0.113.10/32" is the same VIP address as vips[0].address ("203.0.113.10"): a VIP address may be configured once only (merge the two entries, or remove one)',
+  ])
+  t.same(errorsOf(`${agent}vips:\n  - { address: ["2001:db8::10"], nextHops: ["2001:db8::1"] }\n  - { address: "2001:DB8:0::10/128", nextHops: ["2001:db8::1"] }\n`), [
+    'porter.yaml:4:16: vips[1].address: "2001:DB8:0::10/128" is the same VIP address as vips[0].address[0] ("2001:db8::10"): a VIP address may be configured once only (merge the two entries, or remove one)',
+  ])
+})
+
+t.test('a malformed next hop says "is not an IP address" like every other address field', async (t) => {
+  t.same(errorsOf('agent: { nodeAddresses: [198.51.100.1] }\nvips:\n  - address: 203.0.113.10\n    nextHops: [198.51.100.300, { address: 198.51.100.301 }, 7]\n'), [
+    'porter.yaml:4:16: vips[0].nextHops[0]: "198.51.100.300" is not an IP address',
+    'porter.yaml:4:43: vips[0].nextHops[1].address: "198.51.100.301" is not an IP address',
+    'porter.yaml:4:61: vips[0].nextHops[2]: 7 is not a next hop (an IP address, or { address, check })',
+  ])
+  const c = parseConfig('agent: { nodeAddresses: [198.51.100.1] }\nvips:\n  - address: 203.0.113.10\n    nextHops: [198.51.100.1, { address: 198.51.100.2 }]\n')
+  t.same(c.vips[0]!.nextHops, [{ address: '198.51.100.1', check: undefined }, { address: '198.51.100.2' }])
+})
