@@ -28,7 +28,9 @@ SIGTERM/SIGINT stop gracefully within "shutdownTimeout".`,
   agent: `Usage: porter agent [--config FILE] [--log-level LEVEL] [--cleanup]
 
 Run agent mode: put this node's VIPs on "agent.interface" and let them through the
-firewall, repairing drift. --cleanup removes everything porter created and exits.`,
+firewall, repairing drift. --cleanup removes everything porter created and exits; it
+refuses (exit 1, nothing removed) while an agent answers on the config's admin socket,
+which would put everything back at once: stop the agent first.`,
   status: `Usage: porter status [--config FILE] [--socket PATH] [--json]
 
 Ask a running porter over its admin socket (admin.socket, default /run/porter/porter.sock)

@@ -4,6 +4,10 @@ import type { AgentStatus } from '../admin/index.ts'
 import t from 'tap'
 import { createAgentService } from './agent-service.ts'
 import { configSchema, type Config } from '../config/index.ts'
+import { startAdminServer } from '../admin/index.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { silentLogger } from '../log/index.ts'
 import { ManualClock } from '../../test/lib/clock.ts'
 import { FakeKernel } from '../../test/lib/fake-kernel.ts'
@@ -52,4 +56,36 @@ t.test('a reload that changes agent.mode hands over to a new agent, which replac
   t.equal(status(svc).mode, 'address')
   t.same(kernel.mine(), ['2001:db8::10', '203.0.113.10'], 'addresses back')
   t.same(kernel.mineRoutes(), [], 'Porter\'s routes removed')
+})
+
+t.test('cleanup refuses while an agent answers on the admin socket, and removes everything once it is gone', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'porter-cleanup-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const socket = join(dir, 'agent.sock')
+  const cfg: Config = { ...config(), admin: { socket } }
+  const running = setup()
+  await running.svc.start(cfg)
+  t.same(running.kernel.mine(), ['2001:db8::10', '203.0.113.10'])
+  const admin = await startAdminServer(socket, () => ({ mode: 'agent', pid: 4242 }))
+  const other = createAgentService({ log: silentLogger(), agentOptions: { kernel: running.kernel, clock: new ManualClock(), watch: false } })
+  await t.rejects(other.cleanup(cfg), { code: 'PORTER_ERR_USAGE', message: /^Cannot clean up while porter agent is running \(pid 4242, admin socket ".*agent\.sock"\): it would restore everything at once\. Stop it first .* nothing was removed$/ })
+  t.same(running.kernel.mine(), ['2001:db8::10', '203.0.113.10'], 'nothing removed')
+  await admin.close()
+  await running.svc.stop()
+  await other.cleanup(cfg)
+  t.same(running.kernel.mine(), [], 'no agent answers: everything removed')
+})
+
+t.test('cleanup goes ahead when a controller (not an agent) answers on that socket', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'porter-cleanup-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const socket = join(dir, 'shared.sock')
+  const cfg: Config = { ...config(), admin: { socket } }
+  const { kernel, svc } = setup()
+  await svc.start(cfg)
+  await svc.stop()
+  const admin = await startAdminServer(socket, () => ({ mode: 'controller', pid: 1 }))
+  t.teardown(() => admin.close())
+  await createAgentService({ log: silentLogger(), agentOptions: { kernel, clock: new ManualClock(), watch: false } }).cleanup(cfg)
+  t.same(kernel.mine(), [])
 })

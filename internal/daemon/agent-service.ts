@@ -1,10 +1,12 @@
 // Agent mode as a daemon Service: this host's VIPs (config `vips` whose next hops include one of
 // `agent.nodeAddresses`, plus, with `kubernetes.enabled`, the ingress IPs of the LoadBalancer
 // Services this node announces) programmed into the kernel by internal/agent.
-import type { AgentStatus } from '../admin/index.ts'
+import { adminRequest, type AgentStatus, type DaemonStatus } from '../admin/index.ts'
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
-import type { Config } from '../config/index.ts'
+import { adminSocketPath, type Config } from '../config/index.ts'
+import { isErrno } from '../base/index.ts'
+import { PorterError } from '../errors/index.ts'
 import type { Service } from './run.ts'
 import { createAgent, vipsForNode, type Agent, type AgentOptions, type Vip } from '../agent/index.ts'
 import type { KubernetesVipSource } from '../k8s/index.ts'
@@ -114,6 +116,9 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       await agent?.stop() // kernel state stays: a restart drops no traffic
     },
     async cleanup(c) {
+      // a running agent would put everything back within milliseconds (drift repair): refuse
+      // rather than report a removal that does not last
+      await refuseIfAgentRuns(adminSocketPath(c, 'agent'))
       const a = make(c)
       await a.cleanup() // logs what it removed
     },
@@ -132,4 +137,25 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       }
     },
   }
+}
+
+/** how long cleanup waits for a running agent's status answer */
+const PROBE_TIMEOUT_MS = 3000
+
+/**
+ * Throws when a porter agent answers on `socket` (the same check as the daemon's start-up one:
+ * the socket accepts connections). Nothing listening (no socket, or a stale one): returns.
+ * A controller on that socket does not program the kernel: returns too.
+ */
+export async function refuseIfAgentRuns(socket: string): Promise<void> {
+  let st: DaemonStatus
+  try {
+    st = (await adminRequest(socket, { cmd: 'status' }, PROBE_TIMEOUT_MS)) as DaemonStatus
+  } catch (e) {
+    const cause = (e as { cause?: unknown }).cause
+    if (isErrno(cause, 'ENOENT', 'ECONNREFUSED')) return // nothing runs there
+    throw new PorterError('PORTER_ERR_USAGE', `Cannot clean up: something holds the agent's admin socket ${JSON.stringify(socket)} (${(e as Error).message}). A running porter agent would restore everything at once: stop it first, then run "porter agent --cleanup" again; nothing was removed`, { cause: e })
+  }
+  if (st?.mode === 'controller') return
+  throw new PorterError('PORTER_ERR_USAGE', `Cannot clean up while porter agent is running (pid ${st?.pid}, admin socket ${JSON.stringify(socket)}): it would restore everything at once. Stop it first (systemctl stop porter-agent), then run "porter agent --cleanup" again; nothing was removed`)
 }
