@@ -23,7 +23,7 @@ export interface FrrSpec extends RouterSpec {
   networks?: { prefix: string; routeMap?: string }[]
 }
 
-function frrIds(): { uid: number; gid: number } {
+export function frrIds(): { uid: number; gid: number } {
   const uid = Number(execFileSync('id', ['-u', 'frr'], { encoding: 'utf8' }).trim())
   const gid = Number(execFileSync('id', ['-g', 'frr'], { encoding: 'utf8' }).trim())
   return { uid, gid }
