@@ -1,5 +1,6 @@
 // Prometheus metrics for a running mode: a per-process prom-client Registry filled at scrape time
-// from `service.status()`, served on admin.metricsAddress (/metrics, /healthz, /readyz).
+// from `service.status()`, served on admin.metricsAddress (/metrics, /healthz, /readyz), and the
+// live dashboard (/, internal/dashboard) on the same listener.
 // Import this module dynamically (internal/daemon/run.ts does): it loads prom-client.
 import type { Logger } from 'pino'
 import { readiness, type Mode, type Readiness } from './collect.ts'
@@ -36,6 +37,6 @@ export function daemonReadiness(mode: Mode, phase: Phase, status: () => object):
 /** Create this process's Registry and serve it. Throws MetricsListenError (PORTER_ERR_METRICS_LISTEN) when the address cannot be bound. */
 export async function startMetrics(o: MetricsOptions): Promise<Metrics> {
   const registry = createPorterRegistry({ mode: o.mode, status: o.status, ready: (st) => daemonReadiness(o.mode, o.phase(), () => st) })
-  const server = await startMetricsServer({ address: o.address, exposition: registry, ready: () => daemonReadiness(o.mode, o.phase(), o.status), log: o.log })
+  const server = await startMetricsServer({ address: o.address, exposition: registry, ready: () => daemonReadiness(o.mode, o.phase(), o.status), log: o.log, dashboard: { status: o.status } })
   return { registry, address: server.address, port: server.port, close: () => server.close() }
 }

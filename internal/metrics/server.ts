@@ -2,6 +2,8 @@
 //   GET /metrics  Prometheus text exposition (one fresh snapshot of the mode's status)
 //   GET /healthz  200 "ok" while the process runs
 //   GET /readyz   200 "ok" when the mode reports ready, else 503 and a one-line reason
+//   GET /, /events, /dashboard.js, /dashboard.css, /favicon.svg: the live dashboard
+//                 (internal/dashboard), when the options carry `dashboard`
 // Anything else (another path or method) is 404. HEAD is answered like GET, without a body.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
@@ -9,6 +11,8 @@ import { parseHostPort } from '../config/schema.ts'
 import { errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
 import type { Readiness } from './collect.ts'
+import type { Clock } from '../base/index.ts'
+import { DashboardFeed, dashboardRoute, serveEvents } from '../dashboard/index.ts'
 
 /** The metrics listener could not bind. `errno` is Node's code ("EADDRINUSE"), `address` the configured value. */
 export class MetricsListenError extends PorterError {
@@ -33,6 +37,8 @@ export interface MetricsServerOptions {
   exposition: { contentType: string; metrics(): Promise<string> }
   ready: () => Readiness
   log: Logger
+  /** serve the live dashboard from this status (the status contract, internal/admin/status.ts) */
+  dashboard?: { status: () => object; clock?: Clock; intervalMs?: number }
 }
 
 export interface MetricsServer {
@@ -43,8 +49,8 @@ export interface MetricsServer {
   close(): Promise<void>
 }
 
-function reply(res: ServerResponse, head: boolean, status: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' })
+function reply(res: ServerResponse, head: boolean, status: number, body: string, contentType = 'text/plain; charset=utf-8', headers: Readonly<Record<string, string>> = {}): void {
+  res.writeHead(status, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' })
   res.end(head ? undefined : body)
 }
 
@@ -56,10 +62,21 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
 
 /** startMetricsServer on `host` and `port` as given; tests pass port 0 (a free port, see `.port`). */
 export async function listenMetrics(o: MetricsServerOptions, host: string, port: number): Promise<MetricsServer> {
+  const readiness = (): Readiness => {
+    try {
+      return o.ready()
+    } catch (e) {
+      return { ready: false, reason: `readiness could not be read: ${(e as Error).message}` }
+    }
+  }
+  const feed = o.dashboard ? new DashboardFeed({ status: o.dashboard.status, ready: readiness, clock: o.dashboard.clock, intervalMs: o.dashboard.intervalMs, log: o.log }) : undefined
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const head = req.method === 'HEAD'
-    const path = (req.url ?? '/').split('?')[0]
+    const path = (req.url ?? '/').split('?')[0]!
     if (req.method !== 'GET' && !head) return reply(res, head, 404, 'not found\n')
+    const page = feed && dashboardRoute(path, req.headers.host)
+    if (page?.kind === 'events') return serveEvents(req, res, { feed: feed!, headers: page.headers, head })
+    if (page) return reply(res, head, page.status, page.body, page.contentType, page.headers)
     switch (path) {
       case '/metrics': {
         let text: string
@@ -74,12 +91,7 @@ export async function listenMetrics(o: MetricsServerOptions, host: string, port:
       case '/healthz':
         return reply(res, head, 200, 'ok\n')
       case '/readyz': {
-        let r: Readiness
-        try {
-          r = o.ready()
-        } catch (e) {
-          r = { ready: false, reason: `readiness could not be read: ${(e as Error).message}` }
-        }
+        const r = readiness()
         return reply(res, head, r.ready ? 200 : 503, `${r.ready ? 'ok' : r.reason.replace(/\s*\n\s*/g, ' ')}\n`)
       }
       default:
@@ -104,12 +116,14 @@ export async function listenMetrics(o: MetricsServerOptions, host: string, port:
       resolve()
     })
   })
+  feed?.start()
   const bound = server.address()
   return {
     address: o.address,
     port: bound && typeof bound === 'object' ? bound.port : port,
     close: () =>
       new Promise<void>((resolve) => {
+        feed?.stop()
         server.close(() => resolve())
         server.closeAllConnections()
       }),

@@ -65,7 +65,7 @@ t.test('dist/porter controller serves /metrics, /healthz, /readyz on admin.metri
     t.same(await curl('/healthz'), [200, 'ok\n'])
     t.same(await curl('/readyz'), [200, 'ok\n'])
     t.equal((await curl('/nope'))[0], 404)
-    t.equal((await curl('/'))[0], 404)
+    t.equal((await curl('/'))[0], 200, '/ is the dashboard (test/e2e/dashboard.test.ts)')
   })
 
   await t.test('a router crash shows in the series and heals', async (t) => {
