@@ -1,6 +1,6 @@
 // Porter's BGP speaker against a real FRR 8 (bgpd + zebra) in network namespaces: IPv4 and IPv6
-// sessions, ECMP in the kernel (FRR installs nexthop groups), attributes, withdrawal, refresh,
-// restart.
+// sessions, ECMP in the kernel (FRR installs nexthop groups), attributes, withdrawal, restart.
+// Route refresh: route-refresh.test.ts (the router's counters).
 import t from 'tap'
 import { createLab, waitFor } from './lib/netns.ts'
 import { Frr } from './lib/frr.ts'
@@ -47,12 +47,6 @@ t.test('porter <-> FRR', async (t) => {
     porter.signal('SIGHUP')
     await waitFor(async () => (await gateways(r, '2001:db8:100::10/128')).length === 0, { what: 'v6 withdrawn' })
     t.equal((await gateways(r, '203.0.113.10/32')).length, 3, 'v4 back to three')
-  })
-
-  await t.test('soft reset in (route refresh) re-sends', async (t) => {
-    await frr.vtysh('bgpd', ['clear bgp ipv4 unicast 192.0.2.2 soft in'])
-    await waitFor(async () => porter.logs().some((l) => l.msg === 'route refresh requested: re-sending'), { what: 'refresh' })
-    t.equal((await gateways(r, '203.0.113.10/32')).length, 3)
   })
 
   await t.test('FRR restart: porter reconnects and re-announces', async (t) => {
