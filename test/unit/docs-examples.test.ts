@@ -9,38 +9,19 @@
 //   [text](relative/path)                  -> the file exists
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { parseAllDocuments } from 'yaml'
 import { ROOT } from '../lib/cli.ts'
 import { builtPorter } from '../lib/dist.ts'
+import { DOC_FILES, docBlocks, where, type Block } from '../lib/markdown.ts'
 import { toBgpConfInfo, toBgpPeerInfo, toEipInfo } from '../../internal/k8s/crd.ts'
 
-const FILES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)]
+const FILES = DOC_FILES
 const dir = mkdtempSync(join(tmpdir(), 'porter-docs-'))
 t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-
-interface Block { file: string; line: number; lang: string; text: string }
-function blocks(): Block[] {
-  const out: Block[] = []
-  for (const file of FILES) {
-    const lines = readFileSync(join(ROOT, file), 'utf8').split('\n')
-    for (let i = 0; i < lines.length; i++) {
-      const open = /^(\s*)```(\w*)\s*$/.exec(lines[i]!)
-      if (!open) continue
-      const indent = open[1]!.length
-      const body: string[] = []
-      let j = i + 1
-      for (; j < lines.length && !/^\s*```\s*$/.test(lines[j]!); j++) body.push(lines[j]!.slice(indent))
-      out.push({ file, line: i + 1, lang: open[2]!, text: body.join('\n') + '\n' })
-      i = j
-    }
-  }
-  return out
-}
-const ALL = blocks()
-const where = (b: Block) => `${b.file}:${b.line}`
+const ALL = docBlocks()
 const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000 })
 const fileOf = (b: Block, ext: string) => {
   const p = join(dir, `${b.file.replace(/\W/g, '_')}_${b.line}.${ext}`)
