@@ -5,6 +5,7 @@ import type { Config, HealthCheckConfig } from '../config/index.ts'
 import type { Clock } from '../base/index.ts'
 import { INITIAL, observe, type HealthState } from './state.ts'
 import type { Checker } from './checks.ts'
+import { isDeepStrictEqual } from 'node:util'
 
 interface Target {
   key: string
@@ -26,7 +27,7 @@ export interface HealthMonitorDeps {
 }
 
 const keyOf = (vip: string, nh: string) => `${vip}|${nh}`
-const sameCheck = (a: HealthCheckConfig, b: HealthCheckConfig) => JSON.stringify(a) === JSON.stringify(b)
+const sameCheck = (a: HealthCheckConfig, b: HealthCheckConfig): boolean => isDeepStrictEqual(a, b)
 
 export class HealthMonitor {
   private targets = new Map<string, Target>()
