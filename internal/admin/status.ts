@@ -30,14 +30,24 @@ export interface NextHopStatus {
   /** "no check", "pending", "up", "down" */
   health: string
   lastError?: string
+  /** in Porter's announcement of the VIP (healthy); whether a router got it is `peers` */
   announced: boolean
+  /**
+   * The peers (names) that have a path to the VIP via this next hop. Without ADD-PATH a peer
+   * gets one of several next hops only; a peer with `nextHop: self` gets Porter's own address
+   * and is listed under the VIP's `peers` only. Absent from porter versions before it existed.
+   */
+  peers?: string[]
 }
 
 /** A VIP of the config file. */
 export interface VipStatus {
   name?: string
   address: string
+  /** Porter announces it (at least one healthy next hop) */
   announced: boolean
+  /** the peers (names) that have the VIP, with any next hop */
+  peers?: string[]
   nextHops: NextHopStatus[]
 }
 

@@ -158,7 +158,11 @@ export class Speaker {
       localAs: this.cfg.localAs, remoteAs: p.peerAs, routerId: this.cfg.routerId, holdTime: p.holdTime,
       connectRetryTime: p.connectRetry, passive: p.passive, capabilities: caps,
     })
-    const routes = new PeerRoutes({ localAs: this.cfg.localAs, peerAs: p.peerAs, nextHop: p.nextHop, export: p.export, addPath: p.addPath })
+    const routes = new PeerRoutes({
+      localAs: this.cfg.localAs, peerAs: p.peerAs, nextHop: p.nextHop, export: p.export, addPath: p.addPath,
+      onEcmpUnavailable: ({ addPathTx, singlePathPrefixes }) => this.log.warn({ peer: p.name, addPathTx, singlePathPrefixes },
+        `ECMP unavailable with peer ${p.name}: it did not negotiate ADD-PATH receive, so ${singlePathPrefixes} prefix(es) with several next hops are sent with one next hop each; enable ADD-PATH receive on the router (BIRD: "add paths rx")`),
+    })
     routes.set(this.routesFor(p))
     const session = new PeerSession({
       name: p.name, address: p.address, port: p.port, localAddress: p.localAddress, md5Key: p.md5Key, maxPrefixes: p.maxPrefixes,
@@ -239,6 +243,11 @@ export class Speaker {
 
   peerSessions(): PeerSession[] {
     return [...this.peers.values()].map((e) => e.session)
+  }
+
+  /** Per peer (name), the next hops it has for `prefix` (canonical; [] none, e.g. no session). */
+  sentTo(prefix: string): { peer: string; nextHops: string[] }[] {
+    return [...this.peers.values()].map((e) => ({ peer: e.cfg.name, nextHops: e.routes.sentNextHops(prefix) }))
   }
 
   status(): PeerStatus[] {

@@ -28,11 +28,21 @@ export function renderStatus(st: DaemonStatus): string {
   if (st.vips) {
     out.push('', 'VIPS')
     const rows: (string | undefined)[][] = []
-    for (const v of st.vips) {
-      if (v.nextHops.length === 0) rows.push([v.address, '-', '-', v.announced ? 'yes' : 'no'])
-      for (const nh of v.nextHops) rows.push([v.address, nh.address, nh.health, nh.announced ? 'yes' : 'no'])
+    let notSent = false
+    // ANNOUNCED: "yes" only when some peer has it; "not sent" when Porter announces it but no peer got it
+    const announced = (wanted: boolean, peers: string[] | undefined): string => {
+      if (!wanted) return 'no'
+      if (peers === undefined || peers.length > 0) return 'yes' // undefined: a porter without per-peer status
+      notSent = true
+      return 'not sent'
     }
-    out.push(table(['VIP', 'NEXT HOP', 'HEALTH', 'ANNOUNCED'], rows))
+    const names = (peers: string[] | undefined) => (peers?.length ? peers.join(',') : undefined)
+    for (const v of st.vips) {
+      if (v.nextHops.length === 0) rows.push([v.address, '-', '-', announced(v.announced, v.peers), names(v.peers)])
+      for (const nh of v.nextHops) rows.push([v.address, nh.address, nh.health, announced(nh.announced, nh.peers), names(nh.peers)])
+    }
+    out.push(table(['VIP', 'NEXT HOP', 'HEALTH', 'ANNOUNCED', 'PEERS'], rows))
+    if (notSent) out.push('not sent: healthy, but no peer has this next hop (no session, or no ADD-PATH: see ECMP under PEERS)')
   }
   const kube = st.kubernetes
   if (kube) {

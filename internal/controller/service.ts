@@ -12,6 +12,7 @@ import type { Service } from '../daemon/run.ts'
 import type { ControllerStatus } from '../admin/index.ts'
 import { Speaker, type Advertisement, type SpeakerConfig } from '../bgp/speaker.ts'
 import { realClock, type Clock } from '../base/index.ts'
+import { canonicalIp } from '../ip/index.ts'
 import { HealthMonitor } from '../health/monitor.ts'
 import { runCheck, type Checker } from '../health/checks.ts'
 import { speakerConfig, vipAdvertisements, vipKey } from './advertise.ts'
@@ -176,12 +177,17 @@ export function createControllerService(deps: ControllerDeps): Service {
         vips: (cfg?.vips ?? []).flatMap((v, i) => (Array.isArray(v.address) ? v.address : [v.address]).map((a) => {
           const host = a.split('/')[0]!
           const set = announced.get(host)
+          // what each peer really has: without ADD-PATH a peer gets one of several next hops
+          const sent = speaker?.sentTo(`${host}/${host.includes(':') ? 128 : 32}`) ?? []
+          const holding = (nh?: string) => sent.filter((x) => (nh === undefined ? x.nextHops.length > 0 : x.nextHops.includes(nh))).map((x) => x.peer)
           return {
             ...(v.name !== undefined ? { name: v.name } : {}),
             address: host,
             announced: !!set,
+            peers: holding(),
             nextHops: v.nextHops.filter((n) => n.address.includes(':') === host.includes(':')).map((n) => ({
               address: n.address, ...health.describe(vipKey(v, i), n.address), announced: !!set?.has(n.address),
+              peers: holding(canonicalIp(n.address) ?? n.address),
             })),
           }
         })),

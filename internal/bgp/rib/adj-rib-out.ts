@@ -398,6 +398,22 @@ export class AdjRibOut {
     }
   }
 
+  /** Prefixes with several next hops sent as one path (no ADD-PATH for their family); cheap, unlike status(). */
+  get singlePathPrefixes(): number {
+    return this.#singlePath
+  }
+
+  /**
+   * The next hops the peer is known to have for `prefix` (canonical addresses; next-hop self:
+   * our own), or [] when it has none. Undefined when `prefix` is not a prefix.
+   */
+  sentNextHops(prefix: string): string[] | undefined {
+    const parsed = parsePrefixOrReason(prefix)
+    if (typeof parsed === 'string') return undefined
+    const s = this.#sent.get(parsed.text)
+    return s === undefined ? [] : s.routes.map((r) => nextHopOfGroupKey(r.groupKey))
+  }
+
   #send(r: RouteRec): void {
     const text = r.owner.text
     const s = this.#sent.get(text)
@@ -484,7 +500,7 @@ export class AdjRibOut {
   }
 
   #groupByKey(groups: Map<string, Group>, family: FamilyKey, addr: ParsedAddress, attrs: ResolvedAttrs, linkLocal: string | undefined): Group {
-    const key = `${family}|${addr.text}|${linkLocal ?? ''}|${attrs.key}`
+    const key = `${family}|${addr.text}|${linkLocal ?? ''}|${attrs.key}` // read back by nextHopOfGroupKey
     let g = groups.get(key)
     if (g !== undefined) return g
     g = this.#groups.get(key) // keep the same frozen attrs object across set() calls
@@ -535,6 +551,12 @@ function sameRoutes(a: readonly RouteRec[], b: readonly RouteRec[]): boolean {
   if (a.length !== b.length) return false
   for (const r of b) if (!a.includes(r)) return false
   return true
+}
+
+/** The next hop in a group key ("family|next hop|link-local|attributes", see #groupByKey). */
+function nextHopOfGroupKey(key: string): string {
+  const a = key.indexOf('|')
+  return key.slice(a + 1, key.indexOf('|', a + 1))
 }
 
 /** Sort a prefix's next hops by address, keeping their attributes alongside (insertion sort: a few hops). */

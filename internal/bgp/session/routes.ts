@@ -14,6 +14,11 @@ export interface PeerRoutesOptions {
   export: ExportAttrs
   /** ADD-PATH wanted (it is used only where the peer negotiated it) */
   addPath: boolean
+  /**
+   * Called once per negotiated session context when ADD-PATH was wanted but the peer did not
+   * negotiate it for a family where a prefix has several next hops (it gets one path: no ECMP)
+   */
+  onEcmpUnavailable?: (info: { addPathTx: FamilyKey[]; singlePathPrefixes: number }) => void
 }
 
 /** Bytes per socket write: whole messages, about this size. */
@@ -22,6 +27,9 @@ const CHUNK = 256 * 1024
 export class PeerRoutes implements RouteSource {
   private readonly rib: AdjRibOut
   private ctxKey = ''
+  /** the ECMP warning was given for this context */
+  private warnedKey: string | undefined
+  private addPathTx: FamilyKey[] = []
 
   constructor(private readonly opts: PeerRoutesOptions) {
     // start from the context the session will most likely negotiate, so reaching Established
@@ -45,6 +53,21 @@ export class PeerRoutes implements RouteSource {
   /** Replace the desired set (throws PORTER_ERR_CONFIG_INVALID and keeps the old set on bad input). */
   set(advs: readonly Advertisement[]): void {
     this.rib.set(advs)
+    this.checkEcmp()
+  }
+
+  /** Next hops the peer has for `prefix` ([] none; next-hop self: our address). */
+  sentNextHops(prefix: string): string[] {
+    return this.rib.sentNextHops(prefix) ?? []
+  }
+
+  private checkEcmp(): void {
+    // '' = not negotiated yet (the table assumes ADD-PATH until then)
+    if (!this.opts.addPath || this.ctxKey === '' || this.warnedKey === this.ctxKey) return
+    const n = this.rib.singlePathPrefixes
+    if (n === 0) return
+    this.warnedKey = this.ctxKey
+    this.opts.onEcmpUnavailable?.({ addPathTx: this.addPathTx, singlePathPrefixes: n })
   }
 
   get sentCount(): number {
@@ -60,6 +83,8 @@ export class PeerRoutes implements RouteSource {
     if (key !== this.ctxKey) {
       this.rib.setContext(this.context(ctx.addPathTx, new Set(families), localAddress))
       this.ctxKey = key
+      this.addPathTx = [...ctx.addPathTx].sort()
+      this.checkEcmp()
     }
     if (full) this.rib.reset()
     const diff: RibDiff = this.rib.pending()

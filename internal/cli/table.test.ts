@@ -1,0 +1,36 @@
+// porter status, VIPS table: ANNOUNCED says "yes" only for next hops some peer has; a healthy
+// next hop no peer received (no ADD-PATH, no session) is "not sent", with the peers listed.
+import t from 'tap'
+import { renderStatus } from './table.ts'
+import type { DaemonStatus } from '../admin/index.ts'
+
+const base = { version: '0.1.0', commit: 'abc', node: 'v20', mode: 'controller', pid: 7, uptimeSeconds: 3, configFile: 'x' } as const
+
+t.test('a peer without ADD-PATH: one next hop "yes", the others "not sent", with a note', async (t) => {
+  const st: DaemonStatus = {
+    ...base,
+    peers: [{ name: 'r4', address: '192.0.2.1', peerAs: 65001, state: 'Established', prefixesSent: 1, prefixesReceived: 0, updatesReceived: 0, flaps: 0, ecmp: 'unavailable: no ADD-PATH with this peer, 1 prefix(es) sent with one next hop' }],
+    vips: [{ address: '203.0.113.10', announced: true, peers: ['r4'], nextHops: [
+      { address: '192.0.2.11', health: 'no check', announced: true, peers: ['r4'] },
+      { address: '192.0.2.12', health: 'no check', announced: true, peers: [] },
+      { address: '192.0.2.13', health: 'down', announced: false, peers: [] },
+    ] }, { address: '203.0.113.20', announced: true, peers: [], nextHops: [] }],
+  }
+  const out = renderStatus(st)
+  t.match(out, /VIP\s+NEXT HOP\s+HEALTH\s+ANNOUNCED\s+PEERS\n/)
+  t.match(out, /203\.0\.113\.10\s+192\.0\.2\.11\s+no check\s+yes\s+r4\n/)
+  t.match(out, /203\.0\.113\.10\s+192\.0\.2\.12\s+no check\s+not sent\s+-\n/)
+  t.match(out, /203\.0\.113\.10\s+192\.0\.2\.13\s+down\s+no\s+-\n/)
+  t.match(out, /203\.0\.113\.20\s+-\s+-\s+not sent\s+-\n/)
+  t.match(out, /\nnot sent: healthy, but no peer has this next hop \(no session, or no ADD-PATH: see ECMP under PEERS\)$/)
+})
+
+t.test('every next hop with a peer: all "yes", peers listed, no note', async (t) => {
+  const out = renderStatus({ ...base, vips: [{ address: '203.0.113.10', announced: true, peers: ['r4', 'r6'], nextHops: [
+    { address: '192.0.2.11', health: 'up', announced: true, peers: ['r4', 'r6'] },
+    { address: '192.0.2.12', health: 'up', announced: true, peers: ['r4'] },
+  ] }] })
+  t.match(out, /192\.0\.2\.11\s+up\s+yes\s+r4,r6\n/)
+  t.match(out, /192\.0\.2\.12\s+up\s+yes\s+r4$/)
+  t.notMatch(out, /not sent/)
+})
