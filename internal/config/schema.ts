@@ -89,6 +89,10 @@ export const peer = z
     /** file holding the TCP MD5 key; never inline in the config so it never lands in logs or status */
     passwordFile: z.string().min(1).optional(),
     localAddress: ipAddress.optional(),
+    /** eBGP only: TTL of our packets, for a router more than one hop away (default 1, as BIRD and FRR) */
+    ebgpMultihop: z.number().int().min(1).max(255).optional(),
+    /** GTSM (RFC 5082): send TTL 255 and drop the peer's packets below 254 */
+    ttlSecurity: z.boolean().default(false),
     export: exportAttrs.default({ communities: [], largeCommunities: [] }),
   })
   .strict()
@@ -158,6 +162,12 @@ export const bgp = z
       // RFC 4271 5.1.5: LOCAL_PREF goes to internal peers only; Porter would drop it silently
       if (p.export.localPref !== undefined && p.peerAs !== b.localAs) {
         ctx.addIssue({ code: 'custom', path: ['peers', i, 'export', 'localPref'], message: `LOCAL_PREF is sent to iBGP peers only, and this peer is eBGP (peerAs ${p.peerAs}, localAs ${b.localAs}): remove it, or use med or asPathPrepend` })
+      }
+      if (p.ebgpMultihop !== undefined && p.peerAs === b.localAs) {
+        ctx.addIssue({ code: 'custom', path: ['peers', i, 'ebgpMultihop'], message: `ebgpMultihop is for eBGP peers, and this peer is iBGP (peerAs ${p.peerAs} = localAs): iBGP packets already go out with the system's TTL (64); remove it` })
+      }
+      if (p.ebgpMultihop !== undefined && p.ttlSecurity) {
+        ctx.addIssue({ code: 'custom', path: ['peers', i, 'ttlSecurity'], message: 'ttlSecurity (GTSM) sends TTL 255 and accepts only 254 or more, so the router must be at most one hop away: it excludes ebgpMultihop; remove one of them' })
       }
     })
   })

@@ -1,4 +1,7 @@
-// OS-level helpers Node lacks, over libc through koffi: TCP MD5 signatures and systemd's notify.
-export { connectTcpMd5, md5sigStruct, setTcpMd5, socketFamily, socketFd, TCP_MD5SIG_MAXKEYLEN, type Md5ConnectOptions, type Md5Key, type SocketFamily } from './md5.ts'
+// OS-level helpers Node lacks, over libc through koffi: TCP MD5 signatures, TTL options, outgoing
+// connections with both set before the SYN, and systemd's notify.
+export { md5sigStruct, setTcpMd5, socketFamily, socketFd, TCP_MD5SIG_MAXKEYLEN, type Md5Key, type SocketFamily } from './md5.ts'
+export { connectTcp, type TcpConnectOptions } from './connect.ts'
+export { setSocketTtl, type TtlOptions } from './ttl.ts'
 export { notifySockaddr, sdNotify, watchdogInterval } from './notify.ts'
 export { SysCallError } from './errors.ts'

@@ -8,7 +8,7 @@
 // and the peer drops it. Node's net.connect() creates its socket file descriptor only on the next
 // tick, in the same step as the connect(2) call (the handle exists at once, the fd does not: its
 // `_handle.fd` is -1 until then), so there is no moment to set the option in between. Hence
-// connectTcpMd5(): it creates the socket itself, sets the key, then lets Node wrap the fd and
+// connectTcp() (connect.ts): it creates the socket itself, sets the key, then lets Node wrap the fd and
 // connect it. PASSIVE side: after server.listen(), setTcpMd5(socketFd(server), peer, key) for each
 // peer with a key (connections accepted later inherit it).
 //
@@ -22,7 +22,7 @@
 import net from 'node:net'
 import { PorterError } from '../errors/index.ts'
 import {
-  AF_INET, AF_INET6, IPPROTO_TCP, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, TCP_MD5SIG, libc,
+  AF_INET, AF_INET6, IPPROTO_TCP, TCP_MD5SIG, libc,
 } from './_libc.ts'
 import { SysCallError } from './errors.ts'
 
@@ -148,7 +148,7 @@ export function setTcpMd5(fd: number, peer: string, key: Md5Key | undefined, fam
 /**
  * The file descriptor behind a Node socket or server (`_handle.fd`). A server has one once it
  * listens; a socket from net.connect() only from the tick after the call (too late for MD5: use
- * connectTcpMd5), and neither has one after it is closed.
+ * connectTcp), and neither has one after it is closed.
  */
 export function socketFd(s: net.Socket | net.Server): number {
   const handle = (s as unknown as { _handle?: { fd?: unknown } | null })._handle
@@ -158,45 +158,8 @@ export function socketFd(s: net.Socket | net.Server): number {
   if (typeof fd !== 'number' || fd < 0) {
     throw new PorterError(
       'PORTER_ERR_INTERNAL',
-      `The ${what} has no file descriptor yet${what === 'socket' ? ' (net.connect() creates it on the next tick, together with the SYN: use connectTcpMd5() to sign the SYN)' : ''}`,
+      `The ${what} has no file descriptor yet${what === 'socket' ? ' (net.connect() creates it on the next tick, together with the SYN: use connectTcp() to sign the SYN)' : ''}`,
     )
   }
   return fd
-}
-
-export interface Md5ConnectOptions extends Omit<net.TcpSocketConnectOpts, 'host' | 'family' | 'lookup' | 'hints' | 'autoSelectFamily'> {
-  /** the peer: an IPv4 or IPv6 address, not a name */
-  host: string
-  /** undefined: a plain net.connect() */
-  key: Md5Key | undefined
-}
-
-/**
- * net.connect() whose first SYN is already signed: creates the TCP socket (non-blocking,
- * close-on-exec) of the host's family, sets the key for the host, then hands the fd to a
- * net.Socket and connects it (with localAddress / localPort when given). Everything else is an
- * ordinary net.Socket; errors after this returns arrive as its 'error' event.
- */
-export function connectTcpMd5(opts: Md5ConnectOptions): net.Socket {
-  const { key, ...connect } = opts
-  const kind = net.isIP(opts.host)
-  if (kind === 0) throw md5Error(`Cannot connect with a TCP MD5 key to ${JSON.stringify(opts.host)}: not an IP address`)
-  if (opts.localAddress !== undefined && net.isIP(opts.localAddress) !== kind) {
-    throw md5Error(`Cannot connect to ${JSON.stringify(opts.host)} from ${JSON.stringify(opts.localAddress)}: the local address is not of the same family`)
-  }
-  if (key === undefined) return net.connect(connect)
-  const family: SocketFamily = kind === 4 ? 4 : 6
-  const c = libc()
-  const s = c.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
-  if (s.ret < 0) throw new SysCallError('PORTER_ERR_TCP_MD5', `Cannot create a TCP socket for peer ${JSON.stringify(opts.host)}`, 'socket', s.errno)
-  const fd = s.ret
-  let sock: net.Socket
-  try {
-    setTcpMd5(fd, opts.host, key, family)
-    sock = new net.Socket({ fd })
-  } catch (e) {
-    c.close(fd)
-    throw e
-  }
-  return sock.connect(connect)
 }

@@ -1,7 +1,7 @@
 // TCP MD5 signatures (RFC 2385) from internal/sys/md5.ts against BIRD 2 with `password`, in network
 // namespaces. A small Node program (CHILD below, run with tsx inside the Porter namespace) opens the
 // TCP connection, sends a BGP OPEN built with our codec and prints BIRD's first message.
-//  - active: connectTcpMd5 with BIRD's password reaches the OPEN exchange (IPv4 and IPv6), and
+//  - active: connectTcp with BIRD's password reaches the OPEN exchange (IPv4 and IPv6), and
 //    tcpdump (checking the signatures with -M) shows that the very FIRST SYN was validly signed:
 //    the key is on the socket before connect(2); a wrong key or no key never connects.
 //  - passive: a listening socket with the key for BIRD's address accepts BIRD's signed connection
@@ -21,12 +21,12 @@ const BIRD_AS = 65001
 const PORTER_AS = 65002
 const PASSWORD = 'porter md5 test key'
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs')
-const MD5_TS = join(ROOT, 'internal', 'sys', 'md5.ts')
+const MD5_TS = join(ROOT, 'internal', 'sys', 'index.ts')
 
 // Prints JSON lines: {"event":"connect"|"listening"|"accepted"|"message"|"error"|"timeout", ms, ...}
 const CHILD = `
 import net from 'node:net'
-import { connectTcpMd5, setTcpMd5, socketFd } from ${JSON.stringify(MD5_TS)}
+import { connectTcp, setTcpMd5, socketFd } from ${JSON.stringify(MD5_TS)}
 const cfg = JSON.parse(process.argv[1])
 const t0 = performance.now()
 const out = (o) => console.log(JSON.stringify({ ms: Math.round(performance.now() - t0), ...o }))
@@ -46,7 +46,7 @@ function speak(sock) {
 setTimeout(() => { out({ event: 'timeout' }); process.exit(0) }, cfg.timeoutMs)
 if (cfg.mode === 'active') {
   const opts = { host: cfg.host, port: 179, localAddress: cfg.localAddress }
-  const sock = cfg.key === null ? net.connect(opts) : connectTcpMd5({ ...opts, key: cfg.key })
+  const sock = cfg.key === null ? net.connect(opts) : connectTcp({ ...opts, key: cfg.key })
   sock.on('connect', () => { out({ event: 'connect' }); speak(sock) })
   sock.on('error', (e) => out({ event: 'error', message: e.message }))
 } else {
@@ -100,7 +100,7 @@ async function stopWhen(lab: Lab, ns: string, cap: { file: string; stop(): Promi
 const isSyn = (l: string): boolean => /Flags \[S\]/.test(l)
 const isSynAck = (l: string): boolean => /Flags \[S\.\]/.test(l)
 
-t.test('active: connectTcpMd5 signs the first SYN; BIRD answers the OPEN; wrong or no key never connects', async (t) => {
+t.test('active: connectTcp signs the first SYN; BIRD answers the OPEN; wrong or no key never connects', async (t) => {
   const lab = createLab(t)
   const { r, p } = await routerAndPorter(lab)
   const bird = new Bird(lab, { ns: r, as: BIRD_AS, routerId: '192.0.2.1', peers: [

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { endianness, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PorterError } from '../../internal/errors/index.ts'
-import { connectTcpMd5, md5sigStruct, setTcpMd5, socketFamily, socketFd, SysCallError, TCP_MD5SIG_MAXKEYLEN } from '../../internal/sys/index.ts'
+import { connectTcp, md5sigStruct, setTcpMd5, socketFamily, socketFd, SysCallError, TCP_MD5SIG_MAXKEYLEN } from '../../internal/sys/index.ts'
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const zeros = (n: number): string => '00'.repeat(n)
@@ -189,8 +189,8 @@ t.test('socketFd: a listening server has one; net.connect() has none until the n
   const port = (s.address() as net.AddressInfo).port
   const c = net.connect({ host: '127.0.0.1', port })
   // Node creates the handle at once but the fd only with the connect(2) call, on the next tick:
-  // setTcpMd5(socketFd(net.connect(...))) cannot sign the SYN, hence connectTcpMd5
-  t.throws(() => socketFd(c), { code: 'PORTER_ERR_INTERNAL', message: /^The socket has no file descriptor yet \(net\.connect\(\) creates it on the next tick, together with the SYN: use connectTcpMd5\(\) to sign the SYN\)$/ })
+  // setTcpMd5(socketFd(net.connect(...))) cannot sign the SYN, hence connectTcp
+  t.throws(() => socketFd(c), { code: 'PORTER_ERR_INTERNAL', message: /^The socket has no file descriptor yet \(net\.connect\(\) creates it on the next tick, together with the SYN: use connectTcp\(\) to sign the SYN\)$/ })
   await new Promise((r) => c.once('connect', r))
   t.ok(socketFd(c) > 2, 'connected socket fd')
   c.destroy()
@@ -223,23 +223,23 @@ t.test('signed connections over loopback: right key, wrong key, no key', async (
     t.teardown(() => s.close())
     const port = (s.address() as net.AddressInfo).port
     setTcpMd5(socketFd(s), host, 'loopback key')
-    const ok = await attempt(connectTcpMd5({ host, port, key: 'loopback key', localAddress: host }), 3000)
+    const ok = await attempt(connectTcp({ host, port, key: 'loopback key', localAddress: host }), 3000)
     t.match(ok, { connected: true, data: 'signed hello' }, `IPv${family}: same key connects`)
     // the initial SYN retransmission timeout is 1 s: connecting faster means the FIRST SYN was signed
     if (ok.connected) t.ok(ok.ms < 900, `IPv${family}: connected in ${ok.ms} ms, before any SYN retransmission`)
-    t.same(await attempt(connectTcpMd5({ host, port, key: 'wrong key' }), 1500), { connected: false }, `IPv${family}: wrong key gets no answer`)
+    t.same(await attempt(connectTcp({ host, port, key: 'wrong key' }), 1500), { connected: false }, `IPv${family}: wrong key gets no answer`)
     t.same(await attempt(net.connect({ host, port }), 1500), { connected: false }, `IPv${family}: no key gets no answer`)
     setTcpMd5(socketFd(s), host, undefined)
     t.match(await attempt(net.connect({ host, port }), 3000), { connected: true, data: 'signed hello' }, `IPv${family}: key removed, unsigned connects again`)
   }
 })
 
-t.test('connectTcpMd5: checks its input; no key is a plain connection', async (t) => {
-  t.throws(() => connectTcpMd5({ host: 'localhost', port: 179, key: 'k' }), { code: 'PORTER_ERR_TCP_MD5', message: 'Cannot connect with a TCP MD5 key to "localhost": not an IP address' })
-  t.throws(() => connectTcpMd5({ host: '127.0.0.1', port: 179, localAddress: '::1', key: 'k' }), { code: 'PORTER_ERR_TCP_MD5', message: /the local address is not of the same family$/ })
-  t.throws(() => connectTcpMd5({ host: '127.0.0.1', port: 179, key: 'x'.repeat(81) }), /is 81 bytes long/)
+t.test('connectTcp: checks its input; no key is a plain connection', async (t) => {
+  t.throws(() => connectTcp({ host: 'localhost', port: 179, key: 'k' }), { code: 'PORTER_ERR_TCP_MD5', message: 'Cannot connect to "localhost": not an IP address' })
+  t.throws(() => connectTcp({ host: '127.0.0.1', port: 179, localAddress: '::1', key: 'k' }), { code: 'PORTER_ERR_TCP_MD5', message: /the local address is not of the same family$/ })
+  t.throws(() => connectTcp({ host: '127.0.0.1', port: 179, key: 'x'.repeat(81) }), /is 81 bytes long/)
   const s = await listen('127.0.0.1')
   t.teardown(() => s.close())
   const port = (s.address() as net.AddressInfo).port
-  t.match(await attempt(connectTcpMd5({ host: '127.0.0.1', port, key: undefined }), 3000), { connected: true, data: 'signed hello' })
+  t.match(await attempt(connectTcp({ host: '127.0.0.1', port, key: undefined }), 3000), { connected: true, data: 'signed hello' })
 })
