@@ -3,7 +3,7 @@
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
 import type { PeerStatus } from '../admin/status.ts'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
-import { connectTcpMd5, setTcpMd5, socketFd } from '../sys/index.ts'
+import { connectTcp, setSocketTtl, setTcpMd5, socketFamily, socketFd } from '../sys/index.ts'
 import { canonicalIp } from '../ip/index.ts'
 import type { Logger } from 'pino'
 import { PorterError } from '../errors/index.ts'
@@ -11,6 +11,7 @@ import { fsmConfig } from './fsm/index.ts'
 import { makeCapabilities, type FamilyKey } from './wire/index.ts'
 import { PeerRoutes, PeerSession, type Advertisement, type Dialer, type PeerExport } from './session/index.ts'
 import { errnoOf, isErrno, realClock, type Clock } from '../base/index.ts'
+import { GTSM_TTL, sessionTtl } from './ttl.ts'
 
 export type { Advertisement } from './session/index.ts'
 
@@ -28,6 +29,10 @@ export interface SpeakerPeerConfig {
   nextHop: 'as-given' | 'self'
   localAddress?: string
   md5Key?: Uint8Array
+  /** eBGP: TTL of our packets (default 1); see ./ttl.ts */
+  ebgpMultihop?: number
+  /** GTSM (RFC 5082): send 255, accept 254 and above */
+  ttlSecurity?: boolean
   export: PeerExport
 }
 
@@ -56,9 +61,9 @@ export function normalizeAddress(a: string): string {
 const familyOf = (prefix: string): FamilyKey => (prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast')
 
 const tcpDialer: Dialer = {
-  connect({ host, port, localAddress, md5Key }) {
-    // with a key, the socket is signed before its first SYN (RFC 2385)
-    return md5Key ? connectTcpMd5({ host, port, localAddress, key: md5Key }) : netConnect({ host, port, localAddress })
+  connect({ host, port, localAddress, md5Key, ttl, minTtl }) {
+    // the MD5 key and the TTL options are on the socket before its first SYN (RFC 2385, RFC 5082)
+    return md5Key || ttl !== undefined || minTtl !== undefined ? connectTcp({ host, port, localAddress, key: md5Key, ttl, minTtl }) : netConnect({ host, port, localAddress })
   },
 }
 
@@ -125,10 +130,17 @@ export class Speaker {
     })
   }
 
-  /** TCP MD5 keys on the listening socket, so accepted sessions from keyed peers are signed. */
+  /**
+   * TCP MD5 keys on the listening socket, so accepted sessions from keyed peers are signed; with
+   * a GTSM peer, TTL 255 on it too, so the SYN-ACK already passes the peer's check.
+   */
   private applyListenerKeys(peers: readonly SpeakerPeerConfig[], old: readonly SpeakerPeerConfig[]): void {
     if (!this.server) return
     const fd = socketFd(this.server)
+    if (peers.some((p) => p.ttlSecurity)) {
+      setSocketTtl(fd, { ttl: GTSM_TTL }, 4)
+      if (socketFamily(fd) === 6) setSocketTtl(fd, { ttl: GTSM_TTL }, 6)
+    }
     const want = new Set(peers.filter((p) => p.md5Key).map((p) => normalizeAddress(p.address)))
     for (const p of old) if (p.md5Key && !want.has(normalizeAddress(p.address))) setTcpMd5(fd, p.address, undefined)
     for (const p of peers) if (p.md5Key) setTcpMd5(fd, p.address, p.md5Key)
@@ -143,6 +155,16 @@ export class Speaker {
       this.log.warn({ from, refused: this.refusedConnections }, 'connection from an unconfigured address refused')
       sock.destroy()
       return
+    }
+    const ttl = sessionTtl(this.cfg.localAs, entry.cfg)
+    if (ttl.ttl !== undefined || ttl.minTtl !== undefined) {
+      try {
+        setSocketTtl(socketFd(sock), ttl, from.includes(':') ? 6 : 4)
+      } catch (e) {
+        this.log.error({ peer: entry.cfg.name, error: (e as Error).message }, 'cannot set the TTL of an accepted connection; closed')
+        sock.destroy()
+        return
+      }
     }
     entry.session.incoming(sock)
   }
@@ -165,7 +187,7 @@ export class Speaker {
     })
     routes.set(this.routesFor(p))
     const session = new PeerSession({
-      name: p.name, address: p.address, port: p.port, localAddress: p.localAddress, md5Key: p.md5Key, maxPrefixes: p.maxPrefixes,
+      name: p.name, address: p.address, port: p.port, localAddress: p.localAddress, md5Key: p.md5Key, ttl: sessionTtl(this.cfg.localAs, p), maxPrefixes: p.maxPrefixes,
       fsm, clock: this.clock, log: this.log, dialer: this.dialer, routes, gracefulStop: this.cfg.gracefulRestart.enabled,
     })
     this.peers.set(normalizeAddress(p.address), { cfg: p, session, routes })

@@ -38,6 +38,8 @@ export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array
       maxPrefixes: p.maxPrefixes,
       nextHop: p.nextHop,
       localAddress: p.localAddress,
+      ebgpMultihop: p.ebgpMultihop,
+      ttlSecurity: p.ttlSecurity,
       md5Key: p.passwordFile ? readKey(p.passwordFile) : undefined,
       export: toExport(p.export),
     })),

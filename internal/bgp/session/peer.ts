@@ -16,7 +16,8 @@ import type { ConnId, RouteSource, SessionEffect, SessionInput, TimerId } from '
 export type { RouteSource } from './types.ts'
 
 export interface Dialer {
-  connect(opts: { host: string; port: number; localAddress?: string; md5Key?: Uint8Array }): Socket
+  /** `ttl` / `minTtl`: the IP TTL sent and the lowest accepted, set before the SYN (see ../ttl.ts) */
+  connect(opts: { host: string; port: number; localAddress?: string; md5Key?: Uint8Array; ttl?: number; minTtl?: number }): Socket
 }
 
 export interface PeerOptions {
@@ -25,6 +26,8 @@ export interface PeerOptions {
   port: number
   localAddress?: string
   md5Key?: Uint8Array
+  /** TTL sent / lowest accepted on outgoing connections (../ttl.ts); the listener sets it on accepted ones */
+  ttl?: { ttl?: number; minTtl?: number }
   maxPrefixes?: number
   fsm: FsmConfig
   clock: Clock
@@ -135,7 +138,7 @@ export class PeerSession {
     switch (e.type) {
       case 'connect': {
         const o = this.opts
-        const socket = o.dialer.connect({ host: o.address, port: o.port, localAddress: o.localAddress, md5Key: o.md5Key })
+        const socket = o.dialer.connect({ host: o.address, port: o.port, localAddress: o.localAddress, md5Key: o.md5Key, ...o.ttl })
         this.track(e.conn, socket)
         socket.once('connect', () => this.feed({ type: 'opened', conn: e.conn, direction: 'outgoing', localAddress: socket.localAddress }))
         return
