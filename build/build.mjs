@@ -12,7 +12,9 @@
 //     dist/porter.cjs: SEA runs CommonJS only. PORTER_VERSION / PORTER_COMMIT are defined;
 //     import.meta.url is mapped to the bundle's own file URL; the packages' native bindings
 //     (node-gyp-build, koffi's @koromix/koffi-<os>-<cpu>) are redirected to internal/native/load.ts.
-//  3. sea-config.json (useCodeCache, addons as assets) -> node --experimental-sea-config
+//     The daemon modes (cmd/porter/daemon.ts, through build/sea-daemon.ts) are a second bundle,
+//     dist/porter-daemon.cjs, with a V8 code cache dist/porter-daemon.cache (see bundle()).
+//  3. sea-config.json (useCodeCache, addons and the daemon bundle as assets) -> node --experimental-sea-config
 //  4. copy of process.execPath (debug info stripped when `strip` exists) + postject with the
 //     NODE_SEA_FUSE sentinel, chmod 755, then a self-check run of the result.
 // Runs from any working directory: every path is taken from this file's location.
@@ -29,6 +31,15 @@ const BUNDLE = join(DIST, 'porter.cjs')
 const BLOB = join(DIST, 'porter.blob')
 const SEA_CONFIG = join(DIST, 'sea-config.json')
 const ENTRY = join(ROOT, 'build', 'sea-entry.ts')
+const DAEMON_ENTRY = join(ROOT, 'build', 'sea-daemon.ts')
+const DAEMON_BUNDLE = join(DIST, 'porter-daemon.cjs')
+const DAEMON_CACHE = join(DIST, 'porter-daemon.cache')
+/** SEA asset keys of the daemon bundle and its V8 code cache */
+const DAEMON_ASSET = 'porter-daemon.cjs'
+const DAEMON_CACHE_ASSET = 'porter-daemon.cache'
+/** the daemon bundle is one function expression: compiled by vm.Script, called like a CommonJS module */
+const DAEMON_HEAD = '(function (exports, require, module, __filename, __dirname) {'
+const DAEMON_TAIL = '\n})'
 const LOADER = join(ROOT, 'internal', 'native', 'load.ts')
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 const require = createRequire(join(ROOT, 'package.json'))
@@ -157,12 +168,82 @@ function absentOptionalPlugin() {
   }
 }
 
+/**
+ * Two bundles, one executable. dist/porter.cjs (the SEA's main script) holds the CLI and what
+ * `version`, `validate` and `status` need; everything else (BGP, @kubernetes/client-node,
+ * netlink, nftables, the agent, ~8 MB of JavaScript) is dist/porter-daemon.cjs, embedded as an
+ * asset. V8 compiles (or deserializes) every byte of the main script at start, whatever runs:
+ * with one 8.5 MB bundle `porter version` spent ~100 ms CPU before its first statement. The
+ * second bundle is compiled only by `porter controller` / `porter agent`, from its own code
+ * cache made here (vm.Script + createCachedData with this same node binary).
+ *
+ * In the main bundle, `import('./daemon.ts')` (cmd/porter/main.ts) and sea-entry's import of
+ * cmd/porter/daemon.ts resolve to a loader for that asset (beside the bundle when run with plain
+ * `node dist/porter.cjs`).
+ */
+function daemonAssetPlugin() {
+  const loader = [
+    "const vm = require('node:vm')",
+    'let code',
+    'let cachedData',
+    "const sea = (() => { try { return require('node:sea') } catch { return undefined } })()",
+    'if (sea && sea.isSea()) {',
+    `  code = sea.getAsset(${JSON.stringify(DAEMON_ASSET)}, 'utf8')`,
+    `  try { cachedData = Buffer.from(sea.getAsset(${JSON.stringify(DAEMON_CACHE_ASSET)})) } catch {}`,
+    '} else {',
+    "  const { readFileSync } = require('node:fs')",
+    "  const { join } = require('node:path')",
+    `  code = readFileSync(join(__dirname, ${JSON.stringify(DAEMON_ASSET)}), 'utf8')`,
+    `  try { cachedData = readFileSync(join(__dirname, ${JSON.stringify(DAEMON_CACHE_ASSET)})) } catch {}`,
+    '}',
+    `const script = new vm.Script(code, { filename: ${JSON.stringify(DAEMON_ASSET)}, cachedData })`,
+    'const m = { exports: {} }',
+    'script.runInThisContext()(m.exports, require, m, __filename, __dirname)',
+    "m.exports.codeCache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'",
+    'module.exports = m.exports',
+    '',
+  ].join('\n')
+  return {
+    name: 'porter-daemon-asset',
+    setup(b) {
+      b.onResolve({ filter: /(^|\/)daemon\.ts$/ }, (args) => {
+        const target = join(args.resolveDir, args.path)
+        if (target !== join(ROOT, 'cmd', 'porter', 'daemon.ts')) return undefined
+        if (args.kind !== 'dynamic-import') return { errors: [{ text: `${args.importer} imports cmd/porter/daemon.ts statically: only import() keeps it out of the start-up bundle` }] }
+        return { path: 'daemon', namespace: 'porter-daemon-asset' }
+      })
+      b.onLoad({ filter: /.*/, namespace: 'porter-daemon-asset' }, () => ({ contents: loader, loader: 'js' }))
+    },
+  }
+}
+
+/** V8 code cache of the daemon bundle, made by this node (the SEA's V8, same flags). */
+function daemonCodeCache() {
+  const vm = require('node:vm')
+  const code = readFileSync(DAEMON_BUNDLE, 'utf8')
+  const cache = new vm.Script(code, { filename: DAEMON_ASSET }).createCachedData()
+  writeFileSync(DAEMON_CACHE, cache)
+  const check = new vm.Script(code, { filename: DAEMON_ASSET, cachedData: cache })
+  if (check.cachedDataRejected) throw new Error('V8 rejected the code cache it just made for the daemon bundle')
+  return cache.length
+}
+
 async function bundle(version, commit) {
+  const main = await bundleOne(version, commit, { entry: ENTRY, outfile: BUNDLE, plugins: [daemonAssetPlugin()] })
+  const daemon = await bundleOne(version, commit, { entry: DAEMON_ENTRY, outfile: DAEMON_BUNDLE, head: DAEMON_HEAD, tail: DAEMON_TAIL })
+  if (!main.inputs.some((f) => f.endsWith('cmd/porter/main.ts'))) throw new Error('cmd/porter/main.ts is not in the bundle')
+  if (!daemon.inputs.some((f) => f.endsWith('cmd/porter/daemon.ts'))) throw new Error('cmd/porter/daemon.ts is not in the daemon bundle')
+  const heavy = main.inputs.filter((f) => /node_modules\/(@kubernetes|netlink|pino|prom-client)\/|internal\/(bgp\/(session|speaker)|k8s|agent|controller|netlink|nft)\//.test(f))
+  if (heavy.length) throw new Error(`the start-up bundle (dist/porter.cjs) pulls in daemon code: ${heavy.slice(0, 5).join(', ')}`)
+  return { main, daemon, cache: daemonCodeCache() }
+}
+
+async function bundleOne(version, commit, { entry, outfile, plugins = [], head = '', tail = '' }) {
   const esbuild = require('esbuild')
   const result = await esbuild.build({
     absWorkingDir: ROOT,
-    entryPoints: [ENTRY],
-    outfile: BUNDLE,
+    entryPoints: [entry],
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -172,7 +253,8 @@ async function bundle(version, commit) {
     metafile: true,
     // import.meta does not exist in CommonJS: point it at this file (in the SEA, __filename is
     // the executable itself)
-    banner: { js: '"use strict";\nconst __porterMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+    banner: { js: `${head}"use strict";\nconst __porterMetaUrl = require("node:url").pathToFileURL(__filename).href;` },
+    footer: { js: tail },
     define: {
       PORTER_VERSION: JSON.stringify(version),
       PORTER_COMMIT: JSON.stringify(commit),
@@ -180,25 +262,26 @@ async function bundle(version, commit) {
       'import.meta.filename': '__filename',
       'import.meta.dirname': '__dirname',
     },
-    plugins: [nativeAddonsPlugin(), absentOptionalPlugin()],
+    plugins: [...plugins, nativeAddonsPlugin(), absentOptionalPlugin()],
   })
   for (const w of result.warnings) log(`esbuild warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
-  const code = readFileSync(BUNDLE, 'utf8')
+  const code = readFileSync(outfile, 'utf8')
   // a real import() survives only for a non-bundled target; SEA with code cache cannot run it
   // (block comments first: JSDoc types such as `@type {import('./x')}` are not code)
   const uncommented = code.replace(/\/\*[\s\S]*?\*\//g, '')
   const dyn = uncommented.match(/\bimport\((?!\s*["'`]node:)[^)]*\)/g)?.filter((m) => !/^import\(\s*\)$/.test(m))
-  if (dyn?.length) throw new Error(`dist/porter.cjs still has dynamic import(): ${dyn.slice(0, 3).join(', ')}`)
-  if (/\bimport\.meta\b/.test(code)) throw new Error('dist/porter.cjs still uses import.meta')
+  if (dyn?.length) throw new Error(`${rel(outfile)} still has dynamic import(): ${dyn.slice(0, 3).join(', ')}`)
+  if (/\bimport\.meta\b/.test(code)) throw new Error(`${rel(outfile)} still uses import.meta`)
   const inputs = Object.keys(result.metafile.inputs)
-  if (!inputs.some((f) => f.endsWith('cmd/porter/main.ts'))) throw new Error('cmd/porter/main.ts is not in the bundle')
-  return { bytes: Buffer.byteLength(code), inputs: inputs.length }
+  return { bytes: Buffer.byteLength(code), inputs }
 }
 
 function seaBlob() {
   const assets = {}
   const built = ensureAddons({ log })
   for (const [name, a] of Object.entries(ADDONS)) assets[a.asset] = built[name]
+  assets[DAEMON_ASSET] = DAEMON_BUNDLE
+  assets[DAEMON_CACHE_ASSET] = DAEMON_CACHE
   const config = { main: BUNDLE, output: BLOB, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: true, assets }
   writeFileSync(SEA_CONFIG, JSON.stringify(config, null, 2) + '\n')
   const r = spawnSync(process.execPath, ['--experimental-sea-config', SEA_CONFIG], { cwd: DIST, encoding: 'utf8' })
@@ -274,7 +357,7 @@ try {
   await withBuildLock(async () => {
   applyPatches({ log })
   const b = await bundle(pkg.version, commit)
-  log(`bundled ${b.inputs} files into ${rel(BUNDLE)} (${(b.bytes / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
+  log(`bundled ${b.main.inputs.length} files into ${rel(BUNDLE)} (${(b.main.bytes / 1024).toFixed(0)} KiB) and ${b.daemon.inputs.length} into ${rel(DAEMON_BUNDLE)} (${(b.daemon.bytes / 1024).toFixed(0)} KiB, code cache ${(b.cache / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
   const assets = seaBlob()
   log(`embedded assets: ${Object.keys(assets).join(', ')}`)
   executable()

@@ -2,24 +2,14 @@
 import { parseArgs } from 'node:util'
 import { HELP } from '../../internal/cli/help.ts'
 import { renderStatus } from '../../internal/cli/table.ts'
-import { configPath, loadConfigFile, ConfigError, DEFAULT_SOCKETS, type Config } from '../../internal/config/index.ts'
+import type { Config } from '../../internal/config/index.ts'
+import { configPath } from '../../internal/config/paths.ts'
 import { existsSync } from 'node:fs'
 import { adminRequest, type DaemonStatus } from '../../internal/admin/index.ts'
-import { PorterError } from '../../internal/errors/index.ts'
-import { createLogger } from '../../internal/log/index.ts'
-import { runDaemon, type Service } from '../../internal/daemon/run.ts'
 import { buildInfo } from '../../internal/version/index.ts'
-import { sdNotify, watchdogInterval } from '../../internal/sys/index.ts'
 import { summarizeConfig } from '../../internal/cli/summary.ts'
-import { createControllerService } from '../../internal/controller/service.ts'
-import { createAgentService } from '../../internal/daemon/agent-service.ts'
 
-const EXIT_OK = 0
-const EXIT_RUNTIME = 1
-const EXIT_USAGE = 2
-
-const out = (s: string) => process.stdout.write(s + '\n')
-const err = (s: string) => process.stderr.write(s + '\n')
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, out, err } from './io.ts'
 
 const FLAGS = {
   config: { type: 'string' },
@@ -29,6 +19,8 @@ const FLAGS = {
   socket: { type: 'string' },
   cleanup: { type: 'boolean' },
 } as const
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
 const ALLOWED: Record<string, (keyof typeof FLAGS)[]> = {
   version: ['json', 'help'],
@@ -44,7 +36,12 @@ function usage(msg: string): number {
   return EXIT_USAGE
 }
 
-function loadOrReport(file: string): Config | number {
+/** The config module (yaml, zod, the schema) loads only for the commands that read a config. */
+const configModule = () => import('../../internal/config/index.ts')
+
+async function loadOrReport(file: string): Promise<Config | number> {
+  const { loadConfigFile, ConfigError } = await configModule()
+  const { PorterError } = await import('../../internal/errors/index.ts')
   try {
     return loadConfigFile(file)
   } catch (e) {
@@ -54,54 +51,6 @@ function loadOrReport(file: string): Config | number {
       return EXIT_USAGE
     }
     throw e
-  }
-}
-
-async function daemon(mode: 'controller' | 'agent', flags: Record<string, unknown>): Promise<number> {
-  const file = configPath(flags.config as string | undefined, process.env)
-  const cfg = loadOrReport(file)
-  if (typeof cfg === 'number') return cfg
-  const level = (flags['log-level'] as string | undefined) ?? cfg.log.level
-  if (!['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'].includes(level)) return usage(`--log-level ${JSON.stringify(level)} is not one of trace, debug, info, warn, error, fatal, silent`)
-  const log = createLogger({ level: level as 'info', base: { mode } })
-  if (mode === 'agent' && flags.cleanup) {
-    const svc = createAgentService({ log })
-    try {
-      await svc.cleanup(cfg)
-      return EXIT_OK
-    } catch (e) {
-      log.error({ error: { code: (e as PorterError).code, message: (e as Error).message } }, 'cleanup failed')
-      return EXIT_RUNTIME
-    }
-  }
-  const service: Service = mode === 'controller' ? createControllerService({ log }) : createAgentService({ log })
-  // systemd Type=notify: READY=1 once started, STOPPING=1 on stop, WATCHDOG=1 when WatchdogSec is set
-  const notify = (state: string) => {
-    try {
-      sdNotify(state)
-    } catch (e) {
-      log.warn({ error: (e as Error).message }, 'systemd notification failed')
-    }
-  }
-  let watchdog: NodeJS.Timeout | undefined
-  try {
-    const d = await runDaemon({
-      configFile: file, config: cfg, log, service,
-      onReady: () => {
-        notify(`READY=1\nSTATUS=${mode} running\nMAINPID=${process.pid}`)
-        const every = watchdogInterval()
-        if (every) watchdog = setInterval(() => notify('WATCHDOG=1'), every).unref()
-      },
-      onStopping: () => notify('STOPPING=1'),
-    })
-    const code = await d.done
-    clearInterval(watchdog)
-    // a daemon ends when it says so, not when the event loop happens to drain (logs are sync)
-    setImmediate(() => process.exit(code))
-    return code
-  } catch (e) {
-    log.fatal({ error: { code: (e as PorterError).code, message: (e as Error).message } }, `${mode} failed to start`)
-    return EXIT_RUNTIME
   }
 }
 
@@ -135,7 +84,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'validate': {
       const file = configPath(values.config as string | undefined, process.env)
-      const cfg = loadOrReport(file)
+      const cfg = await loadOrReport(file)
       if (typeof cfg === 'number') return cfg
       out(values.json ? JSON.stringify(cfg) : `${file}: valid\n${summarizeConfig(cfg)}`)
       return EXIT_OK
@@ -144,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
       let socket = values.socket as string | undefined
       if (!socket) {
         const file = configPath(values.config as string | undefined, process.env)
+        const { loadConfigFile, DEFAULT_SOCKETS } = await configModule()
         try {
           socket = loadConfigFile(file).admin.socket
         } catch {}
@@ -160,8 +110,16 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     case 'controller':
-    case 'agent':
-      return daemon(cmd, values)
+    case 'agent': {
+      const file = configPath(values.config as string | undefined, process.env)
+      const cfg = await loadOrReport(file)
+      if (typeof cfg === 'number') return cfg
+      const level = (values['log-level'] as string | undefined) ?? cfg.log.level
+      if (!LEVELS.includes(level)) return usage(`--log-level ${JSON.stringify(level)} is not one of ${LEVELS.join(', ')}`)
+      // the BGP stack, the Kubernetes client, netlink and nftables load only here
+      const { daemon } = await import('./daemon.ts')
+      return daemon(cmd, { file, cfg, level, cleanup: values.cleanup === true })
+    }
   }
   return usage(`unknown command ${JSON.stringify(cmd)}`)
 }

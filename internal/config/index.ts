@@ -1,16 +1,4 @@
 export { parseConfig, loadConfigFile, ConfigError, formatIssues, type ConfigIssue } from './load.ts'
 export type { Config, PeerConfig, VipConfig, HealthCheckConfig, ExportAttrsConfig } from './schema.ts'
 export { configSchema } from './schema.ts'
-import type { Config } from './schema.ts'
-
-/** Where the config comes from: --config, else $PORTER_CONFIG, else /etc/porter/porter.yaml. */
-export function configPath(flag: string | undefined, env: NodeJS.ProcessEnv): string {
-  return flag ?? env.PORTER_CONFIG ?? '/etc/porter/porter.yaml'
-}
-
-export const DEFAULT_SOCKETS = { controller: '/run/porter/porter.sock', agent: '/run/porter-agent/porter.sock' } as const
-
-/** The admin socket of a mode: admin.socket, else the mode's default (the two modes may share a host). */
-export function adminSocketPath(cfg: Pick<Config, 'admin'>, mode: 'controller' | 'agent'): string {
-  return cfg.admin.socket ?? DEFAULT_SOCKETS[mode]
-}
+export { configPath, DEFAULT_SOCKETS, adminSocketPath } from './paths.ts'
