@@ -87,6 +87,10 @@ t.test('the first sample reports what is already up', async (t) => {
   ])
 })
 
+t.test('BGP starting (no peer before) is not a list of added peers', async (t) => {
+  t.same(brief(statusEvents({ peers: [], vips: [] }, { peers: [peer('r4', 'Established'), peer('r6', 'Idle')], vips: [] })), ['session-up r4'])
+})
+
 t.test('Kubernetes VIPs: announced, next hops added and removed, withdrawn', async (t) => {
   const k = (vips: { prefix: string; nextHops: string[] }[]): AnyStatus => ({ peers: [], vips: [], kubernetes: { vips } as NonNullable<AnyStatus['kubernetes']> })
   const a = k([{ prefix: '203.0.113.20/32', nextHops: ['192.0.2.21', '192.0.2.22'] }])

@@ -155,9 +155,11 @@ function agentChanges(prev: AnyStatus['agent'], next: AnyStatus['agent']): Statu
 export function statusEvents(prev: AnyStatus | undefined, next: AnyStatus): StatusChange[] {
   const p = prev ?? {}
   const out: StatusChange[] = []
-  // the first sample does not list every peer as "added": only the sessions already up
-  const peers = peerChanges(arr<PeerStatus>(p.peers), arr<PeerStatus>(next.peers))
-  out.push(...(prev === undefined ? peers.filter((c) => c.kind !== 'peer-added') : peers))
+  // "added" only next to peers that were there: not at the first sample, nor when BGP starts
+  // (the daemon's listener samples before the mode has configured any peer)
+  const before = arr<PeerStatus>(p.peers)
+  const peers = peerChanges(before, arr<PeerStatus>(next.peers))
+  out.push(...(before.length === 0 ? peers.filter((c) => c.kind !== 'peer-added') : peers))
   if (next.bgpProblem && next.bgpProblem !== p.bgpProblem) out.push({ kind: 'bgp-problem', severity: 'warning', subject: 'bgp', message: `BGP is not running: ${next.bgpProblem}` })
   else if (!next.bgpProblem && p.bgpProblem) out.push({ kind: 'bgp-ok', severity: 'info', subject: 'bgp', message: 'BGP is running again' })
   out.push(...vipChanges(arr<VipStatus>(p.vips), arr<VipStatus>(next.vips)))
