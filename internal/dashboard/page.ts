@@ -49,7 +49,7 @@ export const PAGE_HTML = `<!doctype html>
 <section id="vips-section">
   <h2>VIPs</h2>
   <table id="vips">
-    <thead><tr><th>VIP</th><th>Announced</th><th>Next hop</th><th>Health</th><th>In announcement</th><th>Last error</th></tr></thead>
+    <thead><tr><th>VIP</th><th>Announced</th><th>Next hop</th><th>Health</th><th>In announcement</th><th>Routers that have it</th><th>Last error</th></tr></thead>
     <tbody></tbody>
   </table>
   <p id="vips-empty" class="muted" hidden>No VIP in the config file.</p>
@@ -226,7 +226,7 @@ export const PAGE_JS = `'use strict';
       var annCell = el('td', { rowspan: Math.max(1, hops.length) },
         badge(v.announced ? 'announced' : 'withdrawn', v.announced ? 'ok' : 'bad', { 'data-announced': String(!!v.announced) }));
       if (hops.length === 0) {
-        rows.push(el('tr', { 'data-vip': v.address }, vipCell, annCell, el('td', { class: 'muted', colspan: 4 }, 'no next hop')));
+        rows.push(el('tr', { 'data-vip': v.address }, vipCell, annCell, el('td', { class: 'muted', colspan: 5 }, 'no next hop')));
         return;
       }
       hops.forEach(function (n, i) {
@@ -234,6 +234,7 @@ export const PAGE_JS = `'use strict';
           el('td', { class: 'addr' }, n.address),
           el('td', { class: 'health' }, badge(n.health, healthKind(n.health))),
           el('td', { class: 'announced' }, badge(n.announced ? 'yes' : 'no', n.announced ? 'ok' : 'bad')),
+          el('td', { class: 'peers' }, Array.isArray(n.peers) ? (n.peers.length ? n.peers.join(', ') : 'none') : ''),
           el('td', { class: 'error' }, n.lastError || ''),
         ];
         var tr = el('tr', { 'data-vip': v.address, 'data-nexthop': n.address });
