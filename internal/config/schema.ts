@@ -93,6 +93,16 @@ export const peer = z
     ebgpMultihop: z.number().int().min(1).max(255).optional(),
     /** GTSM (RFC 5082): send TTL 255 and drop the peer's packets below 254 */
     ttlSecurity: z.boolean().default(false),
+    /** BFD (RFC 5880/5881 single hop) with the router: BFD down closes the BGP session at once */
+    bfd: z.object({
+      enabled: z.boolean().default(true),
+      /** milliseconds: our desired min TX interval */
+      minTx: z.number().int().min(10).max(60000).default(100),
+      /** milliseconds: our required min RX interval */
+      minRx: z.number().int().min(10).max(60000).default(100),
+      /** detect multiplier */
+      multiplier: z.number().int().min(1).max(255).default(3),
+    }).strict().optional(),
     export: exportAttrs.default({ communities: [], largeCommunities: [] }),
   })
   .strict()
@@ -165,6 +175,9 @@ export const bgp = z
       }
       if (p.ebgpMultihop !== undefined && p.peerAs === b.localAs) {
         ctx.addIssue({ code: 'custom', path: ['peers', i, 'ebgpMultihop'], message: `ebgpMultihop is for eBGP peers, and this peer is iBGP (peerAs ${p.peerAs} = localAs): iBGP packets already go out with the system's TTL (64); remove it` })
+      }
+      if (p.bfd?.enabled && p.ebgpMultihop !== undefined && p.ebgpMultihop > 1) {
+        ctx.addIssue({ code: 'custom', path: ['peers', i, 'bfd'], message: `BFD here is single hop (RFC 5881: TTL 255, the router on a shared link), and ebgpMultihop ${p.ebgpMultihop} says the router is further away: remove one of them` })
       }
       if (p.ebgpMultihop !== undefined && p.ttlSecurity) {
         ctx.addIssue({ code: 'custom', path: ['peers', i, 'ttlSecurity'], message: 'ttlSecurity (GTSM) sends TTL 255 and accepts only 254 or more, so the router must be at most one hop away: it excludes ebgpMultihop; remove one of them' })
