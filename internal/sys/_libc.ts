@@ -21,6 +21,16 @@ export interface Libc {
   socket(domain: number, type: number, protocol: number): CallResult
   sendto(fd: number, data: Uint8Array, flags: number, addr: Uint8Array): CallResult
   close(fd: number): CallResult
+  /** setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, struct sock_fprog) with a classic BPF program */
+  attachFilter(fd: number, program: readonly SockFilter[]): CallResult
+}
+
+/** One classic BPF instruction (struct sock_filter, linux/filter.h). */
+export interface SockFilter {
+  code: number
+  jt: number
+  jf: number
+  k: number
 }
 
 // Linux constants (the values Node does not export)
@@ -35,6 +45,8 @@ export const IPPROTO_TCP = 6
 export const TCP_MD5SIG = 14
 export const MSG_DONTWAIT = 0x40
 export const MSG_NOSIGNAL = 0x4000
+export const SOL_SOCKET = 1
+export const SO_ATTACH_FILTER = 26
 
 const errnoNames: Record<number, string> = Object.fromEntries(Object.entries(constants.errno).map(([k, v]) => [v, k]))
 
@@ -59,6 +71,9 @@ function bind(): Libc {
   const socket = lib.func('int socket(int domain, int type, int protocol)')
   const sendto = lib.func('intptr_t sendto(int fd, const void *buf, uintptr_t len, int flags, const void *addr, uint32_t addrlen)')
   const close = lib.func('int close(int fd)')
+  const sockFilter = koffi.struct('porter_sock_filter', { code: 'uint16', jt: 'uint8', jf: 'uint8', k: 'uint32' })
+  const sockFprog = koffi.struct('porter_sock_fprog', { len: 'uint16', filter: koffi.pointer(sockFilter) })
+  const setsockoptFprog = lib.func('setsockopt', 'int', ['int', 'int', 'int', koffi.pointer(sockFprog), 'uint32_t'])
   const result = (ret: number | bigint): CallResult => {
     const n = Number(ret)
     return { ret: n, errno: n < 0 ? koffi.errno() : 0 }
@@ -73,6 +88,8 @@ function bind(): Libc {
     socket: (domain, type, protocol) => result(socket(domain, type, protocol)),
     sendto: (fd, data, flags, addr) => result(sendto(fd, data, data.byteLength, flags, addr, addr.byteLength)),
     close: (fd) => result(close(fd)),
+    attachFilter: (fd, program) =>
+      result(setsockoptFprog(fd, SOL_SOCKET, SO_ATTACH_FILTER, { len: program.length, filter: program }, koffi.sizeof(sockFprog))),
   }
 }
 

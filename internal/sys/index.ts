@@ -3,5 +3,6 @@
 export { md5sigStruct, setTcpMd5, socketFamily, socketFd, TCP_MD5SIG_MAXKEYLEN, type Md5Key, type SocketFamily } from './md5.ts'
 export { connectTcp, type TcpConnectOptions } from './connect.ts'
 export { setSocketTtl, type TtlOptions } from './ttl.ts'
+export { attachTtlFilter, datagramFd, ttlFilterProgram } from './ttl-filter.ts'
 export { notifySockaddr, sdNotify, watchdogInterval } from './notify.ts'
 export { SysCallError } from './errors.ts'
