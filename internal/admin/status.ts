@@ -74,7 +74,8 @@ export interface ControllerStatus {
   /** why BGP is not running (no AS / router ID yet, a failed reconfiguration) */
   bgpProblem?: string
   vips: VipStatus[]
-  kubernetes?: KubeControllerStatus & { vips: { prefix: string; nextHops: string[] }[] }
+  /** `vips[].notSent`: next hops no peer has (no session, no ADD-PATH, node selectors); absent when every one is sent */
+  kubernetes?: KubeControllerStatus & { vips: { prefix: string; nextHops: string[]; notSent?: string[] }[] }
 }
 
 export interface AgentReport {

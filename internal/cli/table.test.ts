@@ -34,3 +34,13 @@ t.test('every next hop with a peer: all "yes", peers listed, no note', async (t)
   t.match(out, /192\.0\.2\.12\s+up\s+yes\s+r4$/)
   t.notMatch(out, /not sent/)
 })
+
+t.test('Kubernetes VIPs: the next hops no peer has are listed', async (t) => {
+  const out = renderStatus({ ...base, kubernetes: {
+    server: 'https://k:6443', synced: true, connected: true, leader: { leader: true, disabled: true }, services: 2, allocated: 2, announced: 2, notAnnounced: {}, pools: [], informers: [],
+    vips: [{ prefix: '203.0.113.50/32', nextHops: ['192.0.2.11', '192.0.2.12'], notSent: ['192.0.2.12'] }, { prefix: '203.0.113.51/32', nextHops: ['192.0.2.11'] }],
+  } })
+  t.match(out, /SERVICE VIP\s+NEXT HOPS\s+NOT SENT TO ANY PEER\n/)
+  t.match(out, /203\.0\.113\.50\/32\s+192\.0\.2\.11, 192\.0\.2\.12\s+192\.0\.2\.12\n/)
+  t.match(out, /203\.0\.113\.51\/32\s+192\.0\.2\.11\s+-$/)
+})

@@ -52,7 +52,7 @@ export function renderStatus(st: DaemonStatus): string {
     out.push(`${kube.server}: ${kube.connected ? 'connected' : `DISCONNECTED${kube.staleSince ? ` since ${kube.staleSince}, announcing the last known state` : ''}`}${kube.synced ? '' : ', not synced yet'}; ${leader}`)
     out.push(`${kube.services} Porter service(s), ${kube.announced} announced${na ? ` (not: ${na})` : ''}, ${kube.allocated} allocated by this replica${kube.lastPass ? `; last pass ${kube.lastPass.at} ${kube.lastPass.durationMs} ms` : ''}`)
     if (kube.pools.length) out.push(table(['POOL', 'SIZE', 'USED', 'PROBLEM'], kube.pools.map((p) => [p.name, p.size, p.used, p.error])))
-    if (kube.vips.length) out.push(table(['SERVICE VIP', 'NEXT HOPS'], kube.vips.map((v) => [v.prefix, v.nextHops.join(', ')])))
+    if (kube.vips.length) out.push(table(['SERVICE VIP', 'NEXT HOPS', 'NOT SENT TO ANY PEER'], kube.vips.map((v) => [v.prefix, v.nextHops.join(', '), v.notSent?.join(', ')])))
   }
   const agent = st.agent
   if (agent) {

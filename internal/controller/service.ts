@@ -191,7 +191,11 @@ export function createControllerService(deps: ControllerDeps): Service {
             })),
           }
         })),
-        ...(kube ? { kubernetes: { ...kube.status(), vips: k8sAdvs.map((a) => ({ prefix: a.prefix, nextHops: [...a.nextHops] })) } } : {}),
+        ...(kube ? { kubernetes: { ...kube.status(), vips: k8sAdvs.map((a) => {
+          const have = new Set((speaker?.sentTo(a.prefix) ?? []).flatMap((x) => x.nextHops))
+          const notSent = a.nextHops.filter((n) => !have.has(canonicalIp(n) ?? n))
+          return { prefix: a.prefix, nextHops: [...a.nextHops], ...(notSent.length ? { notSent } : {}) }
+        }) } } : {}),
       }
     },
   }
