@@ -3,6 +3,9 @@ import fc from 'fast-check'
 import type { AddrEntry, RouteEntry } from '../netlink/index.ts'
 import { planChanges, planCleanup, planWrites, isPorterAddress, porterLabel, PORTER_PROTO, type Desired, type Observed, type Plan } from './plan.ts'
 import type { Vip } from './vips.ts'
+import { fastCheckSeed } from '../../test/lib/fuzz.ts'
+
+fastCheckSeed(t)
 
 const LO = 1
 const ETH = 2

@@ -3,6 +3,9 @@
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, type BackoffPolicy, type BackoffState } from './backoff.ts'
+import { fastCheckSeed } from '../../test/lib/fuzz.ts'
+
+fastCheckSeed(t)
 
 type Row =
   | [event: 'fail', now: number, delayMs: number, after: BackoffState]

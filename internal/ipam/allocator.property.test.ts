@@ -8,22 +8,15 @@
 //   with fixed pools every held IP is inside a pool of its family;
 // - setPools() never moves an assignment and reports exactly those outside every pool;
 // - assign() of the final assignments in any order rebuilds the same state.
-// The seed is fixed and printed; PORTER_FC_SEED varies it, PORTER_FC_SCALE multiplies the runs.
+// The seed is fixed and printed (test/lib/fuzz.ts); PORTER_FC_SEED varies it, PORTER_FC_SCALE multiplies the runs.
 import fc from 'fast-check'
 import t, { type Test } from 'tap'
 import { isDeepStrictEqual } from 'node:util'
+import { fastCheckSeed, checkProperty } from '../../test/lib/fuzz.ts'
 import { Allocator, parseRange, type Family, type Pool, type Port, type ServiceRequest, type TrafficPolicy } from './index.ts'
 
-const SEED = Number(process.env.PORTER_FC_SEED ?? 1_720_000_001)
-const SCALE = Math.max(1, Number(process.env.PORTER_FC_SCALE ?? 1))
-t.comment(`fast-check seed ${SEED} (set PORTER_FC_SEED to vary it), scale ${SCALE}`)
-
-function check<Ts extends unknown[]>(t: Test, name: string, prop: fc.IProperty<Ts>, runs: number): void {
-  runs *= SCALE
-  const r = fc.check(prop, { numRuns: runs, seed: SEED })
-  t.equal(r.numRuns, r.failed ? r.numRuns : runs, `${name}: ran ${runs} cases`)
-  t.ok(!r.failed, r.failed ? `${name}: counterexample ${fc.stringify(r.counterexample)}\n${String(r.errorInstance)}` : `${name}: holds`)
-}
+const FC = fastCheckSeed(t)
+const check = <Ts extends unknown[]>(t: Test, name: string, prop: fc.IProperty<Ts>, runs: number): void => checkProperty(t, FC, name, prop, runs)
 
 // the universe: 16 addresses per family, three namespaces, six services, four pool names
 const V4 = Array.from({ length: 16 }, (_, i) => `192.0.2.${i}`)

@@ -5,6 +5,9 @@ import {
   encodeNewAddr, encodeDelAddr, encodeNewRoute, encodeDelRoute, splitMessages, decodeAddr, decodeRoute, errorOf,
   RTM_NEWADDR, RTM_DELADDR, RTM_NEWROUTE, RTM_DELROUTE, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST,
 } from './_codec.ts'
+import { fastCheckSeed } from '../../test/lib/fuzz.ts'
+
+fastCheckSeed(t)
 
 /** WHATWG URL serialises IPv6 hosts in RFC 5952 form: an independent oracle. */
 const urlCanonical = (v6: string): string => new URL(`http://[${v6}]/`).hostname.slice(1, -1)

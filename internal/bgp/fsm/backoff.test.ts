@@ -1,6 +1,9 @@
 import fc from 'fast-check'
 import t from 'tap'
 import { DEFAULT_BACKOFF, backoffInit, backoffOnDown, backoffOnEstablished, type BackoffPolicy, type BackoffState } from './backoff.ts'
+import { fastCheckSeed } from '../../../test/lib/fuzz.ts'
+
+fastCheckSeed(t)
 
 t.test('default policy: 1, 2, 4 ... 64, 120, 120', async (t) => {
   let s = backoffInit(DEFAULT_BACKOFF)

@@ -6,6 +6,9 @@ import { initialState, step } from './fsm.ts'
 import { fsmConfig } from './open.ts'
 import type { FsmEvent, FsmState, TimerName } from './types.ts'
 import { peerOpen } from './_testkit.ts'
+import { fastCheckSeed } from '../../../test/lib/fuzz.ts'
+
+fastCheckSeed(t)
 
 const event: fc.Arbitrary<FsmEvent> = fc.oneof(
   fc.constantFrom<FsmEvent>(

@@ -11,6 +11,9 @@ import { parseAddress } from '../../ip/index.ts'
 import { AdjRibOut, routeKey, type Advertisement, type ExportContext, type RibDiff } from './adj-rib-out.ts'
 import type { ExportAttrs } from './attrs.ts'
 import { pathIdFor } from './pathid.ts'
+import { fastCheckSeed } from '../../../test/lib/fuzz.ts'
+
+fastCheckSeed(t)
 
 const V4_PREFIXES = ['192.0.2.10/32', '192.0.2.11/32', '192.0.2.0/28', '198.51.100.7/32']
 const V6_PREFIXES = ['2001:db8::10/128', '2001:db8::11/128', '2001:db8:1::/64']

@@ -6,17 +6,12 @@ import { isDeepStrictEqual } from 'node:util'
 import { ctxArb, messageArb, notificationArb, openArb, routeRefreshArb, updateArb, keepaliveArb } from './_arbitraries.ts'
 import { BgpWireError, decode, decodeDetailed, encode, FrameReader, type BgpMessage, type CodecContext } from './index.ts'
 import { msg as frame, toHex } from './_hex.ts'
+import { fastCheckSeed, checkProperty } from '../../../test/lib/fuzz.ts'
 
-const SEED = Number(process.env.PORTER_FC_SEED ?? Date.now() % 2147483647)
-/** multiply every run count (a long fuzzing campaign: PORTER_FC_SCALE=50) */
-const SCALE = Math.max(1, Number(process.env.PORTER_FC_SCALE ?? 1))
-t.comment(`fast-check seed ${SEED} (set PORTER_FC_SEED to replay), scale ${SCALE}`)
+const FC = fastCheckSeed(t)
 
 function check(t: Test, name: string, prop: fc.IProperty<[unknown]> | fc.IPropertyWithHooks<never>, runs: number): void {
-  runs *= SCALE
-  const r = fc.check(prop as fc.IProperty<[unknown]>, { numRuns: runs, seed: SEED })
-  t.equal(r.numRuns, r.failed ? r.numRuns : runs, `${name}: ran ${runs} cases`)
-  t.ok(!r.failed, r.failed ? `${name}: counterexample ${fc.stringify(r.counterexample)}\n${String(r.errorInstance)}` : `${name}: holds`)
+  checkProperty(t, FC, name, prop as fc.IProperty<[unknown]>, runs)
 }
 
 function roundTrip(ctx: CodecContext, m: BgpMessage): boolean {
