@@ -53,6 +53,8 @@ export function mergeBgp(cfg: Config, fromFile: SpeakerConfig | undefined, crd: 
       addPath: p.addPath ?? true,
       nextHop: 'as-given',
       ...(key ? { md5Key: key } : {}),
+      ...(p.ebgpMultihop !== undefined ? { ebgpMultihop: p.ebgpMultihop } : {}),
+      ...(p.ttlSecurity ? { ttlSecurity: true } : {}),
       export: { communities: [], largeCommunities: [] },
     })
   }

@@ -172,7 +172,8 @@ t.test('BGP settings: the CRDs win over the config file, one rule', async (t) =>
   const crd = {
     conf: { name: 'default', global: { as: 65100, listenPort: 0 }, errors: [], ignored: [] },
     peers: [
-      { name: 'leaf1', address: '192.0.2.1', peerAs: 65011, errors: [], ignored: [] },
+      { name: 'leaf1', address: '192.0.2.1', peerAs: 65011, ebgpMultihop: 2, errors: [], ignored: [] },
+      { name: 'leaf2', address: '192.0.2.3', peerAs: 65013, ttlSecurity: true, errors: [], ignored: [] },
       { name: 'broken', errors: [{ path: 'spec.conf.peerAs', message: 'is required' }], ignored: [] },
       { name: 'keyed', address: '192.0.2.5', peerAs: 65005, secretRef: { name: 's', namespace: 'porter-system', key: 'password' }, errors: [], ignored: [] },
     ],
@@ -183,7 +184,8 @@ t.test('BGP settings: the CRDs win over the config file, one rule', async (t) =>
   t.ok(m.ok)
   if (!m.ok) return
   t.same([m.config.localAs, m.config.routerId, m.config.listenPort], [65100, '192.0.2.2', 0], 'BgpConf fields win, the rest from the file')
-  t.same(m.config.peers.map((p) => [p.name, p.peerAs]), [['leaf1', 65011]], 'the BgpPeer replaces the file peer with its address; invalid and keyless peers are left out')
+  t.same(m.config.peers.map((p) => [p.name, p.peerAs]), [['leaf1', 65011], ['leaf2', 65013]], 'the BgpPeer replaces the file peer with its address; invalid and keyless peers are left out')
+  t.same(m.config.peers.map((p) => [p.ebgpMultihop, p.ttlSecurity]), [[2, undefined], [undefined, true]], 'multihop and GTSM from the BgpPeers')
   const none = mergeBgp(configSchema.parse({}), undefined, { peers: [], keys: new Map(), nextHopFilters: new Map() })
   t.notOk(none.ok, 'no AS and router ID anywhere: not configured')
   if (!none.ok) t.match(none.reason, /BgpConf/)

@@ -44,7 +44,16 @@ t.test('BgpConf and BgpPeer', async (t) => {
   t.equal(full.address, '2001:db8::2', 'canonical neighbour address')
   t.same([full.passive, full.port, full.holdTime, full.addPath, full.families], [true, 1790, 9, true, ['ipv4-unicast']])
   t.same(full.secretRef, { name: 's', namespace: 'porter-system', key: 'password' })
-  t.same(full.ignored.sort(), ['spec.conf.peerGroup', 'spec.ebgpMultihop.config.enabled', 'spec.ebgpMultihop.config.multihopTtl', 'spec.timers.config.keepaliveInterval'])
+  t.same(full.ignored.sort(), ['spec.conf.peerGroup', 'spec.timers.config.keepaliveInterval'])
+  t.equal(full.ebgpMultihop, 3, 'ebgpMultihop.config.multihopTtl is the TTL')
+  const gtsm = toBgpPeerInfo({ metadata: { name: 'g' }, spec: { conf: { peerAs: 65001, neighborAddress: '192.0.2.2' }, ttlSecurity: { config: { enabled: true, ttlMin: 250 } }, ebgpMultihop: { config: { enabled: false, multihopTtl: 9 } } } })!
+  t.same([gtsm.ttlSecurity, gtsm.ebgpMultihop, gtsm.errors], [true, undefined, []], 'GTSM on; multihop disabled is no multihop')
+  t.same(gtsm.ignored, ['spec.ttlSecurity.config.ttlMin'], 'ttlMin is not used (Porter accepts 254 and above)')
+  t.equal(toBgpPeerInfo({ metadata: { name: 'm' }, spec: { conf: { peerAs: 65001, neighborAddress: '192.0.2.2' }, ebgpMultihop: { config: { enabled: true } } } })!.ebgpMultihop, 255, 'enabled without a TTL: 255, as GoBGP')
+  const both = toBgpPeerInfo({ metadata: { name: 'x' }, spec: { conf: { peerAs: 65001, neighborAddress: '192.0.2.2' }, ttlSecurity: { config: { enabled: true } }, ebgpMultihop: { config: { enabled: true, multihopTtl: 300 } } } })!
+  t.same(both.errors.map((e) => e.path), ['spec.ebgpMultihop.config.multihopTtl'], 'a TTL out of range')
+  const both2 = toBgpPeerInfo({ metadata: { name: 'y' }, spec: { conf: { peerAs: 65001, neighborAddress: '192.0.2.2' }, ttlSecurity: { config: { enabled: true } }, ebgpMultihop: { config: { enabled: true, multihopTtl: 2 } } } })!
+  t.same(both2.errors.map((e) => e.path), ['spec.ttlSecurity.config.enabled'], 'GTSM and multihop exclude each other')
   const bad = toBgpPeerInfo({ metadata: { name: 'b' }, spec: { conf: { neighborAddress: '300.1.1.1', authPassword: 'x', authPasswordSecretRef: { name: 's', namespace: 'n' } }, timers: { config: { holdTime: 2 } } } })!
   t.same(bad.errors.map((e) => e.path), ['spec.conf.neighborAddress', 'spec.conf.peerAs', 'spec.conf.authPassword', 'spec.timers.config.holdTime'])
 })

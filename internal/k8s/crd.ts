@@ -57,6 +57,10 @@ export interface BgpPeerInfo {
   inlinePassword?: string
   secretRef?: { name: string; namespace: string; key: string }
   nodeSelector?: LabelSelector
+  /** spec.ebgpMultihop.config: TTL of our packets to an eBGP peer (enabled without multihopTtl: 255, as GoBGP) */
+  ebgpMultihop?: number
+  /** spec.ttlSecurity.config.enabled: GTSM (RFC 5082) */
+  ttlSecurity?: boolean
   errors: FieldError[]
   ignored: string[]
 }
@@ -249,9 +253,19 @@ export function toBgpPeerInfo(o: unknown): BgpPeerInfo | undefined {
   }
   const nsel = selectorOf(spec.nodeSelector, 'spec.nodeSelector', errors)
   if (nsel) info.nodeSelector = nsel
+  const mh = obj(obj(spec.ebgpMultihop).config)
+  if (mh.enabled === true) {
+    const ttl = mh.multihopTtl ?? 255
+    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 1 || ttl > 255) errors.push({ path: 'spec.ebgpMultihop.config.multihopTtl', message: `${JSON.stringify(ttl)} is not a TTL (1-255)` })
+    else info.ebgpMultihop = ttl
+  }
+  if (obj(obj(spec.ttlSecurity).config).enabled === true) {
+    info.ttlSecurity = true
+    if (info.ebgpMultihop !== undefined) errors.push({ path: 'spec.ttlSecurity.config.enabled', message: 'GTSM (TTL 255, accepting 254 or more) needs the router one hop away: it excludes ebgpMultihop' })
+  }
   info.ignored = ignoredOf(spec, 'spec', [
     'conf.neighborAddress', 'conf.peerAs', 'conf.authPassword', 'conf.authPasswordSecretRef', 'transport.passiveMode', 'transport.remotePort',
-    'timers.config.holdTime', 'afiSafis', 'nodeSelector',
+    'timers.config.holdTime', 'afiSafis', 'nodeSelector', 'ebgpMultihop.config.enabled', 'ebgpMultihop.config.multihopTtl', 'ttlSecurity.config.enabled',
   ])
   return info
 }
