@@ -9,3 +9,4 @@ export {
   BfdSession, SLOW_TX_US, isPathFailure,
   type BfdEffect, type BfdEvent, type BfdSessionOptions, type BfdSessionStatus, type BfdTimer, type BfdTimers, type StateChange,
 } from './session.ts'
+export { BfdService, type BfdPeerOptions, type BfdServiceDeps } from './udp.ts'
