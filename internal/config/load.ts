@@ -1,12 +1,19 @@
 // One parse+validate step: YAML text -> frozen Config, or every error at once with
 // "file:line:col: path: message". Pure except for `loadConfigFile`, which reads the file.
+//
+// Two parsers, one result. Positions cost: `yaml`'s parseDocument keeps a node with a range for
+// every scalar, and on a 100k-VIP config that took ~2 s and ~200 MiB. So a config is first read
+// by js-yaml (YAML 1.2 core schema, the schema `yaml` uses: same nulls, booleans, numbers), which
+// keeps no positions, and validated; only when that parser refuses the text or the config is
+// invalid does the full path parse again with `yaml` and positions, and report from there.
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import { isIP } from 'node:net'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml'
+import { load as loadFast, CORE_SCHEMA } from 'js-yaml'
 import { errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
-import { canonicalIp } from '../ip/index.ts'
+import { canonicalIp, parseIpv4 } from '../ip/index.ts'
 import { configSchema, type Config } from './schema.ts'
 
 export interface ConfigIssue {
@@ -74,6 +81,33 @@ function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKe
 
 /** Parse and validate config text. Throws ConfigError listing every problem; returns a deeply frozen Config. */
 export function parseConfig(text: string, file = 'porter.yaml'): Config {
+  const raw = parseFast(text)
+  if (raw !== undefined) {
+    const res = configSchema.safeParse(raw)
+    if (res.success && crossCheck(res.data).length === 0) return deepFreeze(res.data)
+  }
+  return parseWithPositions(text, file)
+}
+
+/**
+ * The config as plain data, without positions, or undefined to leave it to the full path: when
+ * js-yaml refuses the text (syntax, unknown tags, several documents, an empty file) or the top
+ * level is not a mapping. `__proto__` keys go to the full path too: `yaml` makes them own
+ * properties (and the schema reports them), a plain object assignment would not.
+ */
+export function parseFast(text: string): Record<string, unknown> | undefined {
+  if (text.includes('__proto__')) return undefined
+  let v: unknown
+  try {
+    v = loadFast(text, { schema: CORE_SCHEMA, json: false })
+  } catch {
+    return undefined
+  }
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
+}
+
+/** The full path: `yaml` with positions; every issue with its file:line:col. */
+function parseWithPositions(text: string, file: string): Config {
   const lc = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
   const issues: ConfigIssue[] = []
@@ -132,19 +166,37 @@ function crossCheck(cfg: Config): (ConfigIssue & { at: PropertyKey[] })[] {
     if (seen.has(key)) add(['bgp', 'peers', i, 'address'], `${JSON.stringify(p.address)} is already configured as peers[${seen.get(key)}]`)
     else seen.set(key, i)
   })
-  const vipSeen = new Map<string, string>()
+  // first place of each address, packed as i * 2^26 + j + 1 (vips[i].address[j]; j = -1: a single
+  // address); formatted only for a duplicate: a 100k-address list must not cost 100k path strings
+  const vipSeen = new Map<string, number>()
+  const PLACE = 2 ** 26
+  const placeOf = (x: number): PropertyKey[] => {
+    const i = Math.floor(x / PLACE)
+    const j = (x % PLACE) - 1
+    return j < 0 ? ['vips', i, 'address'] : ['vips', i, 'address', j]
+  }
+  const spelt = (x: number): string => {
+    const a = cfg.vips[Math.floor(x / PLACE)]!.address
+    return Array.isArray(a) ? a[(x % PLACE) - 1]! : (a as string)
+  }
   cfg.vips.forEach((v, i) => {
-    const addrs = Array.isArray(v.address) ? v.address : [v.address]
-    addrs.forEach((a, j) => {
-      const host = a.split('/')[0]!
-      const at: PropertyKey[] = Array.isArray(v.address) ? ['vips', i, 'address', j] : ['vips', i, 'address']
+    const list = Array.isArray(v.address)
+    const addrs = list ? (v.address as string[]) : [v.address as string]
+    const fams = new Set<number>()
+    for (let j = 0; j < addrs.length; j++) {
+      const a = addrs[j]!
+      const slash = a.indexOf('/')
+      const host = slash < 0 ? a : a.slice(0, slash)
+      // a dotted quad parseIpv4 takes is canonical already (no leading zeros): no isIP, no copy
+      const quad = parseIpv4(host) >= 0
+      fams.add(quad ? 4 : isIP(host))
       // one address, however spelt ("2001:db8::10", "2001:DB8:0::10/128"), in one place only
-      const key = canonicalIp(host) ?? host
+      const key = quad ? host : canonicalIp(host) ?? host
+      const here = i * PLACE + (list ? j : -1) + 1
       const first = vipSeen.get(key)
-      if (first !== undefined) add(at, `${JSON.stringify(a)} is the same VIP address as ${first}: a VIP address may be configured once only (merge the two entries, or remove one)`)
-      else vipSeen.set(key, `${pathString(at)} (${JSON.stringify(a)})`)
-    })
-    const fams = new Set(addrs.map((a) => isIP(a.split('/')[0]!)))
+      if (first !== undefined) add(placeOf(here), `${JSON.stringify(a)} is the same VIP address as ${pathString(placeOf(first))} (${JSON.stringify(spelt(first))}): a VIP address may be configured once only (merge the two entries, or remove one)`)
+      else vipSeen.set(key, here)
+    }
     v.nextHops.forEach((nh, k) => {
       if (!fams.has(isIP(nh.address))) add(['vips', i, 'nextHops', k], `${JSON.stringify(nh.address)} is not of the VIP's address family (IPv4 VIPs need IPv4 next hops, IPv6 VIPs IPv6 ones)`)
     })
