@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { createLab, waitFor } from './lib/netns.ts'
 import { Bird } from './lib/bird.ts'
-import { routerAndPorter, gateways, ROUTER_AS, PORTER_AS, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
+import { routerAndPorter, porterYaml, gateways, ROUTER_AS, PORTER_AS, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
 import { PorterProc } from './lib/porter.ts'
 import { builtPorter } from '../lib/dist.ts'
 import { ROOT } from '../lib/cli.ts'
@@ -44,22 +44,10 @@ t.test('dist/porter controller: the dashboard in headless Chromium follows sessi
   const check = join(lab.dir, PAYLOAD)
   writeFileSync(check, '#!/bin/sh\nexec test ! -e "$(dirname "$0")/down-$PORTER_TARGET"\n')
   chmodSync(check, 0o755)
-  const porter = new PorterProc(lab, p, `
-bgp:
-  localAs: ${PORTER_AS}
-  routerId: 192.0.2.2
-  listenPort: 0
-  holdTime: 9
-  connectRetry: 1
-  peers:
-    - { name: r4, address: 192.0.2.1, peerAs: ${ROUTER_AS}, families: [ipv4-unicast] }
-    - { name: r6, address: "2001:db8::1", peerAs: ${ROUTER_AS}, families: [ipv6-unicast] }
-vips:
-  - name: web
-    address: [${VIP4}, "${VIP6}"]
-    nextHops: [${[...HOPS4, ...HOPS6].map((h) => JSON.stringify(h)).join(', ')}]
-    check: { type: exec, command: [${JSON.stringify(check)}], interval: 1s, timeout: 1s, rise: 1, fall: 1 }
-`, 'controller', binary, { metricsAddress: METRICS })
+  const porter = new PorterProc(lab, p, porterYaml({
+    v4hops: HOPS4, v6hops: HOPS6,
+    vipExtra: `check: { type: exec, command: [${JSON.stringify(check)}], interval: 1s, timeout: 1s, rise: 1, fall: 1 }`,
+  }), 'controller', binary, { metricsAddress: METRICS })
   t.teardown(() => porter.cleanup())
   await porter.start()
   await porter.waitPeers('Established')

@@ -26,6 +26,8 @@ export interface PorterYamlOptions {
   /** extra fields for both peers, YAML flow-map text, e.g. 'export: { localPref: 200 }' */
   peerExtra?: string
   vipExport?: string
+  /** more fields of the VIP, YAML text on one line, e.g. 'check: { type: tcp, port: 80 }' */
+  vipExtra?: string
 }
 
 /** Porter config: peers bird4/bird6 (IPv4 and IPv6 sessions) and one dual-stack VIP. */
@@ -46,7 +48,7 @@ vips:
     address: [203.0.113.10, "2001:db8:100::10"]
     nextHops: [${[...o.v4hops, ...o.v6hops].map((h) => JSON.stringify(h)).join(', ')}]
     export: ${o.vipExport ?? '{ communities: ["65002:200"], largeCommunities: ["65002:1:2"], med: 50 }'}
-`
+${o.vipExtra ? `    ${o.vipExtra}\n` : ''}`
 }
 
 /** Sorted next-hop gateways of `prefix` in the kernel FIB of `ns` (none when absent). */
