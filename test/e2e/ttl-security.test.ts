@@ -1,6 +1,7 @@
 // TTL on the wire and GTSM (RFC 5082) with the built dist/porter against FRR, observed with
 // tcpdump on the router's side of the link:
-//  - eBGP without options: Porter's segments carry TTL 1 (directly connected, as BIRD and FRR)
+//  - eBGP without options: Porter's segments carry TTL 1 (directly connected, as BIRD and FRR);
+//    ebgpMultihop: 3 after a reload: TTL 3
 //  - ttlSecurity on both sides (FRR "ttl-security hops 1"): TTL 255 and the session comes up
 //  - Porter with ttlSecurity, the router sending TTL 64 (ebgp-multihop): Porter's kernel drops the
 //    router's segments (IP_MINTTL 254), no session; without ttlSecurity the same router comes up
@@ -62,6 +63,22 @@ t.test('eBGP by default: Porter sends TTL 1', async (t) => {
   const mine = (await segments(cap.file)).filter(fromPorter)
   t.ok(mine.length >= 3, `${mine.length} segments from Porter captured`, { raw: (await run('tcpdump', ['-r', cap.file, '-nv'])).stdout.slice(0, 3000) })
   t.same([...new Set(mine.map((s) => s.ttl))], [1], 'every one with TTL 1')
+})
+
+t.test('ebgpMultihop: 3 on the wire after a reload', async (t) => {
+  const { lab, frr, porter } = await setup(t, [], '')
+  await porter.waitPeers('Established')
+  const cap = await tcpdump(lab, frr.spec.ns, 'eth0', join(lab.dir, 'multihop.pcap'))
+  porter.writeConfig(config(', ebgpMultihop: 3'))
+  porter.signal('SIGHUP')
+  // the changed peer is a new session: wait for it (a SYN from Porter, then Established again)
+  await waitFor(async () => (await segments(cap.file)).some((s) => fromPorter(s) && s.flags === 'S'), { timeoutMs: 30_000, what: 'a new connection from Porter' })
+  await porter.waitPeers('Established')
+  await cap.stop()
+  const mine = (await segments(cap.file)).filter(fromPorter)
+  const after = mine.slice(mine.findIndex((s) => s.flags === 'S'))
+  t.ok(after.length >= 3, `${after.length} segments of the new session`)
+  t.same([...new Set(after.map((s) => s.ttl))], [3], 'every one with TTL 3')
 })
 
 t.test('ttlSecurity with FRR "ttl-security hops 1": TTL 255, the session comes up', async (t) => {
