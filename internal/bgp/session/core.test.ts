@@ -240,6 +240,20 @@ t.test('stop: a graceful-restart speaker closes silently, others send Cease', as
   })
 })
 
+t.test('automatic-stop (BFD down, RFC 5882): Cease 6/10 at once, Idle, then the automatic restart', async (t) => {
+  const p = established()
+  await story(t, p, [
+    ev('A is told BFD went down', (p) => p.a.feed({ type: 'automatic-stop', subcode: 10, reason: 'BFD session down' }),
+      ['A>B NOTIFICATION 6/10 (out1)', 'A closes out1', 'A Idle', 'B closes in1', 'B Idle']),
+  ])
+  t.equal(p.a.core.lastError, 'BFD session down')
+  t.equal(p.b.core.lastError, 'peer sent NOTIFICATION Cease subcode 10')
+  t.ok(p.a.logs.includes('warn closing the session: BFD session down'), 'logged with its reason')
+  t.same(p.step(() => p.a.feed({ type: 'automatic-stop', subcode: 10, reason: 'again' })), [], 'in Idle: nothing to do')
+  await p.advance(60_000)
+  t.equal(p.a.state, 'Established', 'the back-off restarts the session (not an administrative stop)')
+})
+
 t.test('routes changed: one UPDATE with the difference', async (t) => {
   const p = established()
   await story(t, p, [

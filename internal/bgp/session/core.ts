@@ -156,6 +156,14 @@ export class SessionCore {
       case 'routes-changed':
         if (this.primary.fsm.name === 'Established') this.startPump()
         break
+      case 'automatic-stop':
+        for (const c of [this.candidate, this.primary]) {
+          if (!c || c.fsm.name === 'Idle') continue
+          this.log('warn', { subcode: ev.subcode, state: c.fsm.name }, `closing the session: ${ev.reason}`)
+          this.lastError = ev.reason
+          this.dispatch(c, { type: 'AutomaticStop', subcode: ev.subcode, reason: ev.reason })
+        }
+        break
     }
     if (this.primary.fsm.name !== this.reported) {
       this.reported = this.primary.fsm.name

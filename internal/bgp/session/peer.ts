@@ -90,6 +90,14 @@ export class PeerSession {
     clock.clearTimeout(limit)
   }
 
+  /**
+   * End the session now for a reason outside BGP (BFD down: Cease subcode 10, RFC 9384); it
+   * restarts by itself after the back-off, as after an error. Nothing happens in Idle.
+   */
+  automaticStop(subcode: number, reason: string): void {
+    this.feed({ type: 'automatic-stop', subcode, reason })
+  }
+
   /** Something changed in the routes: send the difference when Established. */
   routesChanged(): void {
     this.feed({ type: 'routes-changed' })

@@ -43,6 +43,11 @@ export type SessionInput =
   | { type: 'timer'; timer: TimerId }
   /** the RouteSource has something new to send */
   | { type: 'routes-changed' }
+  /**
+   * the session must end now for a reason outside BGP (BFD down, RFC 5882): AutomaticStop with
+   * Cease/`subcode`, then Idle and the automatic restart (back-off); nothing happens in Idle
+   */
+  | { type: 'automatic-stop'; subcode: number; reason: string }
 
 /** An event: what happened and when (`now`: the injected Clock's monotonic ms). */
 export type SessionEvent = SessionInput & { now: number }
