@@ -42,6 +42,12 @@ const peerKey = (p: PeerStatus) => String(p.name ?? p.address)
 const vipLabel = (v: VipStatus) => (v.name ? `${v.name} ${v.address}` : String(v.address))
 const ESTABLISHED = 'Established'
 
+function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
 function byKey<T>(xs: T[], key: (x: T) => string): Map<string, T> {
   const m = new Map<string, T>()
   for (const x of xs) m.set(key(x), x)
@@ -121,6 +127,7 @@ function kubeVipChanges(prev: { prefix: string; nextHops: string[] }[], next: { 
   for (const v of next) {
     const b = before.get(String(v.prefix))
     const hops = arr<string>(v.nextHops)
+    if (b && sameList(arr<string>(b.nextHops), hops)) continue // the usual case, cheaply
     if (!b) out.push({ kind: 'vip-announced', severity: 'info', subject: v.prefix, message: `Service VIP ${v.prefix} announced via ${hops.join(', ') || 'no next hop'}` })
     const had = new Set(arr<string>(b?.nextHops))
     const has = new Set(hops)

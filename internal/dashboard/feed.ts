@@ -1,11 +1,13 @@
 // The dashboard's live feed: samples the running mode's status on the injected Clock (once a
 // second by default, from start() to stop(), whether or not a browser watches, so that "recent
 // events" covers the time before the page was opened), turns successive samples into events
-// (events.ts) and hands every subscriber one DashboardUpdate per sample.
+// (events.ts) and hands every subscriber one DashboardUpdate per sample. A sample that takes long
+// (a controller with many thousands of Services) spaces the next ones out: the wait is at least
+// SAMPLE_BUDGET times the sample's duration, so sampling never takes more than about 2% of a core.
+// Updates hold the status as the mode returned it: sse.ts redacts while serialising.
 import { realClock, type Clock } from '../base/index.ts'
 import type { Logger } from '../base/index.ts'
 import { EventLog, statusEvents, type AnyStatus, type DashboardEvent } from './events.ts'
-import { redact } from './redact.ts'
 
 /** What `/events` sends, one JSON object per server-sent event. */
 export interface DashboardUpdate {
@@ -13,7 +15,7 @@ export interface DashboardUpdate {
   at: string
   /** what /readyz answers */
   ready: { ready: boolean; reason: string }
-  /** the status contract (internal/admin/status.ts) without secrets; absent when reading it failed */
+  /** the status contract (internal/admin/status.ts); absent when reading it failed */
   status?: AnyStatus
   /** why the status could not be read */
   error?: string
@@ -33,6 +35,9 @@ export interface DashboardFeedOptions {
 }
 
 export type Subscriber = (u: DashboardUpdate) => void
+
+/** The wait after a sample is at least this many times the sample's duration. */
+export const SAMPLE_BUDGET = 50
 
 export class DashboardFeed {
   private readonly clock: Clock
@@ -79,7 +84,9 @@ export class DashboardFeed {
 
   private sample(): void {
     if (!this.running) return
+    const started = this.clock.now()
     const u = this.take()
+    const took = this.clock.now() - started
     for (const fn of [...this.subscribers]) {
       try {
         fn(u)
@@ -88,7 +95,7 @@ export class DashboardFeed {
         this.subscribers.delete(fn)
       }
     }
-    this.timer = this.clock.setTimeout(() => this.sample(), this.intervalMs)
+    this.timer = this.clock.setTimeout(() => this.sample(), Math.max(this.intervalMs, SAMPLE_BUDGET * took))
   }
 
   private take(): DashboardUpdate {
@@ -102,7 +109,7 @@ export class DashboardFeed {
     let status: AnyStatus | undefined
     let error: string | undefined
     try {
-      status = redact(this.o.status()) as AnyStatus
+      status = this.o.status() as AnyStatus
     } catch (e) {
       error = `the status could not be read: ${(e as Error).message}`
     }

@@ -4,10 +4,21 @@
 // intermediate frames). At most `maxWatchers` streams at once; more get 503.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { DashboardFeed, DashboardUpdate } from './feed.ts'
+import { redactReplacer } from './redact.ts'
 
-/** One server-sent event carrying `u` (JSON.stringify escapes newlines, so one data line). */
+const frames = new WeakMap<DashboardUpdate, string>()
+
+/**
+ * One server-sent event carrying `u` without secrets (JSON.stringify escapes newlines, so one
+ * data line). Serialised once per update, however many watchers there are.
+ */
 export function sseFrame(u: DashboardUpdate): string {
-  return `data: ${JSON.stringify(u)}\n\n`
+  let f = frames.get(u)
+  if (f === undefined) {
+    f = `data: ${JSON.stringify(u, redactReplacer)}\n\n`
+    frames.set(u, f)
+  }
+  return f
 }
 
 export interface EventStreamOptions {

@@ -72,7 +72,7 @@ t.test('dist/porter controller: the dashboard in headless Chromium follows sessi
   t.teardown(() => browser.close().catch(() => undefined))
   const page: Page = browser.pages()[0] ?? (await browser.newPage())
   const problems: string[] = []
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`) })
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console ${m.type()}: ${m.text()}`) })
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`))
   page.on('requestfailed', (req) => { if (!req.url().endsWith('/events')) problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`) })
   page.on('response', (res) => { if (res.status() >= 400) problems.push(`HTTP ${res.status()} for ${res.url()}`) })
