@@ -24,8 +24,8 @@ export function redactString(s: string): string {
 }
 
 /**
- * A JSON.stringify replacer: `JSON.stringify(x, redactReplacer)` is the JSON of `redact(x)`,
- * without the intermediate copy (what the event stream sends).
+ * A JSON.stringify replacer: `JSON.stringify(x, redactReplacer)` is the JSON of `x` without
+ * secret-named fields and with URL credentials cut (what the event stream sends).
  */
 export function redactReplacer(this: unknown, key: string, value: unknown): unknown {
   if (key !== '' && !Array.isArray(this) && isSecretKey(key)) return undefined
