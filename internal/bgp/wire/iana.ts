@@ -4,9 +4,7 @@
 export { AFI_IPV4, AFI_IPV6, SAFI_UNICAST } from './types.ts'
 
 export const BGP_VERSION = 4
-export const BGP_PORT = 179
 export const HEADER_LENGTH = 19
-export const MARKER_LENGTH = 16
 /** RFC 4271 maximum message size; RFC 8654 raises it for all but OPEN and KEEPALIVE */
 export const MAX_MESSAGE_LENGTH = 4096
 export const MAX_EXTENDED_MESSAGE_LENGTH = 65535
@@ -29,48 +27,6 @@ export const MIN_LENGTH: Readonly<Record<number, number>> = {
   4: 19,
   5: 23,
 }
-
-export const AttrType = {
-  ORIGIN: 1,
-  AS_PATH: 2,
-  NEXT_HOP: 3,
-  MULTI_EXIT_DISC: 4,
-  LOCAL_PREF: 5,
-  ATOMIC_AGGREGATE: 6,
-  AGGREGATOR: 7,
-  COMMUNITIES: 8,
-  ORIGINATOR_ID: 9,
-  CLUSTER_LIST: 10,
-  MP_REACH_NLRI: 14,
-  MP_UNREACH_NLRI: 15,
-  EXTENDED_COMMUNITIES: 16,
-  AS4_PATH: 17,
-  AS4_AGGREGATOR: 18,
-  LARGE_COMMUNITIES: 32,
-} as const
-
-export const AttrFlag = {
-  OPTIONAL: 0x80,
-  TRANSITIVE: 0x40,
-  PARTIAL: 0x20,
-  EXTENDED_LENGTH: 0x10,
-} as const
-
-export const Origin = { IGP: 0, EGP: 1, INCOMPLETE: 2 } as const
-
-export const AsPathSegmentTypes = {
-  AS_SET: 1,
-  AS_SEQUENCE: 2,
-  AS_CONFED_SEQUENCE: 3,
-  AS_CONFED_SET: 4,
-} as const
-
-/** OPEN optional parameter types */
-export const OptParam = {
-  CAPABILITIES: 2,
-  /** RFC 9072: a first parameter type 255 announces the extended (2-octet) lengths */
-  EXTENDED_LENGTH: 255,
-} as const
 
 export const CapCode = {
   MULTIPROTOCOL: 1,

@@ -61,7 +61,3 @@ export function endOfRibFamily(m: UpdateMessage): FamilyKey | null {
   if (u.withdrawn.length > 0) return null
   return familyKey(u.afi, u.safi) ?? null
 }
-
-export function isEndOfRib(m: UpdateMessage): boolean {
-  return endOfRibFamily(m) !== null
-}

@@ -26,8 +26,3 @@ export const extendedCommunities: AttrDef = {
     }
   },
 }
-
-/** RFC 4360 3.1 two-octet-AS specific route target (type 0x00, sub-type 0x02) */
-export function routeTarget(asn: number, value: number): Uint8Array {
-  return Uint8Array.of(0x00, 0x02, (asn >>> 8) & 255, asn & 255, value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255)
-}
