@@ -1,6 +1,7 @@
 // Session faults with the built dist/porter and real routers:
 // - a frozen peer (the router daemon SIGSTOPped): Porter's hold timer (3 s) ends the session,
-//   `porter status` shows why, and the session comes back after SIGCONT;
+//   `porter status` shows why, and the session comes back after SIGCONT; the same while Porter's
+//   writes are blocked (small socket buffers, 768 paths): the next session delivers them all;
 // - graceful restart (RFC 4724) as the receiving speaker sees it: Porter killed, BIRD keeps the
 //   routes for Porter's restart time and flushes them when Porter does not come back; Porter
 //   back within the time: FRR's stale paths are refreshed with no FIB flap.
@@ -12,7 +13,8 @@ import { Bird } from './lib/bird.ts'
 import { Frr } from './lib/frr.ts'
 import { PorterProc, type PorterStatus } from './lib/porter.ts'
 import { routerAndPorter, porterYaml, gateways, ROUTER_AS, PORTER_AS, HOPS4 } from './lib/bgp-lab.ts'
-import { frrNeighbor } from './lib/router-stats.ts'
+import { frrNeighbor, birdImportUpdates } from './lib/router-stats.ts'
+import { kernelRoutes } from './lib/fib.ts'
 import { builtPorter } from '../lib/dist.ts'
 
 const VIP4 = '203.0.113.10/32'
@@ -69,6 +71,54 @@ t.test('a frozen router (SIGSTOP): porter\'s hold timer ends the session; SIGCON
   await bird.waitEstablished(undefined, 30_000)
   t.same(await waitFor(async () => { const g = await gateways(r, VIP4); return g.length === 3 ? g : undefined }, { what: 'ECMP again' }), HOPS4, 'routes back in the router FIB')
   t.equal((await porter.status()).peers[0]!.lastError, peer.lastError, 'the last error stays until the next one')
+  t.equal(await porter.stop(), 0)
+})
+
+t.test('frozen while porter sends 768 paths into small socket buffers: the blocked session times out, the next one delivers everything', async (t) => {
+  const lab = createLab(t)
+  const binary = builtPorter(lab.dir)
+  const { r, p } = await routerAndPorter(lab)
+  // 4 KiB socket buffers on both ends: the routes cannot all be in flight while the router sleeps
+  for (const ns of [r, p]) await lab.sysctl(ns, { 'net.ipv4.tcp_rmem': '4096 4096 4096', 'net.ipv4.tcp_wmem': '4096 4096 4096' })
+  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: [
+    { address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4', holdTime: 3 },
+  ] })
+  await bird.start()
+  const one = v4Yaml().replace('holdTime: 9', 'holdTime: 3')
+  const many = one.replace(/\nvips:[\s\S]*$/, `\nvips:\n${Array.from({ length: 256 }, (_, i) =>
+    `  - { name: v${i}, address: 203.0.113.${i}, nextHops: [${HOPS4.join(', ')}], export: { communities: ["65002:${i}"] } }`).join('\n')}\n`)
+  const porter = new PorterProc(lab, p, one, 'controller', binary)
+  t.teardown(() => porter.cleanup())
+  await porter.start()
+  await porter.waitPeers('Established')
+  await waitFor(async () => (await gateways(r, VIP4)).length === 3, { what: 'ECMP' })
+
+  const pid = bird.pid!
+  process.kill(pid, 'SIGSTOP')
+  let frozen = true
+  t.teardown(() => { if (frozen) process.kill(pid, 'SIGCONT') })
+  porter.writeConfig(many)
+  porter.signal('SIGHUP')
+  // the writes back up: bytes wait in porter's send queue towards the sleeping router
+  const queued = await waitFor(async () => {
+    const ss = await lab.exec(p, ['ss', '-Htn', 'dport = :179'])
+    return ss.stdout.split('\n').map((l) => Number(l.trim().split(/\s+/)[2] ?? 0)).find((q) => q > 0)
+  }, { timeoutMs: 20_000, intervalMs: 100, what: 'a send queue towards the frozen router' })
+  t.ok(queued > 0, `${queued} bytes stuck in the send queue`)
+  const down = await waitFor(async () => { const s = await porter.status(); return s.peers[0]!.state !== 'Established' ? s : undefined }, { timeoutMs: 20_000, what: 'the hold timer' })
+  t.match(down.peers[0]!.lastError, /hold timer expired/i, 'the blocked session ends with the hold timer')
+
+  process.kill(pid, 'SIGCONT')
+  frozen = false
+  await porter.waitPeers('Established', 60_000)
+  const routes = await waitFor(async () => {
+    const x = (await kernelRoutes(r, { family: 4, protocol: 'bird' })).filter((k) => k.prefix.startsWith('203.0.113.'))
+    return x.length === 256 && x.every((k) => k.gateways.length === 3) ? x : undefined
+  }, { timeoutMs: 60_000, what: '256 ECMP routes in the router FIB' })
+  t.equal(routes.length, 256, 'all 256 VIPs, each with three next hops')
+  const imported = await birdImportUpdates(bird, 'porter4')
+  t.ok(imported.accepted >= 768 && imported.rejected + imported.filtered === 0, `BIRD accepted the 768 paths (${imported.accepted} accepted updates)`)
+  t.equal((await porter.status()).peers[0]!.prefixesSent, 768, 'porter counts 768 paths sent')
   t.equal(await porter.stop(), 0)
 })
 
