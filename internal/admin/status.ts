@@ -23,6 +23,28 @@ export interface PeerStatus {
   prefixesSent: number
   /** "add-path", or why ECMP is unavailable with this peer */
   ecmp?: string
+  /** BFD with this peer (bgp.peers[].bfd); absent without BFD */
+  bfd?: BfdPeerStatus
+}
+
+/** A BFD session (RFC 5880) with a BGP peer. */
+export interface BfdPeerStatus {
+  /** AdminDown, Down, Init, Up */
+  state: string
+  /** RFC 5880 diagnostic: why the state last changed ("Control Detection Time Expired", ...) */
+  diag: string
+  remoteState: string
+  remoteDiag?: string
+  /** agreed transmit interval before jitter (ms; 0 when not sending) */
+  txIntervalMs: number
+  /** detection time (ms; 0 until the peer is heard) */
+  detectTimeMs: number
+  /** seconds in the current state */
+  sinceSeconds: number
+  /** Up -> Down transitions (each closed the BGP session unless the peer said AdminDown) */
+  downs: number
+  /** why the session could not start (e.g. port 3784 in use) */
+  error?: string
 }
 
 export interface NextHopStatus {

@@ -1,14 +1,15 @@
 // The declarative seam of controller mode: `speaker.set(advertisements)` takes the full desired
 // set (prefix, next hops, attributes) for all peers; each peer's Adj-RIB-Out sends only the
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
-import type { PeerStatus } from '../admin/status.ts'
+import type { BfdPeerStatus, PeerStatus } from '../admin/status.ts'
+import { BfdService, diagName, isPathFailure } from '../bfd/index.ts'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { connectTcp, setSocketTtl, setTcpMd5, socketFamily, socketFd } from '../sys/index.ts'
 import { canonicalIp } from '../ip/index.ts'
 import type { Logger } from 'pino'
 import { PorterError } from '../errors/index.ts'
 import { fsmConfig } from './fsm/index.ts'
-import { makeCapabilities, type FamilyKey } from './wire/index.ts'
+import { CeaseSubcode, makeCapabilities, type FamilyKey } from './wire/index.ts'
 import { PeerRoutes, PeerSession, type Advertisement, type Dialer, type PeerExport } from './session/index.ts'
 import { errnoOf, isErrno, realClock, type Clock } from '../base/index.ts'
 import { GTSM_TTL, sessionTtl } from './ttl.ts'
@@ -33,6 +34,8 @@ export interface SpeakerPeerConfig {
   ebgpMultihop?: number
   /** GTSM (RFC 5082): send 255, accept 254 and above */
   ttlSecurity?: boolean
+  /** BFD with the peer (milliseconds): BFD down after Up closes the session at once */
+  bfd?: { minTx: number; minRx: number; multiplier: number }
   export: PeerExport
 }
 
@@ -49,6 +52,8 @@ export interface SpeakerDeps {
   log: Logger
   clock?: Clock
   dialer?: Dialer
+  /** the BFD sessions (made on the first peer with BFD when absent) */
+  bfd?: BfdService
 }
 
 /** Normalise an address for peer lookup ("::ffff:192.0.2.1" -> "192.0.2.1", lower-case IPv6). */
@@ -71,12 +76,16 @@ interface PeerEntry {
   cfg: SpeakerPeerConfig
   session: PeerSession
   routes: PeerRoutes
+  /** BFD being started (cfg.bfd) */
+  bfdStarted?: Promise<void>
+  bfdError?: string
 }
 
 export class Speaker {
   private readonly log: Logger
   private readonly clock: Clock
   private readonly dialer: Dialer
+  private bfd: BfdService | undefined
   private cfg: SpeakerConfig
   private server: Server | undefined
   private peers = new Map<string, PeerEntry>()
@@ -90,6 +99,7 @@ export class Speaker {
     this.log = deps.log
     this.clock = deps.clock ?? realClock
     this.dialer = deps.dialer ?? tcpDialer
+    this.bfd = deps.bfd
   }
 
   /** Bind the listener (unless listenPort is 0) and start every peer. */
@@ -190,8 +200,34 @@ export class Speaker {
       name: p.name, address: p.address, port: p.port, localAddress: p.localAddress, md5Key: p.md5Key, ttl: sessionTtl(this.cfg.localAs, p), maxPrefixes: p.maxPrefixes,
       fsm, clock: this.clock, log: this.log, dialer: this.dialer, routes, gracefulStop: this.cfg.gracefulRestart.enabled,
     })
-    this.peers.set(normalizeAddress(p.address), { cfg: p, session, routes })
+    const key = normalizeAddress(p.address)
+    const entry: PeerEntry = { cfg: p, session, routes }
+    this.peers.set(key, entry)
     session.start()
+    if (p.bfd) entry.bfdStarted = this.startBfd(key, entry, p.bfd)
+  }
+
+  /** BFD with the peer; when it goes Down after Up (not AdminDown, RFC 5882 3.2) the session ends at once. */
+  private async startBfd(key: string, e: PeerEntry, b: NonNullable<SpeakerPeerConfig['bfd']>): Promise<void> {
+    this.bfd ??= new BfdService({ log: this.log, clock: this.clock })
+    try {
+      await this.bfd.add(key, {
+        address: e.cfg.address, localAddress: e.cfg.localAddress,
+        desiredMinTx: b.minTx * 1000, requiredMinRx: b.minRx * 1000, detectMult: b.multiplier,
+        onState: (c) => {
+          if (isPathFailure(c) && this.peers.get(key) === e) e.session.automaticStop(CeaseSubcode.BFD_DOWN, `BFD session down: ${diagName(c.diag)}`)
+        },
+      })
+    } catch (err) {
+      e.bfdError = (err as Error).message
+      this.log.error({ peer: e.cfg.name, error: e.bfdError }, 'BFD could not start for this peer: the BGP session runs without it')
+    }
+  }
+
+  private async stopBfd(key: string, e: PeerEntry): Promise<void> {
+    if (!e.bfdStarted) return
+    await e.bfdStarted
+    this.bfd?.remove(key)
   }
 
   /** The full desired set of advertisements for all peers. */
@@ -246,6 +282,7 @@ export class Speaker {
       if (!w || globalChanged || !samePeer(w, e.cfg)) {
         this.log.info({ peer: e.cfg.name }, w ? 'peer definition changed: resetting its session' : 'peer removed')
         await e.session.stop(w ? 'configuration changed' : 'peer de-configured')
+        await this.stopBfd(addr, e)
         this.peers.delete(addr)
       }
     }
@@ -261,6 +298,8 @@ export class Speaker {
   async stop(): Promise<void> {
     await this.closeListener()
     await Promise.all([...this.peers.values()].map((e) => e.session.stop('porter shutting down')))
+    await Promise.all([...this.peers].map(([k, e]) => this.stopBfd(k, e))) // AdminDown: not a path failure for the router
+    await this.bfd?.stop()
   }
 
   peerSessions(): PeerSession[] {
@@ -273,11 +312,21 @@ export class Speaker {
   }
 
   status(): PeerStatus[] {
-    return [...this.peers.values()].map((e) => ({
+    return [...this.peers].map(([k, e]) => ({
       ...e.session.status(),
       prefixesSent: e.routes.sentCount,
       ecmp: ecmpStatus(e),
+      ...(e.cfg.bfd ? { bfd: this.bfdStatus(k, e) } : {}),
     }))
+  }
+
+  private bfdStatus(key: string, e: PeerEntry): BfdPeerStatus {
+    const s = this.bfd?.status(key)
+    if (!s) return { state: 'Down', diag: diagName(0), remoteState: 'Down', txIntervalMs: 0, detectTimeMs: 0, sinceSeconds: 0, downs: 0, error: e.bfdError ?? 'starting' }
+    return {
+      state: s.state, diag: s.diag, remoteState: s.remoteState, remoteDiag: s.remoteDiag, txIntervalMs: s.txIntervalMs,
+      detectTimeMs: s.detectTimeMs, sinceSeconds: Math.round((this.clock.now() - s.since) / 1000), downs: s.downs,
+    }
   }
 }
 

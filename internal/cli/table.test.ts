@@ -44,3 +44,18 @@ t.test('Kubernetes VIPs: the next hops no peer has are listed', async (t) => {
   t.match(out, /203\.0\.113\.50\/32\s+192\.0\.2\.11, 192\.0\.2\.12\s+192\.0\.2\.12\n/)
   t.match(out, /203\.0\.113\.51\/32\s+192\.0\.2\.11\s+-$/)
 })
+
+t.test('PEERS: a BFD column when some peer runs BFD (state, agreed intervals, why it is down)', async (t) => {
+  const peer = { address: '192.0.2.1', peerAs: 65001, prefixesSent: 0, prefixesReceived: 0, updatesReceived: 0, flaps: 0 }
+  const bfd = { remoteState: 'Up', sinceSeconds: 5, downs: 0 }
+  const out = renderStatus({ ...base, peers: [
+    { ...peer, name: 'r1', state: 'Established', bfd: { ...bfd, state: 'Up', diag: 'No Diagnostic', txIntervalMs: 100, detectTimeMs: 300 } },
+    { ...peer, name: 'r2', state: 'Idle', bfd: { ...bfd, state: 'Down', diag: 'Control Detection Time Expired', txIntervalMs: 1000, detectTimeMs: 0, downs: 1 } },
+    { ...peer, name: 'r3', state: 'Active' },
+  ] })
+  t.match(out, /PEER\s+AS\s+STATE\s+BFD\s+UPTIME/)
+  t.match(out, /r1\s+65001\s+Established\s+Up 100ms\/300ms\s/)
+  t.match(out, /r2\s+65001\s+Idle\s+Down \(Control Detection Time Expired\)\s/)
+  t.match(out, /r3\s+65001\s+Active\s+-\s/)
+  t.notMatch(renderStatus({ ...base, peers: [{ ...peer, name: 'r3', state: 'Active' }] }), /BFD/, 'no BFD column without BFD')
+})

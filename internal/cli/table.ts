@@ -22,8 +22,12 @@ export function renderStatus(st: DaemonStatus): string {
   if (st.bgpProblem) out.push(`BGP: ${st.bgpProblem}`)
   if (st.peers) {
     out.push('', 'PEERS')
-    out.push(table(['PEER', 'AS', 'STATE', 'UPTIME', 'SENT', 'RECEIVED', 'ECMP', 'LAST ERROR'],
-      st.peers.map((p) => [p.name ?? p.address, p.peerAs, p.state, fmtDur(p.uptimeSeconds), p.prefixesSent, p.prefixesReceived, p.ecmp, p.lastError])))
+    // a BFD column when some peer runs BFD: its state, and why when it is not Up
+    const bfd = st.peers.some((p) => p.bfd)
+    const bfdCell = (b: NonNullable<(typeof st.peers)[number]['bfd']>): string =>
+      b.error ? `error: ${b.error}` : b.state === 'Up' ? `Up ${b.txIntervalMs}ms/${b.detectTimeMs}ms` : b.diag !== 'No Diagnostic' ? `${b.state} (${b.diag})` : b.state
+    out.push(table(['PEER', 'AS', 'STATE', ...(bfd ? ['BFD'] : []), 'UPTIME', 'SENT', 'RECEIVED', 'ECMP', 'LAST ERROR'],
+      st.peers.map((p) => [p.name ?? p.address, p.peerAs, p.state, ...(bfd ? [p.bfd ? bfdCell(p.bfd) : undefined] : []), fmtDur(p.uptimeSeconds), p.prefixesSent, p.prefixesReceived, p.ecmp, p.lastError])))
   }
   if (st.vips) {
     out.push('', 'VIPS')

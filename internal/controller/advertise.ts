@@ -40,6 +40,7 @@ export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array
       localAddress: p.localAddress,
       ebgpMultihop: p.ebgpMultihop,
       ttlSecurity: p.ttlSecurity,
+      bfd: p.bfd?.enabled ? { minTx: p.bfd.minTx, minRx: p.bfd.minRx, multiplier: p.bfd.multiplier } : undefined,
       md5Key: p.passwordFile ? readKey(p.passwordFile) : undefined,
       export: toExport(p.export),
     })),
