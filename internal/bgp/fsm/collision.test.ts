@@ -3,7 +3,7 @@ import { resolveCollision, type CollisionConnection } from './collision.ts'
 import { initialState, step } from './fsm.ts'
 import { fsmConfig } from './open.ts'
 import type { FsmState } from './types.ts'
-import { fmt, peerOpen, run, toOpenConfirm } from './_testkit.ts'
+import { fmt, peerOpen, run, toOpenConfirm } from '../../../test/lib/fsm-testkit.ts'
 
 const out = (state: CollisionConnection['state']): CollisionConnection => ({ state, initiator: 'local' })
 const inc = (state: CollisionConnection['state']): CollisionConnection => ({ state, initiator: 'remote' })

@@ -5,7 +5,7 @@ import t from 'tap'
 import { initialState, step } from './fsm.ts'
 import { fsmConfig } from './open.ts'
 import type { FsmEvent, FsmEventType, FsmState, StateName } from './types.ts'
-import { fmt, peerOpen, run, toActive, toConnect, toEstablished, toOpenConfirm, toOpenSent } from './_testkit.ts'
+import { fmt, peerOpen, run, toActive, toConnect, toEstablished, toOpenConfirm, toOpenSent } from '../../../test/lib/fsm-testkit.ts'
 
 const config = fsmConfig({ localAs: 65001, remoteAs: 65002, routerId: '192.0.2.1', holdTime: 9, connectRetryTime: 5 })
 

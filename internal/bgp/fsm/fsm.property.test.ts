@@ -5,7 +5,7 @@ import t from 'tap'
 import { initialState, step } from './fsm.ts'
 import { fsmConfig } from './open.ts'
 import type { FsmEvent, FsmState, TimerName } from './types.ts'
-import { peerOpen } from './_testkit.ts'
+import { peerOpen } from '../../../test/lib/fsm-testkit.ts'
 import { fastCheckSeed } from '../../../test/lib/fuzz.ts'
 
 fastCheckSeed(t)

@@ -6,7 +6,7 @@ import { acceptsIncoming, initialState, maxPrefixData, notificationEvent, shutdo
 import { makeCapabilities } from '../wire/open.ts'
 import { buildOpen, fsmConfig, negotiateSession, validateOpen } from './open.ts'
 import type { FsmAction, FsmConfig, FsmEvent, FsmState, StateName } from './types.ts'
-import { fmt, peerOpen, run, toEstablished, toOpenConfirm, toOpenSent } from './_testkit.ts'
+import { fmt, peerOpen, run, toEstablished, toOpenConfirm, toOpenSent } from '../../../test/lib/fsm-testkit.ts'
 
 const base = { localAs: 65001, remoteAs: 65002, routerId: '192.0.2.1', holdTime: 9, connectRetryTime: 5 }
 

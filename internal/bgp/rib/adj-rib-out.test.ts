@@ -7,7 +7,7 @@ import { AdjRibOut, diffSize, isEmptyDiff, type Advertisement, type ExportContex
 import { formatCommunity } from './community.ts'
 import { pathIdFor } from './pathid.ts'
 import { endOfRib } from '../wire/route-refresh.ts'
-import { announceUpdate, withdrawUpdate } from './updates.ts'
+import { announceUpdate, withdrawUpdate } from '../../../test/lib/bgp-updates.ts'
 
 const NH = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '2001:db8::a', '2001:db8::b', '2001:db8::c', '198.51.100.1', '2001:db8:ffff::1']
 const idName = new Map<number, string>(NH.map((a) => [pathIdFor(parseAddress(a)!), a]))

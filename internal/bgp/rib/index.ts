@@ -9,7 +9,7 @@
 //                                      families: new Set(negotiated.families), selfAddress: local socket address })
 //   whenever Established and something may be pending (after set(), after Established):
 //     const d = rib.pending()           d.withdraw: [{family, nlri}], d.announce: [{family, key, attrs, nlri}]
-//     write withdrawals then announcements (withdrawUpdate / announceUpdate say where NLRI go;
+//     write withdrawals then announcements (IPv4 in the UPDATE fields, IPv6 in MP_(UN)REACH_NLRI;
 //     the codec splits groups into messages), then rib.commit(d) (or commit the part written)
 //   after the first full send: End-of-RIB per family (the codec's endOfRib)
 //   route refresh from the peer: send rib.all(), then rib.commit(it)
@@ -27,4 +27,3 @@ export {
   WELL_KNOWN_COMMUNITIES, compareLargeCommunity, formatCommunity, formatLargeCommunity, parseCommunity, parseLargeCommunity,
 } from './community.ts'
 export { assignPathIds, fnv1a32, pathIdFor } from './pathid.ts'
-export { announceUpdate, withdrawUpdate } from './updates.ts'

@@ -1,6 +1,6 @@
 // Framing, NOTIFICATION, KEEPALIVE, ROUTE-REFRESH and End-of-RIB.
 import t from 'tap'
-import { hex, msg } from './_hex.ts'
+import { hex, msg } from '../../../test/lib/hex.ts'
 import {
   BgpWireError, CeaseSubcode, decode, decodeShutdownCommunication, defaultContext, describeNotification, encode,
   encodeShutdownCommunication, endOfRib, endOfRibFamily, ErrCode, FrameReader, keepaliveBytes, routeRefresh,

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { hex, msg } from './_hex.ts'
+import { hex, msg } from '../../../test/lib/hex.ts'
 import { BgpWireError, decode, decodeDetailed, defaultContext, encode, makeOpen, asnOf, type OpenMessage } from './index.ts'
 
 const ctx = defaultContext()

@@ -3,9 +3,9 @@
 import t, { type Test } from 'tap'
 import fc from 'fast-check'
 import { isDeepStrictEqual } from 'node:util'
-import { ctxArb, messageArb, notificationArb, openArb, routeRefreshArb, updateArb, keepaliveArb } from './_arbitraries.ts'
+import { ctxArb, messageArb, notificationArb, openArb, routeRefreshArb, updateArb, keepaliveArb } from '../../../test/lib/bgp-arbitraries.ts'
 import { BgpWireError, decode, decodeDetailed, encode, FrameReader, type BgpMessage, type CodecContext } from './index.ts'
-import { msg as frame, toHex } from './_hex.ts'
+import { msg as frame, toHex } from '../../../test/lib/hex.ts'
 import { fastCheckSeed, checkProperty } from '../../../test/lib/fuzz.ts'
 
 const FC = fastCheckSeed(t)

@@ -1,6 +1,6 @@
 // Shrunk counterexamples found by the property tests, kept as named cases.
 import t from 'tap'
-import { hex, msg, toHex } from './_hex.ts'
+import { hex, msg, toHex } from '../../../test/lib/hex.ts'
 import { decode, defaultContext, encode, type OpenMessage, type UpdateMessage } from './index.ts'
 
 const ctx = defaultContext()

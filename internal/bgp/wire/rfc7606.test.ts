@@ -1,7 +1,7 @@
 // RFC 7606 error handling, one case per malformation: the action, the NOTIFICATION code and
 // subcode it would carry, and what the decoded message looks like afterwards.
 import t from 'tap'
-import { hex, msg } from './_hex.ts'
+import { hex, msg } from '../../../test/lib/hex.ts'
 import { BgpWireError, decodeDetailed, defaultContext, type CodecContext, type UpdateMessage } from './index.ts'
 
 const ctx = defaultContext()

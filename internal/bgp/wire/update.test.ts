@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { hex, msg } from './_hex.ts'
+import { hex, msg } from '../../../test/lib/hex.ts'
 import {
   decode, decodeDetailed, defaultContext, encode, mergeAsPath,
   type CodecContext, type UpdateMessage, type FamilyKey,

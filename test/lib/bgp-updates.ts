@@ -1,8 +1,8 @@
 // Placing a diff's NLRI into UPDATE messages. How many NLRI fit in one message is the codec's
 // business (it knows the encoded sizes and the negotiated maximum); these helpers only say where
 // the NLRI go, so every caller does it the same way.
-import { AFI_IPV6, SAFI_UNICAST, type FamilyKey, type Nlri, type UpdateMessage } from '../wire/index.ts'
-import type { AnnounceGroup } from './adj-rib-out.ts'
+import { AFI_IPV6, SAFI_UNICAST, type FamilyKey, type Nlri, type UpdateMessage } from '../../internal/bgp/wire/index.ts'
+import type { AnnounceGroup } from '../../internal/bgp/rib/adj-rib-out.ts'
 
 /**
  * UPDATE announcing `nlri` (a slice of `group.nlri`) with the group's attributes:

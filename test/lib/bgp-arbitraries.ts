@@ -3,11 +3,11 @@
 // with NLRI, Partial bit set on unknown optional transitive attributes). Test helper.
 
 import fc from 'fast-check'
-import { formatIpv4, formatIpv6, maskBytes } from '../../ip/index.ts'
+import { formatIpv4, formatIpv6, maskBytes } from '../../internal/ip/index.ts'
 import type {
   AsPathSegment, BgpMessage, Capability, CodecContext, FamilyKey, KeepaliveMessage, Nlri, NotificationMessage,
   OpenMessage, PathAttributes, RouteRefreshMessage, UpdateMessage,
-} from './types.ts'
+} from '../../internal/bgp/wire/types.ts'
 
 const rec = { noNullPrototype: true } as const
 

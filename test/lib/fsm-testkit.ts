@@ -1,7 +1,7 @@
 // Test helpers for the FSM tests (not shipped code): compact action rendering and drivers.
-import { makeCapabilities, type OpenMessage } from '../wire/index.ts'
-import { step } from './fsm.ts'
-import type { FsmAction, FsmEvent, FsmState } from './types.ts'
+import { makeCapabilities, type OpenMessage } from '../../internal/bgp/wire/index.ts'
+import { step } from '../../internal/bgp/fsm/fsm.ts'
+import type { FsmAction, FsmEvent, FsmState } from '../../internal/bgp/fsm/types.ts'
 
 /** One action as a short string, so replay tables read like the RFC text. */
 export function fmt(a: FsmAction): string {
