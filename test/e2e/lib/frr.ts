@@ -21,6 +21,11 @@ export interface FrrSpec extends RouterSpec {
   preamble?: string[]
   /** `network PREFIX [route-map NAME]` statements, placed in their address family */
   networks?: { prefix: string; routeMap?: string }[]
+  /**
+   * run bfdd (after zebra, before bgpd) with these lines inside its `bfd` block (profiles, peers);
+   * a neighbour's `extra: ['bfd profile NAME']` asks bgpd for the session
+   */
+  bfd?: string[]
 }
 
 export function frrIds(): { uid: number; gid: number } {
@@ -80,6 +85,7 @@ function renderFrrNeighbor(p: PeerSpec): string[] {
 export class Frr {
   readonly dir: string
   private zebra: ChildProcess | undefined
+  private bfdd: ChildProcess | undefined
   private bgpd: ChildProcess | undefined
 
   constructor(readonly lab: Lab, readonly spec: FrrSpec, name = 'frr') {
@@ -99,6 +105,7 @@ export class Frr {
       ['zebra.conf', `hostname zebra\nlog file ${join(this.dir, 'zebra.log')} informational\n!\n`],
       ['bgpd.conf', renderBgpdConfig(spec, join(this.dir, 'bgpd.log'))],
     ]
+    if (spec.bfd) files.push(['bfdd.conf', `hostname bfdd\nlog file ${join(this.dir, 'bfdd.log')} informational\n!\nbfd\n${spec.bfd.map((l) => ` ${l}\n`).join('')}!\n`])
     for (const [f, text] of files) {
       const path = join(this.dir, f)
       writeFileSync(path, text, { mode: 0o640 })
@@ -126,6 +133,16 @@ export class Frr {
       if (z.exitCode !== null) throw new Error(`zebra exited with ${z.exitCode}; see ${this.dir}/zebra.log`)
       return (await this.vtysh('zebra', ['show version'], true)).code === 0
     }, { timeoutMs: 15_000, intervalMs: 100, what: 'FRR zebra vty' })
+    if (this.spec.bfd) {
+      // its own control socket (--bfdctl), never the host's /var/run/frr/bfdd.sock
+      this.bfdd = this.lab.spawn(this.spec.ns, ['/usr/lib/frr/bfdd', ...this.common('bfdd'), '--bfdctl', join(this.dir, 'bfdd.sock')],
+        { logFile: join(this.lab.dir, `bfdd-${this.spec.ns}.out`) })
+      const d = this.bfdd
+      await waitFor(async () => {
+        if (d.exitCode !== null) throw new Error(`bfdd exited with ${d.exitCode}; see ${this.dir}/bfdd.log`)
+        return (await this.vtysh('bfdd', ['show bfd peers json'], true)).code === 0
+      }, { timeoutMs: 15_000, intervalMs: 100, what: 'FRR bfdd vty' })
+    }
     this.bgpd = this.lab.spawn(this.spec.ns, ['/usr/lib/frr/bgpd', ...this.common('bgpd')],
       { logFile: join(this.lab.dir, `bgpd-${this.spec.ns}.out`) })
     const b = this.bgpd
@@ -137,12 +154,14 @@ export class Frr {
   }
 
   get bgpdPid(): number | undefined { return this.bgpd?.pid }
+  get bfddPid(): number | undefined { return this.bfdd?.pid }
   get zebraPid(): number | undefined { return this.zebra?.pid }
 
   async stop(): Promise<void> {
     if (this.bgpd) await this.lab.kill(this.bgpd, 'SIGTERM')
+    if (this.bfdd) await this.lab.kill(this.bfdd, 'SIGTERM')
     if (this.zebra) await this.lab.kill(this.zebra, 'SIGTERM')
-    this.bgpd = this.zebra = undefined
+    this.bgpd = this.bfdd = this.zebra = undefined
   }
 
   /** SIGKILL bgpd only (router's BGP crashes; zebra keeps the FIB until it notices). */
@@ -156,8 +175,8 @@ export class Frr {
     await this.start()
   }
 
-  /** vtysh against this instance's sockets; `daemon` picks one daemon (bgpd | zebra). */
-  async vtysh(daemon: 'bgpd' | 'zebra' | undefined, commands: string[], allowFail = false): Promise<ExecResult> {
+  /** vtysh against this instance's sockets; `daemon` picks one daemon (bgpd | zebra | bfdd). */
+  async vtysh(daemon: 'bgpd' | 'zebra' | 'bfdd' | undefined, commands: string[], allowFail = false): Promise<ExecResult> {
     const args = ['vtysh', '--vty_socket', this.dir, ...(daemon ? ['-d', daemon] : [])]
     for (const c of commands) args.push('-c', c)
     const r = await this.lab.exec(this.spec.ns, args, { allowFail: true, timeoutMs: 15_000 })
