@@ -1,0 +1,377 @@
+// Benchmark (run by hand, as root): `node --import tsx test/bench/binary.ts [N] [options]`
+//
+// The shipped binary, as a user runs it (issue 10): the built `dist/porter` (npm run build first
+// when stale, test/lib/dist.ts) with a generated config (lib/vip-config.ts: N IPv4 /32 VIPs from
+// 198.18.0.0/15 in one `vips` entry, one next hop), against the push lab of bgp-push.ts
+// (lib/push-lab.ts: BIRD 2 in a namespace, kernel export ON, polled over its control socket) and,
+// in the same run, gobgpd (MRT-preloaded) and the floor (pre-encoded UPDATEs written in one go:
+// the router's ingest limit). Phases:
+//   start-up   `node -e 0`, `porter version`, `porter validate` (small config) and `porter status`
+//              (against the running controller): wall and CPU (user+sys) medians of --runs
+//   load       `porter validate` of the N-VIP config: wall, CPU, peak RSS (/usr/bin/time)
+//   memory     `porter controller` with 0 VIPs (idle, session Established) and with each of
+//              --sizes VIPs: RSS 1 s after BIRD has them all, and VmHWM; bytes per route above idle
+//   push       BIRD's Established -> BIRD has imported all N (porter, gobgpd, floor)
+//   change     SIGHUP with one VIP of N replaced -> BIRD has the new one and not the old one;
+//              routes and packets BIRD received in that window
+//   withdraw   SIGHUP with `vips: []` (gobgpd: `gobgp global rib del all`; floor: its withdrawal
+//              bytes) -> BIRD has 0
+// Prints the figures, the ratios and the targets of issue 10.
+//
+// Options:
+//   --rounds=K       repeat the lab phases K times (default 1); the verdict uses medians
+//   --sizes=a,b,c    VIP counts for the memory phase (default 1000,10000,N)
+//   --runs=R         start-up runs per command (default 15)
+//   --only=a,b       of startup,load,porter,gobgp,floor (default all)
+//   --poll=MS        BIRD poll interval (default 20; 5 in the change phase)
+//   --no-fib         BIRD's kernel protocols disabled
+//   --json=FILE      also write the results as JSON
+import { spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { createLab, waitFor, type Lab } from '../e2e/lib/netns.ts'
+import { Bird } from '../e2e/lib/bird.ts'
+import { builtPorter } from '../lib/dist.ts'
+import { adminRequest } from '../../internal/admin/index.ts'
+import { BirdCtl } from './lib/birdctl.ts'
+import { writeMrtRib } from './lib/mrt.ts'
+import { benchPrefixes, hostAt, BENCH_MAX } from './lib/prefixes.ts'
+import { vipConfig } from './lib/vip-config.ts'
+import {
+  type PushSetup, type RunResult, PROTO, ROUTER_AS, ROUTER_IP, SPEAKER_AS, SPEAKER_IP,
+  now, sleep, log, birdSpec, pollImported, vm, rx, delta, startOf, bundle, runLineSpeaker, runGobgp,
+} from './lib/push-lab.ts'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+
+// ---- arguments ----
+const args = process.argv.slice(2)
+const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
+const N = Number(args.find((a) => !a.startsWith('--')) ?? 100_000)
+const ROUNDS = Number(opt('rounds') ?? 1)
+const RUNS = Number(opt('runs') ?? 15)
+const POLL_MS = Number(opt('poll') ?? 20)
+const FIB = !args.includes('--no-fib')
+const ONLY = (opt('only') ?? 'startup,load,porter,gobgp,floor').split(',')
+const SIZES = (opt('sizes') ?? `1000,10000,${N}`).split(',').map(Number)
+const JSON_OUT = opt('json')
+if (!Number.isInteger(N) || N < 2 || N >= BENCH_MAX) throw new Error(`N must be an integer from 2 to ${BENCH_MAX - 1}, got "${args[0]}"`)
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
+for (const o of ONLY) if (!['startup', 'load', 'porter', 'gobgp', 'floor'].includes(o)) throw new Error(`--only: unknown phase "${o}"`)
+for (const s of SIZES) if (!Number.isInteger(s) || s < 1 || s > N) throw new Error(`--sizes: each size must be from 1 to N (${N}), got "${s}"`)
+
+const setup: PushSetup = { n: N, addPath: false, fib: FIB, pollMs: POLL_MS }
+const MiB = 1024 * 1024
+const median = (xs: number[]): number => {
+  const a = xs.filter((x) => Number.isFinite(x)).sort((x, y) => x - y)
+  if (a.length === 0) return NaN
+  return a.length % 2 ? a[a.length >> 1]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2
+}
+
+// ---- one command, timed: wall (hrtime around the spawn), CPU and peak RSS (/usr/bin/time) ----
+interface Timed { wallMs: number; cpuMs: number; maxRssKB: number; code: number | null }
+function timed(cmd: string[], dir: string): Timed {
+  const out = join(dir, 'time.out')
+  const t0 = process.hrtime.bigint()
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', '-o', out, ...cmd], { stdio: 'ignore', env: { PATH: process.env.PATH, HOME: dir, LANG: 'C' } })
+  const wallMs = Number(process.hrtime.bigint() - t0) / 1e6
+  if (r.error) throw new Error(`/usr/bin/time is needed (Debian package "time"): ${r.error.message}`)
+  const last = readFileSync(out, 'utf8').trim().split('\n').pop()!.split(' ').map(Number)
+  return { wallMs, cpuMs: (last[0]! + last[1]!) * 1000, maxRssKB: last[2]!, code: r.status }
+}
+
+/** Interleaved runs of each command; medians. */
+function startup(cmds: Record<string, string[]>, runs: number, dir: string): Record<string, { wallMs: number; cpuMs: number; rssMiB: number; codes: string }> {
+  const all: Record<string, Timed[]> = Object.fromEntries(Object.keys(cmds).map((k) => [k, []]))
+  for (const c of Object.values(cmds)) timed(c, dir) // warm the page cache
+  for (let i = 0; i < runs; i++) for (const [k, c] of Object.entries(cmds)) all[k]!.push(timed(c, dir))
+  return Object.fromEntries(Object.entries(all).map(([k, ts]) => [k, {
+    wallMs: median(ts.map((t) => t.wallMs)), cpuMs: median(ts.map((t) => t.cpuMs)), rssMiB: median(ts.map((t) => t.maxRssKB)) / 1024,
+    codes: [...new Set(ts.map((t) => t.code))].join('/'),
+  }]))
+}
+
+// ---- porter controller in the lab ----
+interface PorterRun {
+  n: number
+  round: number
+  /** spawn -> admin socket answers (config read, speaker built) */
+  loadMs: number
+  /** BIRD's Established -> BIRD has all n */
+  pushMs: number
+  rssMiB: number
+  hwmMiB: number
+  /** only for the full N */
+  change?: { ms: number; updates: number; withdraws: number; packets: number }
+  withdrawMs?: number
+  withdrawWire?: { bytes: number; packets: number }
+  notes: string[]
+}
+
+/** BIRD's route-change counters for the protocol: Import updates / withdraws, "received" column. */
+async function importStats(ctl: BirdCtl): Promise<{ updates: number; withdraws: number }> {
+  const lines = await ctl.cmd(`show protocols all ${PROTO}`)
+  const col = (re: RegExp) => Number(lines.map((l) => re.exec(l)?.[1]).find((x) => x !== undefined) ?? NaN)
+  return { updates: col(/Import updates:\s+(\d+)/), withdraws: col(/Import withdraws:\s+(\d+)/) }
+}
+
+async function hasRoute(ctl: BirdCtl, prefix: string): Promise<boolean> {
+  const lines = await ctl.cmd(`show route ${prefix} protocol ${PROTO}`)
+  // the route is a continuation line of the 1007 table reply; "8001 Network not found" otherwise
+  return !lines.some((l) => l.startsWith('8001')) && lines.some((l) => l.includes(prefix))
+}
+
+class Controller {
+  child: ChildProcess | undefined
+  readonly socket: string
+  readonly configFile: string
+  constructor(readonly lab: Lab, readonly ns: string, readonly binary: string, readonly dir: string) {
+    this.socket = join(dir, 'porter.sock')
+    this.configFile = join(dir, 'porter.yaml')
+  }
+  write(n: number, host?: (i: number) => string): void {
+    writeFileSync(this.configFile, vipConfig({
+      n, host, localAs: SPEAKER_AS, routerId: SPEAKER_IP, peerAddress: ROUTER_IP, peerAs: ROUTER_AS, nextHop: SPEAKER_IP,
+      passive: false, addPath: false, adminSocket: this.socket,
+    }))
+  }
+  async start(label: string): Promise<number> {
+    const t0 = now()
+    this.child = this.lab.spawn(this.ns, [this.binary, 'controller', '--config', this.configFile], { label })
+    await waitFor(() => adminRequest(this.socket, { cmd: 'status' }, 2000).catch(() => undefined), { timeoutMs: 120_000, intervalMs: 10, what: 'porter admin socket' })
+    return now() - t0
+  }
+  get pid(): number { return this.child!.pid! }
+  hup(): void { this.child!.kill('SIGHUP') }
+  async stop(): Promise<void> { if (this.child) await this.lab.kill(this.child, 'SIGTERM', 10_000); this.child = undefined }
+}
+
+async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: string, dir: string, n: number, round: number, full: boolean): Promise<PorterRun> {
+  const p = new Controller(lab, s, binary, dir)
+  p.write(n)
+  const notes: string[] = []
+  const loadMs = await p.start(`porter-${n}-r${round}`)
+  try {
+    const est = await pollImported(ctl, (k) => k >= n, `${n} routes imported from porter`, POLL_MS)
+    const tEst = startOf(est.since, est.t, notes)
+    await sleep(1000)
+    const mem = vm(p.pid)
+    const res: PorterRun = { n, round, loadMs, pushMs: est.t - tEst, rssMiB: mem.rssKB / 1024, hwmMiB: mem.hwmKB / 1024, notes }
+    if (!full) return res
+    // one VIP replaced: the last address becomes the next one of the range
+    const oldP = `${hostAt(n - 1)}/32`
+    const newP = `${hostAt(n)}/32`
+    p.write(n, (i) => (i === n - 1 ? hostAt(n) : hostAt(i)))
+    const st0 = await importStats(ctl)
+    const rx0 = await rx(lab, r)
+    const t0 = now()
+    p.hup()
+    let done = 0
+    for (;;) {
+      if ((await hasRoute(ctl, newP)) && !(await hasRoute(ctl, oldP))) { done = now(); break }
+      if (now() - t0 > 60_000) {
+        const show = async (x: string) => (await ctl.cmd(`show route ${x} protocol ${PROTO}`)).join(' | ')
+        throw new Error(`SIGHUP with one VIP changed: BIRD did not get ${newP} instead of ${oldP} within 60 s: ${await show(newP)}; ${await show(oldP)}; see ${lab.dir}`)
+      }
+      await sleep(2)
+    }
+    const rx1 = await rx(lab, r)
+    const st1 = await importStats(ctl)
+    res.change = { ms: done - t0, updates: st1.updates - st0.updates, withdraws: st1.withdraws - st0.withdraws, packets: delta(rx0, rx1).packets }
+    await sleep(500)
+    // withdraw all
+    p.write(0)
+    const rx2 = await rx(lab, r)
+    const t1 = now()
+    p.hup()
+    const gone = await pollImported(ctl, (k) => k === 0, '0 routes from porter', POLL_MS)
+    res.withdrawMs = gone.t - t1
+    res.withdrawWire = delta(rx2, await rx(lab, r))
+    res.hwmMiB = vm(p.pid).hwmKB / 1024
+    return res
+  } finally {
+    await p.stop()
+  }
+}
+
+async function idlePorter(lab: Lab, ctl: BirdCtl, s: string, binary: string, dir: string, statusRuns: number): Promise<{ rssMiB: number; hwmMiB: number; status?: ReturnType<typeof startup>[string] }> {
+  const p = new Controller(lab, s, binary, dir)
+  p.write(0)
+  await p.start('porter-idle')
+  try {
+    await waitFor(async () => ((await ctl.protocol(PROTO)).state === 'Established' ? true : undefined), { timeoutMs: 60_000, intervalMs: 20, what: 'BIRD Established with the idle porter' })
+    await sleep(2000)
+    const mem = vm(p.pid)
+    const status = statusRuns > 0 ? startup({ status: [binary, 'status', '--socket', p.socket] }, statusRuns, dir).status : undefined
+    return { rssMiB: mem.rssKB / 1024, hwmMiB: mem.hwmKB / 1024, status }
+  } finally {
+    await p.stop()
+  }
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'porter-bench-binary-'))
+  const binary = builtPorter(work)
+  const results: Record<string, unknown> = { n: N, fib: FIB, rounds: ROUNDS, node: process.version, cpus: cpus().length, date: new Date().toISOString() }
+  try {
+    // ---- start-up and config load (no lab) ----
+    const small = join(work, 'small.yaml')
+    writeFileSync(small, vipConfig({ n: 1, localAs: SPEAKER_AS, routerId: SPEAKER_IP, peerAddress: ROUTER_IP, peerAs: ROUTER_AS, nextHop: SPEAKER_IP }))
+    if (ONLY.includes('startup')) {
+      log(`start-up: ${RUNS} runs each (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`)
+      results.startup = startup({ 'node -e 0': [process.execPath, '-e', '0'], 'porter version': [binary, 'version'], 'porter validate (1 VIP)': [binary, 'validate', '--config', small] }, RUNS, work)
+    }
+    if (ONLY.includes('load')) {
+      const big = join(work, 'big.yaml')
+      writeFileSync(big, vipConfig({ n: N, localAs: SPEAKER_AS, routerId: SPEAKER_IP, peerAddress: ROUTER_IP, peerAs: ROUTER_AS, nextHop: SPEAKER_IP }))
+      const bad = join(work, 'bad.yaml')
+      writeFileSync(bad, readFileSync(big, 'utf8').replace(`      - ${hostAt(N - 1)}\n`, '      - 198.18.0.300\n'))
+      log(`config load: porter validate with ${N} VIPs, 3 runs`)
+      const ok = [0, 1, 2].map(() => timed([binary, 'validate', '--config', big], work))
+      const ko = [0, 1, 2].map(() => timed([binary, 'validate', '--config', bad], work))
+      const badOut = spawnSync(binary, ['validate', '--config', bad], { encoding: 'utf8' }).stderr.split('\n')[0]
+      results.load = {
+        valid: { wallMs: median(ok.map((t) => t.wallMs)), cpuMs: median(ok.map((t) => t.cpuMs)), peakRssMiB: median(ok.map((t) => t.maxRssKB)) / 1024, codes: ok.map((t) => t.code) },
+        invalid: { wallMs: median(ko.map((t) => t.wallMs)), cpuMs: median(ko.map((t) => t.cpuMs)), peakRssMiB: median(ko.map((t) => t.maxRssKB)) / 1024, codes: ko.map((t) => t.code), firstError: badOut },
+      }
+    }
+
+    // ---- the lab ----
+    const want = ['porter', 'gobgp', 'floor'].filter((x) => ONLY.includes(x))
+    if (want.length) {
+      const lab = createLab()
+      let ctl: BirdCtl | undefined
+      const porter: PorterRun[] = []
+      const idle: Awaited<ReturnType<typeof idlePorter>>[] = []
+      const others: RunResult[] = []
+      try {
+        const r = await lab.ns('r')
+        const s = await lab.ns('s')
+        await lab.veth({ ns: r, ifname: 'eth0' }, { ns: s, ifname: 'eth0' })
+        await lab.addr(r, 'eth0', `${ROUTER_IP}/24`)
+        await lab.addr(s, 'eth0', `${SPEAKER_IP}/24`)
+        const bird = new Bird(lab, birdSpec(r, setup))
+        const fresh = async (): Promise<BirdCtl> => {
+          ctl?.close()
+          if (bird.pid) await bird.restart()
+          else await bird.start()
+          ctl = await new BirdCtl(bird.socket).open()
+          const p = await ctl.protocol(PROTO)
+          if (p.imported !== 0) throw new Error(`BIRD did not start empty: ${p.imported} imported`)
+          return ctl
+        }
+        const blast = want.includes('floor') ? await bundle(join(HERE, 'lib', 'bgp-blast.ts'), 'bgp-blast') : ''
+        const mrtFile = join(lab.dir, 'rib.mrt')
+        if (want.includes('gobgp')) writeMrtRib(mrtFile, { peerId: SPEAKER_IP, peerAs: SPEAKER_AS, nextHop: SPEAKER_IP, hosts: benchPrefixes(N).map((p) => p.slice(0, -3)), pad: 8192 })
+        for (let round = 1; round <= ROUNDS; round++) {
+          const la = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`
+          if (want.includes('porter')) {
+            log(`round ${round}: porter idle (${la()})`)
+            idle.push(await idlePorter(lab, await fresh(), s, binary, work, round === 1 && ONLY.includes('startup') ? RUNS : 0))
+            for (const n of SIZES) {
+              log(`round ${round}: porter with ${n} VIPs (${la()})`)
+              const res = await runPorter(lab, r, s, await fresh(), binary, work, n, round, n === N)
+              log(`porter ${n}: load ${res.loadMs.toFixed(0)} ms, push ${res.pushMs.toFixed(0)} ms, RSS ${res.rssMiB.toFixed(1)} MiB, peak ${res.hwmMiB.toFixed(1)} MiB` +
+                (res.change ? `, one-VIP SIGHUP ${res.change.ms.toFixed(0)} ms, withdraw ${res.withdrawMs!.toFixed(0)} ms` : ''))
+              porter.push(res)
+            }
+          }
+          if (want.includes('gobgp')) {
+            log(`round ${round}: gobgpd (${la()})`)
+            const g = await runGobgp(setup, lab, r, s, await fresh(), mrtFile)
+            g.round = round
+            others.push(g)
+          }
+          if (want.includes('floor')) {
+            log(`round ${round}: floor (${la()})`)
+            const f = await runLineSpeaker(setup, lab, r, s, await fresh(), 'floor', blast)
+            f.round = round
+            others.push(f)
+          }
+        }
+      } finally {
+        ctl?.close()
+        await lab.cleanup()
+      }
+      results.porter = porter
+      results.idle = idle
+      results.others = others
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+  report(results)
+  if (JSON_OUT) writeFileSync(JSON_OUT, JSON.stringify(results, null, 2))
+}
+
+function report(res: Record<string, unknown>): void {
+  const P = (s: string) => console.log(s)
+  const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-')
+  const yes = (b: boolean) => (b ? 'met' : 'NOT met')
+  P(`\nporter binary benchmark: N=${N} IPv4 /32 VIPs (one vips entry, one next hop), BIRD 2 kernel export ${FIB ? 'on' : 'off'}, ` +
+    `${ROUNDS} round(s), node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}`)
+  const st = res.startup as ReturnType<typeof startup> | undefined
+  const idle = res.idle as { rssMiB: number; hwmMiB: number; status?: ReturnType<typeof startup>[string] }[] | undefined
+  if (st) {
+    const base = st['node -e 0']!
+    P(`\nstart-up (medians of ${RUNS}; CPU = user+sys)`)
+    P(`${'command'.padEnd(28)} ${'wall ms'.padStart(8)} ${'CPU ms'.padStart(7)} ${'RSS MiB'.padStart(8)} ${'wall/node'.padStart(10)} ${'CPU/node'.padStart(9)}`)
+    const rows = { ...st, ...(idle?.[0]?.status ? { 'porter status (running)': idle[0].status } : {}) }
+    for (const [k, v] of Object.entries(rows)) P(`${k.padEnd(28)} ${f(v.wallMs).padStart(8)} ${f(v.cpuMs).padStart(7)} ${f(v.rssMiB, 1).padStart(8)} ${f(v.wallMs / base.wallMs, 2).padStart(10)} ${f(v.cpuMs / base.cpuMs, 2).padStart(9)}`)
+    P('target: version, validate, status within 1.2 x node -e 0')
+  }
+  const load = res.load as { valid: { wallMs: number; cpuMs: number; peakRssMiB: number; codes: (number | null)[] }; invalid: { wallMs: number; cpuMs: number; peakRssMiB: number; firstError: string } } | undefined
+  if (load) {
+    P(`\nconfig load: porter validate, ${N} VIPs (medians of 3; process start included)`)
+    P(`  valid:   wall ${f(load.valid.wallMs)} ms, CPU ${f(load.valid.cpuMs)} ms, peak RSS ${f(load.valid.peakRssMiB, 1)} MiB (exit ${load.valid.codes.join('/')}) ` +
+      `-- target 1 s: ${yes(load.valid.wallMs <= 1000)}, 150 MiB: ${yes(load.valid.peakRssMiB <= 150)}`)
+    P(`  invalid (one bad address at the end): wall ${f(load.invalid.wallMs)} ms, CPU ${f(load.invalid.cpuMs)} ms, peak RSS ${f(load.invalid.peakRssMiB, 1)} MiB; first error: ${load.invalid.firstError}`)
+  }
+  const porter = res.porter as PorterRun[] | undefined
+  const others = res.others as RunResult[] | undefined
+  if (porter?.length || others?.length) {
+    const idleRss = median((idle ?? []).map((i) => i.rssMiB))
+    P(`\nporter controller (dist/porter), memory by size (medians over rounds)`)
+    P(`${'VIPs'.padStart(8)} ${'load ms'.padStart(8)} ${'push ms'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'peak MiB'.padStart(9)} ${'B/route over idle'.padStart(18)}`)
+    if (idle?.length) P(`${'0 (idle)'.padStart(8)} ${'-'.padStart(8)} ${'-'.padStart(8)} ${f(idleRss, 1).padStart(8)} ${f(median(idle.map((i) => i.hwmMiB)), 1).padStart(9)} ${'-'.padStart(18)}   (target idle <= 60 MiB: ${yes(idleRss <= 60)})`)
+    for (const n of SIZES) {
+      const rs = (porter ?? []).filter((p) => p.n === n)
+      if (!rs.length) continue
+      const rss = median(rs.map((p) => p.rssMiB))
+      P(`${String(n).padStart(8)} ${f(median(rs.map((p) => p.loadMs))).padStart(8)} ${f(median(rs.map((p) => p.pushMs))).padStart(8)} ${f(rss, 1).padStart(8)} ${f(median(rs.map((p) => p.hwmMiB)), 1).padStart(9)} ${f(((rss - idleRss) * MiB) / n).padStart(18)}`)
+    }
+    const full = (porter ?? []).filter((p) => p.n === N)
+    const g = (others ?? []).filter((o) => o.speaker === 'gobgpd')
+    const fl = (others ?? []).filter((o) => o.speaker === 'floor')
+    const pm = {
+      push: median(full.map((p) => p.pushMs)), withdraw: median(full.map((p) => p.withdrawMs ?? NaN)),
+      rss: median(full.map((p) => p.rssMiB)), hwm: median(full.map((p) => p.hwmMiB)),
+    }
+    P(`\npush and withdraw of ${N} routes, same BIRD, same run (medians)`)
+    P(`${'speaker'.padEnd(16)} ${'push ms'.padStart(8)} ${'withdraw ms'.padStart(12)} ${'RSS MiB'.padStart(8)} ${'peak MiB'.padStart(9)}`)
+    if (full.length) P(`${'porter (binary)'.padEnd(16)} ${f(pm.push).padStart(8)} ${f(pm.withdraw).padStart(12)} ${f(pm.rss, 1).padStart(8)} ${f(pm.hwm, 1).padStart(9)}`)
+    for (const [name, rs] of [['gobgpd', g], ['floor', fl]] as const) {
+      if (rs.length) P(`${name.padEnd(16)} ${f(median(rs.map((x) => x.push))).padStart(8)} ${f(median(rs.map((x) => x.withdraw))).padStart(12)} ${'-'.padStart(8)} ${f(median(rs.map((x) => x.peakRss)), 1).padStart(9)}`)
+    }
+    if (full.length) {
+      const ch = full.map((p) => p.change!).filter(Boolean)
+      P(`\none VIP changed by SIGHUP in a ${N}-VIP config: ${f(median(ch.map((c) => c.ms)))} ms to BIRD (rounds: ${ch.map((c) => f(c.ms)).join(' / ')}); ` +
+        `BIRD received ${ch.map((c) => `${c.updates} update(s) + ${c.withdraws} withdraw(s) in ${c.packets} packet(s)`).join(', ')} -- target 200 ms, one UPDATE`)
+      P(`rounds, porter push: ${full.map((p) => f(p.pushMs)).join(' / ')} ms; withdraw: ${full.map((p) => f(p.withdrawMs ?? NaN)).join(' / ')} ms (${full.map((p) => `${((p.withdrawWire?.bytes ?? 0) / 1024).toFixed(0)} KB/${p.withdrawWire?.packets} pkts`).join(', ')})`)
+      if (fl.length) P(`porter push / floor push: ${f(pm.push / median(fl.map((x) => x.push)), 2)} (target <= 1.1)`)
+      if (g.length) {
+        const gm = { push: median(g.map((x) => x.push)), withdraw: median(g.map((x) => x.withdraw)), hwm: median(g.map((x) => x.peakRss)) }
+        P(`porter / gobgpd: push ${f(pm.push / gm.push, 2)}, withdraw ${f(pm.withdraw / gm.withdraw, 2)}, peak RSS ${f(pm.hwm / gm.hwm, 2)} (target <= 1), RSS after push ${f(pm.rss / gm.hwm, 2)} of gobgpd's peak`)
+      }
+    }
+    for (const p of porter ?? []) for (const n of p.notes) P(`  porter ${p.n} round ${p.round}: ${n}`)
+    for (const o of others ?? []) for (const n of o.notes) P(`  ${o.speaker} round ${o.round}: ${n}`)
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.stack : e)
+  process.exitCode = 1
+})
