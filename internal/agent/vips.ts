@@ -56,7 +56,7 @@ export function vipsForNode(config: Pick<Config, 'vips' | 'agent'>): Vip[] {
   const out: VipInput[] = []
   for (const v of config.vips) {
     if (!v.nextHops.some((nh) => mine.has(canonicalIp(nh.address) ?? nh.address))) continue
-    for (const a of Array.isArray(v.address) ? v.address : [v.address]) out.push(a)
+    for (const a of v.address) out.push(a)
   }
   return normalizeVips(out)
 }

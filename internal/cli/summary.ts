@@ -11,7 +11,7 @@ export function summarizeConfig(c: Config): string {
   } else lines.push('bgp: not configured (controller mode unavailable)')
   lines.push(`vips: ${c.vips.length}`)
   for (const v of c.vips) {
-    const addrs = Array.isArray(v.address) ? v.address.join(', ') : v.address
+    const addrs = v.address.join(', ')
     lines.push(`  ${v.name ?? addrs}: ${addrs} via ${v.nextHops.map((n) => n.address).join(', ') || '(no next hops)'}`)
   }
   lines.push(`kubernetes: ${c.kubernetes.enabled ? (c.kubernetes.inCluster ? 'in-cluster' : `kubeconfig ${c.kubernetes.kubeconfig ?? '(default)'}`) : 'disabled'}`)

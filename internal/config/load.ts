@@ -84,7 +84,7 @@ export function parseConfig(text: string, file = 'porter.yaml'): Config {
   const raw = parseFast(text)
   if (raw !== undefined) {
     const res = configSchema.safeParse(raw)
-    if (res.success && crossCheck(res.data).length === 0) return deepFreeze(res.data)
+    if (res.success && crossCheck(res.data, raw).length === 0) return deepFreeze(res.data)
   }
   return parseWithPositions(text, file)
 }
@@ -139,7 +139,7 @@ function parseWithPositions(text: string, file: string): Config {
     throw new ConfigError(file, sortIssues(issues))
   }
   const cfg = res.data
-  for (const c of crossCheck(cfg)) issues.push({ ...c, ...locate(doc, c.at, lc) })
+  for (const c of crossCheck(cfg, raw)) issues.push({ ...c, ...locate(doc, c.at, lc) })
   if (issues.length) throw new ConfigError(file, sortIssues(issues))
   return deepFreeze(cfg)
 }
@@ -157,7 +157,8 @@ function sortIssues(issues: ConfigIssue[]) {
   return issues.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0))
 }
 
-function crossCheck(cfg: Config): (ConfigIssue & { at: PropertyKey[] })[] {
+/** `raw`: the file as read, for the place of an address (a list item or the lone `address`) */
+function crossCheck(cfg: Config, raw: unknown): (ConfigIssue & { at: PropertyKey[] })[] {
   const out: (ConfigIssue & { at: PropertyKey[] })[] = []
   const add = (at: PropertyKey[], message: string) => out.push({ at, path: pathString(at), message })
   const seen = new Map<string, number>()
@@ -175,13 +176,11 @@ function crossCheck(cfg: Config): (ConfigIssue & { at: PropertyKey[] })[] {
     const j = (x % PLACE) - 1
     return j < 0 ? ['vips', i, 'address'] : ['vips', i, 'address', j]
   }
-  const spelt = (x: number): string => {
-    const a = cfg.vips[Math.floor(x / PLACE)]!.address
-    return Array.isArray(a) ? a[(x % PLACE) - 1]! : (a as string)
-  }
+  const spelt = (x: number): string => cfg.vips[Math.floor(x / PLACE)]!.address[Math.max(0, (x % PLACE) - 1)]!
+  const rawVips = (raw as { vips?: { address?: unknown }[] }).vips
   cfg.vips.forEach((v, i) => {
-    const list = Array.isArray(v.address)
-    const addrs = list ? (v.address as string[]) : [v.address as string]
+    const list = Array.isArray(rawVips?.[i]?.address)
+    const addrs = v.address
     const fams = new Set<number>()
     for (let j = 0; j < addrs.length; j++) {
       const a = addrs[j]!

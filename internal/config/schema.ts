@@ -148,7 +148,8 @@ export const nextHop = z
 export const vip = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
-    address: z.union([vipAddress, z.array(vipAddress).min(1)]),
+    /** one address or a list in the file; always a list once parsed */
+    address: z.union([vipAddress, z.array(vipAddress).min(1)]).transform((a) => (typeof a === 'string' ? [a] : a)),
     nextHops: z.array(nextHop).default([]),
     check: healthCheck.optional(),
     export: exportAttrs.default({ communities: [], largeCommunities: [] }),

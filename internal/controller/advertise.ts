@@ -18,7 +18,7 @@ export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array
   const b = cfg.bgp
   if (!b) throw new PorterError('PORTER_ERR_CONFIG_INVALID', 'Controller mode needs a "bgp" section in the config')
   const vipFamilies = new Set<FamilyKey>()
-  for (const v of cfg.vips) for (const a of Array.isArray(v.address) ? v.address : [v.address]) vipFamilies.add(a.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast')
+  for (const v of cfg.vips) for (const a of v.address) vipFamilies.add(a.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast')
   return {
     localAs: b.localAs,
     routerId: b.routerId,
@@ -69,8 +69,7 @@ export function vipAdvertisements(cfg: Config, healthy: HealthView = () => true)
   const out: Advertisement[] = []
   cfg.vips.forEach((v, i) => {
     const key = vipKey(v, i)
-    const addrs = Array.isArray(v.address) ? v.address : [v.address]
-    for (const a of addrs) {
+    for (const a of v.address) {
       const host = a.split('/')[0]!
       const v6 = host.includes(':')
       const nextHops = v.nextHops.filter((n) => n.address.includes(':') === v6 && healthy(key, n.address)).map((n) => n.address)

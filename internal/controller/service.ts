@@ -174,7 +174,7 @@ export function createControllerService(deps: ControllerDeps): Service {
         peers: speaker?.status() ?? [],
         refusedConnections: speaker?.refusedConnections ?? 0,
         ...(speakerProblem ? { bgpProblem: speakerProblem } : {}),
-        vips: (cfg?.vips ?? []).flatMap((v, i) => (Array.isArray(v.address) ? v.address : [v.address]).map((a) => {
+        vips: (cfg?.vips ?? []).flatMap((v, i) => v.address.map((a) => {
           const host = a.split('/')[0]!
           const set = announced.get(host)
           // what each peer really has: without ADD-PATH a peer gets one of several next hops
