@@ -7,6 +7,7 @@ import { createServer, connect as netConnect, type Server, type Socket } from 'n
 import { connectTcp, setSocketTtl, setTcpMd5, socketFamily, socketFd } from '../sys/index.ts'
 import { canonicalIp } from '../ip/index.ts'
 import type { Logger } from 'pino'
+import { isDeepStrictEqual } from 'node:util'
 import { PorterError } from '../errors/index.ts'
 import { fsmConfig } from './fsm/index.ts'
 import { CeaseSubcode, makeCapabilities, type FamilyKey } from './wire/index.ts'
@@ -267,7 +268,7 @@ export class Speaker {
   /** Apply a new speaker config: unchanged peers keep their sessions; changed ones are reset. */
   async reconfigure(next: SpeakerConfig): Promise<void> {
     const globalChanged = next.localAs !== this.cfg.localAs || next.routerId !== this.cfg.routerId ||
-      JSON.stringify(next.gracefulRestart) !== JSON.stringify(this.cfg.gracefulRestart)
+      !isDeepStrictEqual(next.gracefulRestart, this.cfg.gracefulRestart)
     const listenChanged = next.listenAddress !== this.cfg.listenAddress || next.listenPort !== this.cfg.listenPort
     if (listenChanged) {
       await this.closeListener()
@@ -344,8 +345,12 @@ function sameFilter(a: ReadonlySet<string> | undefined, b: ReadonlySet<string> |
   return a.size === b.size && [...a].every((x) => b.has(x))
 }
 
+/**
+ * Structural equality: an MD5 key compares by its bytes (whatever buffer type holds it), and a
+ * field set to undefined equals a field left out (the config file's and the CRDs' builders differ).
+ */
 function samePeer(a: SpeakerPeerConfig, b: SpeakerPeerConfig): boolean {
-  const norm = (p: SpeakerPeerConfig) => JSON.stringify({ ...p, md5Key: p.md5Key ? Buffer.from(p.md5Key).toString('hex') : undefined })
-  return norm(a) === norm(b)
+  const norm = (p: SpeakerPeerConfig) => Object.fromEntries(Object.entries({ ...p, md5Key: p.md5Key ? Buffer.from(p.md5Key).toString('hex') : undefined }).filter(([, v]) => v !== undefined))
+  return isDeepStrictEqual(norm(a), norm(b))
 }
 

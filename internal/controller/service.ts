@@ -5,6 +5,7 @@
 //     should get their traffic as next hops.
 // The speaker's settings come from the config file's `bgp` section merged with the BgpConf and
 // BgpPeer objects (merge.ts has the rule).
+import { isDeepStrictEqual } from 'node:util'
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
@@ -148,7 +149,7 @@ export function createControllerService(deps: ControllerDeps): Service {
     },
     async reload(next, prev) {
       const fromFile = next.bgp || !next.kubernetes.enabled ? speakerConfig(next) : undefined // throws (keeping the old config) when e.g. a key file is unreadable
-      if (JSON.stringify(prev.kubernetes) !== JSON.stringify(next.kubernetes)) {
+      if (!isDeepStrictEqual(prev.kubernetes, next.kubernetes)) {
         const old = kube
         kube = undefined
         await old?.stop()
