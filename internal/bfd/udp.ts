@@ -13,7 +13,7 @@ import type { Logger } from 'pino'
 import { realClock, type Clock, errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
 import { attachTtlFilter, datagramFd } from '../sys/index.ts'
-import { canonicalIp } from '../ip/index.ts'
+import { normalizeAddress } from '../ip/index.ts'
 import { BFD_PORT, BfdWireError, SOURCE_PORT_MAX, SOURCE_PORT_MIN, decode, encode } from './packet.ts'
 import { BfdSession, type BfdEffect, type BfdSessionStatus, type BfdTimer, type BfdTimers, type StateChange } from './session.ts'
 
@@ -51,10 +51,7 @@ interface Entry {
   pending: number
 }
 
-const normalize = (a: string): string => {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a)
-  return m ? m[1]! : (canonicalIp(a.replace(/%.*$/, '')) ?? a)
-}
+const normalize = normalizeAddress
 
 /** All BFD sessions of a process: `add` a peer, read its status, `remove` it. */
 export class BfdService {

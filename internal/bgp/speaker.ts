@@ -5,7 +5,7 @@ import type { BfdPeerStatus, PeerStatus } from '../admin/status.ts'
 import { BfdService, diagName, isPathFailure } from '../bfd/index.ts'
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
 import { connectTcp, setSocketTtl, setTcpMd5, socketFamily, socketFd } from '../sys/index.ts'
-import { canonicalIp } from '../ip/index.ts'
+import { normalizeAddress } from '../ip/index.ts'
 import type { Logger } from 'pino'
 import { isDeepStrictEqual } from 'node:util'
 import { PorterError } from '../errors/index.ts'
@@ -58,11 +58,7 @@ export interface SpeakerDeps {
 }
 
 /** Normalise an address for peer lookup ("::ffff:192.0.2.1" -> "192.0.2.1", lower-case IPv6). */
-export function normalizeAddress(a: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a)
-  if (m) return m[1]!
-  return canonicalIp(a) ?? a.toLowerCase()
-}
+export { normalizeAddress }
 
 const familyOf = (prefix: string): FamilyKey => (prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast')
 

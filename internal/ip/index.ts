@@ -225,6 +225,17 @@ export function canonicalIp(s: string): string | undefined {
   return b === undefined ? undefined : bytesToIp(b)
 }
 
+/**
+ * A socket's peer address as one key: an IPv4-mapped IPv6 address ("::ffff:192.0.2.1", from a
+ * dual-stack socket) as its IPv4 address, others canonical (lower-case, shortest IPv6, no zone);
+ * text that is no address, lower-cased.
+ */
+export function normalizeAddress(a: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(a)
+  if (m) return m[1]!
+  return canonicalIp(a) ?? a.toLowerCase()
+}
+
 /** Clear the bits after `len` in b[off..off+n]. */
 export function maskBytes(b: Uint8Array, off: number, n: number, len: number): void {
   const full = len >>> 3
