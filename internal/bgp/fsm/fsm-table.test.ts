@@ -34,6 +34,7 @@ const EVENTS: Record<FsmEventType, FsmEvent> = {
   UpdateMsg: { type: 'UpdateMsg' },
   RouteRefreshMsg: { type: 'RouteRefreshMsg' },
   UpdateMsgErr: { type: 'UpdateMsgErr', subcode: 1 },
+  RouteRefreshMsgErr: { type: 'RouteRefreshMsgErr', subcode: 1 },
 }
 
 type Row = [StateName, string[], number] // next state, actions, ConnectRetryCounter after
@@ -67,6 +68,7 @@ const IDLE: Table = {
   UpdateMsg: ['Idle', [], 0],
   RouteRefreshMsg: ['Idle', [], 0],
   UpdateMsgErr: ['Idle', [], 0],
+  RouteRefreshMsgErr: ['Idle', [], 0],
 }
 
 const CONNECT: Table = {
@@ -94,6 +96,7 @@ const CONNECT: Table = {
   UpdateMsg: idleFromCR(1),
   RouteRefreshMsg: idleFromCR(1),
   UpdateMsgErr: idleFromCR(1),
+  RouteRefreshMsgErr: idleFromCR(1),
 }
 
 const ACTIVE: Table = {
@@ -134,6 +137,7 @@ const OPENSENT: Table = {
   UpdateMsg: sentFall('notify 5/1', 1),
   RouteRefreshMsg: sentFall('notify 5/1', 1),
   UpdateMsgErr: sentFall('notify 5/1', 1),
+  RouteRefreshMsgErr: sentFall('notify 5/1', 1),
 }
 
 const confFall = (notify: string | null, counter: number, down = false): Row =>
@@ -164,6 +168,7 @@ const OPENCONFIRM: Table = {
   UpdateMsg: confFall('notify 5/2', 1),
   RouteRefreshMsg: confFall('notify 5/2', 1),
   UpdateMsgErr: confFall('notify 5/2', 1),
+  RouteRefreshMsgErr: confFall('notify 5/2', 1),
 }
 
 const ESTABLISHED: Table = {
@@ -191,6 +196,7 @@ const ESTABLISHED: Table = {
   UpdateMsg: ['Established', ['start Hold 9'], 0],
   RouteRefreshMsg: ['Established', ['start Hold 9'], 0],
   UpdateMsgErr: confFall('notify 3/1', 1, true),
+  RouteRefreshMsgErr: confFall('notify 7/1', 1, true),
 }
 
 const TABLES: [StateName, FsmEvent[], Table][] = [
@@ -205,7 +211,7 @@ const TABLES: [StateName, FsmEvent[], Table][] = [
 const eventTypes = Object.keys(EVENTS) as FsmEventType[]
 
 t.test('every event type is covered in every state table', async (t) => {
-  t.equal(eventTypes.length, 24)
+  t.equal(eventTypes.length, 25)
   for (const [name, , table] of TABLES) t.same(Object.keys(table).sort(), [...eventTypes].sort(), name)
 })
 

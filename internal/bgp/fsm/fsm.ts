@@ -8,8 +8,8 @@
 // - Active with a passive peer: ConnectRetryTimer expiry restarts the timer and keeps waiting
 //   instead of initiating a connection.
 // - A received NOTIFICATION in OpenSent is not answered with an FSM Error NOTIFICATION.
-// - BGPHeaderErr / BGPOpenMsgErr in Established send the header/OPEN error they carry (section 6)
-//   rather than an FSM Error.
+// - BGPHeaderErr / BGPOpenMsgErr in Established send the header/OPEN error they carry (section 6),
+//   and RouteRefreshMsgErr the ROUTE-REFRESH Message Error 7/x (RFC 7313 5), rather than an FSM Error.
 // - A second OPEN on the same connection (OpenConfirm, Established) is an FSM Error: with one FSM
 //   per connection, collisions between connections are resolved by `resolveCollision`.
 // - ROUTE-REFRESH (RouteRefreshMsg) restarts the hold timer like UPDATE.
@@ -135,7 +135,7 @@ function tcpUp(s: FsmState): StepResult {
 function describeNotification(code: number, subcode: number): string {
   const names: Record<number, string> = {
     1: 'Message Header Error', 2: 'OPEN Message Error', 3: 'UPDATE Message Error', 4: 'Hold Timer Expired',
-    5: 'Finite State Machine Error', 6: 'Cease',
+    5: 'Finite State Machine Error', 6: 'Cease', 7: 'ROUTE-REFRESH Message Error',
   }
   return `${names[code] ?? `code ${code}`} subcode ${subcode}`
 }
@@ -174,7 +174,7 @@ function isStartEvent(t: FsmEvent['type']): boolean {
 }
 
 function isMessageEvent(t: FsmEvent['type']): boolean {
-  return t === 'KeepAliveMsg' || t === 'UpdateMsg' || t === 'UpdateMsgErr' || t === 'RouteRefreshMsg' || t === 'BGPOpen'
+  return t === 'KeepAliveMsg' || t === 'UpdateMsg' || t === 'UpdateMsgErr' || t === 'RouteRefreshMsg' || t === 'RouteRefreshMsgErr' || t === 'BGPOpen'
 }
 
 /** FSM Error NOTIFICATION for an event a state does not expect (RFC 6608 subcodes). */
@@ -349,6 +349,13 @@ function openConfirmOrEstablished(s: FsmState, e: FsmEvent, now: number): StepRe
       return toIdle(s, {
         reason: e.reason ?? `bad UPDATE from peer: ${describeNotification(ErrCode.UPDATE_MESSAGE, e.subcode)}`,
         notification: notif(ErrCode.UPDATE_MESSAGE, e.subcode, e.data ?? EMPTY),
+        increment: true,
+      }, now)
+    case 'RouteRefreshMsgErr':
+      if (!established) return fsmError(s, e, now)
+      return toIdle(s, {
+        reason: e.reason ?? `bad ROUTE-REFRESH from peer: ${describeNotification(ErrCode.ROUTE_REFRESH, e.subcode)}`,
+        notification: notif(ErrCode.ROUTE_REFRESH, e.subcode, e.data ?? EMPTY),
         increment: true,
       }, now)
     default:

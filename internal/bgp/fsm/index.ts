@@ -17,7 +17,8 @@
 //   Socket events: accepted incoming -> TcpConnectionConfirmed (when acceptsIncoming(s)); socket
 //   error/close -> TcpConnectionFails. Messages: OPEN -> BGPOpen {open}; KEEPALIVE -> KeepAliveMsg;
 //   UPDATE -> UpdateMsg (or UpdateMsgErr for RFC 7606 session-reset errors); ROUTE-REFRESH ->
-//   RouteRefreshMsg; NOTIFICATION -> notificationEvent(code, subcode, data); header / OPEN decode
+//   RouteRefreshMsg (RouteRefreshMsgErr when it does not decode); NOTIFICATION ->
+//   notificationEvent(code, subcode, data); header / OPEN decode
 //   errors -> BGPHeaderErr / BGPOpenMsgErr {subcode, data}. Operator: ManualStart / ManualStop
 //   {message}; too many prefixes: MaxPrefixExceeded {afi, safi, limit}.
 //   Collisions: an incoming connection while the first is in OpenSent/OpenConfirm gets its own FSM

@@ -118,6 +118,8 @@ export type FsmEvent =
   | { type: 'RouteRefreshMsg' }
   /** an UPDATE error whose RFC 7606 action is session-reset: NOTIFICATION code 3 with this subcode/data */
   | { type: 'UpdateMsgErr'; subcode: number; data?: Uint8Array; reason?: string }
+  /** the codec rejected a ROUTE-REFRESH (RFC 7313 5): NOTIFICATION code 7 with this subcode/data */
+  | { type: 'RouteRefreshMsgErr'; subcode: number; data?: Uint8Array; reason?: string }
 
 export type FsmEventType = FsmEvent['type']
 

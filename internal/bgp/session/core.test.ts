@@ -194,6 +194,17 @@ t.test('route refresh is answered with a full re-send', async (t) => {
   t.ok(p.a.logs.includes('info route refresh requested: re-sending'))
 })
 
+t.test('a ROUTE-REFRESH of the wrong length ends the session with ROUTE-REFRESH Message Error 7/1 (RFC 7313 5)', async (t) => {
+  // found by test/fuzz/session.test.ts: the core sent Cease 6/0 instead of the decoder's 7/1
+  const p = established()
+  const bad = Uint8Array.from([...new Array(16).fill(0xff), 0, 24, 5, 0, 1, 0, 1, 0]) // 5-byte body
+  await story(t, p, [
+    ev('B sends a 24-byte ROUTE-REFRESH', (p) => p.a.feed({ type: 'received', conn: p.a.conn!, bytes: bad }),
+      ['A>B NOTIFICATION 7/1 (out1)', 'A closes out1', 'A Idle', 'B closes in1', 'B Idle']),
+  ])
+  t.match(p.a.core.lastError, /ROUTE-REFRESH/, `A: ${p.a.core.lastError}`)
+})
+
 t.test('max-prefix: more routes than allowed end the session with Cease', async (t) => {
   const many = [1, 2, 3].map((i) => ({ prefix: `198.51.100.${i * 16}/28`, nextHops: ['192.0.2.20'] }))
   const p = new CorePair({ ...A, maxPrefixes: 2 }, { ...B, passive: true, routes: many })

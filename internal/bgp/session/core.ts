@@ -399,6 +399,7 @@ export class SessionCore {
       w.bgpCode === 1 ? { type: 'BGPHeaderErr', subcode: w.subcode, data: w.data, reason: w.message }
       : w.bgpCode === 2 ? { type: 'BGPOpenMsgErr', subcode: w.subcode, data: w.data, reason: w.message }
       : w.bgpCode === 3 ? { type: 'UpdateMsgErr', subcode: w.subcode, data: w.data, reason: w.message }
+      : w.bgpCode === 7 ? { type: 'RouteRefreshMsgErr', subcode: w.subcode, data: w.data, reason: w.message }
       : { type: 'AutomaticStop', subcode: 0, reason: w.message }
     this.dispatch(c, ev)
   }
