@@ -4,7 +4,10 @@
 // - what decodes as UPDATEs, KEEPALIVEs, ROUTE-REFRESHes (or is not complete yet) keeps the
 //   session Established;
 // - the first decoding error after such messages ends it with exactly that NOTIFICATION;
-// - a session that went down sent a NOTIFICATION, unless the input held one from the peer.
+// - a session that went down sent a NOTIFICATION, unless the input held one from the peer;
+// and in OpenSent (A waits for B's OPEN): a header or OPEN error ends it with that NOTIFICATION,
+// an UPDATE/KEEPALIVE/ROUTE-REFRESH (well-formed or not) with FSM Error 5/1, a partial message
+// changes nothing.
 import t from 'tap'
 import fc from 'fast-check'
 import { CorePair, type SideOptions } from '../lib/session-pair.ts'
@@ -68,4 +71,43 @@ t.test('mutated golden vectors on an Established session', async (t) => {
     },
   ), 3000)
   t.ok(seen.up > 0 && seen.notified > 0 && seen.peerNotification > 0, `all three kinds of input reached the core: ${JSON.stringify(seen)}`)
+})
+
+/** A dialled B and sent its OPEN; B's answers are lost: A waits in OpenSent. */
+function openSent(): CorePair {
+  const p = new CorePair(A, B)
+  p.b.muted = true
+  p.step(() => { p.b.start(); p.a.start() })
+  if (p.a.state !== 'OpenSent') throw new Error(`A is ${p.a.state}, not OpenSent`)
+  return p
+}
+
+t.test('mutated golden vectors in OpenSent', async (t) => {
+  const seen: Record<string, number> = {}
+  checkProperty(t, FC, 'session core in OpenSent', fc.property(mutatedSeedArb(goldenSeeds()), (x) => {
+    const p = openSent()
+    const conn = p.a.conn!
+    // no capabilities negotiated yet: the decoder's defaults
+    const expected = decodeOutcome(x.bytes, { as4: false, addPathRx: new Set(), addPathTx: new Set(), maxMessageLength: 4096 })
+    const trace = p.step(() => p.a.feed({ type: 'received', conn, bytes: x.bytes }))
+    const sent = trace.filter((l) => l.startsWith('A>B NOTIFICATION')).map((l) => l.split(' ')[2])
+    const why = `input ${toHex(x.bytes)} (from ${x.seed}), decoder: ${expected.join('; ')}, trace: ${trace.join(' | ')}`
+    const first = expected[0] ?? 'nothing'
+    const kind = first.split(' ')[0]!
+    seen[kind] = (seen[kind] ?? 0) + 1
+    if (first === 'nothing' || first === 'incomplete') {
+      if (p.a.state !== 'OpenSent' || trace.length) throw new Error(`a partial message changed something: ${why}`)
+    } else if (/^error [12]\//.test(first)) {
+      if (sent[0] !== first.slice(6) || p.a.state === 'OpenSent') throw new Error(`expected NOTIFICATION ${first.slice(6)}: ${why}`)
+    } else if (/^(update|keepalive|route-refresh|error [37]\/)/.test(first)) {
+      // an UPDATE or ROUTE-REFRESH is unexpected in OpenSent whatever its body (RFC 4271 8.2.2, RFC 6608)
+      if (sent[0] !== '5/1') throw new Error(`expected FSM Error 5/1 (unexpected message in OpenSent): ${why}`)
+    } else if (first === 'notification') {
+      if (sent.length || p.a.state === 'OpenSent') throw new Error(`a NOTIFICATION from the peer must end OpenSent without an answer: ${why}`)
+    } else if (first === 'open' && p.a.state !== 'OpenConfirm' && !/^2\//.test(sent[0] ?? '')) {
+      throw new Error(`an OPEN must lead to OpenConfirm or an OPEN Message Error: ${why}`)
+    }
+    return true
+  }), 3000)
+  t.ok(['error', 'open', 'update', 'notification'].every((k) => (seen[k] ?? 0) > 0), `inputs of every kind: ${JSON.stringify(seen)}`)
 })
