@@ -70,3 +70,69 @@ t.test('peer addresses are matched in canonical form', async (t) => {
   t.equal(normalizeAddress('::ffff:192.0.2.1'), '192.0.2.1')
   t.equal(normalizeAddress('192.0.2.1'), '192.0.2.1')
 })
+
+t.test('BFD tied to a session: Up, then silence -> the session closed at once with Cease 6/10, BFD status per peer', async (t) => {
+  const dgram = await import('node:dgram')
+  const { BfdService, decode, encode } = await import('../bfd/index.ts')
+  const { createServer } = await import('node:net')
+  const freeTcp = async (host: string) => new Promise<number>((resolve) => {
+    const s = createServer().listen(0, host, () => { const p = (s.address() as { port: number }).port; s.close(() => resolve(p)) })
+  })
+  const log = silentLogger()
+  // the BFD peer is this test: a UDP socket on 127.0.0.2 answering by hand (TTL 255)
+  const router = dgram.createSocket('udp4')
+  await new Promise<void>((r) => router.bind(0, '127.0.0.2', r))
+  t.teardown(() => router.close())
+  const bfdPort = await new Promise<number>((r) => { const s = dgram.createSocket('udp4'); s.bind(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => r(p)) }) })
+  const bfd = new BfdService({ log, port: bfdPort, peerPort: router.address().port })
+  const a = new Speaker(base(65001, '192.0.2.1', '127.0.0.1'), { log, bfd })
+  const b = new Speaker(base(65002, '192.0.2.2', '127.0.0.2'), { log })
+  await a.start()
+  await b.start()
+  t.teardown(async () => { await a.stop(); await b.stop() })
+  const [pa, pb] = [await freeTcp('127.0.0.1'), await freeTcp('127.0.0.2')]
+  await Promise.all([
+    a.reconfigure({ ...base(65001, '192.0.2.1', '127.0.0.1'), listenPort: pa, peers: [{ ...peer('127.0.0.2', pb, '127.0.0.1', 65002), bfd: { minTx: 50, minRx: 50, multiplier: 3 } }] }),
+    b.reconfigure({ ...base(65002, '192.0.2.2', '127.0.0.2'), listenPort: pb, peers: [peer('127.0.0.1', pa, '127.0.0.2', 65001)] }),
+  ])
+  const [sa] = a.peerSessions()
+  await waitFor(() => sa!.state === 'Established', { what: 'Established', timeoutMs: 20_000, intervalMs: 20 })
+  t.equal(a.status()[0]!.state, 'Established', 'BGP comes up while BFD is still Down (BFD does not gate it)')
+
+  // the hand-made BFD peer: Down -> (porter Init) -> Up, then Up every 30 ms, answering Polls
+  let aDiscr = 0
+  let talking = true
+  const say = (state: 'Down' | 'Up', final = false) => {
+    router.setTTL(255)
+    router.send(encode({ diag: 0, state, poll: false, final, cpi: false, demand: false, detectMult: 3, myDiscr: 77, yourDiscr: aDiscr,
+      desiredMinTx: 50_000, requiredMinRx: 50_000, requiredMinEchoRx: 0 }), bfdPort, '127.0.0.1')
+  }
+  router.on('message', (m) => {
+    const p = decode(m)
+    aDiscr = p.myDiscr
+    if (!talking) return
+    if (p.state === 'Down') say('Down')
+    else if (p.poll) say('Up', true)
+    else if (p.state === 'Init') say('Up')
+  })
+  const beat = setInterval(() => { if (talking && aDiscr) say('Up') }, 30)
+  t.teardown(() => clearInterval(beat))
+  await waitFor(() => a.status()[0]!.bfd?.state === 'Up' && a.status()[0]!.bfd?.txIntervalMs === 50, { what: 'BFD Up at 50 ms', timeoutMs: 20_000, intervalMs: 20 })
+  const up = a.status()[0]!.bfd!
+  t.equal(up.detectTimeMs, 150, 'detection time 3 x 50 ms')
+  t.equal(up.remoteState, 'Up')
+  t.equal(sa!.state, 'Established')
+
+  talking = false // the router falls silent
+  await waitFor(() => sa!.state !== 'Established', { what: 'the session closed by BFD', timeoutMs: 20_000, intervalMs: 10 })
+  const st = a.status()[0]!
+  t.equal(st.bfd!.state, 'Down')
+  t.equal(st.bfd!.diag, 'Control Detection Time Expired')
+  t.equal(st.bfd!.downs, 1)
+  t.equal(st.lastError, 'BFD session down: Control Detection Time Expired', 'the session ended because of BFD')
+  const [sb] = b.peerSessions()
+  await waitFor(() => sb!.lastError, { what: 'b saw the NOTIFICATION', timeoutMs: 10_000, intervalMs: 10 })
+  t.equal(sb!.lastError, 'peer sent NOTIFICATION Cease subcode 10', 'the peer got Cease / BFD Down (RFC 9384)')
+  await waitFor(() => sa!.state === 'Established', { what: 'BGP back by itself (back-off restart)', timeoutMs: 30_000, intervalMs: 50 })
+  t.equal(a.status()[0]!.bfd!.state, 'Down', 'BFD stays Down while the router is silent: BGP is not held down by it')
+})
