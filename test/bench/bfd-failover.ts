@@ -12,7 +12,7 @@
 // "BFD session Down" line. Same clock (this machine's wall clock) on both sides.
 // Prints each round, the medians, and the ratio hold / bfd.
 import { createLab } from '../e2e/lib/netns.ts'
-import { Bird } from '../e2e/lib/bird.ts'
+import { Bird, birdBfdProtocol } from '../e2e/lib/bird.ts'
 import { PorterProc } from '../e2e/lib/porter.ts'
 import { routerAndPorter, porterYaml, HOPS4, ROUTER_AS, PORTER_AS } from '../e2e/lib/bgp-lab.ts'
 import { waitFor } from '../lib/wait.ts'
@@ -49,7 +49,7 @@ async function round(mode: Mode, binary: string): Promise<Round> {
     const { r, p } = await routerAndPorter(lab)
     const bird = new Bird(lab, {
       ns: r, as: ROUTER_AS, routerId: '192.0.2.1',
-      extra: mode === 'bfd' ? ['protocol bfd bfd1 { interface "eth0" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }'] : [],
+      extra: mode === 'bfd' ? [birdBfdProtocol('eth0', 100, 3)] : [],
       peers: [{ address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4', holdTime: mode === 'bfd' ? 9 : 3, extra: mode === 'bfd' ? ['bfd on;'] : [] }],
     })
     await bird.start()

@@ -10,7 +10,7 @@
 // The TTL side of RFC 5881 (255 sent, others dropped) is in internal/bfd/udp.test.ts.
 import t, { type Test } from 'tap'
 import { createLab, waitFor, type Lab } from './lib/netns.ts'
-import { Bird } from './lib/bird.ts'
+import { Bird, birdBfdProtocol } from './lib/bird.ts'
 import { Frr } from './lib/frr.ts'
 import { PorterProc, type PorterStatus } from './lib/porter.ts'
 import { routerAndPorter, porterYaml, HOPS4, ROUTER_AS, PORTER_AS } from './lib/bgp-lab.ts'
@@ -46,8 +46,12 @@ interface RouterSide {
   pids(): number[]
 }
 
-/** The shared story, for either router. */
-async function story(t: Test, lab: Lab, p: string, binary: string, router: RouterSide): Promise<void> {
+/** The shared story, for either router: `setup` starts it in namespace `r` (porter runs in `p`). */
+async function story(t: Test, setup: (lab: Lab, r: string) => Promise<RouterSide>): Promise<void> {
+  const lab = createLab(t)
+  const binary = builtPorter(lab.dir)
+  const { r, p } = await routerAndPorter(lab)
+  const router = await setup(lab, r)
   const porter = new PorterProc(lab, p, yaml(), 'controller', binary)
   t.teardown(() => porter.cleanup())
   await porter.start()
@@ -105,17 +109,13 @@ async function story(t: Test, lab: Lab, p: string, binary: string, router: Route
   t.equal(await porter.stop(), 0, 'porter exits cleanly')
 }
 
-t.test('BIRD 2: protocol bfd + bfd on', async (t) => {
-  const lab = createLab(t)
-  const binary = builtPorter(lab.dir)
-  const { r, p } = await routerAndPorter(lab)
+t.test('BIRD 2: protocol bfd + bfd on', (t) => story(t, async (lab, r) => {
   const bird = new Bird(lab, {
-    ns: r, as: ROUTER_AS, routerId: '192.0.2.1',
-    extra: ['protocol bfd bfd1 { interface "eth0" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; }; }'],
+    ns: r, as: ROUTER_AS, routerId: '192.0.2.1', extra: [birdBfdProtocol('eth0', 100, 3)],
     peers: [{ address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4', holdTime: 9, extra: ['bfd on;'] }],
   })
   await bird.start()
-  await story(t, lab, p, binary, {
+  return {
     async bfdState() {
       const out = (await bird.birdc(['show', 'bfd', 'sessions'])).stdout
       const line = out.split('\n').find((l) => l.trim().startsWith('192.0.2.2'))
@@ -130,20 +130,17 @@ t.test('BIRD 2: protocol bfd + bfd on', async (t) => {
       return /Last error:\s*(.*)/.exec(out)?.[1]?.trim() ?? ''
     },
     pids: () => [bird.pid!],
-  })
-})
+  }
+}))
 
-t.test('FRR: bfdd with a 100 ms x 3 profile, neighbor bfd profile', async (t) => {
-  const lab = createLab(t)
-  const binary = builtPorter(lab.dir)
-  const { r, p } = await routerAndPorter(lab)
+t.test('FRR: bfdd with a 100 ms x 3 profile, neighbor bfd profile', (t) => story(t, async (lab, r) => {
   const frr = new Frr(lab, {
     ns: r, as: ROUTER_AS, routerId: '192.0.2.1',
     bfd: ['profile fast', '  receive-interval 100', '  transmit-interval 100', '  detect-multiplier 3', ' exit'],
     peers: [{ address: '192.0.2.2', as: PORTER_AS, passive: true, holdTime: 9, extra: ['bfd profile fast'] }],
   })
   await frr.start()
-  await story(t, lab, p, binary, {
+  return {
     async bfdState() {
       const r = await frr.vtysh('bfdd', ['show bfd peers json'])
       const peers = JSON.parse(r.stdout) as { peer: string; status: string }[]
@@ -158,5 +155,5 @@ t.test('FRR: bfdd with a 100 ms x 3 profile, neighbor bfd profile', async (t) =>
       return ['lastResetDueTo', 'lastNotificationReason', 'lastErrorCodeSubcode', 'downLastResetCode'].map((k) => `${k}=${String(n[k])}`).join('; ')
     },
     pids: () => [frr.bfddPid!, frr.bgpdPid!],
-  })
-})
+  }
+}))

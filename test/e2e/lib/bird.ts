@@ -14,6 +14,11 @@ export interface BirdSpec extends RouterSpec {
   kernelExtra?: string[]
 }
 
+/** A `protocol bfd` line for BirdSpec.extra: sessions on `iface` at `ms` x `multiplier` (peers ask with `bfd on;`). */
+export function birdBfdProtocol(iface = 'eth0', ms = 100, multiplier = 3): string {
+  return `protocol bfd bfd1 { interface "${iface}" { min rx interval ${ms} ms; min tx interval ${ms} ms; multiplier ${multiplier}; }; }`
+}
+
 export function renderBirdConfig(spec: BirdSpec, logFile: string): string {
   const L: string[] = []
   L.push(`log "${logFile}" all;`)

@@ -126,31 +126,22 @@ export class Frr {
   }
 
   async start(): Promise<this> {
-    this.zebra = this.lab.spawn(this.spec.ns, ['/usr/lib/frr/zebra', ...this.common('zebra')],
-      { logFile: join(this.lab.dir, `zebra-${this.spec.ns}.out`) })
-    const z = this.zebra
-    await waitFor(async () => {
-      if (z.exitCode !== null) throw new Error(`zebra exited with ${z.exitCode}; see ${this.dir}/zebra.log`)
-      return (await this.vtysh('zebra', ['show version'], true)).code === 0
-    }, { timeoutMs: 15_000, intervalMs: 100, what: 'FRR zebra vty' })
-    if (this.spec.bfd) {
-      // its own control socket (--bfdctl), never the host's /var/run/frr/bfdd.sock
-      this.bfdd = this.lab.spawn(this.spec.ns, ['/usr/lib/frr/bfdd', ...this.common('bfdd'), '--bfdctl', join(this.dir, 'bfdd.sock')],
-        { logFile: join(this.lab.dir, `bfdd-${this.spec.ns}.out`) })
-      const d = this.bfdd
-      await waitFor(async () => {
-        if (d.exitCode !== null) throw new Error(`bfdd exited with ${d.exitCode}; see ${this.dir}/bfdd.log`)
-        return (await this.vtysh('bfdd', ['show bfd peers json'], true)).code === 0
-      }, { timeoutMs: 15_000, intervalMs: 100, what: 'FRR bfdd vty' })
-    }
-    this.bgpd = this.lab.spawn(this.spec.ns, ['/usr/lib/frr/bgpd', ...this.common('bgpd')],
-      { logFile: join(this.lab.dir, `bgpd-${this.spec.ns}.out`) })
-    const b = this.bgpd
-    await waitFor(async () => {
-      if (b.exitCode !== null) throw new Error(`bgpd exited with ${b.exitCode}; see ${this.dir}/bgpd.log`)
-      return (await this.vtysh('bgpd', ['show bgp neighbors json'], true)).code === 0
-    }, { timeoutMs: 15_000, intervalMs: 100, what: 'FRR bgpd vty' })
+    this.zebra = await this.daemon('zebra', [], 'show version')
+    // bfdd: its own control socket (--bfdctl), never the host's /var/run/frr/bfdd.sock
+    if (this.spec.bfd) this.bfdd = await this.daemon('bfdd', ['--bfdctl', join(this.dir, 'bfdd.sock')], 'show bfd peers json')
+    this.bgpd = await this.daemon('bgpd', [], 'show bgp neighbors json')
     return this
+  }
+
+  /** Spawn one FRR daemon and wait until its vty answers `ready`. */
+  private async daemon(name: 'zebra' | 'bfdd' | 'bgpd', args: string[], ready: string): Promise<ChildProcess> {
+    const child = this.lab.spawn(this.spec.ns, [`/usr/lib/frr/${name}`, ...this.common(name), ...args],
+      { logFile: join(this.lab.dir, `${name}-${this.spec.ns}.out`) })
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}; see ${this.dir}/${name}.log`)
+      return (await this.vtysh(name, [ready], true)).code === 0
+    }, { timeoutMs: 15_000, intervalMs: 100, what: `FRR ${name} vty` })
+    return child
   }
 
   get bgpdPid(): number | undefined { return this.bgpd?.pid }
