@@ -4,10 +4,9 @@
 // Only the peer that asked gets the routes again; the session is not reset.
 import t from 'tap'
 import { createLab, waitFor } from './lib/netns.ts'
-import { Bird } from './lib/bird.ts'
 import { Frr } from './lib/frr.ts'
 import { PorterProc } from './lib/porter.ts'
-import { routerAndPorter, porterYaml, gateways, ROUTER_AS, PORTER_AS, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
+import { routerAndPorter, birdForPorter, porterYaml, gateways, ROUTER_AS, PORTER_AS, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
 import { birdImportUpdates, frrNeighbor } from './lib/router-stats.ts'
 import { builtPorter } from '../lib/dist.ts'
 
@@ -18,11 +17,7 @@ t.test('BIRD reload in: porter re-sends every path to that peer, once', async (t
   const lab = createLab(t)
   const binary = builtPorter(lab.dir)
   const { r, p } = await routerAndPorter(lab)
-  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: [
-    { address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4' },
-    { address: '2001:db8::2', as: PORTER_AS, passive: true, name: 'porter6', families: ['ipv6'] },
-  ] })
-  await bird.start()
+  const bird = await birdForPorter(lab, r)
   const porter = new PorterProc(lab, p, porterYaml({ v4hops: HOPS4, v6hops: HOPS6 }), 'controller', binary)
   t.teardown(() => porter.cleanup())
   await porter.start()

@@ -2,6 +2,7 @@
 // on one link), Porter's config, and FIB queries.
 import { type Lab } from './netns.ts'
 import { kernelRoute } from './fib.ts'
+import { Bird } from './bird.ts'
 
 export const ROUTER_AS = 65001
 export const PORTER_AS = 65002
@@ -54,4 +55,13 @@ ${o.vipExtra ? `    ${o.vipExtra}\n` : ''}`
 /** Sorted next-hop gateways of `prefix` in the kernel FIB of `ns` (none when absent). */
 export async function gateways(ns: string, prefix: string): Promise<string[]> {
   return (await kernelRoute(ns, prefix))?.gateways ?? []
+}
+
+/** BIRD 2 in `r` (router ID 192.0.2.1) waiting for Porter's two sessions: porter4 (IPv4) and porter6 (IPv6). */
+export async function birdForPorter(lab: Lab, r: string): Promise<Bird> {
+  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: [
+    { address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4' },
+    { address: '2001:db8::2', as: PORTER_AS, passive: true, name: 'porter6', families: ['ipv6'] },
+  ] })
+  return bird.start()
 }
