@@ -26,7 +26,7 @@ t.test('BIRD reload in: porter re-sends every path to that peer, once', async (t
   await waitFor(async () => (await gateways(r, VIP4)).length === 3 && (await gateways(r, VIP6)).length === 3, { what: 'ECMP routes' })
 
   // BIRD counts received routes (one per path): the first round brought the three paths
-  const v4Before = await birdImportUpdates(bird, 'porter4')
+  const v4Before = await waitFor(async () => { const s = await birdImportUpdates(bird, 'porter4'); return s.received >= HOPS4.length ? s : undefined }, { what: 'the first round counted' })
   const v6Before = await birdImportUpdates(bird, 'porter6')
   t.equal(v4Before.received, HOPS4.length, 'the first round brought one route per next hop')
   await bird.birdc(['reload', 'in', 'porter4'])
@@ -61,8 +61,8 @@ t.test('FRR soft reset in: porter answers the ROUTE-REFRESH with its UPDATEs', a
   await waitFor(async () => (await gateways(r, VIP4)).length === 3 && (await gateways(r, VIP6)).length === 3, { what: 'ECMP routes' })
 
   // FRR counts messages: the first round is one UPDATE per path (each has its own NEXT_HOP) and End-of-RIB
-  const v4Before = (await frrNeighbor(frr, '192.0.2.2')).messageStats
-  const v6Before = (await frrNeighbor(frr, '2001:db8::2')).messageStats
+  const v4Before = await waitFor(async () => { const s = (await frrNeighbor(frr, '192.0.2.2')).messageStats; return s.updatesRecv >= HOPS4.length + 1 ? s : undefined }, { what: 'the first round counted' })
+  const v6Before = await waitFor(async () => { const s = (await frrNeighbor(frr, '2001:db8::2')).messageStats; return s.updatesRecv >= HOPS6.length + 1 ? s : undefined }, { what: 'the first IPv6 round counted' })
   t.equal(v4Before.updatesRecv, HOPS4.length + 1, 'first round: three UPDATEs and End-of-RIB')
   await frr.vtysh('bgpd', ['clear bgp ipv4 unicast 192.0.2.2 soft in'])
   const v4After = await waitFor(async () => {
