@@ -2,8 +2,9 @@
 //   desired: what the peer should have, rebuilt from the full advertisement set on every set()
 //   sent:    what the peer is known to have (updated by commit(), emptied by reset())
 // pending() is the difference, grouped by identical wire attributes so the session can pack
-// many NLRI into one UPDATE. Both tables are keyed by prefix text, each entry holding that
-// prefix's few routes (one per path id), so 100k prefixes cost 100k map entries, not more.
+// many NLRI into one UPDATE. Both tables are keyed by prefix text, each entry being that
+// prefix's few routes (one per path id; the array itself, no record around it: at 100k prefixes
+// every object per prefix is ~5 MiB), so 100k prefixes cost 100k map entries, not more.
 import { PorterError } from '../../errors/index.ts'
 import type { FamilyKey, Nlri, PathAttributes } from '../wire/index.ts'
 import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type ParsedPrefix } from '../../ip/index.ts'
@@ -83,15 +84,10 @@ interface Group {
   attrs: Readonly<PathAttributes>
 }
 
-interface PrefixKey {
-  /** canonical "addr/len" */
-  text: string
-  family: FamilyKey
-}
-
 /** A route the peer has (sent table) or should have (desired table). Never mutated. */
 interface RouteRec {
-  owner: PrefixKey
+  /** the prefix's canonical "addr/len" (its table key; the family is nlri.prefix.afi's) */
+  text: string
   pathId: number | undefined
   nlri: Nlri
   groupKey: string
@@ -101,10 +97,8 @@ interface DesiredRoute extends RouteRec {
   group: Group
 }
 
-interface PrefixRec<R extends RouteRec> extends PrefixKey {
-  /** one per path id; a handful at most */
-  routes: R[]
-}
+/** A prefix's routes in a table: one per path id, a handful at most, never empty */
+type Routes<R extends RouteRec> = R[]
 
 /** Next hops of one prefix, with the attributes each came with (parallel arrays, no per-hop objects). */
 interface PrefixEntry {
@@ -150,8 +144,8 @@ export class AdjRibOut {
   #ctx: ExportContext
   #ibgp: boolean
   #advs: readonly Advertisement[] = []
-  #desired = new Map<string, PrefixRec<DesiredRoute>>()
-  #sent = new Map<string, PrefixRec<RouteRec>>()
+  #desired = new Map<string, Routes<DesiredRoute>>()
+  #sent = new Map<string, Routes<RouteRec>>()
   #paths = 0
   #groups = new Map<string, Group>()
   /** routes behind each group of a diff this RIB returned, so commit() needs no parsing */
@@ -242,7 +236,7 @@ export class AdjRibOut {
 
     const old = this.#desired
     // the same map becomes the new table: entries are overwritten by records, or deleted
-    const table = entries as unknown as Map<string, PrefixRec<DesiredRoute>>
+    const table = entries as unknown as Map<string, Routes<DesiredRoute>>
     const groups = new Map<string, Group>()
     const groupCache = new Map<ResolvedAttrs, Map<ParsedAddress, Group>>()
     const skipped: { prefix: string; reason: string }[] = []
@@ -289,31 +283,31 @@ export class AdjRibOut {
       }
       paths += n
       // unchanged prefix: keep the previous record as is (no allocation)
-      let same = prev !== undefined && prev.routes.length === n
+      let same = prev !== undefined && prev.length === n
       for (let i = 0; same && i < n; i++) {
-        const r = (prev as PrefixRec<DesiredRoute>).routes[i] as DesiredRoute
+        const r = (prev as Routes<DesiredRoute>)[i] as DesiredRoute
         same = r.pathId === (ids === undefined ? undefined : ids[i]) &&
           r.group === this.#group(groups, groupCache, family, hops[i] as ParsedAddress, entry.attrs[i] as ResolvedAttrs, linkLocal)
       }
       if (same) {
-        table.set(parsed.text, prev as PrefixRec<DesiredRoute>)
+        table.set(parsed.text, prev as Routes<DesiredRoute>)
         continue
       }
-      const owner: PrefixKey = prev?.routes[0]?.owner ?? { text: parsed.text, family: family }
+      const text = prev?.[0]?.text ?? parsed.text // one string per prefix across set() calls
       const routes: DesiredRoute[] = []
       for (let i = 0; i < n; i++) {
         const pathId = ids === undefined ? undefined : ids[i]
         const group = this.#group(groups, groupCache, family, hops[i] as ParsedAddress, entry.attrs[i] as ResolvedAttrs, linkLocal)
         // an unchanged route keeps its object (and Nlri) from the previous set()
-        const was = prev === undefined ? undefined : findRoute(prev.routes, pathId)
+        const was = prev === undefined ? undefined : findRoute(prev, pathId)
         if (was !== undefined && was.group === group) {
           routes.push(was)
         } else {
           const nlri: Nlri = pathId === undefined ? { prefix: parsed.prefix } : { prefix: parsed.prefix, pathId }
-          routes.push({ owner, pathId, nlri, groupKey: group.key, group })
+          routes.push({ text, pathId, nlri, groupKey: group.key, group })
         }
       }
-      table.set(parsed.text, { text: owner.text, family: owner.family, routes })
+      table.set(parsed.text, routes)
     }
 
     this.#advs = desired
@@ -332,19 +326,19 @@ export class AdjRibOut {
     for (const [text, d] of this.#desired) {
       const s = this.#sent.get(text)
       if (s === undefined) {
-        for (const r of d.routes) addAnnounce(p, r)
+        for (const r of d) addAnnounce(p, r)
         continue
       }
-      if (s.routes === d.routes) continue
-      for (const r of d.routes) {
-        const sr = findRoute(s.routes, r.pathId)
+      if (s === d) continue
+      for (const r of d) {
+        const sr = findRoute(s, r.pathId)
         if (sr === undefined || sr.groupKey !== r.groupKey) addAnnounce(p, r)
       }
-      for (const sr of s.routes) if (findRoute(d.routes, sr.pathId) === undefined) addWithdraw(p, sr)
+      for (const sr of s) if (findRoute(d, sr.pathId) === undefined) addWithdraw(p, sr)
     }
     for (const [text, s] of this.#sent) {
       if (this.#desired.has(text)) continue
-      for (const sr of s.routes) addWithdraw(p, sr)
+      for (const sr of s) addWithdraw(p, sr)
     }
     return this.#finish(p)
   }
@@ -352,7 +346,7 @@ export class AdjRibOut {
   /** Every desired route as announcements (route refresh, or the first UPDATEs after Established). */
   all(): RibDiff {
     const p: Pending = { announce: new Map(), withdraw: new Map() }
-    for (const d of this.#desired.values()) for (const r of d.routes) addAnnounce(p, r)
+    for (const d of this.#desired.values()) for (const r of d) addAnnounce(p, r)
     return this.#finish(p)
   }
 
@@ -366,14 +360,14 @@ export class AdjRibOut {
       for (let i = 0; i < w.nlri.length; i++) {
         const r = recs?.[i]
         const n = w.nlri[i] as Nlri
-        this.#unsend(r?.owner.text ?? `${n.prefix.addr}/${n.prefix.len}`, n.pathId)
+        this.#unsend(r?.text ?? `${n.prefix.addr}/${n.prefix.len}`, n.pathId)
       }
     }
     for (const g of diff.announce) {
       const recs = this.#recordsOf(g)
       for (let i = 0; i < g.nlri.length; i++) {
         const n = g.nlri[i] as Nlri
-        const r = recs?.[i] ?? { owner: { text: `${n.prefix.addr}/${n.prefix.len}`, family: g.family }, pathId: n.pathId, nlri: n, groupKey: g.key }
+        const r = recs?.[i] ?? { text: `${n.prefix.addr}/${n.prefix.len}`, pathId: n.pathId, nlri: n, groupKey: g.key }
         this.#send(r)
       }
     }
@@ -386,7 +380,7 @@ export class AdjRibOut {
 
   status(): RibStatus {
     let sentPaths = 0
-    for (const s of this.#sent.values()) sentPaths += s.routes.length
+    for (const s of this.#sent.values()) sentPaths += s.length
     return {
       prefixes: this.#desired.size,
       paths: this.#paths,
@@ -411,33 +405,32 @@ export class AdjRibOut {
     const parsed = parsePrefixOrReason(prefix)
     if (typeof parsed === 'string') return undefined
     const s = this.#sent.get(parsed.text)
-    return s === undefined ? [] : s.routes.map((r) => nextHopOfGroupKey(r.groupKey))
+    return s === undefined ? [] : s.map((r) => nextHopOfGroupKey(r.groupKey))
   }
 
   #send(r: RouteRec): void {
-    const text = r.owner.text
+    const text = r.text
     const s = this.#sent.get(text)
     const d = this.#desired.get(text)
     let shared: RouteRec[]
-    if (s === undefined && d !== undefined && d.routes.length === 1 && d.routes[0] === r) {
-      shared = d.routes // the common case: one path, as desired
+    if (s === undefined && d !== undefined && d.length === 1 && d[0] === r) {
+      shared = d // the common case: one path, as desired
     } else {
       // copy on write: a sent entry may share its routes array with the desired table
-      const routes = s === undefined ? [r] : s.routes.filter((x) => x.pathId !== r.pathId)
+      const routes = s === undefined ? [r] : s.filter((x) => x.pathId !== r.pathId)
       if (s !== undefined) routes.push(r)
       // share the desired array when equal, so pending() skips the prefix with one comparison
-      shared = d !== undefined && sameRoutes(d.routes, routes) ? d.routes : routes
+      shared = d !== undefined && sameRoutes(d, routes) ? d : routes
     }
-    if (s === undefined) this.#sent.set(text, { text, family: r.owner.family, routes: shared })
-    else s.routes = shared
+    this.#sent.set(text, shared)
   }
 
   #unsend(text: string, pathId: number | undefined): void {
     const s = this.#sent.get(text)
     if (s === undefined) return
-    const routes = s.routes.filter((x) => x.pathId !== pathId)
+    const routes = s.filter((x) => x.pathId !== pathId)
     if (routes.length === 0) this.#sent.delete(text)
-    else s.routes = routes
+    else this.#sent.set(text, routes)
   }
 
   #finish(p: Pending): RibDiff {
@@ -587,10 +580,14 @@ function addHop(e: PrefixEntry, addr: ParsedAddress, attrs: ResolvedAttrs): void
   e.attrs.push(attrs)
 }
 
+function familyOf(r: RouteRec): FamilyKey {
+  return r.nlri.prefix.afi === AFI_IPV4 ? 'ipv4-unicast' : 'ipv6-unicast'
+}
+
 function addAnnounce(p: Pending, r: DesiredRoute): void {
   let g = p.announce.get(r.groupKey)
   if (g === undefined) {
-    g = [{ family: r.owner.family, key: r.groupKey, attrs: r.group.attrs, nlri: [] }, []]
+    g = [{ family: familyOf(r), key: r.groupKey, attrs: r.group.attrs, nlri: [] }, []]
     p.announce.set(r.groupKey, g)
   }
   g[0].nlri.push(r.nlri)
@@ -598,10 +595,11 @@ function addAnnounce(p: Pending, r: DesiredRoute): void {
 }
 
 function addWithdraw(p: Pending, r: RouteRec): void {
-  let w = p.withdraw.get(r.owner.family)
+  const family = familyOf(r)
+  let w = p.withdraw.get(family)
   if (w === undefined) {
-    w = [{ family: r.owner.family, nlri: [] }, []]
-    p.withdraw.set(r.owner.family, w)
+    w = [{ family, nlri: [] }, []]
+    p.withdraw.set(family, w)
   }
   w[0].nlri.push(r.nlri)
   w[1].push(r)
