@@ -124,6 +124,8 @@ t.test('BFD tied to a session: Up, then silence -> the session closed at once wi
   t.equal(sa!.state, 'Established')
 
   const downsBefore = up.downs // a loaded machine may have flapped already: count from here
+  const [sb] = b.peerSessions()
+  const notesBefore = sb!.notificationsReceived // the start-up collision may have sent one already
   talking = false // the router falls silent
   await waitFor(() => sa!.state !== 'Established', { what: 'the session closed by BFD', timeoutMs: 20_000, intervalMs: 10 })
   const st = a.status()[0]!
@@ -131,8 +133,7 @@ t.test('BFD tied to a session: Up, then silence -> the session closed at once wi
   t.equal(st.bfd!.diag, 'Control Detection Time Expired')
   t.equal(st.bfd!.downs, downsBefore + 1)
   t.equal(st.lastError, 'BFD session down: Control Detection Time Expired', 'the session ended because of BFD')
-  const [sb] = b.peerSessions()
-  await waitFor(() => sb!.lastError, { what: 'b saw the NOTIFICATION', timeoutMs: 10_000, intervalMs: 10 })
+  await waitFor(() => sb!.notificationsReceived > notesBefore, { what: 'b saw a NOTIFICATION', timeoutMs: 10_000, intervalMs: 10 })
   t.equal(sb!.lastError, 'peer sent NOTIFICATION Cease subcode 10', 'the peer got Cease / BFD Down (RFC 9384)')
   await waitFor(() => sa!.state === 'Established', { what: 'BGP back by itself (back-off restart)', timeoutMs: 30_000, intervalMs: 50 })
   t.equal(a.status()[0]!.bfd!.state, 'Down', 'BFD stays Down while the router is silent: BGP is not held down by it')
