@@ -80,7 +80,7 @@ t.test('agent programs the VIPs of the LoadBalancer Services it announces', asyn
   t.teardown(async () => { await porter.stop(); porter.cleanup() })
   await porter.start()
   const k8s = async (): Promise<K8sStatus> => ((await porter.status()) as unknown as AgentStatus).agent.kubernetes!
-  const synced = await waitFor(async () => { const s = await k8s(); return s.synced && s.connected ? s : undefined }, { timeoutMs: 20_000, what: 'the Kubernetes source to sync' })
+  const synced = await waitFor(async () => { const s = await k8s(); return s.synced && s.connected ? s : undefined }, { timeoutMs: 60_000, what: 'the Kubernetes source to sync' })
   t.equal(synced.nodeName, NODE, 'node name from kubernetes.nodeName')
   await waitVips(node, [], 'the config file\'s VIP')
   t.pass('only the config file\'s VIP before any Service')
