@@ -6,9 +6,9 @@ import t from 'tap'
 import fc from 'fast-check'
 import { isDeepStrictEqual } from 'node:util'
 import { BfdWireError, decode, encode, STATES, type BfdWireReason, type ControlPacket } from './packet.ts'
+import { fastCheckSeed, checkProperty } from '../../test/lib/fuzz.ts'
 
-const SEED = Number(process.env.PORTER_FC_SEED ?? 5880)
-t.comment(`fast-check seed ${SEED} (set PORTER_FC_SEED to replay)`)
+const FC = fastCheckSeed(t)
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+|#.*$/gm, ''), 'hex'))
 
@@ -121,11 +121,8 @@ function decodeIsSafe(bytes: Uint8Array): boolean {
 }
 
 t.test('properties (fast-check, fixed seed)', async (t) => {
-  const run = (name: string, prop: fc.IPropertyWithHooks<never> | fc.IProperty<never>, numRuns: number): void => {
-    const r = fc.check(prop as fc.IProperty<[unknown]>, { numRuns, seed: SEED })
-    t.equal(r.numRuns, r.failed ? r.numRuns : numRuns, `${name}: ran ${numRuns} cases`)
-    t.ok(!r.failed, r.failed ? `${name}: counterexample ${fc.stringify(r.counterexample)}\n${String(r.errorInstance)}` : `${name}: holds`)
-  }
+  const run = (name: string, prop: fc.IPropertyWithHooks<never> | fc.IProperty<never>, numRuns: number): void =>
+    checkProperty(t, FC, name, prop as fc.IProperty<[unknown]>, numRuns)
   run('decode(encode(p)) deep-equals p', fc.property(packetArb, (p) => isDeepStrictEqual(decode(encode(p)), p)) as never, 5000)
   run('arbitrary bytes: a packet or a BfdWireError', fc.property(fc.uint8Array({ maxLength: 64 }), decodeIsSafe) as never, 5000)
   run('one to three mutated bytes of a valid packet: a packet or a BfdWireError',
