@@ -110,6 +110,15 @@ export class BfdService {
     if (e.pending === 0) e.socket.close() // else after the AdminDown packet is out
   }
 
+  /** New timers for a running session (a Poll Sequence when Up, RFC 5880 6.8.3). False: no such session. */
+  configure(key: string, timers: BfdTimers): boolean {
+    const e = this.byKey.get(key)
+    if (!e) return false
+    e.opts = { ...e.opts, ...timers }
+    this.step(e, { type: 'configure', timers })
+    return true
+  }
+
   status(key: string): (BfdSessionStatus & { sourcePort: number }) | undefined {
     const e = this.byKey.get(key)
     return e && { ...e.session.status(), sourcePort: e.sourcePort }

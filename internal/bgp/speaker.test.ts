@@ -123,7 +123,14 @@ t.test('BFD tied to a session: Up, then silence -> the session closed at once wi
   t.equal(up.remoteState, 'Up')
   t.equal(sa!.state, 'Established')
 
-  const downsBefore = up.downs // a loaded machine may have flapped already: count from here
+  // new BFD timers by reconfiguration: a Poll Sequence, the BGP session untouched
+  const flapsBefore = sa!.flaps
+  await a.reconfigure({ ...base(65001, '192.0.2.1', '127.0.0.1'), listenPort: pa, peers: [{ ...peer('127.0.0.2', pb, '127.0.0.1', 65002), bfd: { minTx: 80, minRx: 100, multiplier: 3 } }] })
+  t.equal(a.peerSessions()[0], sa, 'the same BGP session (not reset for a BFD change)')
+  await waitFor(() => a.status()[0]!.bfd?.txIntervalMs === 80, { what: 'BFD at 80 ms after the Poll', timeoutMs: 20_000, intervalMs: 20 })
+  t.equal(sa!.flaps, flapsBefore, 'no BGP flap')
+  t.equal(sa!.state, 'Established')
+  const downsBefore = a.status()[0]!.bfd!.downs // a loaded machine may have flapped already: count from here
   const [sb] = b.peerSessions()
   const notesBefore = sb!.notificationsReceived // the start-up collision may have sent one already
   talking = false // the router falls silent

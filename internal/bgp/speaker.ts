@@ -227,6 +227,23 @@ export class Speaker {
     this.bfd?.remove(key)
   }
 
+  /** Only the peer's BFD settings changed: start, stop, or new timers (a Poll Sequence when Up). */
+  private async changeBfd(key: string, e: PeerEntry, next: SpeakerPeerConfig): Promise<void> {
+    const was = e.cfg.bfd
+    e.cfg = next
+    this.log.info({ peer: next.name, bfd: next.bfd ?? 'off' }, 'peer BFD settings changed (the BGP session stays)')
+    if (was && next.bfd && e.bfdStarted) {
+      await e.bfdStarted
+      if (this.bfd?.configure(key, { desiredMinTx: next.bfd.minTx * 1000, requiredMinRx: next.bfd.minRx * 1000, detectMult: next.bfd.multiplier })) return
+      e.bfdStarted = e.bfdError = undefined // it had not started: try again with the new settings
+    }
+    if (was) {
+      await this.stopBfd(key, e)
+      e.bfdStarted = e.bfdError = undefined
+    }
+    if (next.bfd) e.bfdStarted = this.startBfd(key, e, next.bfd)
+  }
+
   /** The full desired set of advertisements for all peers. */
   set(advs: readonly Advertisement[]): void {
     this.desired = advs
@@ -276,11 +293,13 @@ export class Speaker {
     const wanted = new Map(next.peers.map((p) => [normalizeAddress(p.address), p]))
     for (const [addr, e] of [...this.peers]) {
       const w = wanted.get(addr)
-      if (!w || globalChanged || !samePeer(w, e.cfg)) {
+      if (!w || globalChanged || !samePeer({ ...w, bfd: undefined }, { ...e.cfg, bfd: undefined })) {
         this.log.info({ peer: e.cfg.name }, w ? 'peer definition changed: resetting its session' : 'peer removed')
         await e.session.stop(w ? 'configuration changed' : 'peer de-configured')
         await this.stopBfd(addr, e)
         this.peers.delete(addr)
+      } else if (!isDeepStrictEqual(w.bfd, e.cfg.bfd)) {
+        await this.changeBfd(addr, e, w) // the BGP session stays
       }
     }
     for (const [addr, p] of wanted) if (!this.peers.has(addr)) this.addPeer(p)
