@@ -34,7 +34,6 @@ import { fileURLToPath } from 'node:url'
 import { createLab, waitFor, type Lab } from '../e2e/lib/netns.ts'
 import { Bird } from '../e2e/lib/bird.ts'
 import { builtPorter } from '../lib/dist.ts'
-import { adminRequest } from '../../internal/admin/index.ts'
 import { BirdCtl } from './lib/birdctl.ts'
 import { writeMrtRib } from './lib/mrt.ts'
 import { benchPrefixes, hostAt, BENCH_MAX } from './lib/prefixes.ts'
@@ -97,7 +96,7 @@ function startup(cmds: Record<string, string[]>, runs: number, dir: string): Rec
 interface PorterRun {
   n: number
   round: number
-  /** spawn -> admin socket answers (config read, speaker built) */
+  /** spawn -> "controller started" logged (config read, speaker and RIB built, admin socket open) */
   loadMs: number
   /** BIRD's Established -> BIRD has all n */
   pushMs: number
@@ -137,10 +136,13 @@ class Controller {
       passive: false, addPath: false, adminSocket: this.socket,
     }))
   }
+  /** spawn -> the "controller started" log line (the config read, the speaker and its RIB built) */
   async start(label: string): Promise<number> {
     const t0 = now()
-    this.child = this.lab.spawn(this.ns, [this.binary, 'controller', '--config', this.configFile], { label })
-    await waitFor(() => adminRequest(this.socket, { cmd: 'status' }, 2000).catch(() => undefined), { timeoutMs: 120_000, intervalMs: 10, what: 'porter admin socket' })
+    const logFile = join(this.lab.dir, `${label}.log`)
+    this.child = this.lab.spawn(this.ns, [this.binary, 'controller', '--config', this.configFile], { label, logFile })
+    const started = () => { try { return readFileSync(logFile, 'utf8').includes('"msg":"controller started"') || undefined } catch { return undefined } }
+    await waitFor(started, { timeoutMs: 180_000, intervalMs: 10, what: `porter's "controller started" (${logFile})` })
     return now() - t0
   }
   get pid(): number { return this.child!.pid! }
@@ -152,13 +154,20 @@ async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: s
   const p = new Controller(lab, s, binary, dir)
   p.write(n)
   const notes: string[] = []
-  const loadMs = await p.start(`porter-${n}-r${round}`)
+  const label = `porter-${n}-r${round}`
+  const loadMs = await p.start(label)
+  /** epoch ms of the last "config reloaded" porter logged (its own clock: the same host) */
+  const reloadedAt = (): number => {
+    const t = readFileSync(join(lab.dir, `${label}.log`), 'utf8').split('\n').filter((l) => l.includes('"msg":"config reloaded"')).pop()
+    return t ? Date.parse((JSON.parse(t) as { time: string }).time) : NaN
+  }
   try {
     const est = await pollImported(ctl, (k) => k >= n, `${n} routes imported from porter`, POLL_MS)
     const tEst = startOf(est.since, est.t, notes)
     await sleep(1000)
     const mem = vm(p.pid)
     const res: PorterRun = { n, round, loadMs, pushMs: est.t - tEst, rssMiB: mem.rssKB / 1024, hwmMiB: mem.hwmKB / 1024, notes }
+    notes.push(`after the push: RSS ${res.rssMiB.toFixed(1)} MiB, VmHWM ${res.hwmMiB.toFixed(1)} MiB`)
     if (!full) return res
     // one VIP replaced: the last address becomes the next one of the range
     const oldP = `${hostAt(n - 1)}/32`
@@ -181,6 +190,7 @@ async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: s
     const st1 = await importStats(ctl)
     res.change = { ms: done - t0, updates: st1.updates - st0.updates, withdraws: st1.withdraws - st0.withdraws, packets: delta(rx0, rx1).packets }
     await sleep(500)
+    notes.push(`one-VIP SIGHUP: porter logged "config reloaded" ${(reloadedAt() - t0).toFixed(0)} ms after the signal, BIRD had the change after ${res.change.ms.toFixed(0)} ms`)
     // withdraw all
     p.write(0)
     const rx2 = await rx(lab, r)
@@ -190,6 +200,8 @@ async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: s
     res.withdrawMs = gone.t - t1
     res.withdrawWire = delta(rx2, await rx(lab, r))
     res.hwmMiB = vm(p.pid).hwmKB / 1024
+    await sleep(200)
+    notes.push(`withdraw-all SIGHUP: porter logged "config reloaded" ${(reloadedAt() - t1).toFixed(0)} ms after the signal, BIRD had 0 after ${res.withdrawMs.toFixed(0)} ms; VmHWM at the end ${res.hwmMiB.toFixed(1)} MiB`)
     return res
   } finally {
     await p.stop()
