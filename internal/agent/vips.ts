@@ -4,7 +4,8 @@ import { PorterError } from '../errors/index.ts'
 import { canonicalIp } from '../ip/index.ts'
 import type { Config } from '../config/index.ts'
 
-export type Family = 4 | 6
+import type { Family } from '../ip/index.ts'
+export type { Family }
 /** A VIP in canonical form (no prefix length; IPv6 lower case and compressed). */
 export interface Vip { address: string; family: Family }
 /** What setDesired accepts: "192.0.2.10", "192.0.2.10/32", "2001:db8::10/128", or a Vip. */

@@ -11,6 +11,9 @@
 // The parsers work on char codes and allocate nothing beyond their result: the codec parses
 // every NLRI address with parseIpv4 / parseIpv6.
 
+/** An IP version: the one family type of the kernel-facing code (netlink, nft, iptables, agent, sockets). */
+export type Family = 4 | 6
+
 /** IANA address family numbers (also the BGP AFI) */
 export const AFI_IPV4 = 1
 export const AFI_IPV6 = 2

@@ -4,7 +4,8 @@
 // iptables-save prints them, both for iptables-nft and iptables-legacy.
 import { canonicalIp } from '../ip/index.ts'
 
-export type Family = 4 | 6
+import type { Family } from '../ip/index.ts'
+export type { Family }
 export type Flavour = 'nft' | 'legacy'
 
 export const INPUT_CHAIN = 'PORTER-INPUT'

@@ -72,7 +72,8 @@ const IFLA_IFNAME = 3
 export const AF_INET = 2
 export const AF_INET6 = 10
 
-export type Family = 4 | 6
+import type { Family } from '../ip/index.ts'
+export type { Family }
 export const afOf = (f: Family): number => (f === 4 ? AF_INET : AF_INET6)
 export const familyOfAf = (af: number): Family | undefined => (af === AF_INET ? 4 : af === AF_INET6 ? 6 : undefined)
 

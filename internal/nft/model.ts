@@ -7,7 +7,8 @@
 export const TABLE = 'porter'
 export const TABLE_FAMILY = 'inet'
 
-export type Family = 4 | 6
+import type { Family } from '../ip/index.ts'
+export type { Family }
 export type NftFamily = 'ip' | 'ip6' | 'inet' | 'arp' | 'bridge' | 'netdev'
 export type SetName = 'vips4' | 'vips6'
 

@@ -30,7 +30,9 @@ export const TCP_MD5SIG_MAXKEYLEN = 80
 export const TCP_MD5SIG_SIZE = 216
 const SOCKADDR_STORAGE_SIZE = 128
 
-export type SocketFamily = 4 | 6
+import type { Family } from '../ip/index.ts'
+/** the IP version of a socket (the one Family type) */
+export type SocketFamily = Family
 /** A key as bytes, or a password string (used as its UTF-8 bytes, as BIRD, FRR and GoBGP do). */
 export type Md5Key = Uint8Array | string
 
