@@ -250,6 +250,10 @@ async function bundleOne(version, commit, { entry, outfile, plugins = [], head =
     format: 'cjs',
     logLevel: 'silent',
     legalComments: 'none',
+    // whitespace and syntax only: names stay (stack traces, --cpu-prof); a smaller source is less
+    // for V8 to deserialize at start and to keep in memory (it keeps the source for lazy compiles)
+    minifyWhitespace: true,
+    minifySyntax: true,
     metafile: true,
     // import.meta does not exist in CommonJS: point it at this file (in the SEA, __filename is
     // the executable itself)
