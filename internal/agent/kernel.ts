@@ -6,11 +6,8 @@ import { NftReader, NftRunner, defaultExec, monitorNft, type ChainRef, type Exec
 import { IptablesRunner, detectFlavour, type Flavour, type IptObserved } from '../iptables/index.ts'
 import { planCleanup, PORTER_PROTO, type Backend, type Observed, type Plan, type NetChange } from './plan.ts'
 import { resolveFirewall, type FirewallSetting, type ResolvedFirewall } from './firewall.ts'
+import { ERRNO } from '../base/index.ts'
 
-const EEXIST = 17
-const ENOENT = 2
-const ESRCH = 3
-const EADDRNOTAVAIL = 99
 
 export interface ObserveQuery {
   firewall: ResolvedFirewall
@@ -69,8 +66,8 @@ function netRequest(c: NetChange): WriteRequest {
 
 /** errno values that mean "already in the state we wanted" for a change */
 function benign(c: NetChange, errno: number): boolean {
-  if (c.kind === 'add-address' || c.kind === 'add-route') return errno === EEXIST
-  return errno === EADDRNOTAVAIL || errno === ENOENT || errno === ESRCH
+  if (c.kind === 'add-address' || c.kind === 'add-route') return errno === ERRNO.EEXIST
+  return errno === ERRNO.EADDRNOTAVAIL || errno === ERRNO.ENOENT || errno === ERRNO.ESRCH
 }
 
 export function createKernel(opts: KernelOptions = {}): Kernel {

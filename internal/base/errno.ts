@@ -1,3 +1,8 @@
+import { constants } from 'node:os'
+
+/** Linux errno numbers by name (positive), e.g. ERRNO.ENOENT === 2: the one table, from Node. */
+export const ERRNO: Readonly<Record<string, number>> = constants.errno
+
 // errno of a Node system error ("ENOENT"), or undefined.
 export function errnoOf(e: unknown): string | undefined {
   const c = (e as { code?: unknown } | null | undefined)?.code

@@ -5,12 +5,11 @@ import { writeFile, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { errnoNumber } from '../base/index.ts'
+import { ERRNO, errnoNumber } from '../base/index.ts'
 import { FirewallError, defaultExec, type ExecFn, type ExecResult } from '../nft/index.ts'
 import { parseSave, type Family, type Flavour, type IptObserved } from './model.ts'
 import type { IptScripts } from './plan.ts'
 
-const ENOENT = 2
 const firstLines = (s: string, n = 6): string => s.trim().split('\n').slice(0, n).join('\n')
 
 export interface IptablesRunnerOptions {
@@ -57,7 +56,7 @@ export class IptablesRunner {
       return await this.#exec(prog, args)
     } catch (e) {
       const errno = errnoNumber(e)
-      const hint = errno === ENOENT ? `not found (install iptables, or set agent.firewall to "nftables" or "none")` : (e as Error).message
+      const hint = errno === ERRNO.ENOENT ? `not found (install iptables, or set agent.firewall to "nftables" or "none")` : (e as Error).message
       throw new FirewallError(prog, `Cannot run "${prog}": ${hint}`, { errno, cause: e })
     }
   }

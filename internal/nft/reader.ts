@@ -10,8 +10,8 @@ import {
   NFT_MSG_GETSET, NFT_MSG_GETSETELEM, NFT_MSG_GETCHAIN, NFT_MSG_GETRULE, type NfRule,
 } from './_nfnl.ts'
 import { TABLE, TABLE_FAMILY, ACCEPT_COMMENTS, chainRefString, type ChainRef, type Family, type NftObserved, type ObservedAccept, type ObservedAcceptChain, type ObservedTable } from './model.ts'
+import { ERRNO } from '../base/index.ts'
 
-const ENOENT = 2
 
 export class NftReader {
   readonly #conn: NetlinkConn
@@ -57,7 +57,7 @@ export class NftReader {
       }
       return t
     } catch (e) {
-      if (e instanceof NetlinkError && e.errno === ENOENT) return undefined
+      if (e instanceof NetlinkError && e.errno === ERRNO.ENOENT) return undefined
       throw wrap(e, `read table "${TABLE_FAMILY} ${TABLE}"`)
     }
   }
@@ -80,7 +80,7 @@ export class NftReader {
       }
       return { target, rules: out }
     } catch (e) {
-      if (e instanceof NetlinkError && e.errno === ENOENT) return { target, rules: undefined }
+      if (e instanceof NetlinkError && e.errno === ERRNO.ENOENT) return { target, rules: undefined }
       throw wrap(e, `read chain "${chainRefString(target)}"`)
     }
   }

@@ -5,7 +5,7 @@ import { writeFile, unlink } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
-import { errnoNumber } from '../base/index.ts'
+import { ERRNO, errnoNumber } from '../base/index.ts'
 import { FirewallError } from './errors.ts'
 import { defaultExec, type ExecFn, type ExecResult } from './exec.ts'
 import { parseTable, parseAcceptRules } from './parse.ts'
@@ -20,7 +20,6 @@ export interface NftRunnerOptions {
   tmpDir?: string
 }
 
-const ENOENT = 2
 
 const firstLines = (s: string, n = 6): string => s.trim().split('\n').slice(0, n).join('\n')
 const notFound = (stderr: string): boolean => /No such file or directory|does not exist/i.test(stderr)
@@ -43,7 +42,7 @@ export class NftRunner {
       return await this.#exec(this.#nft, args)
     } catch (e) {
       const errno = errnoNumber(e)
-      const hint = errno === ENOENT
+      const hint = errno === ERRNO.ENOENT
         ? 'not found (install the nftables package, or set agent.firewall to "iptables" or "none")'
         : (e as Error).message
       throw new FirewallError(this.#nft, `Cannot run "${this.#nft}": ${hint}`, { errno, cause: e })

@@ -31,13 +31,13 @@ export const TCP_MD5SIG_SIZE = 216
 const SOCKADDR_STORAGE_SIZE = 128
 
 import type { Family } from '../ip/index.ts'
+import { ERRNO } from '../base/index.ts'
 /** the IP version of a socket (the one Family type) */
 export type SocketFamily = Family
 /** A key as bytes, or a password string (used as its UTF-8 bytes, as BIRD, FRR and GoBGP do). */
 export type Md5Key = Uint8Array | string
 
 const HOST_LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
-const ENOENT = 2
 
 function md5Error(message: string): PorterError {
   return new PorterError('PORTER_ERR_TCP_MD5', message)
@@ -137,7 +137,7 @@ export function setTcpMd5(fd: number, peer: string, key: Md5Key | undefined, fam
   const sig = md5sigStruct(peer, key, family)
   const r = libc().setsockopt(fd, IPPROTO_TCP, TCP_MD5SIG, sig)
   if (r.ret === 0) return
-  if (key === undefined && r.errno === ENOENT) return
+  if (key === undefined && r.errno === ERRNO.ENOENT) return
   throw new SysCallError(
     'PORTER_ERR_TCP_MD5',
     `Cannot ${key === undefined ? 'remove' : 'set'} the TCP MD5 key for peer ${JSON.stringify(peer)} on socket fd ${fd}`,
