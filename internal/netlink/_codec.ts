@@ -145,7 +145,12 @@ export function errorOf(buf: Buffer, h: NlHeader): number {
   return e === 0 ? 0 : -e
 }
 
-function forEachAttr(buf: Buffer, start: number, end: number, fn: (type: number, off: number, len: number) => void): void {
+/**
+ * The one netlink attribute walker (rtnetlink here, nf_tables in ../nft): calls `fn` with each
+ * attribute's type (NLA_F_NESTED and NLA_F_NET_BYTEORDER masked off) and payload [off, off+len)
+ * in [start, end); stops at a truncated or malformed attribute.
+ */
+export function walkAttrs(buf: Buffer, start: number, end: number, fn: (type: number, off: number, len: number) => void): void {
   let o = start
   while (o + 4 <= end) {
     const len = u16(buf, o)
@@ -324,7 +329,7 @@ export function decodeRoute(buf: Buffer, h: NlHeader): RouteEntry | undefined {
   const e: RouteEntry = {
     family, dst: family === 4 ? '0.0.0.0' : '::', dstLen: buf[p + 1]!, table: buf[p + 4]!, protocol: buf[p + 5]!, scope: buf[p + 6]!, type: buf[p + 7]!,
   }
-  forEachAttr(buf, p + 12, h.off + h.len, (t, o, l) => {
+  walkAttrs(buf, p + 12, h.off + h.len, (t, o, l) => {
     switch (t) {
       case RTA_DST: if (l === alen) e.dst = bytesToIp(buf.subarray(o, o + l)); break
       case RTA_TABLE: if (l >= 4) e.table = u32(buf, o); break
@@ -347,7 +352,7 @@ export function decodeLink(buf: Buffer, h: NlHeader): LinkEntry | undefined {
   const p = h.off + NLMSG_HDRLEN
   if (h.len < NLMSG_HDRLEN + 16) return undefined
   const e: LinkEntry = { ifindex: i32(buf, p + 4), flags: u32(buf, p + 8), name: '' }
-  forEachAttr(buf, p + 16, h.off + h.len, (t, o, l) => {
+  walkAttrs(buf, p + 16, h.off + h.len, (t, o, l) => {
     if (t === IFLA_IFNAME) e.name = buf.toString('utf8', o, l > 0 && buf[o + l - 1] === 0 ? o + l - 1 : o + l)
   })
   return e

@@ -3,7 +3,7 @@
 // Netlink headers and attribute headers are host order; nf_tables integer values are big endian.
 import { endianness } from 'node:os'
 import { bytesToIp } from '../ip/index.ts'
-import type { NlHeader } from '../netlink/index.ts'
+import { walkAttrs, type NlHeader } from '../netlink/index.ts'
 
 const LE = endianness() === 'LE'
 const NFNL_SUBSYS_NFTABLES = 10
@@ -20,7 +20,6 @@ export const NFT_MSG_GETSETELEM = 13
 
 const NLM_F_REQUEST = 0x1
 const NLM_F_DUMP = 0x300
-const NLA_F_NESTED = 0x8000
 
 export const NFPROTO: Record<string, number> = { inet: 1, ip: 2, arp: 3, netdev: 5, bridge: 7, ip6: 10 }
 const HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting']
@@ -31,7 +30,6 @@ const TYPE_IP6ADDR = 8
 
 function w16(b: Buffer, v: number, o: number): void { if (LE) b.writeUInt16LE(v, o); else b.writeUInt16BE(v, o) }
 function w32(b: Buffer, v: number, o: number): void { if (LE) b.writeUInt32LE(v >>> 0, o); else b.writeUInt32BE(v >>> 0, o) }
-function r16(b: Buffer, o: number): number { return LE ? b.readUInt16LE(o) : b.readUInt16BE(o) }
 
 const align4 = (n: number): number => (n + 3) & ~3
 
@@ -59,26 +57,14 @@ export function encodeDump(msg: number, family: string, strAttrs: readonly [numb
 /** Attributes in [start, end): map type -> [offset, length] of the payload (last one wins). */
 function attrs(b: Buffer, start: number, end: number): Map<number, [number, number]> {
   const m = new Map<number, [number, number]>()
-  let o = start
-  while (o + 4 <= end) {
-    const len = r16(b, o)
-    if (len < 4 || o + len > end) break
-    m.set(r16(b, o + 2) & ~NLA_F_NESTED & 0x7fff, [o + 4, len - 4])
-    o += align4(len)
-  }
+  walkAttrs(b, start, end, (type, off, len) => { m.set(type, [off, len]) })
   return m
 }
 
 /** Every attribute of one type in [start, end) (lists of NFTA_LIST_ELEM). */
 function attrList(b: Buffer, start: number, end: number, type: number): [number, number][] {
   const out: [number, number][] = []
-  let o = start
-  while (o + 4 <= end) {
-    const len = r16(b, o)
-    if (len < 4 || o + len > end) break
-    if ((r16(b, o + 2) & 0x7fff & ~NLA_F_NESTED) === type) out.push([o + 4, len - 4])
-    o += align4(len)
-  }
+  walkAttrs(b, start, end, (t, off, len) => { if (t === type) out.push([off, len]) })
   return out
 }
 
@@ -110,14 +96,9 @@ export function setTypeName(s: NfSet): string {
 
 /** The first attribute of `type` in [start, end): [offset, length] of its payload. */
 function find(b: Buffer, start: number, end: number, type: number): [number, number] | undefined {
-  let o = start
-  while (o + 4 <= end) {
-    const len = r16(b, o)
-    if (len < 4 || o + len > end) return undefined
-    if ((r16(b, o + 2) & 0x7fff & ~NLA_F_NESTED) === type) return [o + 4, len - 4]
-    o += align4(len)
-  }
-  return undefined
+  let found: [number, number] | undefined
+  walkAttrs(b, start, end, (t, off, len) => { if (found === undefined && t === type) found = [off, len] })
+  return found
 }
 
 /** Elements of one NEWSETELEM message: the keys as canonical IP text when 4 or 16 bytes, else hex. */
@@ -126,14 +107,8 @@ export function decodeSetElems(b: Buffer, h: NlHeader): string[] {
   const list = find(b, s, e, 3) // NFTA_SET_ELEM_LIST_ELEMENTS
   if (!list) return []
   const out: string[] = []
-  const end = list[0] + list[1]
-  let o = list[0]
-  while (o + 4 <= end) { // NFTA_LIST_ELEM, nested
-    const len = r16(b, o)
-    if (len < 4 || o + len > end) break
-    const eo = o + 4
-    const ee = o + len
-    o += align4(len)
+  for (const [eo, el] of attrList(b, list[0], list[0] + list[1], 1)) { // NFTA_LIST_ELEM, nested
+    const ee = eo + el
     const flags = find(b, eo, ee, 3) // NFTA_SET_ELEM_FLAGS
     if (flags && flags[1] >= 4 && (b.readUInt32BE(flags[0]) & 0x1)) continue // NFT_SET_ELEM_INTERVAL_END
     const key = find(b, eo, ee, 1) // NFTA_SET_ELEM_KEY
