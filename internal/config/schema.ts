@@ -3,12 +3,22 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
 import { parseCommunity } from '../bgp/rib/index.ts'
+import { canonicalIp } from '../ip/index.ts'
 
 const quote = (v: unknown) => JSON.stringify(v)
 
-export const ipAddress = z.string().refine((s) => isIP(s) !== 0, {
+/** canonical text (RFC 5952 for IPv6), a zone id ("%eth0") kept */
+const canonical = (s: string): string => {
+  const i = s.indexOf('%')
+  const a = i < 0 ? s : s.slice(0, i)
+  return (canonicalIp(a) ?? a) + (i < 0 ? '' : s.slice(i))
+}
+
+const ipText = z.string().refine((s) => isIP(s) !== 0, {
   error: (iss) => `${quote(iss.input)} is not an IP address`,
 })
+/** an IP address, in canonical text once parsed ("2001:DB8:0::2" -> "2001:db8::2") */
+export const ipAddress = ipText.transform(canonical)
 export const ipv4Address = z.string().refine((s) => isIP(s) === 4, {
   error: (iss) => `${quote(iss.input)} is not an IPv4 address`,
 })
@@ -140,10 +150,10 @@ export const healthCheck = z.discriminatedUnion('type', [
 
 // the transform sits outside the union: inside it, zod reports a bad string as "Invalid input"
 export const nextHop = z
-  .union([ipAddress, z.object({ address: ipAddress, check: healthCheck.optional() }).strict()], {
+  .union([ipText, z.object({ address: ipText, check: healthCheck.optional() }).strict()], {
     error: (iss) => `${quote(iss.input)} is not a next hop (an IP address, or { address, check })`,
   })
-  .transform((v) => (typeof v === 'string' ? { address: v, check: undefined as z.output<typeof healthCheck> | undefined } : v))
+  .transform((v) => (typeof v === 'string' ? { address: canonical(v), check: undefined as z.output<typeof healthCheck> | undefined } : { ...v, address: canonical(v.address) }))
 
 export const vip = z
   .object({
