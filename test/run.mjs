@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: sets up everything the tests need on a fresh machine, then runs them all.
-//  1. npm ci when node_modules is missing or older than package-lock.json
-//  2. as root: apt-get install of the Debian packages the end-to-end tests use, only those
-//     missing (daemons are kept from starting in the host namespace during the install)
+//  1. as root: apt-get install of the Debian packages the tests and the addon build use, only
+//     those missing (daemons are kept from starting in the host namespace during the install)
+//  2. npm ci when node_modules is missing or older than package-lock.json
 //  3. the real kube-apiserver and etcd (test/k8s/install.mjs): built from upstream source with Go
 //     the first time (many minutes), then cached outside the repo in ~/.cache/porter-test
 //  4. tap over every *.test.ts under internal/ and test/ (unit and end-to-end)
@@ -16,16 +16,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 process.chdir(root)
 const log = (m) => process.stderr.write(`[npm test] ${m}\n`)
 
-// 1. npm packages
-const nm = join(root, 'node_modules', '.package-lock.json')
-if (!existsSync(nm) || statSync(nm).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs) {
-  log('installing npm packages (npm ci)')
-  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit' })
-}
-
-// 2. Debian packages (root only; without root the namespace tests report what they need)
+// 1. Debian packages (root only; without root the namespace tests report what they need)
 const DEB = [
   // [command that proves the package is there, package]
+  ['/usr/bin/gcc', 'gcc'], // node-gyp (the patched netlink addon, built by npm ci's postinstall)
+  ['/usr/bin/g++', 'g++'],
+  ['/usr/bin/make', 'make'],
+  ['/usr/bin/systemd-analyze', 'systemd'], // test/unit/systemd.test.ts verifies the units
+  ['/usr/sbin/sysctl', 'procps'], // namespace sysctls
   ['/usr/sbin/ip', 'iproute2'],
   ['/usr/sbin/nft', 'nftables'],
   ['/usr/sbin/iptables', 'iptables'],
@@ -61,6 +59,13 @@ if (process.getuid?.() === 0) {
   }
 } else {
   log('not root: Debian packages are not installed and the namespace tests will fail')
+}
+
+// 2. npm packages (after the Debian packages: the netlink addon is compiled by node-gyp with gcc/g++/make)
+const nm = join(root, 'node_modules', '.package-lock.json')
+if (!existsSync(nm) || statSync(nm).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs) {
+  log('installing npm packages (npm ci)')
+  execFileSync('npm', ['ci', '--no-audit', '--no-fund'], { stdio: 'inherit' })
 }
 
 // 3. the real Kubernetes API server and etcd, built from source into a cache outside the repo
