@@ -15,8 +15,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { join } from 'node:path'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 import { createLab, waitFor } from './lib/netns.ts'
-import { Bird } from './lib/bird.ts'
-import { routerAndPorter, porterYaml, gateways, ROUTER_AS, PORTER_AS, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
+import { routerAndPorter, birdForPorter, porterYaml, gateways, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
 import { PorterProc } from './lib/porter.ts'
 import { builtPorter } from '../lib/dist.ts'
 import { ROOT } from '../lib/cli.ts'
@@ -34,11 +33,7 @@ t.test('dist/porter controller: the dashboard in headless Chromium follows sessi
   const lab = createLab(t)
   const binary = builtPorter(lab.dir)
   const { r, p } = await routerAndPorter(lab)
-  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: [
-    { address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4' },
-    { address: '2001:db8::2', as: PORTER_AS, passive: true, name: 'porter6', families: ['ipv6'] },
-  ] })
-  await bird.start()
+  const bird = await birdForPorter(lab, r)
 
   // exec health check: a next hop is down while the file down-<next hop> exists
   const check = join(lab.dir, PAYLOAD)

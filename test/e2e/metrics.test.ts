@@ -4,8 +4,7 @@
 // the three paths answer, anything else is 404, and the listener is on loopback only.
 import t from 'tap'
 import { createLab, waitFor } from './lib/netns.ts'
-import { Bird } from './lib/bird.ts'
-import { routerAndPorter, porterYaml, ROUTER_AS, PORTER_AS, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
+import { routerAndPorter, birdForPorter, porterYaml, HOPS4, HOPS6 } from './lib/bgp-lab.ts'
 import { PorterProc } from './lib/porter.ts'
 import { builtPorter } from '../lib/dist.ts'
 import { parsePromText, promValue, type PromText } from '../lib/prom-text.ts'
@@ -16,11 +15,7 @@ t.test('dist/porter controller serves /metrics, /healthz, /readyz on admin.metri
   const lab = createLab(t)
   const binary = builtPorter(lab.dir)
   const { r, p } = await routerAndPorter(lab)
-  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: [
-    { address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4' },
-    { address: '2001:db8::2', as: PORTER_AS, passive: true, name: 'porter6', families: ['ipv6'] },
-  ] })
-  await bird.start()
+  const bird = await birdForPorter(lab, r)
   const porter = new PorterProc(lab, p, porterYaml({ v4hops: HOPS4, v6hops: HOPS6 }), 'controller', binary, { metricsAddress: METRICS })
   t.teardown(() => porter.cleanup())
   await porter.start()
