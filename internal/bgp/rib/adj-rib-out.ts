@@ -373,9 +373,17 @@ export class AdjRibOut {
     }
   }
 
-  /** The session went down: the peer has nothing, everything is re-sent after the next Established. */
-  reset(): void {
-    this.#sent = new Map()
+  /**
+   * The peer has nothing: the session went down (everything is re-sent after the next
+   * Established), or, with `family`, it asked for a route refresh of that family only.
+   */
+  reset(family?: FamilyKey): void {
+    if (family === undefined) {
+      this.#sent = new Map()
+      return
+    }
+    const v6 = family === 'ipv6-unicast'
+    for (const text of [...this.#sent.keys()]) if (text.includes(':') === v6) this.#sent.delete(text)
   }
 
   status(): RibStatus {

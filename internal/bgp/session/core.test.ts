@@ -194,6 +194,28 @@ t.test('route refresh is answered with a full re-send', async (t) => {
   t.ok(p.a.logs.includes('info route refresh requested: re-sending'))
 })
 
+t.test('route refresh re-sends only the family asked for; other families, non-requests and reserved subtypes are ignored (RFC 2918, RFC 7313)', async (t) => {
+  const families = ['ipv4-unicast', 'ipv6-unicast'] as const
+  const p = new CorePair({ ...A, families: [...families], routes: [VIP, VIP6] }, { ...B, passive: true, families: [...families] })
+  p.step(() => { p.b.start(); p.a.start() })
+  await story(t, p, [
+    ev('B asks for IPv4 unicast: IPv4 only', (p) => p.b.send({ type: 'route-refresh', afi: 1, subtype: 0, safi: 1 }), [
+      'B>A ROUTE-REFRESH (in1)',
+      'A>B UPDATE +203.0.113.10/32 via 192.0.2.11 (out1)',
+    ]),
+    ev('B asks for IPv6 unicast: IPv6 only', (p) => p.b.send({ type: 'route-refresh', afi: 2, subtype: 0, safi: 1 }), [
+      'B>A ROUTE-REFRESH (in1)',
+      'A>B UPDATE +2001:db8:100::10/128 via 2001:db8::11 (out1)',
+    ]),
+    ev('B asks for AFI 99: ignored', (p) => p.b.send({ type: 'route-refresh', afi: 99, subtype: 0, safi: 1 }), ['B>A ROUTE-REFRESH (in1)']),
+    ev('B asks for IPv4 multicast (not negotiated): ignored', (p) => p.b.send({ type: 'route-refresh', afi: 1, subtype: 0, safi: 2 }), ['B>A ROUTE-REFRESH (in1)']),
+    ev('B sends a BoRR marker: not a request, ignored', (p) => p.b.send({ type: 'route-refresh', afi: 1, subtype: 1, safi: 1 }), ['B>A ROUTE-REFRESH (in1)']),
+    ev('B sends reserved subtype 9: ignored', (p) => p.b.send({ type: 'route-refresh', afi: 1, subtype: 9, safi: 1 }), ['B>A ROUTE-REFRESH (in1)']),
+  ])
+  t.equal(p.a.core.state, 'Established', 'the session stays up')
+  t.ok(p.a.logs.includes('warn route refresh for a family not negotiated: ignored'))
+})
+
 t.test('a ROUTE-REFRESH of the wrong length ends the session with ROUTE-REFRESH Message Error 7/1 (RFC 7313 5)', async (t) => {
   // found by test/fuzz/session.test.ts: the core sent Cease 6/0 instead of the decoder's 7/1
   const p = established()

@@ -16,7 +16,7 @@ import {
   type FsmConfig, type FsmEvent, type FsmState, type FsmAction, type Negotiated, type StateName, type TimerName,
 } from '../fsm/index.ts'
 import {
-  decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib, receiveLimit, defaultContext,
+  decode, encode, decodeUpdate, BgpWireError, FrameReader, endOfRib, familyKey, receiveLimit, defaultContext,
   type CodecContext, type FamilyKey, type Nlri,
 } from '../wire/index.ts'
 import type { ConnId, LogLevel, RouteSource, SessionEffect, SessionEvent, TimerId } from './types.ts'
@@ -69,6 +69,8 @@ export class SessionCore {
   private pump: Pump | undefined
   private dirty = false
   private full = true
+  /** families a route refresh asked for (RFC 2918: only those are re-sent) */
+  private refresh = new Set<FamilyKey>()
   private stopping = false
   /** End-of-RIB sent on the current session */
   private eorSent = false
@@ -427,14 +429,25 @@ export class SessionCore {
         this.dispatch(c, notificationEvent(msg.code, msg.subcode, msg.data))
         return
       }
-      case 'route-refresh':
+      case 'route-refresh': {
         this.dispatch(c, { type: 'RouteRefreshMsg' })
-        if (c === this.primary && c.fsm.name === 'Established') {
-          this.log('info', { afi: msg.afi }, 'route refresh requested: re-sending')
-          this.full = true
-          this.startPump()
+        if (c !== this.primary || c.fsm.name !== 'Established') return
+        // RFC 7313: only subtype 0 asks; BoRR (1) / EoRR (2) mark a refresh the peer sends, the rest are reserved
+        if (msg.subtype !== 0) {
+          this.log('debug', { afi: msg.afi, safi: msg.safi, subtype: msg.subtype }, 'ROUTE-REFRESH that is not a request: ignored')
+          return
         }
+        const fam = familyKey(msg.afi, msg.safi)
+        if (fam === undefined || !c.negotiated?.families.includes(fam)) {
+          // RFC 2918 section 4: a family that was not negotiated is ignored
+          this.log('warn', { afi: msg.afi, safi: msg.safi }, 'route refresh for a family not negotiated: ignored')
+          return
+        }
+        this.log('info', { afi: msg.afi, family: fam }, 'route refresh requested: re-sending')
+        this.refresh.add(fam)
+        this.startPump()
         return
+      }
       case 'update':
         return
     }
@@ -570,8 +583,9 @@ export class SessionCore {
         const c = this.primary
         const n = c.negotiated
         if (c.fsm.name !== 'Established' || !c.ctx || !n || c.transport === undefined) return
-        const full = this.full
+        const full: boolean | FamilyKey[] = this.full || (this.refresh.size ? [...this.refresh] : false)
         this.full = false
+        this.refresh.clear()
         const local = c.localAddress?.replace(/^::ffff:(?=\d+\.)/i, '')
         const { chunks, commit } = this.opts.routes.drain(c.ctx, n.families, full, local)
         p = this.pump = { conn: c, transport: c.transport, chunks: chunks[Symbol.iterator](), commit, ctx: c.ctx, families: n.families, waiting: false }
@@ -589,7 +603,7 @@ export class SessionCore {
         this.eorSent = true
         this.log('info', {}, 'initial routes sent, End-of-RIB')
       }
-      if (!(this.dirty || this.full)) return
+      if (!(this.dirty || this.full || this.refresh.size)) return
     }
   }
 }

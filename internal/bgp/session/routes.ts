@@ -78,7 +78,7 @@ export class PeerRoutes implements RouteSource {
     return this.rib.status()
   }
 
-  drain(ctx: CodecContext, families: readonly FamilyKey[], full: boolean, localAddress?: string) {
+  drain(ctx: CodecContext, families: readonly FamilyKey[], full: boolean | readonly FamilyKey[], localAddress?: string) {
     const key = JSON.stringify([[...ctx.addPathTx].sort(), [...families].sort(), localAddress])
     if (key !== this.ctxKey) {
       this.rib.setContext(this.context(ctx.addPathTx, new Set(families), localAddress))
@@ -86,7 +86,8 @@ export class PeerRoutes implements RouteSource {
       this.addPathTx = [...ctx.addPathTx].sort()
       this.checkEcmp()
     }
-    if (full) this.rib.reset()
+    if (full === true) this.rib.reset()
+    else if (full) for (const f of full) this.rib.reset(f)
     const diff: RibDiff = this.rib.pending()
     return { chunks: encodeDiff(diff, ctx), commit: () => this.rib.commit(diff) }
   }

@@ -15,9 +15,10 @@ export type TimerId = string
 export interface RouteSource {
   /**
    * Encoded UPDATE messages bringing the peer from what it has to what is desired, in chunks
-   * (each chunk whole messages). `full`: the peer has nothing (new session, route refresh).
+   * (each chunk whole messages). `full`: the peer has nothing (true: a new session), or nothing
+   * of these families (a route refresh of them).
    */
-  drain(ctx: CodecContext, families: readonly FamilyKey[], full: boolean, localAddress?: string): { chunks: Iterable<Uint8Array>; commit(): void }
+  drain(ctx: CodecContext, families: readonly FamilyKey[], full: boolean | readonly FamilyKey[], localAddress?: string): { chunks: Iterable<Uint8Array>; commit(): void }
   /** the session went down: the peer has nothing */
   reset(): void
 }
