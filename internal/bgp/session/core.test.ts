@@ -216,6 +216,23 @@ t.test('route refresh re-sends only the family asked for; other families, non-re
   t.ok(p.a.logs.includes('warn route refresh for a family not negotiated: ignored'))
 })
 
+t.test('AS_CONFED segments from an external peer: treat-as-withdraw, the session stays up (RFC 7606 7.2)', async (t) => {
+  const p = established({ ...A, routes: [] })
+  const upd = (asPath: { type: 1 | 2 | 3 | 4; asns: number[] }[], prefix: string) => ({
+    type: 'update' as const, withdrawn: [],
+    attrs: { origin: 0 as const, asPath, nextHop: '192.0.2.2' },
+    nlri: [{ prefix: { afi: 1 as const, addr: prefix, len: 32 } }],
+  })
+  p.step(() => p.b.send(upd([{ type: 2, asns: [65002] }], '198.51.100.1')))
+  t.equal(p.a.core.prefixesReceived, 1, 'a plain AS_SEQUENCE counts')
+  p.step(() => p.b.send(upd([{ type: 3, asns: [65010] }, { type: 2, asns: [65002] }], '198.51.100.2')))
+  t.equal(p.a.core.prefixesReceived, 1, 'AS_CONFED_SEQUENCE: not counted')
+  p.step(() => p.b.send(upd([{ type: 4, asns: [65010] }, { type: 2, asns: [65002] }], '198.51.100.1')))
+  t.equal(p.a.core.prefixesReceived, 0, 'AS_CONFED_SET for a known prefix: withdrawn')
+  t.equal(p.a.core.state, 'Established')
+  t.ok(p.a.logs.some((l) => l.includes('treated as withdraw')))
+})
+
 t.test('a ROUTE-REFRESH of the wrong length ends the session with ROUTE-REFRESH Message Error 7/1 (RFC 7313 5)', async (t) => {
   // found by test/fuzz/session.test.ts: the core sent Cease 6/0 instead of the decoder's 7/1
   const p = established()

@@ -469,10 +469,16 @@ export class SessionCore {
       this.log('warn', { action: res.action, errors: res.errors.map((e) => e.message) }, 'malformed UPDATE handled per RFC 7606')
     }
     const u = res.msg
+    let withdraw = res.treatAsWithdraw
+    // RFC 5065 5.3 / RFC 7606 7.2: confederation segments from an external (non-confederation) peer
+    if (!withdraw && c.negotiated && c.negotiated.peerAs !== this.opts.fsm.localAs && u.attrs.asPath?.some((seg) => seg.type === 3 || seg.type === 4)) {
+      withdraw = true
+      this.log('warn', { action: 'treat-as-withdraw' }, 'UPDATE from an external peer with AS_CONFED segments in AS_PATH: treated as withdraw (RFC 7606 7.2)')
+    }
     this.track('ipv4-unicast', u.withdrawn, false)
-    this.track('ipv4-unicast', u.nlri, !res.treatAsWithdraw)
+    this.track('ipv4-unicast', u.nlri, !withdraw)
     if (u.attrs.mpUnreach) this.track(u.attrs.mpUnreach.afi === 2 ? 'ipv6-unicast' : 'ipv4-unicast', u.attrs.mpUnreach.withdrawn, false)
-    if (u.attrs.mpReach) this.track(u.attrs.mpReach.afi === 2 ? 'ipv6-unicast' : 'ipv4-unicast', u.attrs.mpReach.nlri, !res.treatAsWithdraw)
+    if (u.attrs.mpReach) this.track(u.attrs.mpReach.afi === 2 ? 'ipv6-unicast' : 'ipv4-unicast', u.attrs.mpReach.nlri, !withdraw)
     this.dispatch(c, { type: 'UpdateMsg' })
     const max = this.opts.maxPrefixes
     if (max !== undefined) {
