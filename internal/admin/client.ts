@@ -6,7 +6,9 @@ import { PorterError } from '../errors/index.ts'
 export function adminRequest(path: string, req: { cmd: string }, timeoutMs = 5000): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(path)
-    let buf = ''
+    // the reply is one line; a large one (100k VIPs: ~15 MB) arrives in many chunks: look for the
+    // newline in each new chunk only and join once (scanning the growing string was quadratic)
+    const parts: string[] = []
     const timer = setTimeout(() => {
       sock.destroy()
       reject(new PorterError('PORTER_ERR_ADMIN_SOCKET', `No answer from ${JSON.stringify(path)} within ${timeoutMs} ms`))
@@ -14,13 +16,16 @@ export function adminRequest(path: string, req: { cmd: string }, timeoutMs = 500
     sock.setEncoding('utf8')
     sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'))
     sock.on('data', (d: string) => {
-      buf += d
-      const nl = buf.indexOf('\n')
-      if (nl < 0) return
+      const nl = d.indexOf('\n')
+      if (nl < 0) {
+        parts.push(d)
+        return
+      }
+      parts.push(d.slice(0, nl))
       clearTimeout(timer)
       sock.destroy()
       try {
-        const reply = JSON.parse(buf.slice(0, nl)) as { ok: boolean; result?: unknown; error?: string }
+        const reply = JSON.parse(parts.join('')) as { ok: boolean; result?: unknown; error?: string }
         if (reply.ok) resolve(reply.result)
         else reject(new PorterError('PORTER_ERR_ADMIN_SOCKET', `porter answered with an error: ${reply.error}`))
       } catch (e) {
