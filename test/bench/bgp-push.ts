@@ -42,6 +42,7 @@ import { benchPrefixes } from './lib/prefixes.ts'
 import {
   type PushSetup, type RunResult, PROTO, HOLD, SPEAKER_AS, SPEAKER_IP, ROUTER_IP,
   log, birdSpec, bundle, runLineSpeaker, runGobgp, table,
+  pushLab,
 } from './lib/push-lab.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -70,11 +71,7 @@ async function main(): Promise<void> {
   const results: RunResult[] = []
   let ctl: BirdCtl | undefined
   try {
-    const r = await lab.ns('r')
-    const s = await lab.ns('s')
-    await lab.veth({ ns: r, ifname: 'eth0' }, { ns: s, ifname: 'eth0' })
-    await lab.addr(r, 'eth0', `${ROUTER_IP}/24`)
-    await lab.addr(s, 'eth0', `${SPEAKER_IP}/24`)
+    const { r, s } = await pushLab(lab)
     const bird = new Bird(lab, birdSpec(r, setup))
     const driver = await bundle(join(HERE, 'lib', 'bgp-driver.ts'), 'bgp-driver')
     const blast = await bundle(join(HERE, 'lib', 'bgp-blast.ts'), 'bgp-blast')

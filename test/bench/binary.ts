@@ -41,6 +41,7 @@ import { vipConfig } from './lib/vip-config.ts'
 import {
   type PushSetup, type RunResult, PROTO, ROUTER_AS, ROUTER_IP, SPEAKER_AS, SPEAKER_IP,
   now, sleep, log, birdSpec, pollImported, vm, rx, delta, startOf, bundle, runLineSpeaker, runGobgp,
+  pushLab,
 } from './lib/push-lab.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -264,11 +265,7 @@ async function main(): Promise<void> {
       const idle: Awaited<ReturnType<typeof idlePorter>>[] = []
       const others: RunResult[] = []
       try {
-        const r = await lab.ns('r')
-        const s = await lab.ns('s')
-        await lab.veth({ ns: r, ifname: 'eth0' }, { ns: s, ifname: 'eth0' })
-        await lab.addr(r, 'eth0', `${ROUTER_IP}/24`)
-        await lab.addr(s, 'eth0', `${SPEAKER_IP}/24`)
+        const { r, s } = await pushLab(lab)
         const bird = new Bird(lab, birdSpec(r, setup))
         const fresh = async (): Promise<BirdCtl> => {
           ctl?.close()

@@ -65,6 +65,16 @@ export interface RunResult {
 export interface Counter { bytes: number; packets: number }
 
 // ---- BIRD ----
+/** The two namespaces of the lab: `r` (the router, ROUTER_IP) and `s` (the speaker, SPEAKER_IP) on one veth. */
+export async function pushLab(lab: Lab): Promise<{ r: string; s: string }> {
+  const r = await lab.ns('r')
+  const s = await lab.ns('s')
+  await lab.veth({ ns: r, ifname: 'eth0' }, { ns: s, ifname: 'eth0' })
+  await lab.addr(r, 'eth0', `${ROUTER_IP}/24`)
+  await lab.addr(s, 'eth0', `${SPEAKER_IP}/24`)
+  return { r, s }
+}
+
 export function birdSpec(r: string, setup: PushSetup) {
   return {
     ns: r, as: ROUTER_AS, routerId: ROUTER_IP,
