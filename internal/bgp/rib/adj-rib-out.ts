@@ -2,12 +2,13 @@
 //   desired: what the peer should have, rebuilt from the full advertisement set on every set()
 //   sent:    what the peer is known to have (updated by commit(), emptied by reset())
 // pending() is the difference, grouped by identical wire attributes so the session can pack
-// many NLRI into one UPDATE. Both tables are keyed by prefix text, each entry being that
-// prefix's few routes (one per path id; the array itself, no record around it: at 100k prefixes
-// every object per prefix is ~5 MiB), so 100k prefixes cost 100k map entries, not more.
+// many NLRI into one UPDATE. Both tables are keyed by prefix (a host route by its address text,
+// the caller's own string), each entry being that prefix's route, or its few routes (one per
+// path id) in an array; the tables share entries while the peer has what it should. Memory per
+// announced host route: two map entries, one route and one prefix object.
 import { PorterError } from '../../errors/index.ts'
 import type { FamilyKey, Nlri, PathAttributes } from '../wire/index.ts'
-import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type ParsedPrefix } from '../../ip/index.ts'
+import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
 import { buildPathAttributes, mergeExportAttrs, resolveExportAttrs, type ExportAttrs, type ResolvedAttrs } from './attrs.ts'
 import { assignPathIds } from './pathid.ts'
 
@@ -18,6 +19,17 @@ export interface Advertisement {
   /** next hop addresses of the prefix's family; empty = not advertised */
   nextHops: readonly string[]
   /** per-VIP attributes, merged over the peer's (see mergeExportAttrs) */
+  attrs?: ExportAttrs
+}
+
+/**
+ * Many prefixes with the same next hops and attributes (a config `vips` entry with an address
+ * list): one object for all of them, not one per prefix. Each prefix takes the next hops of its
+ * own family; those of the other family are ignored.
+ */
+export interface AdvertisementBatch {
+  prefixes: readonly string[]
+  nextHops: readonly string[]
   attrs?: ExportAttrs
 }
 
@@ -84,28 +96,36 @@ interface Group {
   attrs: Readonly<PathAttributes>
 }
 
-/** A route the peer has (sent table) or should have (desired table). Never mutated. */
-interface RouteRec {
-  /** the prefix's canonical "addr/len" (its table key; the family is nlri.prefix.afi's) */
-  text: string
+/**
+ * A route the peer has (sent table) or should have (desired table): the prefix (shared by every
+ * route of the prefix and across set() calls), its path id and the group it is sent with. Never
+ * mutated. The Nlri handed out in a diff is made from it.
+ */
+interface Route {
+  prefix: Prefix
   pathId: number | undefined
-  nlri: Nlri
-  groupKey: string
-}
-
-interface DesiredRoute extends RouteRec {
   group: Group
 }
 
-/** A prefix's routes in a table: one per path id, a handful at most, never empty */
-type Routes<R extends RouteRec> = R[]
+/**
+ * A prefix's routes in a table: the route itself when there is one (the common case: no array
+ * around it, at 100k prefixes every object per prefix is ~5 MiB), else one per path id, never empty.
+ */
+type Routes = Route | readonly Route[]
 
 /** Next hops of one prefix, with the attributes each came with (parallel arrays, no per-hop objects). */
 interface PrefixEntry {
-  parsed: ParsedPrefix
+  prefix: Prefix
   family: FamilyKey
   hops: ParsedAddress[]
   attrs: ResolvedAttrs[]
+}
+
+/** One advertisement's next hops by family, sorted by address and without duplicates, parsed once for all its prefixes. */
+interface HopSet {
+  hops: [ParsedAddress[], ParsedAddress[]]
+  /** path ids of hops[f] (ADD-PATH), made on first use */
+  ids: [number[] | undefined, number[] | undefined]
 }
 
 const FAMILIES: readonly FamilyKey[] = ['ipv4-unicast', 'ipv6-unicast']
@@ -118,6 +138,25 @@ function invalid(msg: string, cause?: unknown): PorterError {
 /** Text key of a route: "addr/len#pathId" ("addr/len#" without a path id). For logs and tests. */
 export function routeKey(n: Nlri): string {
   return `${n.prefix.addr}/${n.prefix.len}#${n.pathId ?? ''}`
+}
+
+/**
+ * Table key of a prefix: its address for a host route (so a VIP's key is the very string the
+ * caller gave, no copy), "addr/len" otherwise.
+ */
+function keyOf(p: Prefix): string {
+  return p.len === (p.afi === AFI_IPV4 ? 32 : 128) ? p.addr : `${p.addr}/${p.len}`
+}
+
+const isBatch = (a: Advertisement | AdvertisementBatch): a is AdvertisementBatch => (a as AdvertisementBatch).prefixes !== undefined
+const famIndex = (p: Prefix): 0 | 1 => (p.afi === AFI_IPV4 ? 0 : 1)
+const first = (rs: Routes): Route => (isRouteList(rs) ? (rs[0] as Route) : rs)
+const count = (rs: Routes): number => (isRouteList(rs) ? rs.length : 1)
+function isRouteList(rs: Routes): rs is readonly Route[] {
+  return Array.isArray(rs)
+}
+function toList(rs: Routes): readonly Route[] {
+  return isRouteList(rs) ? rs : [rs]
 }
 
 export function isEmptyDiff(d: RibDiff): boolean {
@@ -133,23 +172,35 @@ export function diffSize(d: RibDiff): { withdrawn: number; announced: number } {
   return { withdrawn, announced }
 }
 
-function findRoute<R extends RouteRec>(routes: readonly R[], pathId: number | undefined): R | undefined {
-  for (const r of routes) if (r.pathId === pathId) return r
+function findRoute(rs: Routes, pathId: number | undefined): Route | undefined {
+  if (!isRouteList(rs)) return rs.pathId === pathId ? rs : undefined
+  for (const r of rs) if (r.pathId === pathId) return r
   return undefined
 }
 
-type Pending = { announce: Map<string, [AnnounceGroup, RouteRec[]]>; withdraw: Map<FamilyKey, [WithdrawGroup, RouteRec[]]> }
+type Pending = { announce: Map<string, [AnnounceGroup, Route[]]>; withdraw: Map<FamilyKey, [WithdrawGroup, Route[]]> }
+
+/** What set() is building: the new table and its counts. */
+interface Build {
+  table: Map<string, Routes>
+  groups: Map<string, Group>
+  groupCache: Map<ResolvedAttrs, Map<ParsedAddress, Group>>
+  skipped: Map<string, string>
+  paths: number
+  /** prefixes with several next hops sent as one path (no ADD-PATH for their family) */
+  singlePath: Set<string>
+}
 
 export class AdjRibOut {
   #ctx: ExportContext
   #ibgp: boolean
-  #advs: readonly Advertisement[] = []
-  #desired = new Map<string, Routes<DesiredRoute>>()
-  #sent = new Map<string, Routes<RouteRec>>()
+  #advs: readonly (Advertisement | AdvertisementBatch)[] = []
+  #desired = new Map<string, Routes>()
+  #sent = new Map<string, Routes>()
   #paths = 0
   #groups = new Map<string, Group>()
   /** routes behind each group of a diff this RIB returned, so commit() needs no parsing */
-  #diffRoutes = new WeakMap<AnnounceGroup | WithdrawGroup, readonly RouteRec[]>()
+  #diffRoutes = new WeakMap<AnnounceGroup | WithdrawGroup, readonly Route[]>()
   /** last attributes object seen: consecutive advertisements often share one */
   #lastVip: ExportAttrs | undefined
   #lastResolved: ResolvedAttrs | undefined
@@ -203,142 +254,200 @@ export class AdjRibOut {
    * Replace the desired set with `desired` (the full set, never a delta). Throws PorterError
    * PORTER_ERR_CONFIG_INVALID naming the bad value (prefix, next hop, community, ...) and then
    * keeps the previous desired set.
+   *
+   * Cost: one map lookup per prefix the table already has with the same next hops and
+   * attributes (its records are kept as they are); parsing and new records only for the rest.
    */
-  set(desired: readonly Advertisement[]): void {
+  set(desired: readonly (Advertisement | AdvertisementBatch)[]): void {
     const ctx = this.#ctx
     const families = ctx.families ?? ALL_FAMILIES
-    const entries = new Map<string, PrefixEntry>()
+    const old = this.#desired
+    const b: Build = { table: new Map(), groups: new Map(), groupCache: new Map(), skipped: new Map(), paths: 0, singlePath: new Set() }
+    const seenFam = [false, false]
+    let dups: Set<string> | undefined
     this.#lastVip = undefined // the caller may have changed an attributes object since the last call
     for (const adv of desired) {
-      const parsed = parsePrefixOrReason(adv.prefix)
-      if (typeof parsed === 'string') throw invalid(`Cannot advertise "${adv.prefix}": ${parsed}`)
+      const batch = isBatch(adv)
+      const prefixes = batch ? adv.prefixes : [adv.prefix]
+      if (prefixes.length === 0) continue
+      const name = batch ? `${prefixes[0]}" (and ${prefixes.length - 1} more prefixes of the same advertisement)` : `${adv.prefix}"`
       let attrs: ResolvedAttrs
       try {
         attrs = this.#resolve(adv.attrs)
       } catch (e) {
-        if (e instanceof PorterError) throw invalid(`Cannot advertise "${adv.prefix}": ${e.message}`, e)
+        if (e instanceof PorterError) throw invalid(`Cannot advertise "${name}: ${e.message}`, e)
         throw e
       }
-      let entry = entries.get(parsed.text)
-      if (entry === undefined) {
-        entry = { parsed, family: parsed.prefix.afi === AFI_IPV4 ? 'ipv4-unicast' : 'ipv6-unicast', hops: [], attrs: [] }
-        entries.set(parsed.text, entry)
-      }
-      for (const nh of adv.nextHops) {
-        const addr = this.#nextHop(nh)
-        if (addr === undefined) throw invalid(`Cannot advertise "${adv.prefix}" via next hop "${nh}": not an IP address`)
-        if (addr.afi !== parsed.prefix.afi) {
-          throw invalid(`Cannot advertise "${adv.prefix}" via next hop "${nh}": next hop and prefix are of different address families`)
+      const hs = this.#hopSet(adv.nextHops, name)
+      for (const text of prefixes) {
+        const at = this.#locate(text, old)
+        const fam = famIndex(at.prefix)
+        seenFam[fam] = true
+        const hops = hs.hops[fam]
+        if (!batch && hs.hops[1 - fam]!.length > 0) {
+          const other = adv.nextHops.find((nh) => (this.#nextHop(nh) as ParsedAddress).afi !== at.prefix.afi)
+          throw invalid(`Cannot advertise "${adv.prefix}" via next hop "${other}": next hop and prefix are of different address families`)
         }
-        addHop(entry, addr, attrs)
-      }
-    }
-
-    const old = this.#desired
-    // the same map becomes the new table: entries are overwritten by records, or deleted
-    const table = entries as unknown as Map<string, Routes<DesiredRoute>>
-    const groups = new Map<string, Group>()
-    const groupCache = new Map<ResolvedAttrs, Map<ParsedAddress, Group>>()
-    const skipped: { prefix: string; reason: string }[] = []
-    let paths = 0
-    let singlePath = 0
-    let v4 = false
-    let v6 = false
-    for (const entry of entries.values()) {
-      const { parsed, family } = entry
-      if (family === 'ipv4-unicast') v4 = true
-      else v6 = true
-      let n = entry.hops.length
-      if (n === 0) {
-        entries.delete(parsed.text)
-        continue
-      }
-      if (!families.has(family)) {
-        skipped.push({ prefix: parsed.text, reason: `address family ${family} was not negotiated with this peer` })
-        entries.delete(parsed.text)
-        continue
-      }
-      if (n > 1) sortHops(entry)
-      let hops = entry.hops
-      let linkLocal: string | undefined
-      if (ctx.nextHopMode === 'self') {
-        const self = family === 'ipv4-unicast' ? ctx.selfAddress?.ipv4 : ctx.selfAddress?.ipv6
-        const selfAddr = self === undefined ? undefined : this.#nextHop(self)
-        if (selfAddr === undefined || selfAddr.afi !== parsed.prefix.afi) {
-          skipped.push({ prefix: parsed.text, reason: `next-hop self: no local ${family === 'ipv4-unicast' ? 'IPv4' : 'IPv6'} address for this peer` })
-          entries.delete(parsed.text)
+        if (hops.length === 0) continue
+        if (b.table.has(at.key) || b.skipped.has(at.key)) {
+          (dups ??= new Set()).add(at.key)
           continue
         }
-        if (family === 'ipv6-unicast') linkLocal = ctx.selfAddress?.ipv6LinkLocal
-        // one path: our address, with the attributes of the lowest original next hop
-        hops = [selfAddr]
-        n = 1
+        const addPath = ctx.addPathTx.has(FAMILIES[fam] as FamilyKey)
+        const ids = addPath && ctx.nextHopMode !== 'self' ? (hs.ids[fam] ??= assignPathIds(hops)) : undefined
+        this.#place(b, families, at.prefix, at.key, hops, attrs, ids, at.routes)
       }
-      const prev = old.get(parsed.text)
-      const addPath = ctx.addPathTx.has(family)
-      const ids = addPath ? assignPathIds(hops) : undefined
-      if (!addPath) {
-        if (n > 1) singlePath++
-        n = 1
-      }
-      paths += n
-      // unchanged prefix: keep the previous record as is (no allocation)
-      let same = prev !== undefined && prev.length === n
-      for (let i = 0; same && i < n; i++) {
-        const r = (prev as Routes<DesiredRoute>)[i] as DesiredRoute
-        same = r.pathId === (ids === undefined ? undefined : ids[i]) &&
-          r.group === this.#group(groups, groupCache, family, hops[i] as ParsedAddress, entry.attrs[i] as ResolvedAttrs, linkLocal)
-      }
-      if (same) {
-        table.set(parsed.text, prev as Routes<DesiredRoute>)
-        continue
-      }
-      const text = prev?.[0]?.text ?? parsed.text // one string per prefix across set() calls
-      const routes: DesiredRoute[] = []
-      for (let i = 0; i < n; i++) {
-        const pathId = ids === undefined ? undefined : ids[i]
-        const group = this.#group(groups, groupCache, family, hops[i] as ParsedAddress, entry.attrs[i] as ResolvedAttrs, linkLocal)
-        // an unchanged route keeps its object (and Nlri) from the previous set()
-        const was = prev === undefined ? undefined : findRoute(prev, pathId)
-        if (was !== undefined && was.group === group) {
-          routes.push(was)
-        } else {
-          const nlri: Nlri = pathId === undefined ? { prefix: parsed.prefix } : { prefix: parsed.prefix, pathId }
-          routes.push({ text, pathId, nlri, groupKey: group.key, group })
-        }
-      }
-      table.set(parsed.text, routes)
     }
+    if (dups) this.#merge(b, families, desired, dups, old)
 
     this.#advs = desired
-    this.#desired = table
-    this.#paths = paths
-    this.#groups = groups
-    this.#singlePath = singlePath
-    this.#skipped = skipped
-    this.#advFamilies = new Set<FamilyKey>([...(v4 ? ['ipv4-unicast' as const] : []), ...(v6 ? ['ipv6-unicast' as const] : [])])
-    if (this.#nextHops.size > 4 * (table.size + 1024)) this.#nextHops.clear() // bound the parse cache
+    this.#desired = b.table
+    this.#paths = b.paths
+    this.#groups = b.groups
+    this.#singlePath = b.singlePath.size
+    this.#skipped = [...b.skipped].map(([prefix, reason]) => ({ prefix: prefix.includes('/') ? prefix : `${prefix}/${prefix.includes(':') ? 128 : 32}`, reason }))
+    this.#advFamilies = new Set(FAMILIES.filter((_, i) => seenFam[i]))
+    if (this.#nextHops.size > 4 * (b.table.size + 1024)) this.#nextHops.clear() // bound the parse cache
+  }
+
+  /** A prefix as given -> its table key, its Prefix (the table's own object when it has the prefix) and its routes there. */
+  #locate(text: string, table: ReadonlyMap<string, Routes>): { key: string; prefix: Prefix; routes: Routes | undefined } {
+    const hit = table.get(text) // a canonical spelling (a VIP as the config has it): no parsing
+    if (hit !== undefined) return { key: text, prefix: first(hit).prefix, routes: hit }
+    const parsed = parsePrefixOrReason(text)
+    if (typeof parsed === 'string') throw invalid(`Cannot advertise "${text}": ${parsed}`)
+    const key = keyOf(parsed.prefix)
+    const routes = key === text ? undefined : table.get(key)
+    return { key, prefix: routes === undefined ? parsed.prefix : first(routes).prefix, routes }
+  }
+
+  /** Next hops of an advertisement, parsed, split by family, sorted by address, duplicates dropped. */
+  #hopSet(nextHops: readonly string[], name: string): HopSet {
+    const hops: [ParsedAddress[], ParsedAddress[]] = [[], []]
+    for (const nh of nextHops) {
+      const addr = this.#nextHop(nh)
+      if (addr === undefined) throw invalid(`Cannot advertise "${name} via next hop "${nh}": not an IP address`)
+      const list = hops[addr.afi === AFI_IPV4 ? 0 : 1]
+      if (!list.some((h) => h.key === addr.key)) list.push(addr)
+    }
+    for (const list of hops) if (list.length > 1) list.sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0))
+    return { hops, ids: [undefined, undefined] }
+  }
+
+  /**
+   * Put one prefix into the table being built. `hops` sorted, without duplicates; `attrs` one for
+   * all hops or one per hop; `ids` their path ids when ADD-PATH send is on (as-given next hops).
+   */
+  #place(b: Build, families: ReadonlySet<FamilyKey>, prefix: Prefix, key: string, hops: readonly ParsedAddress[],
+    attrs: ResolvedAttrs | readonly ResolvedAttrs[], ids: readonly number[] | undefined, prev: Routes | undefined): void {
+    const ctx = this.#ctx
+    const family = FAMILIES[famIndex(prefix)] as FamilyKey
+    if (!families.has(family)) {
+      b.skipped.set(key, `address family ${family} was not negotiated with this peer`)
+      return
+    }
+    const attrOf = (i: number): ResolvedAttrs => (Array.isArray(attrs) ? (attrs as readonly ResolvedAttrs[])[i] as ResolvedAttrs : attrs as ResolvedAttrs)
+    let n = hops.length
+    let linkLocal: string | undefined
+    if (ctx.nextHopMode === 'self') {
+      const self = family === 'ipv4-unicast' ? ctx.selfAddress?.ipv4 : ctx.selfAddress?.ipv6
+      const selfAddr = self === undefined ? undefined : this.#nextHop(self)
+      if (selfAddr === undefined || selfAddr.afi !== prefix.afi) {
+        b.skipped.set(key, `next-hop self: no local ${family === 'ipv4-unicast' ? 'IPv4' : 'IPv6'} address for this peer`)
+        return
+      }
+      if (family === 'ipv6-unicast') linkLocal = ctx.selfAddress?.ipv6LinkLocal
+      // one path: our address, with the attributes of the lowest original next hop
+      const a = attrOf(0)
+      hops = [selfAddr]
+      attrs = a
+      n = 1
+      if (ctx.addPathTx.has(family)) ids = assignPathIds(hops)
+    }
+    if (ids === undefined) {
+      if (n > 1) b.singlePath.add(key)
+      n = 1
+    }
+    b.paths += n
+    if (n === 1) {
+      const group = this.#group(b, family, hops[0] as ParsedAddress, attrOf(0), linkLocal)
+      const pathId = ids === undefined ? undefined : ids[0]
+      // unchanged prefix: keep the previous record as is (no allocation)
+      const was = prev === undefined ? undefined : findRoute(prev, pathId)
+      b.table.set(key, was !== undefined && was.group === group && count(prev as Routes) === 1 ? was : { prefix, pathId, group })
+      return
+    }
+    const routes: Route[] = new Array(n)
+    let same = prev !== undefined && count(prev) === n
+    for (let i = 0; i < n; i++) {
+      const pathId = (ids as readonly number[])[i]
+      const group = this.#group(b, family, hops[i] as ParsedAddress, attrOf(i), linkLocal)
+      // an unchanged route keeps its object from the previous set()
+      const was = prev === undefined ? undefined : findRoute(prev, pathId)
+      if (was !== undefined && was.group === group) routes[i] = was
+      else {
+        routes[i] = { prefix, pathId, group }
+        same = false
+      }
+    }
+    b.table.set(key, same ? prev as Routes : routes)
+  }
+
+  /**
+   * Prefixes given by more than one advertisement: their next hops are the union; the same next
+   * hop twice keeps the attributes with the smaller key (so the order of advertisements does not matter).
+   */
+  #merge(b: Build, families: ReadonlySet<FamilyKey>, desired: readonly (Advertisement | AdvertisementBatch)[], dups: ReadonlySet<string>, old: ReadonlyMap<string, Routes>): void {
+    const entries = new Map<string, PrefixEntry>()
+    for (const adv of desired) {
+      const prefixes = isBatch(adv) ? adv.prefixes : [adv.prefix]
+      let attrs: ResolvedAttrs | undefined
+      for (const text of prefixes) {
+        const at = this.#locate(text, old)
+        if (!dups.has(at.key)) continue
+        let e = entries.get(at.key)
+        if (e === undefined) entries.set(at.key, (e = { prefix: at.prefix, family: FAMILIES[famIndex(at.prefix)] as FamilyKey, hops: [], attrs: [] }))
+        attrs ??= this.#resolve(adv.attrs)
+        for (const nh of adv.nextHops) {
+          const addr = this.#nextHop(nh) as ParsedAddress
+          if (addr.afi === at.prefix.afi) addHop(e, addr, attrs)
+        }
+      }
+    }
+    for (const [key, e] of entries) {
+      const had = b.table.get(key)
+      if (had !== undefined) {
+        b.table.delete(key)
+        b.paths -= count(had)
+      }
+      b.skipped.delete(key)
+      b.singlePath.delete(key)
+      sortHops(e)
+      const addPath = this.#ctx.addPathTx.has(e.family) && this.#ctx.nextHopMode !== 'self'
+      this.#place(b, families, e.prefix, key, e.hops, e.attrs, addPath ? assignPathIds(e.hops) : undefined, old.get(key))
+    }
   }
 
   /** Changes the peer still needs: withdrawals of routes it should no longer have, announcements of new or changed ones. */
   pending(): RibDiff {
     const p: Pending = { announce: new Map(), withdraw: new Map() }
-    for (const [text, d] of this.#desired) {
-      const s = this.#sent.get(text)
+    for (const [key, d] of this.#desired) {
+      const s = this.#sent.get(key)
       if (s === undefined) {
-        for (const r of d) addAnnounce(p, r)
+        if (isRouteList(d)) for (const r of d) addAnnounce(p, r)
+        else addAnnounce(p, d)
         continue
       }
       if (s === d) continue
-      for (const r of d) {
+      for (const r of toList(d)) {
         const sr = findRoute(s, r.pathId)
-        if (sr === undefined || sr.groupKey !== r.groupKey) addAnnounce(p, r)
+        if (sr === undefined || sr.group.key !== r.group.key) addAnnounce(p, r)
       }
-      for (const sr of s) if (findRoute(d, sr.pathId) === undefined) addWithdraw(p, sr)
+      for (const sr of toList(s)) if (findRoute(d, sr.pathId) === undefined) addWithdraw(p, sr)
     }
-    for (const [text, s] of this.#sent) {
-      if (this.#desired.has(text)) continue
-      for (const sr of s) addWithdraw(p, sr)
+    for (const [key, s] of this.#sent) {
+      if (this.#desired.has(key)) continue
+      for (const sr of toList(s)) addWithdraw(p, sr)
     }
     return this.#finish(p)
   }
@@ -346,7 +455,10 @@ export class AdjRibOut {
   /** Every desired route as announcements (route refresh, or the first UPDATEs after Established). */
   all(): RibDiff {
     const p: Pending = { announce: new Map(), withdraw: new Map() }
-    for (const d of this.#desired.values()) for (const r of d) addAnnounce(p, r)
+    for (const d of this.#desired.values()) {
+      if (isRouteList(d)) for (const r of d) addAnnounce(p, r)
+      else addAnnounce(p, d)
+    }
     return this.#finish(p)
   }
 
@@ -356,19 +468,14 @@ export class AdjRibOut {
    */
   commit(diff: RibDiff): void {
     for (const w of diff.withdraw) {
-      const recs = this.#recordsOf(w)
-      for (let i = 0; i < w.nlri.length; i++) {
-        const r = recs?.[i]
-        const n = w.nlri[i] as Nlri
-        this.#unsend(r?.text ?? `${n.prefix.addr}/${n.prefix.len}`, n.pathId)
-      }
+      for (const n of w.nlri) this.#unsend(keyOf(n.prefix), n.pathId)
     }
     for (const g of diff.announce) {
       const recs = this.#recordsOf(g)
       for (let i = 0; i < g.nlri.length; i++) {
         const n = g.nlri[i] as Nlri
-        const r = recs?.[i] ?? { text: `${n.prefix.addr}/${n.prefix.len}`, pathId: n.pathId, nlri: n, groupKey: g.key }
-        this.#send(r)
+        const r = recs?.[i] ?? { prefix: n.prefix, pathId: n.pathId, group: this.#groups.get(g.key) ?? { key: g.key, family: g.family, attrs: g.attrs } }
+        this.#send(keyOf(r.prefix), r)
       }
     }
   }
@@ -383,12 +490,12 @@ export class AdjRibOut {
       return
     }
     const v6 = family === 'ipv6-unicast'
-    for (const text of [...this.#sent.keys()]) if (text.includes(':') === v6) this.#sent.delete(text)
+    for (const key of [...this.#sent.keys()]) if (key.includes(':') === v6) this.#sent.delete(key)
   }
 
   status(): RibStatus {
     let sentPaths = 0
-    for (const s of this.#sent.values()) sentPaths += s.length
+    for (const s of this.#sent.values()) sentPaths += count(s)
     return {
       prefixes: this.#desired.size,
       paths: this.#paths,
@@ -412,33 +519,31 @@ export class AdjRibOut {
   sentNextHops(prefix: string): string[] | undefined {
     const parsed = parsePrefixOrReason(prefix)
     if (typeof parsed === 'string') return undefined
-    const s = this.#sent.get(parsed.text)
-    return s === undefined ? [] : s.map((r) => nextHopOfGroupKey(r.groupKey))
+    const s = this.#sent.get(keyOf(parsed.prefix))
+    return s === undefined ? [] : toList(s).map((r) => nextHopOfGroupKey(r.group.key))
   }
 
-  #send(r: RouteRec): void {
-    const text = r.text
-    const s = this.#sent.get(text)
-    const d = this.#desired.get(text)
-    let shared: RouteRec[]
-    if (s === undefined && d !== undefined && d.length === 1 && d[0] === r) {
+  #send(key: string, r: Route): void {
+    const s = this.#sent.get(key)
+    const d = this.#desired.get(key)
+    let shared: Routes
+    if (s === undefined && d === r) {
       shared = d // the common case: one path, as desired
     } else {
-      // copy on write: a sent entry may share its routes array with the desired table
-      const routes = s === undefined ? [r] : s.filter((x) => x.pathId !== r.pathId)
-      if (s !== undefined) routes.push(r)
-      // share the desired array when equal, so pending() skips the prefix with one comparison
-      shared = d !== undefined && sameRoutes(d, routes) ? d : routes
+      // copy on write: a sent entry may share its routes with the desired table
+      const routes = s === undefined ? [r] : [...toList(s).filter((x) => x.pathId !== r.pathId), r]
+      // share the desired entry when equal, so pending() skips the prefix with one comparison
+      shared = d !== undefined && sameRoutes(d, routes) ? d : routes.length === 1 ? r : routes
     }
-    this.#sent.set(text, shared)
+    this.#sent.set(key, shared)
   }
 
-  #unsend(text: string, pathId: number | undefined): void {
-    const s = this.#sent.get(text)
+  #unsend(key: string, pathId: number | undefined): void {
+    const s = this.#sent.get(key)
     if (s === undefined) return
-    const routes = s.filter((x) => x.pathId !== pathId)
-    if (routes.length === 0) this.#sent.delete(text)
-    else this.#sent.set(text, routes)
+    const routes = toList(s).filter((x) => x.pathId !== pathId)
+    if (routes.length === 0) this.#sent.delete(key)
+    else this.#sent.set(key, routes.length === 1 ? routes[0] as Route : routes)
   }
 
   #finish(p: Pending): RibDiff {
@@ -454,10 +559,14 @@ export class AdjRibOut {
   }
 
   /** The route records behind a group this RIB returned, if the caller kept its NLRI as they were. */
-  #recordsOf(g: AnnounceGroup | WithdrawGroup): readonly RouteRec[] | undefined {
+  #recordsOf(g: AnnounceGroup | WithdrawGroup): readonly Route[] | undefined {
     const recs = this.#diffRoutes.get(g)
     if (recs === undefined || recs.length !== g.nlri.length) return undefined
-    for (let i = 0; i < recs.length; i++) if ((recs[i] as RouteRec).nlri !== g.nlri[i]) return undefined
+    for (let i = 0; i < recs.length; i++) {
+      const r = recs[i] as Route
+      const n = g.nlri[i] as Nlri
+      if (r.prefix !== n.prefix || r.pathId !== n.pathId) return undefined
+    }
     return recs
   }
 
@@ -489,13 +598,12 @@ export class AdjRibOut {
   }
 
   /** The group of (next hop, attributes); one object lookup per route, string keys only once per group. */
-  #group(groups: Map<string, Group>, cache: Map<ResolvedAttrs, Map<ParsedAddress, Group>>, family: FamilyKey,
-    addr: ParsedAddress, attrs: ResolvedAttrs, linkLocal: string | undefined): Group {
-    let byAddr = cache.get(attrs)
-    if (byAddr === undefined) cache.set(attrs, (byAddr = new Map()))
+  #group(b: Build, family: FamilyKey, addr: ParsedAddress, attrs: ResolvedAttrs, linkLocal: string | undefined): Group {
+    let byAddr = b.groupCache.get(attrs)
+    if (byAddr === undefined) b.groupCache.set(attrs, (byAddr = new Map()))
     let g = byAddr.get(addr)
     if (g !== undefined) return g
-    g = this.#groupByKey(groups, family, addr, attrs, linkLocal)
+    g = this.#groupByKey(b.groups, family, addr, attrs, linkLocal)
     byAddr.set(addr, g)
     return g
   }
@@ -548,7 +656,8 @@ function rawKey(a: ExportAttrs): string {
   return `${a.origin}|${a.asPathPrepend}|${a.med}|${a.localPref}|${a.communities?.join(' ')}|${a.largeCommunities?.join(' ')}`
 }
 
-function sameRoutes(a: readonly RouteRec[], b: readonly RouteRec[]): boolean {
+function sameRoutes(a: Routes, b: readonly Route[]): boolean {
+  if (!isRouteList(a)) return b.length === 1 && b[0] === a
   if (a.length !== b.length) return false
   for (const r of b) if (!a.includes(r)) return false
   return true
@@ -588,27 +697,27 @@ function addHop(e: PrefixEntry, addr: ParsedAddress, attrs: ResolvedAttrs): void
   e.attrs.push(attrs)
 }
 
-function familyOf(r: RouteRec): FamilyKey {
-  return r.nlri.prefix.afi === AFI_IPV4 ? 'ipv4-unicast' : 'ipv6-unicast'
-}
+/** The NLRI of a route, made when a diff is (pathId present exactly when ADD-PATH is on). */
+const nlriOf = (r: Route): Nlri => (r.pathId === undefined ? { prefix: r.prefix } : { prefix: r.prefix, pathId: r.pathId })
 
-function addAnnounce(p: Pending, r: DesiredRoute): void {
-  let g = p.announce.get(r.groupKey)
+function addAnnounce(p: Pending, r: Route): void {
+  const key = r.group.key
+  let g = p.announce.get(key)
   if (g === undefined) {
-    g = [{ family: familyOf(r), key: r.groupKey, attrs: r.group.attrs, nlri: [] }, []]
-    p.announce.set(r.groupKey, g)
+    g = [{ family: r.group.family, key, attrs: r.group.attrs, nlri: [] }, []]
+    p.announce.set(key, g)
   }
-  g[0].nlri.push(r.nlri)
+  g[0].nlri.push(nlriOf(r))
   g[1].push(r)
 }
 
-function addWithdraw(p: Pending, r: RouteRec): void {
-  const family = familyOf(r)
+function addWithdraw(p: Pending, r: Route): void {
+  const family = r.group.family
   let w = p.withdraw.get(family)
   if (w === undefined) {
     w = [{ family, nlri: [] }, []]
     p.withdraw.set(family, w)
   }
-  w[0].nlri.push(r.nlri)
+  w[0].nlri.push(nlriOf(r))
   w[1].push(r)
 }
