@@ -5,7 +5,7 @@ import { renderStatus } from '../../internal/cli/table.ts'
 import type { Config } from '../../internal/config/index.ts'
 import { configPath } from '../../internal/config/paths.ts'
 import { existsSync } from 'node:fs'
-import { adminRequest, type DaemonStatus } from '../../internal/admin/index.ts'
+import type { DaemonStatus } from '../../internal/admin/index.ts'
 import { buildInfo } from '../../internal/version/index.ts'
 import { summarizeConfig } from '../../internal/cli/summary.ts'
 
@@ -100,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
         // default: the controller's socket, else the agent's (both modes may run on one host)
         socket ??= existsSync(DEFAULT_SOCKETS.controller) || !existsSync(DEFAULT_SOCKETS.agent) ? DEFAULT_SOCKETS.controller : DEFAULT_SOCKETS.agent
       }
+      // node:net (the admin client's socket) loads only here: it is a tenth of a start-up
+      const { adminRequest } = await import('../../internal/admin/client.ts')
       try {
         const st = (await adminRequest(socket, { cmd: 'status' })) as DaemonStatus
         out(values.json ? JSON.stringify(st, null, 2) : renderStatus(st))

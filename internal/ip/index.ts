@@ -359,3 +359,4 @@ export function networkOf(s: string): Prefix | null {
   const r = parsePrefixOrReason(s, true)
   return typeof r === 'string' ? null : r.prefix
 }
+export { isIP } from './isip.ts'
