@@ -11,11 +11,14 @@ import { isDeepStrictEqual } from 'node:util'
 import { PorterError } from '../errors/index.ts'
 import { fsmConfig } from './fsm/index.ts'
 import { CeaseSubcode, makeCapabilities, type FamilyKey } from './wire/index.ts'
-import { PeerRoutes, PeerSession, type Advertisement, type Dialer, type PeerExport } from './session/index.ts'
+import { PeerRoutes, PeerSession, type Advertisement, type AdvertisementBatch, type Dialer, type PeerExport } from './session/index.ts'
 import { errnoOf, isErrno, realClock, type Clock } from '../base/index.ts'
 import { GTSM_TTL, sessionTtl } from './ttl.ts'
 
-export type { Advertisement } from './session/index.ts'
+export type { Advertisement, AdvertisementBatch } from './session/index.ts'
+
+/** What set() takes: single advertisements and batches (many prefixes, one next-hop set) */
+export type Advert = Advertisement | AdvertisementBatch
 
 export interface SpeakerPeerConfig {
   name: string
@@ -86,7 +89,7 @@ export class Speaker {
   private cfg: SpeakerConfig
   private server: Server | undefined
   private peers = new Map<string, PeerEntry>()
-  private desired: readonly Advertisement[] = []
+  private desired: readonly Advert[] = []
   private filters: ReadonlyMap<string, ReadonlySet<string>> = new Map()
   refusedConnections = 0
   lastRefused: string | undefined
@@ -245,7 +248,7 @@ export class Speaker {
   }
 
   /** The full desired set of advertisements for all peers. */
-  set(advs: readonly Advertisement[]): void {
+  set(advs: readonly Advert[]): void {
     this.desired = advs
     for (const e of this.peers.values()) this.pushTo(e)
   }
@@ -260,12 +263,20 @@ export class Speaker {
     for (const e of changed) this.pushTo(e)
   }
 
-  private routesFor(p: SpeakerPeerConfig): Advertisement[] {
+  private routesFor(p: SpeakerPeerConfig): Advert[] {
     const fams = p.families ?? ['ipv4-unicast', 'ipv6-unicast']
+    const both = fams.includes('ipv4-unicast') && fams.includes('ipv6-unicast')
     const filter = this.filters.get(p.name)
-    const out: Advertisement[] = []
-    for (const a of this.desired) {
-      if (!fams.includes(familyOf(a.prefix))) continue
+    const out: Advert[] = []
+    for (let a of this.desired) {
+      if ('prefixes' in a) {
+        // a batch: its prefixes of the peer's families (the same batch when that is all of them)
+        if (!both && a.prefixes.some((x) => !fams.includes(familyOf(x)))) {
+          const prefixes = a.prefixes.filter((x) => fams.includes(familyOf(x)))
+          if (prefixes.length === 0) continue
+          a = { ...a, prefixes }
+        }
+      } else if (!fams.includes(familyOf(a.prefix))) continue
       if (!filter) { out.push(a); continue }
       const nextHops = a.nextHops.filter((n) => filter.has(n))
       if (nextHops.length) out.push(nextHops.length === a.nextHops.length ? a : { ...a, nextHops })

@@ -13,7 +13,6 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNo
 import { load as loadFast, CORE_SCHEMA } from 'js-yaml'
 import { errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
-import { canonicalIp, parseIpv4 } from '../ip/index.ts'
 import { configSchema, type Config } from './schema.ts'
 
 export interface ConfigIssue {
@@ -176,24 +175,25 @@ function crossCheck(cfg: Config, raw: unknown): (ConfigIssue & { at: PropertyKey
     const j = (x % PLACE) - 1
     return j < 0 ? ['vips', i, 'address'] : ['vips', i, 'address', j]
   }
-  const spelt = (x: number): string => cfg.vips[Math.floor(x / PLACE)]!.address[Math.max(0, (x % PLACE) - 1)]!
   const rawVips = (raw as { vips?: { address?: unknown }[] }).vips
+  // as written in the file (the config holds canonical addresses)
+  const spelt = (x: number): string => {
+    const a = rawVips?.[Math.floor(x / PLACE)]?.address
+    const j = (x % PLACE) - 1
+    return String(Array.isArray(a) ? a[j] : a)
+  }
   cfg.vips.forEach((v, i) => {
     const list = Array.isArray(rawVips?.[i]?.address)
     const addrs = v.address
     const fams = new Set<number>()
     for (let j = 0; j < addrs.length; j++) {
-      const a = addrs[j]!
-      const slash = a.indexOf('/')
-      const host = slash < 0 ? a : a.slice(0, slash)
-      // a dotted quad parseIpv4 takes is canonical already (no leading zeros): no isIP, no copy
-      const quad = parseIpv4(host) >= 0
-      fams.add(quad ? 4 : isIP(host))
-      // one address, however spelt ("2001:db8::10", "2001:DB8:0::10/128"), in one place only
-      const key = quad ? host : canonicalIp(host) ?? host
+      // canonical host addresses (the schema's rule): one address, however spelt
+      // ("2001:db8::10", "2001:DB8:0::10/128"), in one place only
+      const key = addrs[j]!
+      fams.add(key.includes(':') ? 6 : 4)
       const here = i * PLACE + (list ? j : -1) + 1
       const first = vipSeen.get(key)
-      if (first !== undefined) add(placeOf(here), `${JSON.stringify(a)} is the same VIP address as ${pathString(placeOf(first))} (${JSON.stringify(spelt(first))}): a VIP address may be configured once only (merge the two entries, or remove one)`)
+      if (first !== undefined) add(placeOf(here), `${JSON.stringify(spelt(here))} is the same VIP address as ${pathString(placeOf(first))} (${JSON.stringify(spelt(first))}): a VIP address may be configured once only (merge the two entries, or remove one)`)
       else vipSeen.set(key, here)
     }
     v.nextHops.forEach((nh, k) => {

@@ -3,7 +3,7 @@
 import { isIP } from 'node:net'
 import { z } from 'zod'
 import { parseCommunity } from '../bgp/rib/index.ts'
-import { canonicalIp } from '../ip/index.ts'
+import { canonicalIp, parseIpv4 } from '../ip/index.ts'
 
 const quote = (v: unknown) => JSON.stringify(v)
 
@@ -23,7 +23,12 @@ export const ipv4Address = z.string().refine((s) => isIP(s) === 4, {
   error: (iss) => `${quote(iss.input)} is not an IPv4 address`,
 })
 
-/** "203.0.113.10", "203.0.113.10/32" or "2001:db8::10/128": a host address (VIP). */
+/**
+ * "203.0.113.10", "203.0.113.10/32" or "2001:db8::10/128": a host address (VIP). A VIP's
+ * `address` list holds, once parsed, the canonical addresses alone ("2001:DB8::10/128" ->
+ * "2001:db8::10"); a canonical dotted quad stays the very string read (no copy: a config may
+ * hold 100k of them).
+ */
 export const vipAddress = z.string().refine(
   (s) => {
     const [addr, len, extra] = s.split('/')
@@ -35,6 +40,13 @@ export const vipAddress = z.string().refine(
   },
   { error: (iss) => `${quote(iss.input)} is not a host address (an IPv4 /32 or IPv6 /128)` },
 )
+
+/** a valid VIP address -> the canonical address alone (the string itself when it is a canonical dotted quad) */
+const vipHost = (s: string): string => {
+  const slash = s.indexOf('/')
+  const host = slash < 0 ? s : s.slice(0, slash)
+  return parseIpv4(host) >= 0 ? host : canonicalIp(host) ?? host
+}
 
 const asn = z
   .number({ error: (iss) => `${quote(iss.input)} is not an AS number` })
@@ -159,7 +171,7 @@ export const vip = z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     /** one address or a list in the file; always a list once parsed */
-    address: z.union([vipAddress, z.array(vipAddress).min(1)]).transform((a) => (typeof a === 'string' ? [a] : a)),
+    address: z.union([vipAddress, z.array(vipAddress).min(1)]).transform((a) => (typeof a === 'string' ? [a] : a).map(vipHost)),
     nextHops: z.array(nextHop).default([]),
     check: healthCheck.optional(),
     export: exportAttrs.default({ communities: [], largeCommunities: [] }),

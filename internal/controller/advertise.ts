@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { PorterError } from '../errors/index.ts'
 import type { Config, ExportAttrsConfig } from '../config/index.ts'
-import type { SpeakerConfig, Advertisement } from '../bgp/speaker.ts'
+import type { SpeakerConfig, AdvertisementBatch } from '../bgp/speaker.ts'
 import type { FamilyKey } from '../bgp/wire/types.ts'
 
 const toExport = (e: ExportAttrsConfig) => ({
@@ -64,18 +64,23 @@ export function vipKey(v: Config['vips'][number], i: number): string {
   return v.name ?? `vips[${i}]`
 }
 
-/** Advertisements for the `vips` section: each VIP with its healthy next hops; none healthy = withdrawn. */
-export function vipAdvertisements(cfg: Config, healthy: HealthView = () => true): Advertisement[] {
-  const out: Advertisement[] = []
+/** The healthy next hops of `vips[i]` (both families). */
+export function healthyNextHops(cfg: Config, i: number, healthy: HealthView = () => true): string[] {
+  const v = cfg.vips[i]!
+  const key = vipKey(v, i)
+  return v.nextHops.filter((n) => healthy(key, n.address)).map((n) => n.address)
+}
+
+/**
+ * Advertisements for the `vips` section: one batch per entry, its addresses (canonical host
+ * addresses, as the config holds them: no copy per address) with its healthy next hops, each
+ * address taking those of its own family; none healthy = withdrawn.
+ */
+export function vipAdvertisements(cfg: Config, healthy: HealthView = () => true): AdvertisementBatch[] {
+  const out: AdvertisementBatch[] = []
   cfg.vips.forEach((v, i) => {
-    const key = vipKey(v, i)
-    for (const a of v.address) {
-      const host = a.split('/')[0]!
-      const v6 = host.includes(':')
-      const nextHops = v.nextHops.filter((n) => n.address.includes(':') === v6 && healthy(key, n.address)).map((n) => n.address)
-      if (nextHops.length === 0) continue
-      out.push({ prefix: `${host}/${v6 ? 128 : 32}`, nextHops, attrs: toExport(v.export) })
-    }
+    const nextHops = healthyNextHops(cfg, i, healthy)
+    if (nextHops.length > 0) out.push({ prefixes: v.address, nextHops, attrs: toExport(v.export) })
   })
   return out
 }

@@ -16,7 +16,7 @@ import { realClock, type Clock } from '../base/index.ts'
 import { canonicalIp } from '../ip/index.ts'
 import { HealthMonitor } from '../health/monitor.ts'
 import { runCheck, type Checker } from '../health/checks.ts'
-import { speakerConfig, vipAdvertisements, vipKey } from './advertise.ts'
+import { healthyNextHops, speakerConfig, vipAdvertisements, vipKey } from './advertise.ts'
 import { mergeBgp } from './merge.ts'
 import type { CrdBgp, KubeController, PeerView } from './kube.ts'
 
@@ -29,18 +29,6 @@ export interface ControllerDeps {
 
 /** how long start() waits for the first Kubernetes sync before the daemon reports ready */
 const FIRST_SYNC_WAIT_MS = 10_000
-
-/** Union of two advertisement sets by prefix (next hops merged; the first set's attributes win). */
-export function mergeAdvertisements(a: readonly Advertisement[], b: readonly Advertisement[]): Advertisement[] {
-  if (b.length === 0) return [...a]
-  if (a.length === 0) return [...b]
-  const out = new Map<string, Advertisement>()
-  for (const x of [...a, ...b]) {
-    const prev = out.get(x.prefix)
-    out.set(x.prefix, prev ? { ...prev, nextHops: [...new Set([...prev.nextHops, ...x.nextHops])].sort() } : x)
-  }
-  return [...out.values()]
-}
 
 export function createControllerService(deps: ControllerDeps): Service {
   const clock = deps.clock ?? realClock
@@ -55,7 +43,8 @@ export function createControllerService(deps: ControllerDeps): Service {
 
   const announce = () => {
     if (!cfg || !speaker) return
-    speaker.set(mergeAdvertisements(vipAdvertisements(cfg, (v, nh) => health.healthy(v, nh)), k8sAdvs))
+    // a prefix in both sets gets the union of its next hops (the speaker's rule for a prefix given twice)
+    speaker.set([...vipAdvertisements(cfg, (v, nh) => health.healthy(v, nh)), ...k8sAdvs])
   }
   const health = new HealthMonitor({ clock, checker: deps.checker ?? runCheck, log: deps.log, onChange: announce })
 
@@ -169,29 +158,31 @@ export function createControllerService(deps: ControllerDeps): Service {
     },
     status(): ControllerStatus {
       const healthy = (v: string, nh: string) => health.healthy(v, nh)
-      const advs = cfg ? vipAdvertisements(cfg, healthy) : []
-      const announced = new Map(advs.map((a) => [a.prefix.split('/')[0], new Set(a.nextHops)]))
       return {
         peers: speaker?.status() ?? [],
         refusedConnections: speaker?.refusedConnections ?? 0,
         ...(speakerProblem ? { bgpProblem: speakerProblem } : {}),
-        vips: (cfg?.vips ?? []).flatMap((v, i) => v.address.map((a) => {
-          const host = a.split('/')[0]!
-          const set = announced.get(host)
-          // what each peer really has: without ADD-PATH a peer gets one of several next hops
-          const sent = speaker?.sentTo(`${host}/${host.includes(':') ? 128 : 32}`) ?? []
-          const holding = (nh?: string) => sent.filter((x) => (nh === undefined ? x.nextHops.length > 0 : x.nextHops.includes(nh))).map((x) => x.peer)
-          return {
-            ...(v.name !== undefined ? { name: v.name } : {}),
-            address: host,
-            announced: !!set,
-            peers: holding(),
-            nextHops: v.nextHops.filter((n) => n.address.includes(':') === host.includes(':')).map((n) => ({
-              address: n.address, ...health.describe(vipKey(v, i), n.address), announced: !!set?.has(n.address),
-              peers: holding(canonicalIp(n.address) ?? n.address),
-            })),
-          }
-        })),
+        vips: (cfg?.vips ?? []).flatMap((v, i) => {
+          const up = new Set(healthyNextHops(cfg!, i, healthy))
+          return v.address.map((host) => {
+            const v6 = host.includes(':')
+            // announced: some healthy next hop of the address's family
+            const announced = [...up].some((n) => n.includes(':') === v6)
+            // what each peer really has: without ADD-PATH a peer gets one of several next hops
+            const sent = speaker?.sentTo(host) ?? []
+            const holding = (nh?: string) => sent.filter((x) => (nh === undefined ? x.nextHops.length > 0 : x.nextHops.includes(nh))).map((x) => x.peer)
+            return {
+              ...(v.name !== undefined ? { name: v.name } : {}),
+              address: host,
+              announced,
+              peers: holding(),
+              nextHops: v.nextHops.filter((n) => n.address.includes(':') === v6).map((n) => ({
+                address: n.address, ...health.describe(vipKey(v, i), n.address), announced: announced && up.has(n.address),
+                peers: holding(canonicalIp(n.address) ?? n.address),
+              })),
+            }
+          })
+        }),
         ...(kube ? { kubernetes: { ...kube.status(), vips: k8sAdvs.map((a) => {
           const have = new Set((speaker?.sentTo(a.prefix) ?? []).flatMap((x) => x.nextHops))
           const notSent = a.nextHops.filter((n) => !have.has(canonicalIp(n) ?? n))

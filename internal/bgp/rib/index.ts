@@ -3,7 +3,7 @@
 //
 // How a session drives it:
 //   const rib = new AdjRibOut({ localAs, peerAs, addPathTx: new Set(), nextHopMode, selfAddress, peerAttrs })
-//   rib.set(advertisements)            whenever the desired set changes (full set; throws
+//   rib.set(advertisements)            (Advertisement or AdvertisementBatch: many prefixes, one object) whenever the desired set changes (full set; throws
 //                                      PORTER_ERR_CONFIG_INVALID and keeps the old set on bad input)
 //   on Established:  rib.setContext({ ...ctx, addPathTx: negotiated.codec.addPathTx,
 //                                      families: new Set(negotiated.families), selfAddress: local socket address })
@@ -17,7 +17,7 @@
 //   status(): paths, sentPaths, addPath per family, ecmpUnavailable ("ECMP unavailable (no ADD-PATH)"), skipped
 export {
   AdjRibOut, diffSize, isEmptyDiff, routeKey,
-  type Advertisement, type AnnounceGroup, type ExportContext, type NextHopMode, type RibDiff, type RibStatus, type WithdrawGroup,
+  type Advertisement, type AdvertisementBatch, type AnnounceGroup, type ExportContext, type NextHopMode, type RibDiff, type RibStatus, type WithdrawGroup,
 } from './adj-rib-out.ts'
 export {
   DEFAULT_LOCAL_PREF, MAX_AS_PATH_PREPEND, buildAsPath, buildPathAttributes, mergeExportAttrs, resolveExportAttrs,

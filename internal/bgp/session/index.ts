@@ -4,4 +4,4 @@
 export { PeerSession, type PeerOptions, type Dialer } from './peer.ts'
 export { SessionCore, type SessionCoreOptions } from './core.ts'
 export type { ConnId, LogLevel, RouteSource, SessionEffect, SessionEvent, SessionInput, TimerId } from './types.ts'
-export { PeerRoutes, type PeerRoutesOptions, type PeerExport, type Advertisement } from './routes.ts'
+export { PeerRoutes, type PeerRoutesOptions, type PeerExport, type Advertisement, type AdvertisementBatch } from './routes.ts'

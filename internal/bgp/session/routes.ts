@@ -1,10 +1,10 @@
 // A peer's Adj-RIB-Out (internal/bgp/rib) as the session's RouteSource: the RIB decides what
 // changes, the codec packs each attribute group into as few UPDATEs as the message size allows.
-import { AdjRibOut, type Advertisement, type ExportAttrs, type ExportContext, type NextHopMode, type RibDiff } from '../rib/index.ts'
+import { AdjRibOut, type Advertisement, type AdvertisementBatch, type ExportAttrs, type ExportContext, type NextHopMode, type RibDiff } from '../rib/index.ts'
 import { encodeUpdates, encodeWithdrawals, joinMessages, type CodecContext, type FamilyKey } from '../wire/index.ts'
 import type { RouteSource } from './types.ts'
 
-export type { Advertisement } from '../rib/index.ts'
+export type { Advertisement, AdvertisementBatch } from '../rib/index.ts'
 export type PeerExport = ExportAttrs
 
 export interface PeerRoutesOptions {
@@ -51,7 +51,7 @@ export class PeerRoutes implements RouteSource {
   }
 
   /** Replace the desired set (throws PORTER_ERR_CONFIG_INVALID and keeps the old set on bad input). */
-  set(advs: readonly Advertisement[]): void {
+  set(advs: readonly (Advertisement | AdvertisementBatch)[]): void {
     this.rib.set(advs)
     this.checkEcmp()
   }
