@@ -10,6 +10,7 @@ import { buildInfo } from '../../internal/version/index.ts'
 import { summarizeConfig } from '../../internal/cli/summary.ts'
 
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, out, err } from './io.ts'
+import { daemonHeapPolicy } from './heap.ts'
 
 const FLAGS = {
   config: { type: 'string' },
@@ -113,6 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'controller':
     case 'agent': {
+      daemonHeapPolicy()
       const file = configPath(values.config as string | undefined, process.env)
       const cfg = await loadOrReport(file)
       if (typeof cfg === 'number') return cfg

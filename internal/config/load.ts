@@ -96,6 +96,15 @@ export function parseConfig(text: string, file = 'porter.yaml'): Config {
  */
 export function parseFast(text: string): Record<string, unknown> | undefined {
   if (text.includes('__proto__')) return undefined
+  const cut = cutAddressRuns(text)
+  if (cut !== undefined) {
+    const v = loadPlain(cut.text)
+    if (v !== undefined && spliceRuns(v, cut.runs)) return v
+  }
+  return loadPlain(text)
+}
+
+function loadPlain(text: string): Record<string, unknown> | undefined {
   let v: unknown
   try {
     v = loadFast(text, { schema: CORE_SCHEMA, json: false })
@@ -103,6 +112,129 @@ export function parseFast(text: string): Record<string, unknown> | undefined {
     return undefined
   }
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined
+}
+
+/** fewer lines than this are left to js-yaml */
+const RUN_MIN = 64
+const RUN_TAG = '__porter_address_run_'
+
+/**
+ * Address runs. A long block sequence of addresses, one a line ("      - 198.18.0.1"), is most
+ * of a large config and most of js-yaml's time. Each run of at least RUN_MIN such lines (same
+ * indentation, nothing else on the line) is cut out of the text and replaced by one item, a
+ * sentinel; spliceRuns puts the addresses back as strings after js-yaml has read the rest.
+ *
+ * Why that is the same document: a token is taken only when YAML would read it as that same
+ * string: it holds only hex digits, '.', ':' and '/', has a ':' or two '.' (never a YAML number,
+ * unlike "1.5" or "1e5") and does not end in ':' ("- 2001:db8::" is a mapping in YAML). A line
+ * that only looks like a sequence item (inside a block scalar, or continuing a multi-line plain
+ * scalar) leaves its sentinel inside a string, not alone as an item: spliceRuns then fails and
+ * the text is read whole.
+ */
+export function cutAddressRuns(text: string): { text: string; runs: string[][] } | undefined {
+  if (text.length < RUN_MIN * 8 || text.includes(RUN_TAG)) return undefined
+  const runs: string[][] = []
+  const parts: string[] = []
+  let kept = 0 // text before `kept` is in parts
+  let run: string[] = []
+  let runStart = 0
+  let runIndent = -1
+  const close = (end: number) => {
+    if (run.length >= RUN_MIN) {
+      parts.push(text.slice(kept, runStart), `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`)
+      runs.push(run)
+      kept = end
+    }
+    run = []
+    runIndent = -1
+  }
+  let pos = 0
+  while (pos < text.length) {
+    let eol = text.indexOf('\n', pos)
+    if (eol < 0) eol = text.length
+    const item = addressItem(text, pos, eol)
+    if (item === undefined || item.indent !== runIndent) close(pos)
+    if (item !== undefined) {
+      if (run.length === 0) {
+        runStart = pos
+        runIndent = item.indent
+      }
+      run.push(text.slice(item.start, item.end))
+    }
+    pos = eol + 1
+  }
+  close(text.length)
+  if (runs.length === 0) return undefined
+  parts.push(text.slice(kept))
+  return { text: parts.join(''), runs }
+}
+
+/** "<spaces>- <token><spaces>" in text[from, eol): the token's place and the indentation, or undefined */
+function addressItem(text: string, from: number, eol: number): { indent: number; start: number; end: number } | undefined {
+  let i = from
+  while (i < eol && text.charCodeAt(i) === 32) i++
+  if (text.charCodeAt(i) !== 45 || text.charCodeAt(i + 1) !== 32) return undefined // "- "
+  const indent = i - from
+  i += 2
+  while (i < eol && text.charCodeAt(i) === 32) i++
+  const start = i
+  let dots = 0
+  let colons = 0
+  for (; i < eol; i++) {
+    const c = text.charCodeAt(i)
+    if (c === 46) dots++
+    else if (c === 58) colons++
+    else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 47)) break
+  }
+  const end = i
+  while (i < eol && text.charCodeAt(i) === 32) i++
+  if (i !== eol || end === start) return undefined
+  if (colons === 0 && dots < 2) return undefined
+  if (text.charCodeAt(end - 1) === 58) return undefined
+  return { indent, start, end }
+}
+
+/**
+ * Put each run back where its sentinel is an item of a list (the list is replaced by a new one,
+ * every reference to it too: YAML aliases). False when a sentinel is not found so exactly once,
+ * e.g. inside a string: the text must then be read whole.
+ */
+function spliceRuns(root: object, runs: readonly string[][]): boolean {
+  let found = 0
+  const done = new Map<object, unknown>()
+  const runOf = (x: unknown): string[] | undefined => {
+    if (typeof x !== 'string' || !x.startsWith(RUN_TAG)) return undefined
+    const k = x.slice(RUN_TAG.length)
+    return /^\d+$/.test(k) ? runs[Number(k)] : undefined
+  }
+  const visit = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return v
+    if (done.has(v)) return done.get(v)
+    if (Array.isArray(v)) {
+      if (!v.some((x) => runOf(x) !== undefined)) {
+        done.set(v, v)
+        for (let i = 0; i < v.length; i++) v[i] = visit(v[i])
+        return v
+      }
+      const out: unknown[] = []
+      done.set(v, out)
+      for (const x of v) {
+        const items = runOf(x)
+        if (items === undefined) out.push(visit(x))
+        else {
+          found++
+          for (const a of items) out.push(a)
+        }
+      }
+      return out
+    }
+    done.set(v, v)
+    const o = v as Record<string, unknown>
+    for (const k of Object.keys(o)) o[k] = visit(o[k])
+    return o
+  }
+  visit(root)
+  return found === runs.length
 }
 
 /** The full path: `yaml` with positions; every issue with its file:line:col. */

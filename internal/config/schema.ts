@@ -31,6 +31,7 @@ export const ipv4Address = z.string().refine((s) => isIP(s) === 4, {
  */
 export const vipAddress = z.string().refine(
   (s) => {
+    if (parseIpv4(s) >= 0) return true // the common case, without a split
     const [addr, len, extra] = s.split('/')
     if (extra !== undefined || addr === undefined) return false
     const fam = isIP(addr)

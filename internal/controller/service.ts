@@ -148,8 +148,9 @@ export function createControllerService(deps: ControllerDeps): Service {
       cfg = next
       health.configure(next, vipKey)
       await enqueue('reload', () => applySpeaker(next, fromFile))
-      if (speakerProblem && !speaker) return
-      announce()
+      // applySpeaker announced the new VIPs unless it stopped short (BGP not configured, or the
+      // reconfiguration failed): then the running speaker still gets them
+      if (speakerProblem && speaker) announce()
     },
     async stop() {
       health.stop()

@@ -1,0 +1,50 @@
+// The address-run cut of parseFast (load.ts): long lists of addresses are read without js-yaml
+// and must give exactly what js-yaml gives for the whole text, or leave the text to it.
+import t from 'tap'
+import { load, CORE_SCHEMA } from 'js-yaml'
+import { cutAddressRuns, parseConfig, parseFast } from './load.ts'
+
+const N = 100
+const list = (indent: number, n = N, f = (i: number) => `198.18.${i >> 8}.${i & 255}`) =>
+  Array.from({ length: n }, (_, i) => `${' '.repeat(indent)}- ${f(i)}`).join('\n')
+const whole = (text: string) => load(text, { schema: CORE_SCHEMA, json: false })
+
+const cases: [string, string, boolean][] = [
+  // [name, text, whether the text has runs to cut (a cut in a string is then undone: same document)]
+  ['a VIP list', `vips:\n  - name: a\n    nextHops: [192.0.2.1]\n    address:\n${list(6)}\n`, true],
+  ['two lists, IPv6, /len, trailing spaces, last line without newline', `a:\n${list(2)}\nb:\n${list(4, N, (i) => `2001:db8::${i.toString(16)}/128  `)}`, true],
+  ['a comment splits a run in two', `a:\n${list(2)}\n  # note\n${list(2, N, (i) => `203.0.113.${i}`)}\n`, true],
+  ['other items between', `a:\n${list(2)}\n  - { address: 192.0.2.1 }\n  - x\n${list(2, N, (i) => `203.0.113.${i}`)}\n`, true],
+  ['inside a block scalar', `a: |\n${list(2)}\nb: 1\n`, true],
+  ['continuing a multi-line plain scalar', `a: text\n${list(2)}\nb: 1\n`, true],
+  ['an anchored list and its alias', `a: &x\n${list(2)}\nb: *x\n`, true],
+  ['numbers are not addresses', `a:\n${list(2, N, (i) => `${i}.5`)}\n`, false],
+  ['"2001:db8::" at the end of a line is a mapping in YAML', `a:\n${list(2, N, (i) => `2001:db8:${i.toString(16)}::`)}\n`, false],
+  ['CRLF line ends', `a:\r\n${list(2).split('\n').join('\r\n')}\r\n`, false],
+  ['too short to bother', `a:\n${list(2, 10)}\n`, false],
+]
+
+t.test('each case reads as js-yaml reads the whole text', async (t) => {
+  t.ok(cases.length > 0)
+  for (const [name, text, cut] of cases) {
+    t.equal(cutAddressRuns(text) !== undefined, cut, `${name}: runs found`)
+    t.same(parseFast(text), whole(text), `${name}: same document`)
+  }
+})
+
+t.test('an alias gets the same spliced list', async (t) => {
+  const v = parseFast(`a: &x\n${list(2)}\nb: *x\n`) as { a: string[]; b: string[] }
+  t.equal(v.a.length, N)
+  t.equal(v.a, v.b, 'one list, as js-yaml makes it')
+})
+
+t.test('a 10k-VIP config through the cut: valid, and an error still has its line and column', async (t) => {
+  const head = 'bgp:\n  localAs: 65001\n  routerId: 192.0.2.1\n  peers: [{ address: 192.0.2.2, peerAs: 65002 }]\nvips:\n  - nextHops: [192.0.2.10]\n    address:\n'
+  const good = head + list(6, 10_000) + '\n'
+  t.ok(cutAddressRuns(good), 'the list is cut')
+  const cfg = parseConfig(good)
+  t.equal(cfg.vips[0]!.address.length, 10_000)
+  t.equal(cfg.vips[0]!.address[9_999], '198.18.39.15')
+  const bad = good.replace('      - 198.18.20.0\n', '      - 198.18.20.300\n')
+  t.throws(() => parseConfig(bad, 'bad.yaml'), { message: /^bad\.yaml:5128:9: vips\[0\]\.address\[5120\]: "198\.18\.20\.300" is not a host address/ })
+})
