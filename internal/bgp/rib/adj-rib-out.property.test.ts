@@ -8,7 +8,7 @@ import fc from 'fast-check'
 import t from 'tap'
 import type { FamilyKey, Nlri } from '../wire/types.ts'
 import { parseAddress } from '../../ip/index.ts'
-import { AdjRibOut, routeKey, type Advertisement, type ExportContext, type RibDiff } from './adj-rib-out.ts'
+import { AdjRibOut, routeKey, type Advertisement, type AdvertisementBatch, type ExportContext, type RibDiff } from './adj-rib-out.ts'
 import type { ExportAttrs } from './attrs.ts'
 import { pathIdFor } from './pathid.ts'
 import { fastCheckSeed } from '../../../test/lib/fuzz.ts'
@@ -105,14 +105,31 @@ const same = (a: Map<string, string>, b: Map<string, string>) =>
   a.size === b.size && [...a].every(([k, v]) => b.get(k) === v)
 
 type Op =
-  | { op: 'set'; advs: Advertisement[] }
+  | { op: 'set'; advs: Advertisement[]; batched: boolean }
   | { op: 'sync' }
   | { op: 'partial'; keep: number }
   | { op: 'reset' }
   | { op: 'refresh' }
 
+/**
+ * The same set as batches: advertisements with the same next hops (in any order, as the batch
+ * takes each prefix's own family from them) and the same attributes object share one batch.
+ */
+function batches(advs: readonly Advertisement[]): AdvertisementBatch[] {
+  const out = new Map<string, AdvertisementBatch & { prefixes: string[] }>()
+  const ids = new Map<object | undefined, number>()
+  for (const a of advs) {
+    if (!ids.has(a.attrs)) ids.set(a.attrs, ids.size)
+    const k = `${[...a.nextHops].sort().join(',')}|${ids.get(a.attrs)}`
+    const b = out.get(k)
+    if (b) b.prefixes.push(a.prefix)
+    else out.set(k, { prefixes: [a.prefix], nextHops: a.nextHops, ...(a.attrs ? { attrs: a.attrs } : {}) })
+  }
+  return [...out.values()]
+}
+
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { arbitrary: setArb.map((advs): Op => ({ op: 'set', advs })), weight: 4 },
+  { arbitrary: fc.tuple(setArb, fc.boolean()).map(([advs, batched]): Op => ({ op: 'set', advs, batched })), weight: 4 },
   { arbitrary: fc.constant<Op>({ op: 'sync' }), weight: 3 },
   { arbitrary: fc.nat(5).map((keep): Op => ({ op: 'partial', keep })), weight: 2 },
   { arbitrary: fc.constant<Op>({ op: 'reset' }), weight: 1 },
@@ -140,7 +157,7 @@ t.test('applying diffs converges the peer to the desired set, through resets, pa
     let desired: Advertisement[] = []
     for (const o of ops) {
       if (o.op === 'set') {
-        rib.set(o.advs)
+        rib.set(o.batched ? batches(o.advs) : o.advs)
         desired = o.advs
       } else if (o.op === 'sync') {
         const d = rib.pending()

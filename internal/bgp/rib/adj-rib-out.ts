@@ -180,6 +180,12 @@ function findRoute(rs: Routes, pathId: number | undefined): Route | undefined {
 
 type Pending = { announce: Map<string, [AnnounceGroup, Route[]]>; withdraw: Map<FamilyKey, [WithdrawGroup, Route[]]> }
 
+/** The route of a prefix with one route: its group and path id */
+interface SingleRoute {
+  group: Group
+  pathId: number | undefined
+}
+
 /** What set() is building: the new table and its counts. */
 interface Build {
   table: Map<string, Routes>
@@ -279,7 +285,42 @@ export class AdjRibOut {
         throw e
       }
       const hs = this.#hopSet(adv.nextHops, name)
+      // the one route every prefix of this advertisement gets per family, when it is one route
+      // (as-given next hops; one next hop, or no ADD-PATH): null when not
+      const single: (SingleRoute | null | undefined)[] = [undefined, undefined]
+      const singleFor = (fam: 0 | 1): SingleRoute | null => {
+        let r = single[fam]
+        if (r === undefined) {
+          r = null
+          const hops = hs.hops[fam]
+          const family = FAMILIES[fam] as FamilyKey
+          const addPath = ctx.addPathTx.has(family)
+          if (ctx.nextHopMode === 'as-given' && families.has(family) && hops.length > 0 && (!addPath || hops.length === 1)) {
+            r = { group: this.#group(b, family, hops[0] as ParsedAddress, attrs, undefined), pathId: addPath ? (hs.ids[fam] ??= assignPathIds(hops))[0] : undefined }
+          }
+          single[fam] = r
+        }
+        return r
+      }
       for (const text of prefixes) {
+        // fast path: a prefix the table has, spelt as its key, whose one route stays as it is
+        const hit = old.get(text)
+        if (hit !== undefined && !isRouteList(hit)) {
+          const fam = famIndex(hit.prefix)
+          const sr = batch || hs.hops[1 - fam]!.length === 0 ? singleFor(fam) : null
+          if (sr !== null && hit.group === sr.group && hit.pathId === sr.pathId) {
+            seenFam[fam] = true
+            const size = b.table.size
+            b.table.set(text, hit)
+            if (b.table.size === size) { // given twice: #merge makes it
+              (dups ??= new Set()).add(text)
+              continue
+            }
+            b.paths++
+            if (hs.hops[fam].length > 1) b.singlePath.add(text)
+            continue
+          }
+        }
         const at = this.#locate(text, old)
         const fam = famIndex(at.prefix)
         seenFam[fam] = true
@@ -431,24 +472,28 @@ export class AdjRibOut {
   /** Changes the peer still needs: withdrawals of routes it should no longer have, announcements of new or changed ones. */
   pending(): RibDiff {
     const p: Pending = { announce: new Map(), withdraw: new Map() }
-    for (const [key, d] of this.#desired) {
-      const s = this.#sent.get(key)
+    const sent = this.#sent
+    const desired = this.#desired
+    // forEach, not for-of: no [key, value] array per entry (100k entries per call)
+    desired.forEach((d, key) => {
+      const s = sent.get(key)
+      if (s === d) return
       if (s === undefined) {
         if (isRouteList(d)) for (const r of d) addAnnounce(p, r)
         else addAnnounce(p, d)
-        continue
+        return
       }
-      if (s === d) continue
       for (const r of toList(d)) {
         const sr = findRoute(s, r.pathId)
         if (sr === undefined || sr.group.key !== r.group.key) addAnnounce(p, r)
       }
       for (const sr of toList(s)) if (findRoute(d, sr.pathId) === undefined) addWithdraw(p, sr)
-    }
-    for (const [key, s] of this.#sent) {
-      if (this.#desired.has(key)) continue
-      for (const sr of toList(s)) addWithdraw(p, sr)
-    }
+    })
+    sent.forEach((s, key) => {
+      if (desired.has(key)) return
+      if (isRouteList(s)) for (const sr of s) addWithdraw(p, sr)
+      else addWithdraw(p, s)
+    })
     return this.#finish(p)
   }
 
