@@ -13,8 +13,9 @@
 //     import.meta.url is mapped to the bundle's own file URL; the packages' native bindings
 //     (node-gyp-build, koffi's @koromix/koffi-<os>-<cpu>) are redirected to internal/native/load.ts.
 //     The daemon modes (cmd/porter/daemon.ts, through build/sea-daemon.ts) are a second bundle,
-//     dist/porter-daemon.cjs, with a V8 code cache dist/porter-daemon.cache (see bundle()).
-//  3. sea-config.json (useCodeCache, addons and the daemon bundle as assets) -> node --experimental-sea-config
+//     dist/porter-daemon.cjs, and the Kubernetes code (build/sea-kube.ts) a third,
+//     dist/porter-kube.cjs, each with a V8 code cache (dist/porter-*.cache; see bundle()).
+//  3. sea-config.json (useCodeCache, addons and the two later bundles as assets) -> node --experimental-sea-config
 //  4. copy of process.execPath (debug info stripped when `strip` exists) + postject with the
 //     NODE_SEA_FUSE sentinel, chmod 755, then a self-check run of the result.
 // Runs from any working directory: every path is taken from this file's location.
@@ -32,14 +33,15 @@ const BLOB = join(DIST, 'porter.blob')
 const SEA_CONFIG = join(DIST, 'sea-config.json')
 const ENTRY = join(ROOT, 'build', 'sea-entry.ts')
 const DAEMON_ENTRY = join(ROOT, 'build', 'sea-daemon.ts')
-const DAEMON_BUNDLE = join(DIST, 'porter-daemon.cjs')
-const DAEMON_CACHE = join(DIST, 'porter-daemon.cache')
-/** SEA asset keys of the daemon bundle and its V8 code cache */
-const DAEMON_ASSET = 'porter-daemon.cjs'
-const DAEMON_CACHE_ASSET = 'porter-daemon.cache'
-/** the daemon bundle is one function expression: compiled by vm.Script, called like a CommonJS module */
-const DAEMON_HEAD = '(function (exports, require, module, __filename, __dirname) {'
-const DAEMON_TAIL = '\n})'
+const KUBE_ENTRY = join(ROOT, 'build', 'sea-kube.ts')
+/** the two bundles loaded later from SEA assets (beside dist/porter.cjs without SEA): file and asset names */
+const DAEMON = { bundle: join(DIST, 'porter-daemon.cjs'), cache: join(DIST, 'porter-daemon.cache'), asset: 'porter-daemon.cjs', cacheAsset: 'porter-daemon.cache' }
+const KUBE = { bundle: join(DIST, 'porter-kube.cjs'), cache: join(DIST, 'porter-kube.cache'), asset: 'porter-kube.cjs', cacheAsset: 'porter-kube.cache' }
+/** an asset bundle is one function expression: compiled by vm.Script, called like a CommonJS module */
+const ASSET_HEAD = '(function (exports, require, module, __filename, __dirname) {'
+const ASSET_TAIL = '\n})'
+/** the process-wide table of modules the bundles share (see sharedModulesPlugin) */
+const REGISTRY = 'globalThis[Symbol.for("porter.modules")]'
 const LOADER = join(ROOT, 'internal', 'native', 'load.ts')
 const FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'
 const require = createRequire(join(ROOT, 'package.json'))
@@ -169,40 +171,59 @@ function absentOptionalPlugin() {
 }
 
 /**
- * Two bundles, one executable. dist/porter.cjs (the SEA's main script) holds the CLI and what
- * `version`, `validate` and `status` need; everything else (BGP, @kubernetes/client-node,
- * netlink, nftables, the agent, ~8 MB of JavaScript) is dist/porter-daemon.cjs, embedded as an
- * asset. V8 compiles (or deserializes) every byte of the main script at start, whatever runs:
- * with one 8.5 MB bundle `porter version` spent ~100 ms CPU before its first statement. The
- * second bundle is compiled only by `porter controller` / `porter agent`, from its own code
- * cache made here (vm.Script + createCachedData with this same node binary).
+ * Three bundles, one executable. dist/porter.cjs (the SEA's main script) holds the CLI and what
+ * `version`, `validate` and `status` need; the daemon modes (BGP, netlink, nftables, the agent)
+ * are dist/porter-daemon.cjs, and @kubernetes/client-node with Porter's Kubernetes code (~3 MB
+ * of JavaScript with undici, ws and the rest) is dist/porter-kube.cjs, both embedded as assets.
+ * V8 compiles (or deserializes) every byte of a script it is given, and keeps the source in
+ * memory: with one 8.5 MB bundle `porter version` spent ~100 ms CPU before its first statement,
+ * and with the Kubernetes client in the daemon bundle an idle `porter controller` without
+ * Kubernetes held its source (string and mapped pages, ~6 MB of RSS). The daemon bundle is
+ * compiled only by `porter controller` / `porter agent`, the Kubernetes bundle only when
+ * `kubernetes.enabled` (the import() of internal/controller/kube-factory.ts and
+ * internal/k8s/index.ts), each from its own code cache made here (vm.Script + createCachedData
+ * with this same node binary).
+ *
+ * A module is in one bundle only: a later bundle takes the modules of Porter (internal/, cmd/)
+ * that an earlier one has from it (sharedModulesPlugin), so there is one config schema, one
+ * PorterError class, one zod and one yaml in the process.
  *
  * In the main bundle, `import('./daemon.ts')` (cmd/porter/main.ts) and sea-entry's import of
  * cmd/porter/daemon.ts resolve to a loader for that asset (beside the bundle when run with plain
- * `node dist/porter.cjs`).
+ * `node dist/porter.cjs`); likewise the two Kubernetes import()s in the daemon bundle.
  */
-function daemonAssetPlugin() {
-  const loader = [
+function assetLoader(a, provide) {
+  return [
     "const vm = require('node:vm')",
+    // this bundle's modules that the asset's bundle takes from it
+    `const reg = (${REGISTRY} ??= Object.create(null))`,
+    ...[...provide].sort().map((f) => `reg[${JSON.stringify(relative(ROOT, f))}] ??= () => require(${JSON.stringify(f)})`),
     'let code',
     'let cachedData',
     "const sea = (() => { try { return require('node:sea') } catch { return undefined } })()",
+    // the raw assets are views of the executable's mapped pages (no copy). The bundle is ASCII
+    // (esbuild's charset), so latin1 is its text; getAsset(key, 'utf8') would decode it with ICU's
+    // converters and map ~2 MB of ICU data into the process for good
     'if (sea && sea.isSea()) {',
-    `  code = sea.getAsset(${JSON.stringify(DAEMON_ASSET)}, 'utf8')`,
-    `  try { cachedData = Buffer.from(sea.getAsset(${JSON.stringify(DAEMON_CACHE_ASSET)})) } catch {}`,
+    `  code = Buffer.from(sea.getRawAsset(${JSON.stringify(a.asset)})).toString('latin1')`,
+    `  try { cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(a.cacheAsset)})) } catch {}`,
     '} else {',
     "  const { readFileSync } = require('node:fs')",
     "  const { join } = require('node:path')",
-    `  code = readFileSync(join(__dirname, ${JSON.stringify(DAEMON_ASSET)}), 'utf8')`,
-    `  try { cachedData = readFileSync(join(__dirname, ${JSON.stringify(DAEMON_CACHE_ASSET)})) } catch {}`,
+    `  code = readFileSync(join(__dirname, ${JSON.stringify(a.asset)}), 'utf8')`,
+    `  try { cachedData = readFileSync(join(__dirname, ${JSON.stringify(a.cacheAsset)})) } catch {}`,
     '}',
-    `const script = new vm.Script(code, { filename: ${JSON.stringify(DAEMON_ASSET)}, cachedData })`,
+    `const script = new vm.Script(code, { filename: ${JSON.stringify(a.asset)}, cachedData })`,
     'const m = { exports: {} }',
     'script.runInThisContext()(m.exports, require, m, __filename, __dirname)',
     "m.exports.codeCache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'",
     'module.exports = m.exports',
     '',
   ].join('\n')
+}
+
+/** The main bundle: `import('./daemon.ts')` -> the daemon asset's loader. */
+function daemonAssetPlugin(provide = new Set()) {
   return {
     name: 'porter-daemon-asset',
     setup(b) {
@@ -212,38 +233,102 @@ function daemonAssetPlugin() {
         if (args.kind !== 'dynamic-import') return { errors: [{ text: `${args.importer} imports cmd/porter/daemon.ts statically: only import() keeps it out of the start-up bundle` }] }
         return { path: 'daemon', namespace: 'porter-daemon-asset' }
       })
-      b.onLoad({ filter: /.*/, namespace: 'porter-daemon-asset' }, () => ({ contents: loader, loader: 'js' }))
+      b.onLoad({ filter: /.*/, namespace: 'porter-daemon-asset' }, () => ({ contents: assetLoader(DAEMON, provide), resolveDir: ROOT, loader: 'js' }))
     },
   }
 }
 
-/** V8 code cache of the daemon bundle, made by this node (the SEA's V8, same flags). */
-function daemonCodeCache() {
+/** The files whose import() loads the Kubernetes bundle, and its export holding each one's module. */
+const KUBE_MODULES = new Map([
+  [join(ROOT, 'internal', 'controller', 'kube-factory.ts'), 'kubeFactory'],
+  [join(ROOT, 'internal', 'k8s', 'index.ts'), 'k8s'],
+])
+
+/** The daemon bundle: import() of a KUBE_MODULES file -> that module, from the Kubernetes asset. */
+function kubeAssetPlugin(provide = new Set()) {
+  return {
+    name: 'porter-kube-asset',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, (args) => {
+        const key = KUBE_MODULES.get(join(args.resolveDir, args.path))
+        if (!key) return undefined
+        if (args.kind !== 'dynamic-import') return { errors: [{ text: `${args.importer} imports ${args.path} statically: only import() keeps Kubernetes out of the daemon bundle` }] }
+        return { path: key, namespace: 'porter-kube-module' }
+      })
+      b.onResolve({ filter: /^porter-kube-asset$/ }, () => ({ path: 'kube', namespace: 'porter-kube-asset' }))
+      b.onLoad({ filter: /.*/, namespace: 'porter-kube-module' }, (args) => ({ contents: `module.exports = require('porter-kube-asset')[${JSON.stringify(args.path)}]\n`, resolveDir: ROOT, loader: 'js' }))
+      b.onLoad({ filter: /.*/, namespace: 'porter-kube-asset' }, () => ({ contents: assetLoader(KUBE, provide), resolveDir: ROOT, loader: 'js' }))
+    },
+  }
+}
+
+/**
+ * A later bundle: a relative import, from Porter's own code, of a module in `shared` (the files of
+ * Porter that an earlier bundle has) becomes that bundle's instance of it, from the registry the
+ * earlier bundle's asset loader filled.
+ */
+function sharedModulesPlugin(shared) {
+  return {
+    name: 'porter-shared-modules',
+    setup(b) {
+      b.onResolve({ filter: /^\.\.?\// }, async (args) => {
+        if (args.pluginData?.porterShared || !args.importer || args.importer.includes(`${sep}node_modules${sep}`)) return undefined
+        const r = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: { porterShared: true } })
+        if (r.errors.length || !shared.has(r.path)) return undefined
+        return { path: relative(ROOT, r.path), namespace: 'porter-shared' }
+      })
+      b.onLoad({ filter: /.*/, namespace: 'porter-shared' }, (args) => ({ contents: `module.exports = ${REGISTRY}[${JSON.stringify(args.path)}]()\n`, loader: 'js' }))
+    },
+  }
+}
+
+/** V8 code cache of an asset bundle, made by this node (the SEA's V8, same flags). */
+function codeCache(a) {
   const vm = require('node:vm')
-  const code = readFileSync(DAEMON_BUNDLE, 'utf8')
-  const cache = new vm.Script(code, { filename: DAEMON_ASSET }).createCachedData()
-  writeFileSync(DAEMON_CACHE, cache)
-  const check = new vm.Script(code, { filename: DAEMON_ASSET, cachedData: cache })
-  if (check.cachedDataRejected) throw new Error('V8 rejected the code cache it just made for the daemon bundle')
+  const code = readFileSync(a.bundle, 'utf8')
+  const cache = new vm.Script(code, { filename: a.asset }).createCachedData()
+  writeFileSync(a.cache, cache)
+  const check = new vm.Script(code, { filename: a.asset, cachedData: cache })
+  if (check.cachedDataRejected) throw new Error(`V8 rejected the code cache it just made for ${a.asset}`)
   return cache.length
 }
 
+/** Porter's own source files among a bundle's inputs (absolute paths), and the shared ones it takes. */
+const own = (inputs) => new Set(inputs.filter((f) => /^(internal|cmd)\//.test(f)).map((f) => join(ROOT, f)))
+const taken = (inputs) => new Set(inputs.filter((f) => f.startsWith('porter-shared:')).map((f) => join(ROOT, f.slice('porter-shared:'.length))))
+
 async function bundle(version, commit) {
-  const main = await bundleOne(version, commit, { entry: ENTRY, outfile: BUNDLE, plugins: [daemonAssetPlugin()] })
-  const daemon = await bundleOne(version, commit, { entry: DAEMON_ENTRY, outfile: DAEMON_BUNDLE, head: DAEMON_HEAD, tail: DAEMON_TAIL })
+  const opts = (o) => ({ ...o, version, commit })
+  // which bundle has which module: the main bundle, then the daemon's, then the Kubernetes one
+  const mainProbe = await bundleOne(opts({ entry: ENTRY, plugins: [daemonAssetPlugin()] }))
+  const mainOwn = own(mainProbe.inputs)
+  const daemonProbe = await bundleOne(opts({ entry: DAEMON_ENTRY, plugins: [kubeAssetPlugin(), sharedModulesPlugin(mainOwn)] }))
+  const daemonOwn = own(daemonProbe.inputs)
+  const kube = await bundleOne(opts({ entry: KUBE_ENTRY, outfile: KUBE.bundle, head: ASSET_HEAD, tail: ASSET_TAIL, plugins: [sharedModulesPlugin(new Set([...mainOwn, ...daemonOwn]))] }))
+  const kubeTakes = taken(kube.inputs)
+  const fromMain = new Set([...taken(daemonProbe.inputs), ...kubeTakes].filter((f) => mainOwn.has(f)))
+  const fromDaemon = new Set([...kubeTakes].filter((f) => daemonOwn.has(f)))
+  const main = await bundleOne(opts({ entry: ENTRY, outfile: BUNDLE, plugins: [daemonAssetPlugin(fromMain)] }))
+  const daemon = await bundleOne(opts({ entry: DAEMON_ENTRY, outfile: DAEMON.bundle, head: ASSET_HEAD, tail: ASSET_TAIL, plugins: [kubeAssetPlugin(fromDaemon), sharedModulesPlugin(mainOwn)] }))
   if (!main.inputs.some((f) => f.endsWith('cmd/porter/main.ts'))) throw new Error('cmd/porter/main.ts is not in the bundle')
   if (!daemon.inputs.some((f) => f.endsWith('cmd/porter/daemon.ts'))) throw new Error('cmd/porter/daemon.ts is not in the daemon bundle')
+  if (own(main.inputs).size !== mainOwn.size || own(daemon.inputs).size !== daemonOwn.size) throw new Error('the bundles changed between the probe and the build')
   const heavy = main.inputs.filter((f) => /node_modules\/(@kubernetes|netlink|pino|prom-client)\/|internal\/(bgp\/(session|speaker)|k8s|agent|controller|netlink|nft)\//.test(f))
   if (heavy.length) throw new Error(`the start-up bundle (dist/porter.cjs) pulls in daemon code: ${heavy.slice(0, 5).join(', ')}`)
-  return { main, daemon, cache: daemonCodeCache() }
+  const kubeInDaemon = daemon.inputs.filter((f) => /node_modules\/(@kubernetes|undici|ws)\/|internal\/k8s\//.test(f))
+  if (kubeInDaemon.length) throw new Error(`the daemon bundle pulls in Kubernetes code: ${kubeInDaemon.slice(0, 5).join(', ')}`)
+  if (!kube.inputs.some((f) => f.includes('node_modules/@kubernetes/client-node/'))) throw new Error('@kubernetes/client-node is not in the Kubernetes bundle')
+  return { main, daemon, kube, daemonCache: codeCache(DAEMON), kubeCache: codeCache(KUBE) }
 }
 
-async function bundleOne(version, commit, { entry, outfile, plugins = [], head = '', tail = '' }) {
+/** One bundle; without `outfile`, only its list of inputs (a probe: nothing is written). */
+async function bundleOne({ version, commit, entry, outfile, plugins = [], head = '', tail = '' }) {
   const esbuild = require('esbuild')
   const result = await esbuild.build({
     absWorkingDir: ROOT,
     entryPoints: [entry],
-    outfile,
+    outfile: outfile ?? join(DIST, '.probe.cjs'),
+    write: outfile !== undefined,
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -254,6 +339,8 @@ async function bundleOne(version, commit, { entry, outfile, plugins = [], head =
     // for V8 to deserialize at start and to keep in memory (it keeps the source for lazy compiles)
     minifyWhitespace: true,
     minifySyntax: true,
+    // non-ASCII characters as escapes: the asset loaders read a bundle as latin1 (see assetLoader)
+    charset: 'ascii',
     metafile: true,
     // import.meta does not exist in CommonJS: point it at this file (in the SEA, __filename is
     // the executable itself)
@@ -269,6 +356,7 @@ async function bundleOne(version, commit, { entry, outfile, plugins = [], head =
     plugins: [...plugins, nativeAddonsPlugin(), absentOptionalPlugin()],
   })
   for (const w of result.warnings) log(`esbuild warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
+  if (outfile === undefined) return { inputs: Object.keys(result.metafile.inputs) }
   const code = readFileSync(outfile, 'utf8')
   // a real import() survives only for a non-bundled target; SEA with code cache cannot run it
   // (block comments first: JSDoc types such as `@type {import('./x')}` are not code)
@@ -276,6 +364,7 @@ async function bundleOne(version, commit, { entry, outfile, plugins = [], head =
   const dyn = uncommented.match(/\bimport\((?!\s*["'`]node:)[^)]*\)/g)?.filter((m) => !/^import\(\s*\)$/.test(m))
   if (dyn?.length) throw new Error(`${rel(outfile)} still has dynamic import(): ${dyn.slice(0, 3).join(', ')}`)
   if (/\bimport\.meta\b/.test(code)) throw new Error(`${rel(outfile)} still uses import.meta`)
+  if (/[^\x00-\x7f]/.test(code)) throw new Error(`${rel(outfile)} is not ASCII`)
   const inputs = Object.keys(result.metafile.inputs)
   return { bytes: Buffer.byteLength(code), inputs }
 }
@@ -284,8 +373,10 @@ function seaBlob() {
   const assets = {}
   const built = ensureAddons({ log })
   for (const [name, a] of Object.entries(ADDONS)) assets[a.asset] = built[name]
-  assets[DAEMON_ASSET] = DAEMON_BUNDLE
-  assets[DAEMON_CACHE_ASSET] = DAEMON_CACHE
+  for (const a of [DAEMON, KUBE]) {
+    assets[a.asset] = a.bundle
+    assets[a.cacheAsset] = a.cache
+  }
   const config = { main: BUNDLE, output: BLOB, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: true, assets }
   writeFileSync(SEA_CONFIG, JSON.stringify(config, null, 2) + '\n')
   const r = spawnSync(process.execPath, ['--experimental-sea-config', SEA_CONFIG], { cwd: DIST, encoding: 'utf8' })
@@ -361,7 +452,7 @@ try {
   await withBuildLock(async () => {
   applyPatches({ log })
   const b = await bundle(pkg.version, commit)
-  log(`bundled ${b.main.inputs.length} files into ${rel(BUNDLE)} (${(b.main.bytes / 1024).toFixed(0)} KiB) and ${b.daemon.inputs.length} into ${rel(DAEMON_BUNDLE)} (${(b.daemon.bytes / 1024).toFixed(0)} KiB, code cache ${(b.cache / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
+  log(`bundled ${b.main.inputs.length} files into ${rel(BUNDLE)} (${(b.main.bytes / 1024).toFixed(0)} KiB), ${b.daemon.inputs.length} into ${rel(DAEMON.bundle)} (${(b.daemon.bytes / 1024).toFixed(0)} KiB, code cache ${(b.daemonCache / 1024).toFixed(0)} KiB) and ${b.kube.inputs.length} into ${rel(KUBE.bundle)} (${(b.kube.bytes / 1024).toFixed(0)} KiB, code cache ${(b.kubeCache / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
   const assets = seaBlob()
   log(`embedded assets: ${Object.keys(assets).join(', ')}`)
   executable()

@@ -98,7 +98,8 @@ function defaultResolvePackage(pkg: string, resolver: AddonResolver): string {
 
 export const defaultDeps: LoaderDeps = {
   isSea: () => sea.isSea(),
-  getAsset: (key) => sea.getAsset(key),
+  // a view of the executable's mapped pages, not a copy: the bytes are only written to a file
+  getAsset: (key) => sea.getRawAsset(key) as ArrayBuffer,
   dlopen: (module, file) => process.dlopen(module, file, osConstants.dlopen.RTLD_NOW),
   resolvePackage: defaultResolvePackage,
   execPath: process.execPath,
