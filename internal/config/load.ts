@@ -375,7 +375,10 @@ function hasDuplicate(vips: Config['vips']): boolean {
 function deepFreeze<T>(o: T): T {
   if (o && typeof o === 'object' && !Object.isFrozen(o)) {
     Object.freeze(o)
-    for (const v of Object.values(o)) deepFreeze(v)
+    if (Array.isArray(o)) {
+      // no copy of the list (Object.values) and no call per string: address lists are long
+      for (const v of o) if (v !== null && typeof v === 'object') deepFreeze(v)
+    } else for (const v of Object.values(o)) deepFreeze(v)
   }
   return o
 }
