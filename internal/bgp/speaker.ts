@@ -3,7 +3,7 @@
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
 import type { BfdPeerStatus, PeerStatus } from '../admin/status.ts'
 import { BfdService, diagName, isPathFailure } from '../bfd/index.ts'
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net'
+import { createServer, type Server, type Socket } from 'node:net'
 import { connectTcp, setSocketTtl, setTcpMd5, socketFamily, socketFd } from '../sys/index.ts'
 import { normalizeAddress } from '../ip/index.ts'
 import type { Logger } from 'pino'
@@ -66,10 +66,9 @@ export { normalizeAddress }
 const familyOf = (prefix: string): FamilyKey => (prefix.includes(':') ? 'ipv6-unicast' : 'ipv4-unicast')
 
 const tcpDialer: Dialer = {
-  connect({ host, port, localAddress, md5Key, ttl, minTtl }) {
-    // the MD5 key and the TTL options are on the socket before its first SYN (RFC 2385, RFC 5082)
-    return md5Key || ttl !== undefined || minTtl !== undefined ? connectTcp({ host, port, localAddress, key: md5Key, ttl, minTtl }) : netConnect({ host, port, localAddress })
-  },
+  // the MD5 key and the TTL options are on the socket before its first SYN (RFC 2385, RFC 5082);
+  // without them connectTcp is a plain net.connect
+  connect: ({ host, port, localAddress, md5Key, ttl, minTtl }) => connectTcp({ host, port, localAddress, key: md5Key, ttl, minTtl }),
 }
 
 interface PeerEntry {
