@@ -1,11 +1,18 @@
 // The one schema of porter.yaml. Every field is documented in README.md ("Configuration").
 // Pure: no I/O. Values are checked here; cross-field rules live in validate.ts.
-import { isIP } from 'node:net'
-import { z } from 'zod'
+import * as z from 'zod'
 import { parseCommunity } from '../bgp/rib/index.ts'
-import { canonicalIp, parseIpv4 } from '../ip/index.ts'
+import { canonicalIp, isIP, parseIpv4 } from '../ip/index.ts'
+
+// no generated (new Function) parsers: a config is parsed once, and compiling them cost more than
+// they saved (first parse of a small config ~3 ms slower with them; no gain at 100k VIPs)
+z.config({ jitless: true })
 
 const quote = (v: unknown) => JSON.stringify(v)
+
+// The sections are z.lazy(): each is built on its first use, not when this module loads. Building
+// the whole schema was a large part of `porter validate`'s start-up, and a config uses only a few
+// sections (a section left out takes its default without being built). Same answers, same errors.
 
 /** canonical text (RFC 5952 for IPv6), a zone id ("%eth0") kept */
 const canonical = (s: string): string => {
@@ -92,7 +99,7 @@ const largeCommunity = z.string().refine(
   { error: (iss) => `${quote(iss.input)} is not a large community (use "GLOBAL:LOCAL1:LOCAL2" with 32-bit parts)` },
 )
 
-export const exportAttrs = z
+export const exportAttrs = z.lazy(() => z
   .object({
     communities: z.array(community).default([]),
     largeCommunities: z.array(largeCommunity).default([]),
@@ -100,11 +107,11 @@ export const exportAttrs = z
     localPref: z.number().int().min(0).max(4294967295).optional(),
     asPathPrepend: z.number().int().min(0).max(16).optional(),
   })
-  .strict()
+  .strict())
 
 const family = z.enum(['ipv4-unicast', 'ipv6-unicast'])
 
-export const peer = z
+export const peer = z.lazy(() => z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: (iss) => `${quote(iss.input)} is not a peer name (letters, digits, "_", ".", "-"; at most 64)` }).optional(),
     address: ipAddress,
@@ -137,9 +144,9 @@ export const peer = z
     }).strict().optional(),
     export: exportAttrs.default({ communities: [], largeCommunities: [] }),
   })
-  .strict()
+  .strict())
 
-export const healthCheck = z.discriminatedUnion('type', [
+export const healthCheck = z.lazy(() => z.discriminatedUnion('type', [
   z.object({
     type: z.literal('tcp'),
     port: port,
@@ -168,16 +175,16 @@ export const healthCheck = z.discriminatedUnion('type', [
     rise: z.number().int().min(1).max(100).default(2),
     fall: z.number().int().min(1).max(100).default(3),
   }).strict(),
-])
+]))
 
 // the transform sits outside the union: inside it, zod reports a bad string as "Invalid input"
-export const nextHop = z
+export const nextHop = z.lazy(() => z
   .union([ipText, z.object({ address: ipText, check: healthCheck.optional() }).strict()], {
     error: (iss) => `${quote(iss.input)} is not a next hop (an IP address, or { address, check })`,
   })
-  .transform((v) => (typeof v === 'string' ? { address: canonical(v), check: undefined as z.output<typeof healthCheck> | undefined } : { ...v, address: canonical(v.address) }))
+  .transform((v) => (typeof v === 'string' ? { address: canonical(v), check: undefined as z.output<typeof healthCheck> | undefined } : { ...v, address: canonical(v.address) })))
 
-export const vip = z
+export const vip = z.lazy(() => z
   .object({
     name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
     /** one address or a list in the file; always a list once parsed */
@@ -186,9 +193,9 @@ export const vip = z
     check: healthCheck.optional(),
     export: exportAttrs.default({ communities: [], largeCommunities: [] }),
   })
-  .strict()
+  .strict())
 
-export const bgp = z
+export const bgp = z.lazy(() => z
   .object({
     localAs: asn,
     routerId: ipv4Address,
@@ -216,9 +223,9 @@ export const bgp = z
         ctx.addIssue({ code: 'custom', path: ['peers', i, 'ttlSecurity'], message: 'ttlSecurity (GTSM) sends TTL 255 and accepts only 254 or more, so the router must be at most one hop away: it excludes ebgpMultihop; remove one of them' })
       }
     })
-  })
+  }))
 
-export const kubernetes = z
+export const kubernetes = z.lazy(() => z
   .object({
     enabled: z.boolean().default(false),
     kubeconfig: z.string().optional(),
@@ -243,9 +250,9 @@ export const kubernetes = z
       .refine((l) => l.renewDeadline < l.leaseDuration && l.retryPeriod < l.renewDeadline, { error: 'needs retryPeriod < renewDeadline < leaseDuration' })
       .default({ enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 }),
   })
-  .strict()
+  .strict())
 
-export const agent = z
+export const agent = z.lazy(() => z
   .object({
     interface: z.string().regex(/^[A-Za-z0-9_.@-]{1,15}$/, { error: (iss) => `${quote(iss.input)} is not an interface name` }).default('lo'),
     firewall: z.enum(['auto', 'nftables', 'iptables', 'none']).default('auto'),
@@ -257,7 +264,7 @@ export const agent = z
     /** the addresses by which this host is a next hop: VIPs whose next hops include one of them are programmed here */
     nodeAddresses: z.array(ipAddress).default([]),
   })
-  .strict()
+  .strict())
 
 /**
  * "127.0.0.1:9477" or "[::1]:9477": a literal IP (IPv6 in brackets) and a port 1-65535.
@@ -287,14 +294,14 @@ export const hostPort = z
     if ('error' in r) ctx.addIssue({ code: 'custom', message: r.error })
   })
 
-export const admin = z
+export const admin = z.lazy(() => z
   .object({
     /** default: /run/porter/porter.sock (controller), /run/porter-agent/porter.sock (agent) */
     socket: z.string().min(1).optional(),
     /** "IP:PORT" of the Prometheus listener (/metrics, /healthz, /readyz); none: off. Any IP is accepted: bind it to loopback */
     metricsAddress: hostPort.optional(),
   })
-  .strict()
+  .strict())
 
 export const configSchema = z
   .object({
