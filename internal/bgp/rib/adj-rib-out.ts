@@ -203,6 +203,14 @@ export class AdjRibOut {
   #advs: readonly (Advertisement | AdvertisementBatch)[] = []
   #desired = new Map<string, Routes>()
   #sent = new Map<string, Routes>()
+  /**
+   * Keys where the sent table may differ from the desired one, so pending() looks at these only;
+   * undefined = not known, look at every key. The invariant: every key whose sent and desired
+   * entries differ is in the set. It starts empty when a whole pending() diff is committed.
+   */
+  #dirty: Set<string> | undefined
+  /** the last pending() diff, while nothing has changed since */
+  #lastPending: RibDiff | undefined
   #paths = 0
   #groups = new Map<string, Group>()
   /** routes behind each group of a diff this RIB returned, so commit() needs no parsing */
@@ -271,6 +279,9 @@ export class AdjRibOut {
     const b: Build = { table: new Map(), groups: new Map(), groupCache: new Map(), skipped: new Map(), paths: 0, singlePath: new Set() }
     const seenFam = [false, false]
     let dups: Set<string> | undefined
+    /** keys met again from the old table, and keys whose entry is not the old one */
+    let kept = 0
+    const changed: string[] = []
     this.#lastVip = undefined // the caller may have changed an attributes object since the last call
     for (const adv of desired) {
       const batch = isBatch(adv)
@@ -317,6 +328,7 @@ export class AdjRibOut {
               continue
             }
             b.paths++
+            kept++
             if (hs.hops[fam].length > 1) b.singlePath.add(text)
             continue
           }
@@ -337,10 +349,17 @@ export class AdjRibOut {
         const addPath = ctx.addPathTx.has(FAMILIES[fam] as FamilyKey)
         const ids = addPath && ctx.nextHopMode !== 'self' ? (hs.ids[fam] ??= assignPathIds(hops)) : undefined
         this.#place(b, families, at.prefix, at.key, hops, attrs, ids, at.routes)
+        if (at.routes !== undefined) kept++
+        if (b.table.get(at.key) !== at.routes) changed.push(at.key)
       }
     }
     if (dups) this.#merge(b, families, desired, dups, old)
+    // keys gone from the table (some key of the old table was not met again)
+    if (!dups && kept < old.size) old.forEach((_, key) => { if (!b.table.has(key)) changed.push(key) })
 
+    this.#lastPending = undefined
+    if (dups || this.#dirty === undefined || this.#dirty.size + changed.length > Math.max(4096, b.table.size / 8)) this.#dirty = undefined
+    else for (const key of changed) this.#dirty.add(key)
     this.#advs = desired
     this.#desired = b.table
     this.#paths = b.paths
@@ -474,10 +493,13 @@ export class AdjRibOut {
     const p: Pending = { announce: new Map(), withdraw: new Map() }
     const sent = this.#sent
     const desired = this.#desired
-    // forEach, not for-of: no [key, value] array per entry (100k entries per call)
-    desired.forEach((d, key) => {
+    const one = (d: Routes | undefined, key: string): void => {
       const s = sent.get(key)
       if (s === d) return
+      if (d === undefined) {
+        for (const sr of toList(s as Routes)) addWithdraw(p, sr)
+        return
+      }
       if (s === undefined) {
         if (isRouteList(d)) for (const r of d) addAnnounce(p, r)
         else addAnnounce(p, d)
@@ -488,13 +510,22 @@ export class AdjRibOut {
         if (sr === undefined || sr.group.key !== r.group.key) addAnnounce(p, r)
       }
       for (const sr of toList(s)) if (findRoute(d, sr.pathId) === undefined) addWithdraw(p, sr)
-    })
-    sent.forEach((s, key) => {
-      if (desired.has(key)) return
-      if (isRouteList(s)) for (const sr of s) addWithdraw(p, sr)
-      else addWithdraw(p, s)
-    })
-    return this.#finish(p)
+    }
+    if (this.#dirty !== undefined) {
+      // only the keys changed since the peer last had everything (a reload changing one VIP)
+      for (const key of this.#dirty) one(desired.get(key), key)
+    } else {
+      // forEach, not for-of: no [key, value] array per entry (100k entries per call)
+      desired.forEach(one)
+      sent.forEach((s, key) => {
+        if (desired.has(key)) return
+        if (isRouteList(s)) for (const sr of s) addWithdraw(p, sr)
+        else addWithdraw(p, s)
+      })
+    }
+    const diff = this.#finish(p)
+    this.#lastPending = diff
+    return diff
   }
 
   /** Every desired route as announcements (route refresh, or the first UPDATEs after Established). */
@@ -512,17 +543,27 @@ export class AdjRibOut {
    * returned by pending()/all() or any part of one (groups with a subset of their NLRI).
    */
   commit(diff: RibDiff): void {
+    const whole = diff === this.#lastPending
     for (const w of diff.withdraw) {
-      for (const n of w.nlri) this.#unsend(keyOf(n.prefix), n.pathId)
+      for (const n of w.nlri) {
+        const key = keyOf(n.prefix)
+        this.#unsend(key, n.pathId)
+        if (!whole) this.#dirty?.add(key)
+      }
     }
     for (const g of diff.announce) {
       const recs = this.#recordsOf(g)
       for (let i = 0; i < g.nlri.length; i++) {
         const n = g.nlri[i] as Nlri
         const r = recs?.[i] ?? { prefix: n.prefix, pathId: n.pathId, group: this.#groups.get(g.key) ?? { key: g.key, family: g.family, attrs: g.attrs } }
-        this.#send(keyOf(r.prefix), r)
+        const key = keyOf(r.prefix)
+        this.#send(key, r)
+        if (!whole) this.#dirty?.add(key)
       }
     }
+    // the whole last diff, nothing changed since: the peer has what it should
+    if (whole) this.#dirty = new Set()
+    this.#lastPending = undefined
   }
 
   /**
@@ -530,6 +571,8 @@ export class AdjRibOut {
    * Established), or, with `family`, it asked for a route refresh of that family only.
    */
   reset(family?: FamilyKey): void {
+    this.#dirty = undefined
+    this.#lastPending = undefined
     if (family === undefined) {
       this.#sent = new Map()
       return
