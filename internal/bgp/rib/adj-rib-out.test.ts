@@ -275,3 +275,26 @@ t.test('UPDATE placement helpers', async (t) => {
   t.same(endOfRib('ipv4-unicast'), { type: 'update', withdrawn: [], attrs: {}, nlri: [] })
   t.same(endOfRib('ipv6-unicast').attrs.mpUnreach, { afi: 2, safi: 1, withdrawn: [] })
 })
+
+t.test('a batch of 10k VIPs, one address replaced: one withdrawal and one announcement, the rest kept as they were', async (t) => {
+  const rib = new AdjRibOut(ebgp({ addPathTx: new Set() }))
+  const addrs = Array.from({ length: 10_000 }, (_, i) => `198.18.${i >> 8}.${i & 255}`)
+  const attrs = { communities: ['65000:100'] }
+  rib.set([{ prefixes: addrs, nextHops: ['192.0.2.1', '2001:db8::1'], attrs }])
+  const first = rib.pending()
+  t.equal(diffSize(first).announced, 10_000, 'every address, with the next hop of its family')
+  t.equal(first.announce.length, 1, 'one group')
+  rib.commit(first)
+  t.ok(isEmptyDiff(rib.pending()), 'nothing pending')
+  const next = [...addrs]
+  next[5] = '203.0.113.5'
+  // a reload: a new list and a new attributes object with the same content
+  rib.set([{ prefixes: next, nextHops: ['192.0.2.1', '2001:db8::1'], attrs: { communities: ['65000:100'] } }])
+  const d = rib.pending()
+  t.same(render(d), ['+ 203.0.113.5/32 via 192.0.2.1 [c=65000:100 as=65001]', '- 198.18.0.5/32'].sort())
+  rib.commit(d)
+  t.ok(isEmptyDiff(rib.pending()), 'nothing pending after the commit')
+  t.match(rib.status(), { prefixes: 10_000, paths: 10_000, sentPaths: 10_000 })
+  t.same(rib.sentNextHops('203.0.113.5/32'), ['192.0.2.1'])
+  t.same(rib.sentNextHops('198.18.0.5'), [], 'the old address is gone')
+})
