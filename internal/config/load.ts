@@ -9,12 +9,11 @@
 import { isAscii } from 'node:buffer'
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
-import { isIP } from 'node:net'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml'
 import { load as loadFast, CORE_SCHEMA } from 'js-yaml'
 import { errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
-import { parseIpv4 } from '../ip/index.ts'
+import { isIP, parseIpv4 } from '../ip/index.ts'
 import { configSchema, type Config } from './schema.ts'
 
 export interface ConfigIssue {
