@@ -7,6 +7,7 @@ import { createLogger } from '../../internal/log/index.ts'
 import { runDaemon, type Service } from '../../internal/daemon/run.ts'
 import { sdNotify, watchdogInterval } from '../../internal/sys/index.ts'
 import { EXIT_OK, EXIT_RUNTIME } from './io.ts'
+import { startHeapTrimmer } from './heap.ts'
 
 export interface DaemonArgs {
   file: string
@@ -34,6 +35,7 @@ export async function daemon(mode: 'controller' | 'agent', { file, cfg, level, c
     }
   }
   const service = await createService(mode, log)
+  const stopTrimmer = startHeapTrimmer()
   // systemd Type=notify: READY=1 once started, STOPPING=1 on stop, WATCHDOG=1 when WatchdogSec is set
   const notify = (state: string) => {
     try {
@@ -55,6 +57,7 @@ export async function daemon(mode: 'controller' | 'agent', { file, cfg, level, c
     })
     const code = await d.done
     clearInterval(watchdog)
+    stopTrimmer()
     // a daemon ends when it says so, not when the event loop happens to drain (logs are sync)
     setImmediate(() => process.exit(code))
     return code
