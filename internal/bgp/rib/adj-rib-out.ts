@@ -5,7 +5,7 @@
 // many NLRI into one UPDATE. Both tables are keyed by prefix (a host route by its address text,
 // the caller's own string), each entry being that prefix's route, or its few routes (one per
 // path id) in an array; the tables share entries while the peer has what it should. Memory per
-// announced host route: two map entries, one route and one prefix object.
+// announced host route: two map entries and one route object.
 import { PorterError } from '../../errors/index.ts'
 import type { FamilyKey, Nlri, PathAttributes } from '../wire/index.ts'
 import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
@@ -97,15 +97,16 @@ interface Group {
 }
 
 /**
- * A route the peer has (sent table) or should have (desired table): the prefix (shared by every
- * route of the prefix and across set() calls), its path id and the group it is sent with. Never
- * mutated. The Nlri handed out in a diff is made from it.
+ * A route the peer has (sent table) or should have (desired table): the prefix itself (its
+ * fields, not a Prefix object: one object per route, ~64 bytes), its path id and the group it is
+ * sent with. Never mutated. The Nlri handed out in a diff is made from it.
  */
-interface Route {
-  prefix: Prefix
+interface Route extends Prefix {
   pathId: number | undefined
   group: Group
 }
+
+const route = (p: Prefix, pathId: number | undefined, group: Group): Route => ({ afi: p.afi, addr: p.addr, len: p.len, pathId, group })
 
 /**
  * A prefix's routes in a table: the route itself when there is one (the common case: no array
@@ -317,7 +318,7 @@ export class AdjRibOut {
         // fast path: a prefix the table has, spelt as its key, whose one route stays as it is
         const hit = old.get(text)
         if (hit !== undefined && !isRouteList(hit)) {
-          const fam = famIndex(hit.prefix)
+          const fam = famIndex(hit)
           const sr = batch || hs.hops[1 - fam]!.length === 0 ? singleFor(fam) : null
           if (sr !== null && hit.group === sr.group && hit.pathId === sr.pathId) {
             seenFam[fam] = true
@@ -373,12 +374,12 @@ export class AdjRibOut {
   /** A prefix as given -> its table key, its Prefix (the table's own object when it has the prefix) and its routes there. */
   #locate(text: string, table: ReadonlyMap<string, Routes>): { key: string; prefix: Prefix; routes: Routes | undefined } {
     const hit = table.get(text) // a canonical spelling (a VIP as the config has it): no parsing
-    if (hit !== undefined) return { key: text, prefix: first(hit).prefix, routes: hit }
+    if (hit !== undefined) return { key: text, prefix: first(hit), routes: hit }
     const parsed = parsePrefixOrReason(text)
     if (typeof parsed === 'string') throw invalid(`Cannot advertise "${text}": ${parsed}`)
     const key = keyOf(parsed.prefix)
     const routes = key === text ? undefined : table.get(key)
-    return { key, prefix: routes === undefined ? parsed.prefix : first(routes).prefix, routes }
+    return { key, prefix: routes === undefined ? parsed.prefix : first(routes), routes }
   }
 
   /** Next hops of an advertisement, parsed, split by family, sorted by address, duplicates dropped. */
@@ -434,7 +435,7 @@ export class AdjRibOut {
       const pathId = ids === undefined ? undefined : ids[0]
       // unchanged prefix: keep the previous record as is (no allocation)
       const was = prev === undefined ? undefined : findRoute(prev, pathId)
-      b.table.set(key, was !== undefined && was.group === group && count(prev as Routes) === 1 ? was : { prefix, pathId, group })
+      b.table.set(key, was !== undefined && was.group === group && count(prev as Routes) === 1 ? was : route(prefix, pathId, group))
       return
     }
     const routes: Route[] = new Array(n)
@@ -446,7 +447,7 @@ export class AdjRibOut {
       const was = prev === undefined ? undefined : findRoute(prev, pathId)
       if (was !== undefined && was.group === group) routes[i] = was
       else {
-        routes[i] = { prefix, pathId, group }
+        routes[i] = route(prefix, pathId, group)
         same = false
       }
     }
@@ -555,8 +556,8 @@ export class AdjRibOut {
       const recs = this.#recordsOf(g)
       for (let i = 0; i < g.nlri.length; i++) {
         const n = g.nlri[i] as Nlri
-        const r = recs?.[i] ?? { prefix: n.prefix, pathId: n.pathId, group: this.#groups.get(g.key) ?? { key: g.key, family: g.family, attrs: g.attrs } }
-        const key = keyOf(r.prefix)
+        const r = recs?.[i] ?? route(n.prefix, n.pathId, this.#groups.get(g.key) ?? { key: g.key, family: g.family, attrs: g.attrs })
+        const key = keyOf(r)
         this.#send(key, r)
         if (!whole) this.#dirty?.add(key)
       }
@@ -653,7 +654,7 @@ export class AdjRibOut {
     for (let i = 0; i < recs.length; i++) {
       const r = recs[i] as Route
       const n = g.nlri[i] as Nlri
-      if (r.prefix !== n.prefix || r.pathId !== n.pathId) return undefined
+      if (r.addr !== n.prefix.addr || r.len !== n.prefix.len || r.pathId !== n.pathId) return undefined
     }
     return recs
   }
@@ -786,7 +787,10 @@ function addHop(e: PrefixEntry, addr: ParsedAddress, attrs: ResolvedAttrs): void
 }
 
 /** The NLRI of a route, made when a diff is (pathId present exactly when ADD-PATH is on). */
-const nlriOf = (r: Route): Nlri => (r.pathId === undefined ? { prefix: r.prefix } : { prefix: r.prefix, pathId: r.pathId })
+const nlriOf = (r: Route): Nlri => {
+  const prefix: Prefix = { afi: r.afi, addr: r.addr, len: r.len }
+  return r.pathId === undefined ? { prefix } : { prefix, pathId: r.pathId }
+}
 
 function addAnnounce(p: Pending, r: Route): void {
   const key = r.group.key
