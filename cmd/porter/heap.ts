@@ -18,20 +18,30 @@ export function daemonHeapPolicy(env: Readonly<Record<string, string | undefined
 }
 
 /**
- * Give memory back after a burst. V8 keeps the old-space pages a burst filled with garbage (a
- * 100k-VIP config read, a full table push, a reload) until its next full collection, which an
- * idle daemon may not run for minutes: tens of MiB of RSS for nothing. Every `everyMs` this
- * looks at the heap; when more than `slackBytes` of it is not in use, it runs one full
- * collection (~30-40 ms at 100k VIPs) and V8 then releases the emptied pages. A daemon that
- * allocates little never reaches the slack and is not touched. The timer does not keep the
- * process alive. Returns a stop function.
+ * Give memory back after a burst. A burst (a 100k-VIP config read, a full table push, a reload)
+ * leaves tens of MiB of RSS in pages V8 no longer needs and keeps until its memory reducer runs,
+ * seconds to minutes later in an idle daemon. Every `everyMs` this looks at the RSS; when it is
+ * more than `growthBytes` above its lowest since the last collection and the heap in use has
+ * stopped growing (the burst is over), it runs one full collection (~30-40 ms at 100k VIPs),
+ * after which V8 releases the emptied pages. A daemon whose memory does not grow is never
+ * touched. The timer does not keep the process alive. Returns a stop function.
  */
-export function startHeapTrimmer(everyMs = 2000, slackBytes = 16 * 1024 * 1024): () => void {
+export function startHeapTrimmer(everyMs = 500, growthBytes = 16 * 1024 * 1024): () => void {
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as () => void
+  let low = process.memoryUsage.rss()
+  let lastUsed = Infinity
   const timer = setInterval(() => {
-    const h = getHeapStatistics()
-    if (h.total_heap_size - h.used_heap_size > slackBytes) gc()
+    const rss = process.memoryUsage.rss()
+    const used = getHeapStatistics().used_heap_size
+    const settled = used <= lastUsed + 1024 * 1024
+    lastUsed = used
+    low = Math.min(low, rss)
+    if (settled && rss > low + growthBytes) {
+      gc()
+      low = rss // the pages go back over the next moments; `low` follows them down
+      lastUsed = getHeapStatistics().used_heap_size
+    }
   }, everyMs)
   timer.unref()
   return () => clearInterval(timer)

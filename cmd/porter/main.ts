@@ -9,7 +9,7 @@ import type { DaemonStatus } from '../../internal/admin/index.ts'
 import { buildInfo } from '../../internal/version/index.ts'
 import { summarizeConfig } from '../../internal/cli/summary.ts'
 
-import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, out, err } from './io.ts'
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, exitQuietlyOnClosedPipe, out, err } from './io.ts'
 import { daemonHeapPolicy } from './heap.ts'
 
 const FLAGS = {
@@ -57,6 +57,7 @@ async function loadOrReport(file: string): Promise<Config | number> {
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
+  if (cmd !== 'controller' && cmd !== 'agent') exitQuietlyOnClosedPipe()
   if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     out(HELP.main!)
     return cmd === undefined ? EXIT_USAGE : EXIT_OK

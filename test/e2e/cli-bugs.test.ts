@@ -166,3 +166,15 @@ t.test('porter validate rejects what cannot work, with file:line:col and the fie
     ] })
   })
 })
+
+t.test('porter validate | head: a reader that goes away ends the command quietly (exit 0, no stack trace)', async (t) => {
+  const lab = createLab(t)
+  const binary = builtPorter(lab.dir)
+  const file = join(lab.dir, 'many.yaml')
+  // enough output that the pipe is closed while porter is still writing
+  const peers = Array.from({ length: 2000 }, (_, i) => `    - { address: 198.18.${i >> 8}.${i & 255}, peerAs: 64513 }`).join('\n')
+  writeFileSync(file, `bgp:\n  localAs: 64512\n  routerId: 192.0.2.1\n  peers:\n${peers}\n`)
+  const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" validate --config "$1" | head -c 10 >/dev/null; echo "exit=$?" >&2', binary, file], { encoding: 'utf8' })
+  t.match(r.stderr, /exit=0/, 'porter exits 0 when the pipe closes')
+  t.notMatch(r.stderr, /EPIPE|Error|at /, 'no error, no stack trace')
+})
