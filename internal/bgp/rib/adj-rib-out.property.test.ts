@@ -106,6 +106,7 @@ const same = (a: Map<string, string>, b: Map<string, string>) =>
 
 type Op =
   | { op: 'set'; advs: Advertisement[]; batched: boolean }
+  | { op: 'tweak'; pick: number; to: number }
   | { op: 'sync' }
   | { op: 'partial'; keep: number }
   | { op: 'reset' }
@@ -133,6 +134,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.constant<Op>({ op: 'sync' }), weight: 3 },
   { arbitrary: fc.nat(5).map((keep): Op => ({ op: 'partial', keep })), weight: 2 },
   { arbitrary: fc.constant<Op>({ op: 'reset' }), weight: 1 },
+  { arbitrary: fc.tuple(fc.nat(), fc.nat()).map(([pick, to]): Op => ({ op: 'tweak', pick, to })), weight: 3 },
   { arbitrary: fc.constant<Op>({ op: 'refresh' }), weight: 1 },
 )
 
@@ -155,10 +157,19 @@ t.test('applying diffs converges the peer to the desired set, through resets, pa
     const rib = new AdjRibOut(ctx)
     const peer = new ModelPeer()
     let desired: Advertisement[] = []
+    let batched = false
     for (const o of ops) {
       if (o.op === 'set') {
         rib.set(o.batched ? batches(o.advs) : o.advs)
         desired = o.advs
+        batched = o.batched
+      } else if (o.op === 'tweak') {
+        // the last set with one prefix replaced by another of its family (a reload changing one VIP)
+        if (desired.length === 0) continue
+        const i = o.pick % desired.length
+        const pool = isV6(desired[i]!.prefix) ? V6_PREFIXES : V4_PREFIXES
+        desired = desired.map((a, j) => (j === i ? { ...a, prefix: pool[o.to % pool.length]! } : a))
+        rib.set(batched ? batches(desired) : desired)
       } else if (o.op === 'sync') {
         const d = rib.pending()
         peer.apply(d)

@@ -130,6 +130,8 @@ interface HopSet {
 }
 
 const FAMILIES: readonly FamilyKey[] = ['ipv4-unicast', 'ipv6-unicast']
+/** set() changes the table in place for at most this many replaced prefixes (see #setSmallChange) */
+const SMALL_CHANGE = 1024
 const ALL_FAMILIES: ReadonlySet<FamilyKey> = new Set(FAMILIES)
 
 function invalid(msg: string, cause?: unknown): PorterError {
@@ -212,6 +214,8 @@ export class AdjRibOut {
   #dirty: Set<string> | undefined
   /** the last pending() diff, while nothing has changed since */
   #lastPending: RibDiff | undefined
+  /** the table was built with no prefix given twice and none skipped (see #setSmallChange) */
+  #clean = false
   #paths = 0
   #groups = new Map<string, Group>()
   /** routes behind each group of a diff this RIB returned, so commit() needs no parsing */
@@ -254,7 +258,7 @@ export class AdjRibOut {
     this.#lastVip = undefined
     this.#peerOnly = undefined
     try {
-      this.set(this.#advs)
+      this.#setFull(this.#advs)
     } catch (e) {
       this.#ctx = prev.ctx
       this.#ibgp = prev.ibgp
@@ -270,10 +274,17 @@ export class AdjRibOut {
    * PORTER_ERR_CONFIG_INVALID naming the bad value (prefix, next hop, community, ...) and then
    * keeps the previous desired set.
    *
-   * Cost: one map lookup per prefix the table already has with the same next hops and
-   * attributes (its records are kept as they are); parsing and new records only for the rest.
+   * Cost: when the set has the same advertisements as the last one (same next hops and
+   * attributes, the same number of prefixes each) and at most SMALL_CHANGE prefixes differ, only
+   * those (a reload that replaces one VIP of 100k); otherwise one map lookup per prefix the table
+   * already has with the same next hops and attributes (its records are kept as they are), and
+   * parsing and new records only for the rest.
    */
   set(desired: readonly (Advertisement | AdvertisementBatch)[]): void {
+    if (!this.#setSmallChange(desired)) this.#setFull(desired)
+  }
+
+  #setFull(desired: readonly (Advertisement | AdvertisementBatch)[]): void {
     const ctx = this.#ctx
     const families = ctx.families ?? ALL_FAMILIES
     const old = this.#desired
@@ -283,6 +294,7 @@ export class AdjRibOut {
     /** keys met again from the old table, and keys whose entry is not the old one */
     let kept = 0
     const changed: string[] = []
+    let noHops = false
     this.#lastVip = undefined // the caller may have changed an attributes object since the last call
     for (const adv of desired) {
       const batch = isBatch(adv)
@@ -342,7 +354,10 @@ export class AdjRibOut {
           const other = adv.nextHops.find((nh) => (this.#nextHop(nh) as ParsedAddress).afi !== at.prefix.afi)
           throw invalid(`Cannot advertise "${adv.prefix}" via next hop "${other}": next hop and prefix are of different address families`)
         }
-        if (hops.length === 0) continue
+        if (hops.length === 0) {
+          noHops = true // given, without a next hop: maybe given again elsewhere (not clean)
+          continue
+        }
         if (b.table.has(at.key) || b.skipped.has(at.key)) {
           (dups ??= new Set()).add(at.key)
           continue
@@ -362,6 +377,7 @@ export class AdjRibOut {
     if (dups || this.#dirty === undefined || this.#dirty.size + changed.length > Math.max(4096, b.table.size / 8)) this.#dirty = undefined
     else for (const key of changed) this.#dirty.add(key)
     this.#advs = desired
+    this.#clean = !dups && !noHops && b.skipped.size === 0
     this.#desired = b.table
     this.#paths = b.paths
     this.#groups = b.groups
@@ -369,6 +385,92 @@ export class AdjRibOut {
     this.#skipped = [...b.skipped].map(([prefix, reason]) => ({ prefix: prefix.includes('/') ? prefix : `${prefix}/${prefix.includes(':') ? 128 : 32}`, reason }))
     this.#advFamilies = new Set(FAMILIES.filter((_, i) => seenFam[i]))
     if (this.#nextHops.size > 4 * (b.table.size + 1024)) this.#nextHops.clear() // bound the parse cache
+  }
+
+  /**
+   * set() of a set like the last one but for a few prefixes: the same advertisements in the same
+   * order (next hops, attributes and the number of prefixes each), at most SMALL_CHANGE prefixes
+   * replaced. Changes the table in place, only for those; false (nothing done) when it is not
+   * such a set or when a replaced prefix needs the full rules (given twice, a family not
+   * negotiated, next-hop self): set() then builds the table whole.
+   */
+  #setSmallChange(desired: readonly (Advertisement | AdvertisementBatch)[]): boolean {
+    const prev = this.#advs
+    const ctx = this.#ctx
+    if (!this.#clean || ctx.nextHopMode !== 'as-given' || prev.length !== desired.length || desired.length === 0) return false
+    const gone: { text: string; k: number }[] = []
+    const come: { text: string; k: number }[] = []
+    for (let k = 0; k < desired.length; k++) {
+      const a = prev[k] as Advertisement | AdvertisementBatch
+      const d = desired[k] as Advertisement | AdvertisementBatch
+      if (isBatch(a) !== isBatch(d) || !sameStrings(a.nextHops, d.nextHops)) return false
+      if (a.attrs !== d.attrs && (a.attrs === undefined || d.attrs === undefined || rawKey(a.attrs) !== rawKey(d.attrs))) return false
+      const ap = isBatch(a) ? a.prefixes : [a.prefix]
+      const dp = isBatch(d) ? d.prefixes : [(d as Advertisement).prefix]
+      if (ap.length !== dp.length) return false
+      if (ap === dp) continue
+      for (let i = 0; i < ap.length; i++) {
+        if (ap[i] === dp[i]) continue
+        gone.push({ text: ap[i] as string, k })
+        come.push({ text: dp[i] as string, k })
+        if (come.length > SMALL_CHANGE) return false
+      }
+    }
+    const table = this.#desired
+    const families = ctx.families ?? ALL_FAMILIES
+    // everything checked and made before the table changes: a bad prefix throws with the table as it was
+    const goneKeys = new Map<string, number>()
+    for (const g of gone) goneKeys.set(this.#locate(g.text, table).key, g.k)
+    const b: Build = { table: new Map(), groups: new Map(this.#groups), groupCache: new Map(), skipped: new Map(), paths: 0, singlePath: new Set() }
+    const hopSets = new Map<number, { hs: HopSet; attrs: ResolvedAttrs }>()
+    const of = (k: number) => {
+      let e = hopSets.get(k)
+      if (e === undefined) {
+        const d = desired[k] as Advertisement | AdvertisementBatch
+        e = { hs: this.#hopSet(d.nextHops, `${isBatch(d) ? d.prefixes[0] : d.prefix}"`), attrs: this.#resolve(d.attrs) }
+        hopSets.set(k, e)
+      }
+      return e
+    }
+    let newFams = 0
+    for (const c of come) {
+      const at = this.#locate(c.text, table)
+      if (b.table.has(at.key) || (table.has(at.key) && !goneKeys.has(at.key))) return false // given twice
+      const fam = famIndex(at.prefix)
+      const family = FAMILIES[fam] as FamilyKey
+      const { hs, attrs } = of(c.k)
+      if (!isBatch(desired[c.k] as Advertisement | AdvertisementBatch) && hs.hops[1 - fam]!.length > 0) return false // the full rules say why
+      if (!families.has(family)) return false
+      newFams |= 1 << fam
+      const hops = hs.hops[fam]
+      if (hops.length === 0) return false // the full rules (a prefix without a next hop)
+      const ids = ctx.addPathTx.has(family) ? (hs.ids[fam] ??= assignPathIds(hops)) : undefined
+      this.#place(b, families, at.prefix, at.key, hops, attrs, ids, table.get(at.key))
+    }
+    // the changes
+    const changed: string[] = []
+    for (const [key, k] of goneKeys) {
+      const r = table.get(key)
+      if (r === undefined) continue // it had no next hop of its family
+      this.#paths -= count(r)
+      const fam = famIndex(first(r))
+      if (of(k).hs.hops[fam].length > 1 && !ctx.addPathTx.has(FAMILIES[fam] as FamilyKey)) this.#singlePath--
+      table.delete(key)
+      changed.push(key)
+    }
+    b.table.forEach((r, key) => {
+      table.set(key, r)
+      changed.push(key)
+    })
+    this.#paths += b.paths
+    this.#singlePath += b.singlePath.size
+    this.#groups = b.groups
+    this.#advs = desired
+    this.#lastPending = undefined
+    if (this.#dirty !== undefined && this.#dirty.size + changed.length <= Math.max(4096, table.size / 8)) for (const key of changed) this.#dirty.add(key)
+    else this.#dirty = undefined
+    if (newFams) this.#advFamilies = new Set(FAMILIES.filter((f, i) => this.#advFamilies.has(f) || newFams & (1 << i)))
+    return true
   }
 
   /** A prefix as given -> its table key, its Prefix (the table's own object when it has the prefix) and its routes there. */
@@ -743,6 +845,13 @@ function checkContext(ctx: ExportContext): void {
 /** Cache key of raw export attributes (cheaper than JSON; equal content gives equal keys). */
 function rawKey(a: ExportAttrs): string {
   return `${a.origin}|${a.asPathPrepend}|${a.med}|${a.localPref}|${a.communities?.join(' ')}|${a.largeCommunities?.join(' ')}`
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function sameRoutes(a: Routes, b: readonly Route[]): boolean {
