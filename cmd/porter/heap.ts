@@ -21,9 +21,10 @@ export function daemonHeapPolicy(env: Readonly<Record<string, string | undefined
  * Give memory back after a burst. A burst (a 100k-VIP config read, a full table push, a reload)
  * leaves tens of MiB of RSS in pages V8 no longer needs and keeps until its memory reducer runs,
  * seconds to minutes later in an idle daemon. Every `everyMs` this looks at the RSS; when it is
- * more than `growthBytes` above its lowest since the last collection and the heap in use has
- * stopped growing (the burst is over), it runs one full collection (~30-40 ms at 100k VIPs),
- * after which V8 releases the emptied pages. A daemon whose memory does not grow is never
+ * more than `growthBytes` above its lowest since the last collection and the burst is over (the
+ * process used under a tenth of the interval in CPU and its heap in use stopped growing), it runs
+ * one full collection (~30-40 ms at 100k VIPs), after which V8 releases the emptied pages. Never
+ * during a burst: a full collection in the middle of a 100k-route push slowed it by a third. A daemon whose memory does not grow is never
  * touched. The timer does not keep the process alive. Returns a stop function.
  */
 export function startHeapTrimmer(everyMs = 500, growthBytes = 16 * 1024 * 1024): () => void {
@@ -31,10 +32,13 @@ export function startHeapTrimmer(everyMs = 500, growthBytes = 16 * 1024 * 1024):
   const gc = runInNewContext('gc') as () => void
   let low = process.memoryUsage.rss()
   let lastUsed = Infinity
+  let lastCpu = process.cpuUsage()
   const timer = setInterval(() => {
     const rss = process.memoryUsage.rss()
     const used = getHeapStatistics().used_heap_size
-    const settled = used <= lastUsed + 1024 * 1024
+    const cpu = process.cpuUsage(lastCpu)
+    lastCpu = process.cpuUsage()
+    const settled = used <= lastUsed + 1024 * 1024 && (cpu.user + cpu.system) / 1000 < everyMs / 10
     lastUsed = used
     low = Math.min(low, rss)
     if (settled && rss > low + growthBytes) {
