@@ -1,7 +1,7 @@
 // One configured BGP neighbour as a pure state machine over the FSM (internal/bgp/fsm) and the
 // codec (internal/bgp/wire): `step(event)` -> effects (types.ts). No sockets, no timers, no
 // clock: time arrives in each event as `now`. Routes come from a RouteSource (the peer's
-// Adj-RIB-Out); received routes are counted and discarded.
+// Adj-RIB-Out); received routes are counted and discarded (received.ts).
 //
 // Connections: `primary` always exists (it holds the FSM that owns ConnectRetry/IdleHold and the
 // back-off); an incoming connection that arrives while the primary is in Connect (dialling),
@@ -20,6 +20,7 @@ import {
   type CodecContext, type FamilyKey, type Nlri,
 } from '../wire/index.ts'
 import type { ConnId, LogLevel, RouteSource, SessionEffect, SessionEvent, TimerId } from './types.ts'
+import { RECEIVED_LIMIT, ReceivedRoutes } from './received.ts'
 
 export interface SessionCoreOptions {
   fsm: FsmConfig
@@ -74,7 +75,8 @@ export class SessionCore {
   private stopping = false
   /** End-of-RIB sent on the current session */
   private eorSent = false
-  private received = new Map<FamilyKey, Set<string>>()
+  /** routes the peer sent us, counted (bounded: see received.ts) */
+  private readonly received: ReceivedRoutes
   private reported: StateName
   private out: SessionEffect[] = []
   private now = 0
@@ -88,6 +90,8 @@ export class SessionCore {
 
   constructor(opts: SessionCoreOptions) {
     this.opts = opts
+    // with maxPrefixes the session ends before a family passes max + 1: every count stays exact
+    this.received = new ReceivedRoutes(opts.maxPrefixes !== undefined ? opts.maxPrefixes + 1 : RECEIVED_LIMIT)
     this.primary = this.newConn(opts.fsm, 'local')
     this.reported = this.primary.fsm.name
   }
@@ -109,9 +113,7 @@ export class SessionCore {
   }
 
   get prefixesReceived(): number {
-    let n = 0
-    for (const s of this.received.values()) n += s.size
-    return n
+    return this.received.total
   }
 
   /** The connections the core is using (the session's, and a collision candidate's). */
@@ -482,9 +484,9 @@ export class SessionCore {
     this.dispatch(c, { type: 'UpdateMsg' })
     const max = this.opts.maxPrefixes
     if (max !== undefined) {
-      for (const [fam, set] of this.received) {
-        if (set.size > max) {
-          this.log('warn', { family: fam, received: set.size, maxPrefixes: max }, 'maximum prefixes exceeded: closing the session')
+      for (const fam of this.received.families()) {
+        if (this.received.count(fam) > max) {
+          this.log('warn', { family: fam, received: this.received.count(fam), maxPrefixes: max }, 'maximum prefixes exceeded: closing the session')
           this.dispatch(c, { type: 'MaxPrefixExceeded', afi: fam === 'ipv6-unicast' ? 2 : 1, safi: 1, limit: max })
           return
         }
@@ -493,14 +495,8 @@ export class SessionCore {
   }
 
   private track(fam: FamilyKey, list: readonly Nlri[], add: boolean): void {
-    if (list.length === 0) return
-    let set = this.received.get(fam)
-    if (!set) this.received.set(fam, (set = new Set()))
-    for (const n of list) {
-      const k = `${n.prefix.addr}/${n.prefix.len}#${n.pathId ?? 0}`
-      if (add) set.add(k)
-      else set.delete(k)
-    }
+    if (add) this.received.announce(fam, list)
+    else this.received.withdraw(fam, list)
   }
 
   private checkCollision(): void {
