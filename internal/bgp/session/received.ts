@@ -3,8 +3,9 @@
 //
 // Each family keeps the routes announced and not withdrawn, so that a route announced twice is
 // counted once and the withdrawal of a route never announced subtracts nothing. Compact keys: an
-// IPv4 route without a path id is a number, anything else a short string. Withdrawn routes are
-// deleted (the set shrinks; the daemon's heap trimmer gives the pages back).
+// IPv4 route without a path id is a number, an IPv6 host route its address text, anything else
+// a short string. Withdrawn routes are deleted (the set shrinks; the daemon's heap trimmer gives
+// the pages back).
 //
 // Bounded: a family keeps at most `limit` routes. A session with `maxPrefixes` ends before that
 // (limit = maxPrefixes + 1). Without `maxPrefixes` a peer may send a full table or a flood;
@@ -36,7 +37,9 @@ function keyOf(n: Nlri): number | string {
     }
     return (v * 256 + part) * 33 + p.len
   }
-  return n.pathId === undefined ? `${p.addr}/${p.len}` : `${p.addr}/${p.len}#${n.pathId}`
+  if (n.pathId !== undefined) return `${p.addr}/${p.len}#${n.pathId}`
+  // an IPv6 host route: the decoded address text itself (no new string); others "addr/len"
+  return p.len === 128 ? p.addr : `${p.addr}/${p.len}`
 }
 
 export class ReceivedRoutes {
