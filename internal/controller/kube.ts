@@ -18,7 +18,7 @@ import type { Advertisement } from '../bgp/speaker.ts'
 import { ResilientInformer } from '../k8s/informer.ts'
 import { obj, arr, str, strMap, toEndpointSlice, toLbService, toNodeInfo } from '../k8s/convert.ts'
 import { toBgpConfInfo, toBgpPeerInfo, toEipInfo, matchesSelector, BGPCONF_NAME, type BgpConfInfo, type BgpPeerInfo, type EipInfo, type FieldError } from '../k8s/crd.ts'
-import { KubeRest, ApiError, MERGE_PATCH } from '../k8s/rest.ts'
+import { KubeRest, ApiError, JSON_PATCH, MERGE_PATCH } from '../k8s/rest.ts'
 import { LeaderElector } from '../k8s/lease.ts'
 import type { KubeControllerStatus } from '../admin/status.ts'
 import { describeError } from '../k8s/errors.ts'
@@ -450,7 +450,12 @@ export class KubeController {
     }
   }
 
-  /** Merge-patch a CR status when it differs from the last one written (used map: removed IPs as null). */
+  /**
+   * Patch a CR status when it differs from the last one written, in one request: a merge patch
+   * (used map: removed IPs as null), or, for the first write of this process with a used map, a
+   * JSON patch that replaces the status whole (the map there may hold IPs this process never
+   * knew). Never two requests: a reader between them would see the Eip without its used map.
+   */
   private writeCrStatus(kind: string, name: string, path: string, status: Record<string, unknown>): void {
     const key = `${kind}/${name}`
     const text = JSON.stringify(status)
@@ -462,14 +467,11 @@ export class KubeController {
       const used: Record<string, string | null> = { ...(status.used as Record<string, string>) }
       for (const ip of Object.keys(old)) if (!(ip in used)) used[ip] = null
       body.used = used
-    } else if (status.used && !prev) {
-      body.used = null // first write of this process: replace whatever map is there
     }
     this.inFlight.add(key)
-    const write = async () => {
-      if (body.used === null) await this.rest.call('PATCH', path, { status: { used: null } }, MERGE_PATCH)
-      await this.rest.call('PATCH', path, { status: body.used === null ? { ...body, used: status.used } : body }, MERGE_PATCH)
-    }
+    const write = () => status.used && !prev
+      ? this.rest.call('PATCH', path, [{ op: 'add', path: '/status', value: status }], JSON_PATCH)
+      : this.rest.call('PATCH', path, { status: body }, MERGE_PATCH)
     write().then(
       () => { this.crStatus.set(key, text) },
       (e) => {

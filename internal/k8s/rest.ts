@@ -19,6 +19,7 @@ export class ApiError extends Error {
 }
 
 export const MERGE_PATCH = 'application/merge-patch+json'
+export const JSON_PATCH = 'application/json-patch+json'
 
 export class KubeRest {
   private base: URL
