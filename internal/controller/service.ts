@@ -165,10 +165,11 @@ export function createControllerService(deps: ControllerDeps): Service {
         ...(speakerProblem ? { bgpProblem: speakerProblem } : {}),
         vips: (cfg?.vips ?? []).flatMap((v, i) => {
           const up = new Set(healthyNextHops(cfg!, i, healthy))
+          // announced: some healthy next hop of the address's family
+          const upFam = { v4: [...up].some((n) => !n.includes(':')), v6: [...up].some((n) => n.includes(':')) }
           return v.address.map((host) => {
             const v6 = host.includes(':')
-            // announced: some healthy next hop of the address's family
-            const announced = [...up].some((n) => n.includes(':') === v6)
+            const announced = v6 ? upFam.v6 : upFam.v4
             // what each peer really has: without ADD-PATH a peer gets one of several next hops
             const sent = speaker?.sentTo(host) ?? []
             const holding = (nh?: string) => sent.filter((x) => (nh === undefined ? x.nextHops.length > 0 : x.nextHops.includes(nh))).map((x) => x.peer)

@@ -13,10 +13,11 @@
 // daemon's idle heap trim) with its VmHWM. Idle: the same with `vips: []`. Prints RSS, peak and
 // bytes per route above idle, and from one size to the next (the marginal cost).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { builtPorter } from '../lib/dist.ts'
+import { log, sleep, vm } from './lib/push-lab.ts'
 
 const args = process.argv.slice(2)
 const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
@@ -28,8 +29,6 @@ if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a
 const SPEAKER = { ip: '127.0.0.1', as: 65001, port: 11479 }
 const RECEIVER = { ip: '127.0.0.2', as: 65002, port: 11480 }
 const MiB = 1024 * 1024
-const log = (s: string) => process.stderr.write(`bench: ${s}\n`)
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 /** the i-th /128: 2001:db8:H:L::a, canonical text (RFC 5952) */
 const host6 = (i: number): string => `2001:db8:${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}::a`
@@ -53,12 +52,6 @@ function receiverYaml(dir: string): string {
     '  gracefulRestart: { enabled: false }', '  peers:',
     `    - { address: ${SPEAKER.ip}, port: ${SPEAKER.port}, peerAs: ${SPEAKER.as}, passive: true, families: [ipv6-unicast] }`,
     'vips: []', ''].join('\n')
-}
-
-function vm(pid: number): { rssKB: number; hwmKB: number } {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN)
-  return { rssKB: kb('VmRSS'), hwmKB: kb('VmHWM') }
 }
 
 function start(bin: string, file: string, dir: string, name: string): ChildProcess {

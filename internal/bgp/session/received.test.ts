@@ -23,11 +23,11 @@ t.test('counts each route once; a withdrawal of a route never announced subtract
   t.equal(r.total, 0)
 })
 
-t.test('IPv4 keys: the address and the length both count (10.0.0.1/32 is not 10.0.0.0/32 or 10.0.0.1/31-like neighbours)', async (t) => {
+t.test('IPv4 keys: the address and the length both count (198.51.100.1/32 is not 198.51.100.0/32 nor 198.51.100.0/31)', async (t) => {
   const r = new ReceivedRoutes()
-  r.announce('ipv4-unicast', [v4('10.0.0.1'), v4('10.0.0.0'), v4('10.0.0.0', 31), v4('255.255.255.255'), v4('0.0.0.0', 0)])
+  r.announce('ipv4-unicast', [v4('198.51.100.1'), v4('198.51.100.0'), v4('198.51.100.0', 31), v4('255.255.255.255'), v4('0.0.0.0', 0)])
   t.equal(r.count('ipv4-unicast'), 5)
-  r.withdraw('ipv4-unicast', [v4('10.0.0.0', 31)])
+  r.withdraw('ipv4-unicast', [v4('198.51.100.0', 31)])
   t.equal(r.count('ipv4-unicast'), 4)
 })
 

@@ -12,6 +12,7 @@
 // past the limit the family stops keeping routes and counts announcements minus withdrawals
 // (never below zero): the count is then approximate (`exact` false), memory stays bounded.
 import type { FamilyKey, Nlri } from '../wire/index.ts'
+import { AFI_IPV4, parseIpv4 } from '../../ip/index.ts'
 
 /** routes kept per family when the session has no maxPrefixes */
 export const RECEIVED_LIMIT = 200_000
@@ -24,19 +25,7 @@ interface FamilyRoutes {
 /** IPv4 without a path id: address * 33 + length (< 2^38, an exact double); else text */
 function keyOf(n: Nlri): number | string {
   const p = n.prefix
-  if (p.afi === 1 && n.pathId === undefined) {
-    const a = p.addr
-    let v = 0
-    let part = 0
-    for (let i = 0; i < a.length; i++) {
-      const c = a.charCodeAt(i)
-      if (c === 46) {
-        v = v * 256 + part
-        part = 0
-      } else part = part * 10 + (c - 48)
-    }
-    return (v * 256 + part) * 33 + p.len
-  }
+  if (p.afi === AFI_IPV4 && n.pathId === undefined) return parseIpv4(p.addr) * 33 + p.len
   if (n.pathId !== undefined) return `${p.addr}/${p.len}#${n.pathId}`
   // an IPv6 host route: the decoded address text itself (no new string); others "addr/len"
   return p.len === 128 ? p.addr : `${p.addr}/${p.len}`
