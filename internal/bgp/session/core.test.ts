@@ -339,3 +339,36 @@ t.test('routes go out one chunk at a time, each after the last was taken (backpr
   t.same(writes(core.step({ type: 'writable', conn: 'c', now: 7 })), [])
   t.equal(commits, 1, 'an interrupted round is not committed')
 })
+
+t.test('routes of a family the session did not negotiate are ignored, the session stays up (RFC 4760 6, as BIRD and FRR)', async (t) => {
+  // found by test/e2e/hostile-peer.test.ts: IPv6 routes on an IPv4-only session were counted
+  const p = new CorePair({ ...A, routes: [] }, { ...B, passive: true, families: ['ipv4-unicast', 'ipv6-unicast'] })
+  p.step(() => { p.b.start(); p.a.start() })
+  const attrs = { origin: 0 as const, asPath: [{ type: 2 as const, asns: [65002] }] }
+  p.step(() => p.b.send({
+    type: 'update', withdrawn: [], nlri: [],
+    attrs: { ...attrs, mpReach: { afi: 2, safi: 1, nextHop: '2001:db8::2', nlri: [{ prefix: { afi: 2, addr: '2001:db8::1', len: 128 } }] } },
+  }))
+  t.equal(p.a.core.prefixesReceived, 0, 'IPv6 on an IPv4-only session: not counted')
+  t.ok(p.a.logs.includes('warn UPDATE with routes of a family not negotiated: ignored'))
+  p.step(() => p.b.send({ type: 'update', withdrawn: [], attrs: { ...attrs, nextHop: '192.0.2.2' }, nlri: [{ prefix: { afi: 1, addr: '198.51.100.1', len: 32 } }] }))
+  t.equal(p.a.core.prefixesReceived, 1, 'IPv4 counted')
+  t.equal(p.a.core.state, 'Established')
+})
+
+t.test('a NOTIFICATION the core sends is logged with the reason', async (t) => {
+  // found by test/e2e/hostile-peer.test.ts: a refused OPEN or an FSM error logged only the code
+  const routes: RouteSource = { drain: () => ({ chunks: [], commit() {} }), reset() {} }
+  const core = new SessionCore({ fsm: fsmConfig({ localAs: 65001, remoteAs: 65002, routerId: '192.0.2.1', passive: true }), routes })
+  const open = (myAs: number) => encode({ type: 'open', version: 4, myAs, holdTime: 9, routerId: '192.0.2.2', capabilities: [] }, defaultContext())
+  const sent = (effects: SessionEffect[]) => effects.flatMap((e) => (e.type === 'log' && e.msg === 'sending NOTIFICATION' ? [e.fields] : []))
+  core.step({ type: 'start', now: 0 })
+  core.step({ type: 'opened', conn: 'c1', direction: 'incoming', now: 0 })
+  t.same(sent(core.step({ type: 'received', conn: 'c1', bytes: open(65009), now: 0 })), [
+    { code: 2, subcode: 2, reason: 'refused peer OPEN: peer announced AS 65009, configured remote AS is 65002' },
+  ], 'a refused OPEN')
+  core.step({ type: 'opened', conn: 'c2', direction: 'incoming', now: 1 })
+  t.same(sent(core.step({ type: 'received', conn: 'c2', bytes: encode({ type: 'keepalive' }, defaultContext()), now: 1 })), [
+    { code: 5, subcode: 1, reason: 'unexpected KeepAliveMsg in OpenSent' },
+  ], 'an FSM error')
+})

@@ -287,7 +287,8 @@ export class SessionCore {
         this.send(c, encode({ type: 'keepalive' }, EMPTY_CTX))
         return
       case 'send-notification':
-        this.log('warn', { code: a.code, subcode: a.subcode }, 'sending NOTIFICATION')
+        // the FSM is already in Idle, its lastError the reason (a refused OPEN, an FSM error ...)
+        this.log('warn', { code: a.code, subcode: a.subcode, reason: c.fsm.lastError }, 'sending NOTIFICATION')
         this.lastError = `sent NOTIFICATION ${a.code}/${a.subcode}`
         this.send(c, encode({ type: 'notification', code: a.code, subcode: a.subcode, data: a.data }, c.ctx ?? EMPTY_CTX))
         return
@@ -478,9 +479,13 @@ export class SessionCore {
       this.log('warn', { action: 'treat-as-withdraw' }, 'UPDATE from an external peer with AS_CONFED segments in AS_PATH: treated as withdraw (RFC 7606 7.2)')
     }
     this.track('ipv4-unicast', u.withdrawn, false)
-    this.track('ipv4-unicast', u.nlri, !withdraw)
+    this.track('ipv4-unicast', u.nlri, !withdraw && this.negotiatedFamily(c, 'ipv4-unicast', u.nlri.length))
     if (u.attrs.mpUnreach) this.track(u.attrs.mpUnreach.afi === 2 ? 'ipv6-unicast' : 'ipv4-unicast', u.attrs.mpUnreach.withdrawn, false)
-    if (u.attrs.mpReach) this.track(u.attrs.mpReach.afi === 2 ? 'ipv6-unicast' : 'ipv4-unicast', u.attrs.mpReach.nlri, !withdraw)
+    const reach = u.attrs.mpReach
+    if (reach) {
+      const fam = reach.afi === 2 ? 'ipv6-unicast' : 'ipv4-unicast'
+      this.track(fam, reach.nlri, !withdraw && this.negotiatedFamily(c, fam, reach.nlri.length))
+    }
     this.dispatch(c, { type: 'UpdateMsg' })
     const max = this.opts.maxPrefixes
     if (max !== undefined) {
@@ -492,6 +497,16 @@ export class SessionCore {
         }
       }
     }
+  }
+
+  /**
+   * Whether `routes` announced routes of `fam` count: only a family both OPENs listed does (RFC
+   * 4760 6); BIRD and FRR ignore the others too, with the session up.
+   */
+  private negotiatedFamily(c: Conn, fam: FamilyKey, routes: number): boolean {
+    if (routes === 0 || c.negotiated?.families.includes(fam)) return true
+    this.log('warn', { family: fam, routes }, 'UPDATE with routes of a family not negotiated: ignored')
+    return false
   }
 
   private track(fam: FamilyKey, list: readonly Nlri[], add: boolean): void {
