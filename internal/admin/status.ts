@@ -27,7 +27,7 @@ export interface PeerStatus {
   bfd?: BfdPeerStatus
 }
 
-/** A BFD session (RFC 5880) with a BGP peer. */
+/** A BFD session (RFC 5880): with a BGP peer, a next hop (`check: { type: bfd }`) or a controller (`agent.liveness`). */
 export interface BfdPeerStatus {
   /** AdminDown, Down, Init, Up */
   state: string
@@ -41,7 +41,7 @@ export interface BfdPeerStatus {
   detectTimeMs: number
   /** seconds in the current state */
   sinceSeconds: number
-  /** Up -> Down transitions (each closed the BGP session unless the peer said AdminDown) */
+  /** Up -> Down transitions (with a BGP peer each closed the session unless the peer said AdminDown) */
   downs: number
   /** why the session could not start (e.g. port 3784 in use) */
   error?: string
@@ -52,6 +52,8 @@ export interface NextHopStatus {
   /** "no check", "pending", "up", "down" */
   health: string
   lastError?: string
+  /** the next hop's BFD session (node liveness), for a `bfd` check; one per address, shared by its VIPs */
+  bfd?: BfdPeerStatus
   /** in Porter's announcement of the VIP (healthy); whether a router got it is `peers` */
   announced: boolean
   /**
@@ -111,6 +113,8 @@ export interface AgentReport {
   lastReconcile?: { at: string; ok: boolean; error?: string; changes: number; durationMs: number }
   counters: { reconciles: number; changes: number; failures: number; driftRepairs: number }
   kubernetes?: KubernetesSourceStatus
+  /** agent.liveness: the BFD session with each controller address */
+  liveness?: (BfdPeerStatus & { address: string })[]
 }
 
 export interface AgentStatus { agent?: AgentReport }

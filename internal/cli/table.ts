@@ -1,5 +1,6 @@
 // Plain-text tables for `porter status`. Pure.
 import type { DaemonStatus } from '../admin/index.ts'
+import type { BfdPeerStatus } from '../admin/status.ts'
 
 export function table(headers: string[], rows: (string | number | undefined)[][]): string {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === undefined ? '-' : String(c))))]
@@ -13,6 +14,10 @@ const fmtDur = (s: number | undefined) => {
   return h ? `${h}h${m}m` : m ? `${m}m${sec}s` : `${sec}s`
 }
 
+/** A BFD session in one cell: its state, and why when it is not Up */
+const bfdCell = (b: BfdPeerStatus): string =>
+  b.error ? `error: ${b.error}` : b.state === 'Up' ? `Up ${b.txIntervalMs}ms/${b.detectTimeMs}ms` : b.diag !== 'No Diagnostic' ? `${b.state} (${b.diag})` : b.state
+
 /** Render the status a running porter returns over its admin socket. */
 export function renderStatus(st: DaemonStatus): string {
   const out: string[] = []
@@ -22,10 +27,8 @@ export function renderStatus(st: DaemonStatus): string {
   if (st.bgpProblem) out.push(`BGP: ${st.bgpProblem}`)
   if (st.peers) {
     out.push('', 'PEERS')
-    // a BFD column when some peer runs BFD: its state, and why when it is not Up
+    // a BFD column when some peer runs BFD
     const bfd = st.peers.some((p) => p.bfd)
-    const bfdCell = (b: NonNullable<(typeof st.peers)[number]['bfd']>): string =>
-      b.error ? `error: ${b.error}` : b.state === 'Up' ? `Up ${b.txIntervalMs}ms/${b.detectTimeMs}ms` : b.diag !== 'No Diagnostic' ? `${b.state} (${b.diag})` : b.state
     out.push(table(['PEER', 'AS', 'STATE', ...(bfd ? ['BFD'] : []), 'UPTIME', 'SENT', 'RECEIVED', 'ECMP', 'LAST ERROR'],
       st.peers.map((p) => [p.name ?? p.address, p.peerAs, p.state, ...(bfd ? [p.bfd ? bfdCell(p.bfd) : undefined] : []), fmtDur(p.uptimeSeconds), p.prefixesSent, p.prefixesReceived, p.ecmp, p.lastError])))
   }
@@ -41,11 +44,13 @@ export function renderStatus(st: DaemonStatus): string {
       return 'not sent'
     }
     const names = (peers: string[] | undefined) => (peers?.length ? peers.join(',') : undefined)
+    // a BFD column when some next hop has a bfd check (node liveness)
+    const bfd = st.vips.some((v) => v.nextHops.some((nh) => nh.bfd))
     for (const v of st.vips) {
-      if (v.nextHops.length === 0) rows.push([v.address, '-', '-', announced(v.announced, v.peers), names(v.peers)])
-      for (const nh of v.nextHops) rows.push([v.address, nh.address, nh.health, announced(nh.announced, nh.peers), names(nh.peers)])
+      if (v.nextHops.length === 0) rows.push([v.address, '-', '-', ...(bfd ? ['-'] : []), announced(v.announced, v.peers), names(v.peers)])
+      for (const nh of v.nextHops) rows.push([v.address, nh.address, nh.health, ...(bfd ? [nh.bfd ? bfdCell(nh.bfd) : undefined] : []), announced(nh.announced, nh.peers), names(nh.peers)])
     }
-    out.push(table(['VIP', 'NEXT HOP', 'HEALTH', 'ANNOUNCED', 'PEERS'], rows))
+    out.push(table(['VIP', 'NEXT HOP', 'HEALTH', ...(bfd ? ['BFD'] : []), 'ANNOUNCED', 'PEERS'], rows))
     if (notSent) out.push('not sent: healthy, but no peer has this next hop (no session, or no ADD-PATH: see ECMP under PEERS)')
   }
   const kube = st.kubernetes
@@ -71,6 +76,7 @@ export function renderStatus(st: DaemonStatus): string {
       const reasons = Object.entries(k.reasons).map(([r, n]) => `${r} ${n}`).join(', ')
       out.push(`kubernetes ${k.server} as node ${k.nodeName}: ${k.connected ? 'connected' : 'DISCONNECTED'}${k.synced ? '' : ', not synced yet'}; ${k.services} LoadBalancer service(s), ${k.announced} announced here${reasons ? ` (not: ${reasons})` : ''}${err ? `; last error ${err.at}: ${err.message}` : ''}`)
     }
+    if (agent.liveness) out.push(table(['LIVENESS PEER', 'BFD', 'DOWNS'], agent.liveness.map((l) => [l.address, bfdCell(l), l.downs])))
     out.push(table(['PROGRAMMED VIP'], agent.vips.map((v) => [v])))
   }
   return out.join('\n')

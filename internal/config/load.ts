@@ -14,7 +14,7 @@ import { load as loadFast, CORE_SCHEMA } from 'js-yaml'
 import { errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
 import { isIP, parseIpv4 } from '../ip/index.ts'
-import { configSchema, type Config } from './schema.ts'
+import { configSchema, type Config, type HealthCheckConfig } from './schema.ts'
 
 export interface ConfigIssue {
   /** dotted path with [i] for sequences, e.g. "bgp.peers[1].address" */
@@ -317,6 +317,7 @@ function crossCheck(cfg: Config, raw: unknown): (ConfigIssue & { at: PropertyKey
   }
   // the map of every address is made only when some address is there twice
   const dup = hasDuplicate(cfg.vips)
+  const bfdSeen = new Map<string, { at: PropertyKey[]; c: Extract<HealthCheckConfig, { type: 'bfd' }> }>()
   cfg.vips.forEach((v, i) => {
     const list = Array.isArray(rawVips?.[i]?.address)
     const addrs = v.address
@@ -336,8 +337,19 @@ function crossCheck(cfg: Config, raw: unknown): (ConfigIssue & { at: PropertyKey
       if (!fams.has(isIP(nh.address))) add(['vips', i, 'nextHops', k], `${JSON.stringify(nh.address)} is not of the VIP's address family (IPv4 VIPs need IPv4 next hops, IPv6 VIPs IPv6 ones)`)
     })
     const checks = [v.check, ...v.nextHops.map((n) => n.check)]
+    v.nextHops.forEach((nh, k) => {
+      // one BFD session per next-hop address: every VIP using it must ask for the same timers
+      const c = nh.check ?? v.check
+      if (c?.type !== 'bfd') return
+      const at: PropertyKey[] = nh.check ? ['vips', i, 'nextHops', k, 'check'] : ['vips', i, 'check']
+      const first = bfdSeen.get(nh.address)
+      if (!first) bfdSeen.set(nh.address, { at, c })
+      else if (first.c.minTx !== c.minTx || first.c.minRx !== c.minRx || first.c.multiplier !== c.multiplier) {
+        add(at, `next hop ${JSON.stringify(nh.address)} has one BFD session for all its VIPs, and ${pathString(first.at)} asks for other timers (minTx ${first.c.minTx}, minRx ${first.c.minRx}, multiplier ${first.c.multiplier}): give both the same`)
+      }
+    })
     checks.forEach((c, k) => {
-      if (c && c.timeout > c.interval) {
+      if (c && c.type !== 'bfd' && c.timeout > c.interval) {
         const at: PropertyKey[] = k === 0 ? ['vips', i, 'check', 'timeout'] : ['vips', i, 'nextHops', k - 1, 'check', 'timeout']
         add(at, `timeout (${c.timeout} ms) must not exceed interval (${c.interval} ms)`)
       }

@@ -133,18 +133,20 @@ export const peer = z.lazy(() => z
     /** GTSM (RFC 5082): send TTL 255 and drop the peer's packets below 254 */
     ttlSecurity: z.boolean().default(false),
     /** BFD (RFC 5880/5881 single hop) with the router: BFD down closes the BGP session at once */
-    bfd: z.object({
-      enabled: z.boolean().default(true),
-      /** milliseconds: our desired min TX interval */
-      minTx: z.number().int().min(10).max(60000).default(100),
-      /** milliseconds: our required min RX interval */
-      minRx: z.number().int().min(10).max(60000).default(100),
-      /** detect multiplier */
-      multiplier: z.number().int().min(1).max(255).default(3),
-    }).strict().optional(),
+    bfd: z.object({ enabled: z.boolean().default(true), ...bfdTimers() }).strict().optional(),
     export: exportAttrs.default({ communities: [], largeCommunities: [] }),
   })
   .strict())
+
+/** BFD timers as the config gives them: milliseconds (10-60000) and a detect multiplier */
+const bfdTimers = () => ({
+  /** milliseconds: our desired min TX interval */
+  minTx: z.number().int().min(10).max(60000).default(100),
+  /** milliseconds: our required min RX interval */
+  minRx: z.number().int().min(10).max(60000).default(100),
+  /** detect multiplier */
+  multiplier: z.number().int().min(1).max(255).default(3),
+})
 
 export const healthCheck = z.lazy(() => z.discriminatedUnion('type', [
   z.object({
@@ -175,6 +177,8 @@ export const healthCheck = z.lazy(() => z.discriminatedUnion('type', [
     rise: z.number().int().min(1).max(100).default(2),
     fall: z.number().int().min(1).max(100).default(3),
   }).strict(),
+  /** node liveness: one BFD session per next-hop address (its agent's agent.liveness); healthy while Up */
+  z.object({ type: z.literal('bfd'), ...bfdTimers() }).strict(),
 ]))
 
 // the transform sits outside the union: inside it, zod reports a bad string as "Invalid input"
@@ -263,6 +267,13 @@ export const agent = z.lazy(() => z
     reconcileInterval: duration.default(30_000),
     /** the addresses by which this host is a next hop: VIPs whose next hops include one of them are programmed here */
     nodeAddresses: z.array(ipAddress).default([]),
+    /** node liveness: a BFD session with each controller address (the controller's `check: { type: bfd }`) */
+    liveness: z.object({
+      peers: z.array(ipAddress).min(1).superRefine((list, ctx) => {
+        list.forEach((a, i) => { if (list.indexOf(a) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `${quote(a)} is listed twice (one BFD session per controller address)` }) })
+      }),
+      ...bfdTimers(),
+    }).strict().optional(),
   })
   .strict())
 

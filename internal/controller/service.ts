@@ -15,6 +15,7 @@ import { Speaker, type Advertisement, type SpeakerConfig } from '../bgp/speaker.
 import { realClock, type Clock } from '../base/index.ts'
 import { canonicalIp } from '../ip/index.ts'
 import { HealthMonitor } from '../health/monitor.ts'
+import { BfdService } from '../bfd/index.ts'
 import { runCheck, type Checker } from '../health/checks.ts'
 import { healthyNextHops, speakerConfig, vipAdvertisements, vipKey } from './advertise.ts'
 import { mergeBgp } from './merge.ts'
@@ -46,7 +47,9 @@ export function createControllerService(deps: ControllerDeps): Service {
     // a prefix in both sets gets the union of its next hops (the speaker's rule for a prefix given twice)
     speaker.set([...vipAdvertisements(cfg, (v, nh) => health.healthy(v, nh)), ...k8sAdvs])
   }
-  const health = new HealthMonitor({ clock, checker: deps.checker ?? runCheck, log: deps.log, onChange: announce })
+  // one BFD service (one socket on port 3784) for the BGP peers' sessions and the next hops' (node liveness)
+  const bfd = new BfdService({ log: deps.log, clock })
+  const health = new HealthMonitor({ clock, checker: deps.checker ?? runCheck, log: deps.log, onChange: announce, bfd })
 
   /** Build or reconfigure the speaker from the file and the CRDs. Throws on a file problem (reload keeps the old config). */
   async function applySpeaker(c: Config, fromFile: SpeakerConfig | undefined): Promise<void> {
@@ -58,7 +61,7 @@ export function createControllerService(deps: ControllerDeps): Service {
     }
     speakerProblem = undefined
     if (!speaker) {
-      const s = new Speaker(m.config, { log: deps.log, clock })
+      const s = new Speaker(m.config, { log: deps.log, clock, bfd })
       s.setNextHopFilters(crd?.nextHopFilters ?? new Map())
       speaker = s
       announce()
@@ -153,9 +156,10 @@ export function createControllerService(deps: ControllerDeps): Service {
       if (speakerProblem && speaker) announce()
     },
     async stop() {
-      health.stop()
+      await health.stop()
       await kube?.stop()
       await speaker?.stop()
+      await bfd.stop()
     },
     status(): ControllerStatus {
       const healthy = (v: string, nh: string) => health.healthy(v, nh)

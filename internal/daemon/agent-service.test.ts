@@ -89,3 +89,33 @@ t.test('cleanup goes ahead when a controller (not an agent) answers on that sock
   await createAgentService({ log: silentLogger(), agentOptions: { kernel, clock: new ManualClock(), watch: false } }).cleanup(cfg)
   t.same(kernel.mine(), [])
 })
+
+t.test('agent.liveness: a BFD session with each controller address only, from the node address; reload and stop', async (t) => {
+  const { FakeBfd } = await import('../../test/lib/fake-bfd.ts')
+  const bfd = new FakeBfd()
+  const svc = createAgentService({ log: silentLogger(), agentOptions: { kernel: new FakeKernel(), clock: new ManualClock(), watch: false }, bfd: () => bfd })
+  t.teardown(() => svc.stop())
+  const withLiveness = (peers: string[]): Config => configSchema.parse({
+    agent: { firewall: 'none', nodeAddresses: ['198.51.100.7', '2001:db8::7'], liveness: { peers, minTx: 50 } },
+    vips: [{ name: 'web', address: '203.0.113.10', nextHops: ['198.51.100.7'] }],
+  })
+  await svc.start(withLiveness(['198.51.100.1', '2001:db8::1']))
+  await new Promise((r) => setImmediate(r))
+  t.same(bfd.calls, [
+    'add controller 198.51.100.1 tx=50000 rx=100000 x3 from 198.51.100.7',
+    'add controller 2001:db8::1 tx=50000 rx=100000 x3 from 2001:db8::7',
+  ], 'each controller address, from this node\'s next-hop address of its family')
+  bfd.move('controller 198.51.100.1', 'Up')
+  t.match(status(svc).liveness, [{ address: '198.51.100.1', state: 'Up', txIntervalMs: 50 }, { address: '2001:db8::1', state: 'Down' }])
+  bfd.calls = []
+  await svc.reload(withLiveness(['198.51.100.1']), withLiveness(['198.51.100.1', '2001:db8::1']))
+  await new Promise((r) => setImmediate(r))
+  t.same(bfd.calls, ['remove controller 2001:db8::1'])
+  await svc.stop()
+  t.same(bfd.sessions.size, 0, 'stop ends the sessions (AdminDown: the controller drops this node at once)')
+  t.ok(bfd.stopped)
+  const plain = createAgentService({ log: silentLogger(), agentOptions: { kernel: new FakeKernel(), clock: new ManualClock(), watch: false }, bfd: () => { throw new Error('no BFD without agent.liveness') } })
+  t.teardown(() => plain.stop())
+  await plain.start(config())
+  t.equal((plain.status() as AgentStatus).agent!.liveness, undefined, 'no liveness section without agent.liveness')
+})

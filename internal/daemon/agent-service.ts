@@ -1,6 +1,8 @@
 // Agent mode as a daemon Service: this host's VIPs (config `vips` whose next hops include one of
 // `agent.nodeAddresses`, plus, with `kubernetes.enabled`, the ingress IPs of the LoadBalancer
-// Services this node announces) programmed into the kernel by internal/agent.
+// Services this node announces) programmed into the kernel by internal/agent; with
+// `agent.liveness`, a BFD session with each controller address (node liveness: the controller
+// drops this node's next hop when the session goes down, and when it stops with AdminDown).
 import { adminRequest, type AgentStatus, type DaemonStatus } from '../admin/index.ts'
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
@@ -10,6 +12,8 @@ import { PorterError } from '../errors/index.ts'
 import type { Service } from './run.ts'
 import { createAgent, vipsForNode, type Agent, type AgentOptions, type Vip } from '../agent/index.ts'
 import type { KubernetesVipSource } from '../k8s/index.ts'
+import { BfdPeers, BfdService, type BfdPort } from '../bfd/index.ts'
+import { realClock } from '../base/index.ts'
 
 export interface AgentService extends Service {
   cleanup(cfg: Config): Promise<void>
@@ -19,7 +23,16 @@ export interface AgentServiceDeps {
   log: Logger
   /** passed to every agent the service creates (tests: a fake kernel and clock) */
   agentOptions?: Pick<AgentOptions, 'kernel' | 'kernelOptions' | 'clock' | 'watch' | 'debounceMs'>
+  /** the BFD service for agent.liveness (default: a BfdService on UDP 3784; tests: a fake or another port) */
+  bfd?: () => BfdPort & { stop(): Promise<void> }
 }
+
+/** the BfdService key prefix of the liveness sessions */
+const LIVENESS_KEY = 'controller '
+
+/** our BFD source towards a controller: this node's next-hop address of that family, if configured */
+const livenessSource = (c: Config | undefined, peer: string): string | undefined =>
+  c?.agent.nodeAddresses.find((a) => a.includes(':') === peer.includes(':'))
 
 /** what an agent is built from: a change needs a new agent (mode included: addresses <-> local routes) */
 const kernelShape = (c: Config) => JSON.stringify({ i: c.agent.interface, f: c.agent.firewall, n: c.agent.nftAcceptChain, r: c.agent.reconcileInterval, m: c.agent.mode })
@@ -33,6 +46,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   let configVips: Vip[] = []
   let k8s: KubernetesVipSource | undefined
   let k8sVips: string[] | undefined
+  let liveness: { service: BfdPort & { stop(): Promise<void> }; peers: BfdPeers } | undefined
   // the agent reads agent.mode (address | local-route) and the rest of `agent` from c
   const make = (c: Config) => createAgent({ ...deps.agentOptions, config: c, log: deps.log })
 
@@ -44,6 +58,24 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   const push = () => {
     const d = desiredNow()
     if (d && agent) agent.setDesired(d)
+  }
+
+  /** agent.liveness: sessions with exactly the configured controller addresses (no other source is answered) */
+  function syncLiveness(c: Config): void {
+    const l = c.agent.liveness
+    if (!l && !liveness) return
+    if (!liveness) {
+      const service = deps.bfd?.() ?? new BfdService({ log: deps.log })
+      liveness = {
+        service,
+        peers: new BfdPeers({
+          bfd: service, log: deps.log, clock: realClock, keyPrefix: LIVENESS_KEY,
+          localAddress: (peer) => livenessSource(cfg, peer),
+          onState: () => {}, // BfdService logs each change; the controller acts on them
+        }),
+      }
+    }
+    liveness.peers.sync(new Map((l?.peers ?? []).map((a) => [a, { minTx: l!.minTx, minRx: l!.minRx, multiplier: l!.multiplier }])))
   }
 
   async function startK8s(c: Config): Promise<void> {
@@ -85,7 +117,9 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         const r = await agent.reconcileNow()
         if (!r.ok) deps.log.error({ error: r.error }, 'first reconcile failed; retrying with back-off')
       }
-      deps.log.info({ vips: desiredNow()?.length, interface: c.agent.interface, kubernetes: c.kubernetes.enabled }, 'agent running')
+      // after the first reconcile: the controller takes this node as a next hop once the session is Up
+      syncLiveness(c)
+      deps.log.info({ vips: desiredNow()?.length, interface: c.agent.interface, kubernetes: c.kubernetes.enabled, liveness: c.agent.liveness?.peers }, 'agent running')
     },
     async reload(next) {
       const nextConfigVips = vipsForNode(next)
@@ -110,8 +144,14 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         agent = fresh
         await agent.start()
       } else push()
+      syncLiveness(next)
     },
     async stop() {
+      // AdminDown to the controllers first: they drop this node's next hop before its VIPs could go
+      if (liveness) {
+        await liveness.peers.stop()
+        await liveness.service.stop()
+      }
       await k8s?.stop()
       await agent?.stop() // kernel state stays: a restart drops no traffic
     },
@@ -133,6 +173,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
           ...(s.lastReconcile ? { lastReconcile: { at: new Date(s.lastReconcile.at).toISOString(), ok: s.lastReconcile.ok, ...(s.lastReconcile.error ? { error: s.lastReconcile.error.message } : {}), changes: s.lastReconcile.changes, durationMs: s.lastReconcile.durationMs } } : {}),
           counters: s.counters,
           ...(k8s ? { kubernetes: k8s.status() } : {}),
+          ...(liveness ? { liveness: liveness.peers.addresses().map((address) => ({ address, ...liveness!.peers.status(address)! })) } : {}),
         },
       }
     },

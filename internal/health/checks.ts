@@ -57,5 +57,7 @@ export const runCheck: Checker = (target, c) => {
     case 'http':
     case 'https': return httpCheck(target, c)
     case 'exec': return execCheck(target, c)
+    // event-driven (HealthMonitor keeps a BFD session per next hop): never polled
+    case 'bfd': return Promise.resolve({ ok: false, error: 'a bfd check is not polled' })
   }
 }

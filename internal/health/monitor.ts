@@ -1,11 +1,19 @@
-// Runs each next hop's health check on its interval and reports state changes.
-// Time and the checker are injected so tests can drive it step by step.
+// Runs each next hop's health check on its interval and reports state changes. A `bfd` check
+// is not polled: one BFD session per next-hop address (shared by every VIP using it, through
+// internal/bfd BfdPeers) and its state changes drive the same HealthState (liveness.ts), so both
+// kinds report through `healthy`, `describe` and `onChange`.
+// Time, the checker and the BFD sessions are injected so tests can drive it step by step.
 import type { Logger } from 'pino'
 import type { Config, HealthCheckConfig } from '../config/index.ts'
 import type { Clock } from '../base/index.ts'
+import type { BfdPeerStatus } from '../admin/status.ts'
+import { BfdPeers, diagName, type BfdPort, type BfdTimersMs, type StateChange } from '../bfd/index.ts'
 import { INITIAL, observe, type HealthState } from './state.ts'
+import { observeLiveness } from './liveness.ts'
 import type { Checker } from './checks.ts'
 import { isDeepStrictEqual } from 'node:util'
+
+type PolledCheck = Exclude<HealthCheckConfig, { type: 'bfd' }>
 
 interface Target {
   key: string
@@ -22,9 +30,14 @@ export interface HealthMonitorDeps {
   clock: Clock
   checker: Checker
   log: Logger
-  /** called after a next hop changed state (once per change) */
+  /** called after a next hop changed state (once per change; a BFD session's change once for all its VIPs) */
   onChange: () => void
+  /** the BFD sessions for `bfd` checks (the controller's BfdService); absent: such next hops stay down */
+  bfd?: BfdPort
 }
+
+/** the BfdService key prefix of next-hop sessions (a BGP peer's session is keyed by its address) */
+export const NEXT_HOP_BFD_KEY = 'next-hop '
 
 const keyOf = (vip: string, nh: string) => `${vip}|${nh}`
 const sameCheck = (a: HealthCheckConfig, b: HealthCheckConfig): boolean => isDeepStrictEqual(a, b)
@@ -32,7 +45,17 @@ const sameCheck = (a: HealthCheckConfig, b: HealthCheckConfig): boolean => isDee
 export class HealthMonitor {
   private targets = new Map<string, Target>()
   private stopped = false
-  constructor(private readonly deps: HealthMonitorDeps) {}
+  /** bfd checks: one session and one state per next-hop address */
+  private readonly sessions: BfdPeers
+  private liveness = new Map<string, HealthState>()
+
+  constructor(private readonly deps: HealthMonitorDeps) {
+    this.sessions = new BfdPeers({
+      bfd: deps.bfd, log: deps.log, clock: deps.clock, keyPrefix: NEXT_HOP_BFD_KEY,
+      unavailable: 'BFD is not available in this process',
+      onState: (address, c) => this.onLiveness(address, c),
+    })
+  }
 
   /** (Re)configure from the vips section: unchanged checks keep their state; new ones start down. */
   configure(cfg: Config, vipKey: (v: Config['vips'][number], i: number) => string): void {
@@ -50,30 +73,52 @@ export class HealthMonitor {
         this.targets.delete(k)
       }
     }
+    const bfd = new Map<string, BfdTimersMs>()
     for (const [k, w] of wanted) {
+      if (w.check.type === 'bfd') bfd.set(w.address, { minTx: w.check.minTx, minRx: w.check.minRx, multiplier: w.check.multiplier })
       if (this.targets.has(k)) continue
       const t: Target = { key: k, ...w, state: INITIAL, running: false, gen: 0 }
       this.targets.set(k, t)
-      if (!this.stopped) this.schedule(t, 0)
+      if (!this.stopped && t.check.type !== 'bfd') this.schedule(t, 0)
     }
+    for (const a of this.liveness.keys()) if (!bfd.has(a)) this.liveness.delete(a)
+    if (!this.stopped) this.sessions.sync(bfd)
   }
 
   /** Healthy = up, or no check configured for it. */
   healthy(vip: string, nextHop: string): boolean {
     const t = this.targets.get(keyOf(vip, nextHop))
-    return t ? t.state.up : true
+    return t ? this.stateOf(t).up : true
   }
 
-  describe(vip: string, nextHop: string): { health: string; lastError?: string } {
+  /** `bfd`: the session's status, for next hops with a bfd check */
+  describe(vip: string, nextHop: string): { health: string; lastError?: string; bfd?: BfdPeerStatus } {
     const t = this.targets.get(keyOf(vip, nextHop))
     if (!t) return { health: 'no check' }
-    if (t.state.checks === 0) return { health: 'pending' }
-    return { health: t.state.up ? 'up' : 'down', lastError: t.state.lastError }
+    const bfd = t.check.type === 'bfd' ? this.sessions.status(t.address) : undefined
+    const s = this.stateOf(t)
+    const lastError = s.lastError ?? bfd?.error
+    return { health: s.checks === 0 ? 'pending' : s.up ? 'up' : 'down', ...(lastError !== undefined ? { lastError } : {}), ...(bfd ? { bfd } : {}) }
   }
 
-  stop(): void {
+  /** Stop checking; the BFD sessions end with AdminDown (awaited by the returned promise). */
+  stop(): Promise<void> {
     this.stopped = true
     for (const t of this.targets.values()) this.cancel(t)
+    return this.sessions.stop()
+  }
+
+  private stateOf(t: Target): HealthState {
+    return t.check.type === 'bfd' ? this.liveness.get(t.address) ?? INITIAL : t.state
+  }
+
+  private onLiveness(address: string, c: StateChange): void {
+    const { state, changed } = observeLiveness(this.liveness.get(address) ?? INITIAL, { to: c.to, remoteState: c.remoteState, diag: diagName(c.diag) })
+    this.liveness.set(address, state)
+    if (!changed || this.stopped) return
+    const vips = [...this.targets.values()].filter((t) => t.address === address && t.check.type === 'bfd').map((t) => t.vip)
+    this.deps.log.info({ nextHop: address, vips, health: state.up ? 'up' : 'down', error: state.lastError }, 'next hop liveness changed')
+    this.deps.onChange()
   }
 
   private cancel(t: Target): void {
@@ -91,14 +136,15 @@ export class HealthMonitor {
   }
 
   private async run(t: Target, gen: number): Promise<void> {
-    const r = await this.deps.checker(t.address, t.check).catch((e: Error) => ({ ok: false, error: e.message }))
+    const check = t.check as PolledCheck
+    const r = await this.deps.checker(t.address, check).catch((e: Error) => ({ ok: false, error: e.message }))
     if (gen !== t.gen || this.stopped) return
-    const { state, changed } = observe(t.state, r.ok, t.check.rise, t.check.fall, r.error)
+    const { state, changed } = observe(t.state, r.ok, check.rise, check.fall, r.error)
     t.state = state
     if (changed) {
       this.deps.log.info({ vip: t.vip, nextHop: t.address, health: state.up ? 'up' : 'down', error: r.error }, 'next hop health changed')
       this.deps.onChange()
     }
-    this.schedule(t, t.check.interval)
+    this.schedule(t, check.interval)
   }
 }

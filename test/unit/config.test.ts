@@ -38,8 +38,9 @@ t.test('a full valid config parses with defaults filled and is frozen', async (t
   t.equal(c.bgp?.peers[0]?.addPath, true)
   t.equal(c.bgp?.peers[1]?.holdTime, 0)
   t.same(c.bgp?.peers[0]?.export.communities, ['65000:100', 'no-export'])
-  t.equal(c.vips[0]?.check?.interval, 2000)
-  t.equal(c.vips[0]?.check?.timeout, 500)
+  const check = c.vips[0]?.check
+  t.equal(check?.type === 'tcp' && check.interval, 2000)
+  t.equal(check?.type === 'tcp' && check.timeout, 500)
   t.same(c.vips[0]?.nextHops[0], { address: '198.51.100.11', check: undefined })
   t.equal(c.vips[0]?.nextHops[1]?.check?.type, 'http')
   t.equal(c.admin.socket, '/run/porter/porter.sock')

@@ -1,0 +1,48 @@
+// PURE: which BFD sessions to start, stop or retime so that the running set becomes the wanted
+// one (peer address -> timers), and a session's status as `porter status` shows it. Used by the
+// controller's next-hop liveness (internal/health) and the agent's liveness (agent.liveness).
+import type { BfdPeerStatus } from '../admin/status.ts'
+import { diagName } from './packet.ts'
+import type { BfdSessionStatus, BfdTimers } from './session.ts'
+
+/** BFD timers as the config gives them: milliseconds and a detect multiplier */
+export interface BfdTimersMs {
+  minTx: number
+  minRx: number
+  multiplier: number
+}
+
+export interface SessionPlan {
+  /** addresses to start a session with, in the wanted order */
+  add: [string, BfdTimersMs][]
+  remove: string[]
+  /** running sessions whose timers change (a Poll Sequence when Up, RFC 5880 6.8.3) */
+  retime: [string, BfdTimersMs][]
+}
+
+const sameTimers = (a: BfdTimersMs, b: BfdTimersMs) => a.minTx === b.minTx && a.minRx === b.minRx && a.multiplier === b.multiplier
+
+export function planSessions(running: ReadonlyMap<string, BfdTimersMs>, wanted: ReadonlyMap<string, BfdTimersMs>): SessionPlan {
+  const plan: SessionPlan = { add: [], remove: [], retime: [] }
+  for (const a of running.keys()) if (!wanted.has(a)) plan.remove.push(a)
+  for (const [a, t] of wanted) {
+    const r = running.get(a)
+    if (!r) plan.add.push([a, { ...t }])
+    else if (!sameTimers(r, t)) plan.retime.push([a, { ...t }])
+  }
+  return plan
+}
+
+/** config milliseconds -> the session's microseconds (as on the wire) */
+export function wireTimers(t: BfdTimersMs): BfdTimers {
+  return { desiredMinTx: t.minTx * 1000, requiredMinRx: t.minRx * 1000, detectMult: t.multiplier }
+}
+
+/** A session's status for `porter status`; without a session (not started, or failed to): Down with the reason. */
+export function bfdStatusView(s: BfdSessionStatus | undefined, now: number, error?: string): BfdPeerStatus {
+  if (!s) return { state: 'Down', diag: diagName(0), remoteState: 'Down', txIntervalMs: 0, detectTimeMs: 0, sinceSeconds: 0, downs: 0, error: error ?? 'starting' }
+  return {
+    state: s.state, diag: s.diag, remoteState: s.remoteState, remoteDiag: s.remoteDiag, txIntervalMs: s.txIntervalMs,
+    detectTimeMs: s.detectTimeMs, sinceSeconds: Math.round((now - s.since) / 1000), downs: s.downs,
+  }
+}

@@ -1,0 +1,61 @@
+// A fake BfdService (the BfdPort of internal/bfd/peers.ts) for tests: records what is added,
+// removed and retimed, and lets a test move a session's state and see every client react.
+import type { BfdPort, BfdPeerOptions, BfdSessionStatus, BfdState, BfdTimers } from '../../internal/bfd/index.ts'
+import { Diag, diagName } from '../../internal/bfd/index.ts'
+
+interface FakeSession { opts: BfdPeerOptions; state: BfdState; remoteState: BfdState; diag: number; downs: number }
+
+export class FakeBfd implements BfdPort {
+  sessions = new Map<string, FakeSession>()
+  calls: string[] = []
+  /** addresses whose add() fails */
+  failing = new Set<string>()
+  stopped = false
+
+  async add(key: string, opts: BfdPeerOptions): Promise<void> {
+    await Promise.resolve() // opening sockets takes a turn
+    if (this.sessions.has(key)) throw new Error(`BFD session ${JSON.stringify(key)} exists already`)
+    if (this.failing.has(opts.address)) throw new Error('Cannot open the BFD socket: EADDRINUSE')
+    this.calls.push(`add ${key} tx=${opts.desiredMinTx} rx=${opts.requiredMinRx} x${opts.detectMult}${opts.localAddress ? ` from ${opts.localAddress}` : ''}`)
+    this.sessions.set(key, { opts, state: 'Down', remoteState: 'Down', diag: 0, downs: 0 })
+  }
+
+  remove(key: string): void {
+    if (!this.sessions.delete(key)) return
+    this.calls.push(`remove ${key}`)
+  }
+
+  configure(key: string, t: BfdTimers): boolean {
+    const s = this.sessions.get(key)
+    if (!s) return false
+    this.calls.push(`configure ${key} tx=${t.desiredMinTx} rx=${t.requiredMinRx} x${t.detectMult}`)
+    return true
+  }
+
+  status(key: string): BfdSessionStatus | undefined {
+    const s = this.sessions.get(key)
+    if (!s) return undefined
+    return {
+      state: s.state, diag: diagName(s.diag), remoteState: s.remoteState, localDiscr: 1, remoteDiscr: 2,
+      txIntervalMs: s.state === 'Up' ? s.opts.desiredMinTx / 1000 : 1000, detectTimeMs: 300, since: 0, downs: s.downs,
+      received: 0, sent: 0, discarded: 0,
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true
+    for (const k of [...this.sessions.keys()]) this.remove(k)
+  }
+
+  /** Move the session `key` to `to`, as the state machine would report it. */
+  move(key: string, to: BfdState, o: { diag?: number; remoteState?: BfdState } = {}): void {
+    const s = this.sessions.get(key)
+    if (!s) throw new Error(`no fake BFD session ${key}`)
+    const from = s.state
+    s.state = to
+    s.diag = o.diag ?? (to === 'Down' && from === 'Up' ? Diag.ControlDetectionTimeExpired : 0)
+    s.remoteState = o.remoteState ?? (to === 'Up' ? 'Up' : s.remoteState)
+    if (from === 'Up' && to !== 'Up') s.downs++
+    s.opts.onState?.({ type: 'state', from, to, diag: s.diag, remoteState: s.remoteState })
+  }
+}
