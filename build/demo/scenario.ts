@@ -42,7 +42,7 @@ export interface DemoResult {
 
 const routeGateways = (ns: string) => gateways(ns, `${VIP}/32`)
 
-async function requests(lab: Lab, client: string, n: number): Promise<{ spread: Record<string, number>; failures: number }> {
+export async function requests(lab: Lab, client: string, n: number): Promise<{ spread: Record<string, number>; failures: number }> {
   const spread: Record<string, number> = {}
   let failures = 0
   for (let i = 0; i < n; i++) {
@@ -54,7 +54,7 @@ async function requests(lab: Lab, client: string, n: number): Promise<{ spread: 
   return { spread, failures }
 }
 
-function httpServer(lab: Lab, ns: string, name: string): ChildProcess {
+export function httpServer(lab: Lab, ns: string, name: string): ChildProcess {
   const js = `require('http').createServer((q,s)=>s.end(${JSON.stringify(name)}+'\\n')).listen(80,'0.0.0.0')`
   return lab.spawn(ns, [process.execPath, '-e', js], { label: `http-${name}` })
 }

@@ -1,0 +1,57 @@
+// Node liveness end to end (issue 11): the built dist/porter as controller (a `bfd` check on the
+// next hops) and as the agent on three hosts (agent.liveness with the controller), a BIRD 2
+// router with ECMP, HTTP on the VIP on every host (test/e2e/lib/liveness-lab.ts has the picture).
+// A host's cable cut and, separately, its agent frozen (SIGSTOP): the router's FIB drops that
+// next hop while requests from the client through the VIP keep succeeding on the others; the
+// next hop comes back with the link / the agent. The agent stopping cleanly (AdminDown) drops it
+// too. Outcomes only, no timing assertions.
+import t from 'tap'
+import { createLab } from './lib/netns.ts'
+import { startLivenessLab, requests, HOSTS } from './lib/liveness-lab.ts'
+import { builtPorter } from '../lib/dist.ts'
+import { renderStatus } from '../../internal/cli/table.ts'
+import type { AgentStatus } from '../../internal/admin/index.ts'
+
+t.test('node liveness: cut link and frozen agent drop the next hop at the router; requests keep succeeding', async (t) => {
+  const lab = createLab(t)
+  const binary = builtPorter(lab.dir)
+  const L = await startLivenessLab(lab, { binary, liveness: 'bfd' })
+  t.same(await L.fib(), HOSTS, 'three next hops once every node is live')
+  const ctl = L.controller!
+  const st = await ctl.status()
+  t.same(st.vips![0]!.nextHops.map((n) => [n.address, n.health, n.bfd?.state]), HOSTS.map((h) => [h, 'up', 'Up']), 'every next hop healthy with BFD Up')
+  t.match(renderStatus(st), /NEXT HOP\s+HEALTH\s+BFD\s+ANNOUNCED/, 'porter status has a BFD column')
+  const agentSt = (await L.agents[0]!.status()) as unknown as AgentStatus
+  t.match(agentSt.agent!.liveness, [{ address: '198.51.100.10', state: 'Up' }], 'the agent shows its session with the controller')
+
+  const before = await requests(lab, L.c, 15)
+  t.equal(before.failures, 0, 'all requests answered')
+  t.same(Object.keys(before.spread).sort(), ['h1', 'h2', 'h3'], 'every host got traffic')
+
+  // --- h2's cable cut
+  await L.cut(1)
+  t.same(await L.waitFib([HOSTS[0]!, HOSTS[2]!], 'FIB without h2 (link down)'), [HOSTS[0], HOSTS[2]], 'h2 dropped from the router\'s FIB')
+  const cut = await requests(lab, L.c, 15)
+  t.equal(cut.failures, 0, 'requests keep succeeding')
+  t.same(Object.keys(cut.spread).sort(), ['h1', 'h3'], 'on the other hosts')
+  const down = (await ctl.status()).vips![0]!.nextHops[1]!
+  t.match(down, { address: HOSTS[1], health: 'down', announced: false, lastError: 'BFD Down: Control Detection Time Expired', bfd: { state: 'Down', downs: 1 } }, 'status says why')
+  await L.heal(1)
+  t.same(await L.waitFib(HOSTS, 'FIB with h2 again (link up)'), HOSTS, 'h2 back when its link is')
+
+  // --- h3's agent frozen (its HTTP server still answers: liveness is the node's agent)
+  L.freeze(2)
+  t.same(await L.waitFib([HOSTS[0]!, HOSTS[1]!], 'FIB without h3 (agent frozen)'), [HOSTS[0], HOSTS[1]], 'h3 dropped from the router\'s FIB')
+  const frozen = await requests(lab, L.c, 15)
+  t.equal(frozen.failures, 0, 'requests keep succeeding')
+  t.same(Object.keys(frozen.spread).sort(), ['h1', 'h2'], 'on the other hosts')
+  await L.heal(2)
+  t.same(await L.waitFib(HOSTS, 'FIB with h3 again (agent resumed)'), HOSTS, 'h3 back when its agent is')
+
+  // --- h1's agent stops cleanly: AdminDown, the controller drops it at once
+  await L.agents[0]!.stop()
+  t.same(await L.waitFib([HOSTS[1]!, HOSTS[2]!], 'FIB without h1 (agent stopped)'), [HOSTS[1], HOSTS[2]], 'a stopped agent (AdminDown) takes its next hop away')
+  t.match((await ctl.status()).vips![0]!.nextHops[0], { health: 'down', lastError: /AdminDown/ })
+  const after = await requests(lab, L.c, 10)
+  t.equal(after.failures, 0, 'requests keep succeeding')
+})
