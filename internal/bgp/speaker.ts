@@ -2,7 +2,7 @@
 // set (prefix, next hops, attributes) for all peers; each peer's Adj-RIB-Out sends only the
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
 import type { BfdPeerStatus, PeerStatus } from '../admin/status.ts'
-import { BfdService, diagName, isPathFailure } from '../bfd/index.ts'
+import { BfdService, bfdStatusView, diagName, isPathFailure } from '../bfd/index.ts'
 import { createServer, type Server, type Socket } from 'node:net'
 import { connectTcp, setSocketTtl, setTcpMd5, socketFamily, socketFd } from '../sys/index.ts'
 import { normalizeAddress } from '../ip/index.ts'
@@ -347,12 +347,7 @@ export class Speaker {
   }
 
   private bfdStatus(key: string, e: PeerEntry): BfdPeerStatus {
-    const s = this.bfd?.status(key)
-    if (!s) return { state: 'Down', diag: diagName(0), remoteState: 'Down', txIntervalMs: 0, detectTimeMs: 0, sinceSeconds: 0, downs: 0, error: e.bfdError ?? 'starting' }
-    return {
-      state: s.state, diag: s.diag, remoteState: s.remoteState, remoteDiag: s.remoteDiag, txIntervalMs: s.txIntervalMs,
-      detectTimeMs: s.detectTimeMs, sinceSeconds: Math.round((this.clock.now() - s.since) / 1000), downs: s.downs,
-    }
+    return bfdStatusView(this.bfd?.status(key), this.clock.now(), e.bfdError)
   }
 }
 
