@@ -12,7 +12,7 @@ import { PorterError } from '../errors/index.ts'
 import { fsmConfig } from './fsm/index.ts'
 import { CeaseSubcode, makeCapabilities, type FamilyKey } from './wire/index.ts'
 import { PeerRoutes, PeerSession, type Advertisement, type AdvertisementBatch, type Dialer, type PeerExport } from './session/index.ts'
-import { errnoOf, isErrno, realClock, type Clock } from '../base/index.ts'
+import { errnoOf, isErrno, realClock, sleep, type Clock } from '../base/index.ts'
 import { GTSM_TTL, sessionTtl } from './ttl.ts'
 
 export type { Advertisement, AdvertisementBatch } from './session/index.ts'
@@ -49,8 +49,13 @@ export interface SpeakerConfig {
   listenAddress: string
   listenPort: number
   gracefulRestart: { enabled: boolean; restartTime: number }
+  /** RFC 8326 on stop(): GRACEFUL_SHUTDOWN on every route, wait `waitMs`, withdraw all, Cease */
+  gracefulShutdown?: { waitMs: number }
   peers: SpeakerPeerConfig[]
 }
+
+/** after a graceful shutdown's wait: how long stop() waits for the withdrawals to be written */
+const WITHDRAW_FLUSH_MS = 1500
 
 export interface SpeakerDeps {
   log: Logger
@@ -321,11 +326,37 @@ export class Speaker {
     this.server = undefined
   }
 
+  /**
+   * Stop every session. With gracefulShutdown (RFC 8326) the peers first get every route again
+   * with GRACEFUL_SHUTDOWN, then, after the wait, the withdrawals, then Cease (not the silent
+   * close of graceful restart: they must not keep routes we took away).
+   */
   async stop(): Promise<void> {
     await this.closeListener()
-    await Promise.all([...this.peers.values()].map((e) => e.session.stop('porter shutting down')))
+    const gs = this.cfg.gracefulShutdown
+    if (gs) await this.withdrawGracefully(gs.waitMs)
+    await Promise.all([...this.peers.values()].map((e) => e.session.stop('porter shutting down', { notify: gs !== undefined })))
     await Promise.all([...this.peers].map(([k, e]) => this.stopBfd(k, e))) // AdminDown: not a path failure for the router
     await this.bfd?.stop()
+  }
+
+  private async withdrawGracefully(waitMs: number): Promise<void> {
+    const entries = [...this.peers.values()]
+    for (const e of entries) {
+      e.routes.setGracefulShutdown(true)
+      e.session.routesChanged()
+    }
+    const up = entries.filter((e) => e.session.negotiated !== undefined)
+    if (up.length === 0) return
+    this.log.info({ peers: up.map((e) => e.cfg.name), waitMs }, 'graceful shutdown (RFC 8326): routes re-announced with GRACEFUL_SHUTDOWN; they are withdrawn after the wait')
+    await sleep(this.clock, waitMs)
+    this.set([])
+    const deadline = this.clock.now() + WITHDRAW_FLUSH_MS
+    const left = () => up.filter((e) => e.session.negotiated !== undefined && e.routes.sentCount > 0)
+    while (left().length > 0 && this.clock.now() < deadline) await sleep(this.clock, 10)
+    const late = left().map((e) => e.cfg.name)
+    if (late.length) this.log.warn({ peers: late }, 'graceful shutdown: some withdrawals were not written in time; these sessions close anyway')
+    else this.log.info({ peers: up.map((e) => e.cfg.name) }, 'graceful shutdown: every route withdrawn')
   }
 
   peerSessions(): PeerSession[] {

@@ -39,3 +39,19 @@ t.test('a malformed next hop says "is not an IP address" like every other addres
   const c = parseConfig('agent: { nodeAddresses: [198.51.100.1] }\nvips:\n  - address: 203.0.113.10\n    nextHops: [198.51.100.1, { address: 198.51.100.2 }]\n')
   t.same(c.vips[0]!.nextHops, [{ address: '198.51.100.1', check: undefined }, { address: '198.51.100.2' }])
 })
+
+t.test('bgp.gracefulShutdown: off when absent; its wait must leave 2 s of shutdownTimeout for the withdrawals', async (t) => {
+  const peers = '    - { address: 192.0.2.2, peerAs: 64513 }\n'
+  t.equal(parseConfig(bgp(peers)).bgp!.gracefulShutdown, undefined, 'absent: off')
+  const on = parseConfig(`${bgp(peers)}  gracefulShutdown: { wait: 3s }\n`)
+  t.same(on.bgp!.gracefulShutdown, { enabled: true, wait: 3000 }, 'a block alone turns it on')
+  t.same(parseConfig(`${bgp(peers)}  gracefulShutdown: {}\n`).bgp!.gracefulShutdown, { enabled: true, wait: 5000 }, 'default wait 5 s')
+  t.same(errorsOf(`${bgp(peers)}  gracefulShutdown: { wait: 9s }\n`), [
+    'porter.yaml:6:29: bgp.gracefulShutdown.wait: a graceful shutdown waits 9000 ms and then withdraws the routes, all within shutdownTimeout (10000 ms): make wait at least 2000 ms shorter than shutdownTimeout, or raise shutdownTimeout',
+  ])
+  t.equal(parseConfig(`${bgp(peers)}  gracefulShutdown: { wait: 9s }\nshutdownTimeout: 11s\n`).bgp!.gracefulShutdown!.wait, 9000, 'fine with a longer shutdownTimeout')
+  t.equal(parseConfig(`${bgp(peers)}  gracefulShutdown: { enabled: false, wait: 9s }\n`).bgp!.gracefulShutdown!.enabled, false, 'disabled: the wait is not checked')
+  t.same(errorsOf(`${bgp(peers)}  gracefulShutdown: { wait: soon }\n`), [
+    'porter.yaml:6:29: bgp.gracefulShutdown.wait: "soon" is not a duration (use e.g. "500ms", "2s", "5m")',
+  ])
+})

@@ -10,6 +10,9 @@ z.config({ jitless: true })
 
 const quote = (v: unknown) => JSON.stringify(v)
 
+/** time a graceful shutdown keeps, within shutdownTimeout, to send the withdrawals and close after its wait */
+export const GRACEFUL_SHUTDOWN_MARGIN_MS = 2000
+
 // The sections are z.lazy(): each is built on its first use, not when this module loads. Building
 // the whole schema was a large part of `porter validate`'s start-up, and a config uses only a few
 // sections (a section left out takes its default without being built). Same answers, same errors.
@@ -208,6 +211,12 @@ export const bgp = z.lazy(() => z
     holdTime: z.number().int().refine((v) => v === 0 || (v >= 3 && v <= 65535), { error: (iss) => `${quote(iss.input)} is not a hold time (0, or 3-65535 seconds)` }).default(90),
     connectRetry: z.number().int().min(1).max(3600).default(120),
     gracefulRestart: z.object({ enabled: z.boolean().default(true), restartTime: z.number().int().min(1).max(4095).default(120) }).strict().default({ enabled: true, restartTime: 120 }),
+    /**
+     * RFC 8326 on stop (SIGTERM/SIGINT): re-announce every route with GRACEFUL_SHUTDOWN (and
+     * LOCAL_PREF 0 to iBGP peers), wait `wait`, withdraw everything, then Cease. Absent: a stop
+     * closes the sessions (silently with graceful restart, so routers keep the routes for restartTime)
+     */
+    gracefulShutdown: z.object({ enabled: z.boolean().default(true), wait: duration.default(5000) }).strict().optional(),
     peers: z.array(peer).default([]),
   })
   .strict()
@@ -325,6 +334,13 @@ export const configSchema = z
     shutdownTimeout: duration.default(10_000),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    const gs = c.bgp?.gracefulShutdown
+    // the stop must fit in shutdownTimeout: the wait, then a moment to send the withdrawals
+    if (gs?.enabled && gs.wait + GRACEFUL_SHUTDOWN_MARGIN_MS > c.shutdownTimeout) {
+      ctx.addIssue({ code: 'custom', path: ['bgp', 'gracefulShutdown', 'wait'], message: `a graceful shutdown waits ${gs.wait} ms and then withdraws the routes, all within shutdownTimeout (${c.shutdownTimeout} ms): make wait at least ${GRACEFUL_SHUTDOWN_MARGIN_MS} ms shorter than shutdownTimeout, or raise shutdownTimeout` })
+    }
+  })
 
 export type ConfigInput = z.input<typeof configSchema>
 export type Config = z.output<typeof configSchema>

@@ -25,6 +25,7 @@ export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array
     listenAddress: b.listenAddress,
     listenPort: b.listenPort,
     gracefulRestart: { ...b.gracefulRestart },
+    ...(b.gracefulShutdown?.enabled ? { gracefulShutdown: { waitMs: b.gracefulShutdown.wait } } : {}),
     peers: b.peers.map((p) => ({
       name: p.name ?? p.address,
       address: p.address,

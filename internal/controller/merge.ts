@@ -66,6 +66,7 @@ export function mergeBgp(cfg: Config, fromFile: SpeakerConfig | undefined, crd: 
       listenAddress: g.listenAddresses?.[0] ?? fromFile?.listenAddress ?? DEFAULTS.listenAddress,
       listenPort: g.listenPort ?? fromFile?.listenPort ?? DEFAULTS.listenPort,
       gracefulRestart,
+      ...(fromFile?.gracefulShutdown ? { gracefulShutdown: fromFile.gracefulShutdown } : {}),
       peers: [...peers.values()],
     },
   }

@@ -50,7 +50,15 @@ export interface ExportContext {
   selfAddress?: { ipv4?: string; ipv6?: string; ipv6LinkLocal?: string }
   /** peer-level export attributes */
   peerAttrs?: ExportAttrs
+  /**
+   * RFC 8326 graceful shutdown under way: every route carries GRACEFUL_SHUTDOWN (65535:0) and,
+   * to an iBGP peer, LOCAL_PREF 0, so the router moves traffic to other paths before we withdraw
+   */
+  gracefulShutdown?: boolean
 }
+
+/** What RFC 8326 adds to every route while a graceful shutdown is under way (LOCAL_PREF goes to iBGP peers only). */
+const GRACEFUL_SHUTDOWN_ATTRS: ExportAttrs = Object.freeze({ communities: Object.freeze(['graceful-shutdown']), localPref: 0 })
 
 /** Routes to announce that share one set of wire attributes. */
 export interface AnnounceGroup {
@@ -68,7 +76,10 @@ export interface WithdrawGroup {
   nlri: Nlri[]
 }
 
-/** A change set. Send the withdrawals, then the announcements; then commit(diff). */
+/**
+ * A change set. Send the announcements, then the withdrawals (make-before-break: a route's new
+ * paths reach the router before its old ones leave; the two never share a key); then commit(diff).
+ */
 export interface RibDiff {
   withdraw: WithdrawGroup[]
   announce: AnnounceGroup[]
@@ -763,20 +774,25 @@ export class AdjRibOut {
 
   #resolve(vip: ExportAttrs | undefined): ResolvedAttrs {
     if (vip === undefined) {
-      if (this.#peerOnly === undefined) this.#peerOnly = resolveExportAttrs(this.#ctx.peerAttrs ?? {}, this.#ibgp)
+      if (this.#peerOnly === undefined) this.#peerOnly = this.#resolveMerged(this.#ctx.peerAttrs ?? {})
       return this.#peerOnly
     }
     if (vip === this.#lastVip && this.#lastResolved !== undefined) return this.#lastResolved
     const text = rawKey(vip)
     let r = this.#byText.get(text)
     if (r === undefined) {
-      r = resolveExportAttrs(mergeExportAttrs(this.#ctx.peerAttrs, vip), this.#ibgp)
+      r = this.#resolveMerged(mergeExportAttrs(this.#ctx.peerAttrs, vip))
       if (this.#byText.size > 65536) this.#byText.clear() // bound the cache
       this.#byText.set(text, r)
     }
     this.#lastVip = vip
     this.#lastResolved = r
     return r
+  }
+
+  /** Peer and VIP attributes merged -> wire-ready, with RFC 8326's additions during a graceful shutdown. */
+  #resolveMerged(a: ExportAttrs): ResolvedAttrs {
+    return resolveExportAttrs(this.#ctx.gracefulShutdown ? mergeExportAttrs(a, GRACEFUL_SHUTDOWN_ATTRS) : a, this.#ibgp)
   }
 
   #nextHop(s: string): ParsedAddress | undefined {
@@ -819,7 +835,8 @@ export class AdjRibOut {
  * families, and (next-hop self only) the same own addresses.
  */
 function sameEffect(a: ExportContext, b: ExportContext, fams: ReadonlySet<FamilyKey>): boolean {
-  if (a.localAs !== b.localAs || a.peerAs !== b.peerAs || a.nextHopMode !== b.nextHopMode || a.peerAttrs !== b.peerAttrs) return false
+  if (a.localAs !== b.localAs || a.peerAs !== b.peerAs || a.nextHopMode !== b.nextHopMode || a.peerAttrs !== b.peerAttrs ||
+    !a.gracefulShutdown !== !b.gracefulShutdown) return false
   const fa = a.families ?? ALL_FAMILIES
   const fb = b.families ?? ALL_FAMILIES
   for (const f of fams) {

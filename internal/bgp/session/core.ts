@@ -131,7 +131,7 @@ export class SessionCore {
         this.dispatch(this.primary, { type: this.opts.fsm.passive ? 'ManualStart_with_PassiveTcpEstablishment' : 'ManualStart' })
         break
       case 'stop':
-        this.stop(ev.message)
+        this.stop(ev.message, ev.notify === true)
         break
       case 'opened':
         if (ev.direction === 'incoming') this.incoming(ev.conn, ev.localAddress)
@@ -182,11 +182,11 @@ export class SessionCore {
     this.out.push({ type: 'log', level, fields, msg })
   }
 
-  /** Stop the session: Cease/Administrative Shutdown, or (gracefulStop) a silent close. */
-  private stop(message: string | undefined): void {
+  /** Stop the session: Cease/Administrative Shutdown, or (gracefulStop, unless `notify`) a silent close. */
+  private stop(message: string | undefined, notify: boolean): void {
     this.stopping = true
     const conns = [this.primary, this.candidate].filter((c): c is Conn => !!c)
-    if (this.opts.gracefulStop && this.primary.fsm.name === 'Established') {
+    if (this.opts.gracefulStop && !notify && this.primary.fsm.name === 'Established') {
       for (const c of conns) this.closeConn(c)
       this.clearTimers(this.primary)
       return

@@ -78,9 +78,12 @@ export class PeerSession {
     this.feed({ type: 'start' })
   }
 
-  /** Stop the session: Cease/Administrative Shutdown, or (gracefulStop) a silent close. */
-  async stop(message?: string): Promise<void> {
-    this.feed({ type: 'stop', message })
+  /**
+   * Stop the session: Cease/Administrative Shutdown, or (gracefulStop) a silent close so the
+   * peer keeps our routes for the restart time. `notify`: Cease even with gracefulStop.
+   */
+  async stop(message?: string, opts: { notify?: boolean } = {}): Promise<void> {
+    this.feed({ type: 'stop', message, notify: opts.notify })
     const conns = this.takeFlush()
     if (!conns) return // a silent close: nothing to wait for
     const { clock } = this.opts

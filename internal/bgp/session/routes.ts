@@ -30,11 +30,25 @@ export class PeerRoutes implements RouteSource {
   /** the ECMP warning was given for this context */
   private warnedKey: string | undefined
   private addPathTx: FamilyKey[] = []
+  /** the context of the last set, without the graceful-shutdown flag */
+  private ctx: ExportContext
+  private gracefulShutdown = false
 
   constructor(private readonly opts: PeerRoutesOptions) {
     // start from the context the session will most likely negotiate, so reaching Established
     // does not rebuild a large table (ADD-PATH both families when wanted)
-    this.rib = new AdjRibOut(this.context(opts.addPath ? new Set<FamilyKey>(['ipv4-unicast', 'ipv6-unicast']) : new Set(), undefined, undefined))
+    this.ctx = this.context(opts.addPath ? new Set<FamilyKey>(['ipv4-unicast', 'ipv6-unicast']) : new Set(), undefined, undefined)
+    this.rib = new AdjRibOut(this.ctx)
+  }
+
+  /**
+   * RFC 8326: every route again with GRACEFUL_SHUTDOWN (and LOCAL_PREF 0 to an iBGP peer), or
+   * back to normal. The session sends the re-announcements on its next drain.
+   */
+  setGracefulShutdown(on: boolean): void {
+    if (on === this.gracefulShutdown) return
+    this.gracefulShutdown = on
+    this.rib.setContext({ ...this.ctx, gracefulShutdown: on })
   }
 
   private context(addPathTx: ReadonlySet<FamilyKey>, families: ReadonlySet<FamilyKey> | undefined, local: string | undefined): ExportContext {
@@ -81,7 +95,8 @@ export class PeerRoutes implements RouteSource {
   drain(ctx: CodecContext, families: readonly FamilyKey[], full: boolean | readonly FamilyKey[], localAddress?: string) {
     const key = JSON.stringify([[...ctx.addPathTx].sort(), [...families].sort(), localAddress])
     if (key !== this.ctxKey) {
-      this.rib.setContext(this.context(ctx.addPathTx, new Set(families), localAddress))
+      this.ctx = this.context(ctx.addPathTx, new Set(families), localAddress)
+      this.rib.setContext({ ...this.ctx, gracefulShutdown: this.gracefulShutdown })
       this.ctxKey = key
       this.addPathTx = [...ctx.addPathTx].sort()
       this.checkEcmp()
@@ -97,7 +112,10 @@ export class PeerRoutes implements RouteSource {
   }
 }
 
-/** Withdrawals first, then announcements, as whole-message chunks of about CHUNK bytes. */
+/**
+ * Announcements first, then withdrawals (make-before-break: when a VIP's next hops change, the
+ * router gets the new paths before the old ones go), as whole-message chunks of about CHUNK bytes.
+ */
 function* encodeDiff(diff: RibDiff, ctx: CodecContext): Generator<Uint8Array> {
   let batch: Uint8Array[] = []
   let size = 0
@@ -113,7 +131,7 @@ function* encodeDiff(diff: RibDiff, ctx: CodecContext): Generator<Uint8Array> {
       if (size >= CHUNK) yield* flush()
     }
   }
-  for (const w of diff.withdraw) if (w.nlri.length) yield* add(encodeWithdrawals(w.nlri, ctx))
   for (const g of diff.announce) if (g.nlri.length) yield* add(encodeUpdates(g.attrs as never, g.nlri, ctx))
+  for (const w of diff.withdraw) if (w.nlri.length) yield* add(encodeWithdrawals(w.nlri, ctx))
   yield* flush()
 }

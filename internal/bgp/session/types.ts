@@ -27,8 +27,11 @@ export interface RouteSource {
 export type SessionInput =
   /** operator start (ManualStart, or the passive variant for a passive peer) */
   | { type: 'start' }
-  /** operator stop: Cease / Administrative Shutdown with `message`, or a silent close (graceful restart) */
-  | { type: 'stop'; message?: string }
+  /**
+   * operator stop: Cease / Administrative Shutdown with `message`, or a silent close (graceful
+   * restart) unless `notify` (the routes were withdrawn first: the peer must not keep any)
+   */
+  | { type: 'stop'; message?: string; notify?: boolean }
   /**
    * A TCP connection is up: 'incoming' = accepted from the peer's address (the adapter names it);
    * 'outgoing' = our `connect` completed. `localAddress`: our end (next hop self).

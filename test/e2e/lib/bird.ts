@@ -59,7 +59,7 @@ function renderBirdPeer(spec: RouterSpec, p: PeerSpec, i: number): string[] {
   const addPaths = (p.addPathRx ?? true) && p.addPathTx ? 'on' : p.addPathTx ? 'tx' : (p.addPathRx ?? true) ? 'rx' : 'off'
   for (const fam of p.families ?? [familyOf(p.address)]) {
     L.push(`  ${fam} {`)
-    L.push('    import all;')
+    L.push(p.importFilter ? `    import filter { ${p.importFilter} };` : '    import all;')
     L.push(p.exportFilter ? `    export filter { ${p.exportFilter} };` : '    export all;')
     L.push(`    add paths ${addPaths};`)
     L.push(...(p.familyExtra ?? []).map(x => `    ${x}`))

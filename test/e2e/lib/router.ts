@@ -33,6 +33,8 @@ export interface PeerSpec {
   familyExtra?: string[]
   /** BIRD only: body of the channel export filter (replaces `export all`), e.g. "bgp_med = 5; accept;" */
   exportFilter?: string
+  /** BIRD only: body of the channel import filter (replaces `import all`) */
+  importFilter?: string
   /** name used in router config (default derived from the address) */
   name?: string
 }
