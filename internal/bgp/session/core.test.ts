@@ -372,3 +372,17 @@ t.test('a NOTIFICATION the core sends is logged with the reason', async (t) => {
     { code: 5, subcode: 1, reason: 'unexpected KeepAliveMsg in OpenSent' },
   ], 'an FSM error')
 })
+
+t.test('a peer that connects and sends nothing: NOTIFICATION 4/0 after the large hold time (RFC 4271 8.2.2, 4 minutes)', async (t) => {
+  const routes: RouteSource = { drain: () => ({ chunks: [], commit() {} }), reset() {} }
+  const core = new SessionCore({ fsm: fsmConfig({ localAs: 65001, remoteAs: 65002, routerId: '192.0.2.1', passive: true }), routes })
+  core.step({ type: 'start', now: 0 })
+  const up = core.step({ type: 'opened', conn: 'c', direction: 'incoming', now: 0 })
+  const hold = up.find((e) => e.type === 'set-timer' && e.timer.startsWith('Hold/'))
+  t.same(hold && hold.type === 'set-timer' && hold.ms, 240_000, 'OpenSent: hold timer 240 s')
+  const out = core.step({ type: 'timer', timer: hold?.type === 'set-timer' ? hold.timer : '', now: 240_000 })
+  const sent = out.flatMap((e) => (e.type === 'write' ? [decode(e.bytes, defaultContext())] : []))
+  t.same(sent.map((m) => m.type === 'notification' && [m.code, m.subcode]), [[4, 0]], 'NOTIFICATION Hold Timer Expired')
+  t.ok(out.some((e) => e.type === 'close' && e.conn === 'c'), 'the connection closed')
+  t.equal(core.state, 'Idle')
+})
