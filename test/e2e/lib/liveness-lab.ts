@@ -40,6 +40,8 @@ export interface LivenessLabOptions {
 
 export interface LivenessLab {
   r: string
+  /** the bridge's namespace (host i's cable is port p<i+2>) */
+  lan: string
   c: string
   ctl: string
   hosts: string[]
@@ -139,7 +141,7 @@ export async function startLivenessLab(lab: Lab, o: LivenessLabOptions): Promise
     waitFor(async () => { const g = await fib(); return g.join() === [...want].sort().join() ? g : undefined }, { timeoutMs, intervalMs: 20, what })
   await waitFib(sorted, `the router's FIB: ${VIP} via ${sorted.join(', ')}`)
   return {
-    r, c, ctl, hosts, addresses, bird, controller, gobgp, agents, servers, fib, waitFib,
+    r, lan, c, ctl, hosts, addresses, bird, controller, gobgp, agents, servers, fib, waitFib,
     cut: async (i) => { await lab.exec(lan, ['ip', 'link', 'set', `p${i + 2}`, 'down']) },
     freeze: (i) => { process.kill(agents[i]!.child!.pid!, 'SIGSTOP') },
     heal: async (i) => {

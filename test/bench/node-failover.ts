@@ -1,0 +1,167 @@
+// Benchmark (run by hand, as root): `node --import tsx test/bench/node-failover.ts [--rounds=3] [--limit=10] [--modes=bfd,bfd50,tcp,gobgp]`
+//
+// Node liveness (issue 11): how long a dead next-hop node stays in the router's FIB. The lab is
+// the node-liveness e2e test's (test/e2e/lib/liveness-lab.ts): BIRD 2 with ECMP, three hosts
+// serving the VIP, each running the built dist/porter agent, and the speaker at 198.51.100.10:
+//   bfd     dist/porter controller, next hops with `check: { type: bfd }` (100 ms x 3), agents with agent.liveness
+//   bfd50   the same at 50 ms x 3
+//   tcp     dist/porter controller, `check: { type: tcp, port: 80 }` at its defaults (2 s, timeout 1 s, fall 3)
+//   gobgp   gobgpd (iBGP, ADD-PATH send) fed the same route with the three next hops: no node liveness
+// Faults, each round on the next host in turn: `link` (the host's bridge port down: its cable;
+// the router's own link stays up) and `freeze` (SIGSTOP of the host's agent; its HTTP server
+// still answers). Measured: the fault -> the router's kernel announces the VIP's route without
+// that next hop (`ip monitor route` in the router's namespace, read as it arrives). The fault's
+// time: for a freeze the benchmark's clock at the SIGSTOP; for a cut the arrival of the port's
+// link-down message (`ip monitor link` in the bridge's namespace: the same path as the route's). Not seen within --limit seconds: "not within N s".
+// After each fault the host is healed and the FIB must have all three again before the next.
+// One lab per mode (fresh processes), the same machine and run for all; prints each round, the
+// medians and the ratios against bfd.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { createLab } from '../e2e/lib/netns.ts'
+import { startLivenessLab, VIP, type LivenessLab } from '../e2e/lib/liveness-lab.ts'
+import { builtPorter } from '../lib/dist.ts'
+
+const args = process.argv.slice(2)
+const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
+const ROUNDS = Number(opt('rounds') ?? 3)
+const LIMIT_MS = Number(opt('limit') ?? 10) * 1000
+const MODES = (opt('modes') ?? 'bfd,bfd50,tcp,gobgp').split(',') as Mode[]
+const FAULTS = ['link', 'freeze'] as const
+
+type Mode = 'bfd' | 'bfd50' | 'tcp' | 'gobgp'
+type Fault = (typeof FAULTS)[number]
+
+const LABEL: Record<Mode, string> = {
+  bfd: 'porter, BFD liveness 100 ms x 3',
+  bfd50: 'porter, BFD liveness 50 ms x 3',
+  tcp: 'porter, tcp check (2 s, timeout 1 s, fall 3)',
+  gobgp: 'gobgpd, same route (no node liveness)',
+}
+
+/** A namespace's `ip monitor route` / `ip monitor link` messages, each with the time it arrived. */
+class Watch {
+  private child: ChildProcess
+  private seen: { at: number; text: string }[] = []
+  private waiters = new Set<() => void>()
+
+  constructor(ns: string, what: 'route' | 'link') {
+    this.child = spawn('ip', ['-n', ns, 'monitor', what], { stdio: ['ignore', 'pipe', 'ignore'] })
+    this.child.stdout!.setEncoding('utf8')
+    this.child.stdout!.on('data', (chunk: string) => {
+      const at = Date.now()
+      // one message per route: a first line, then indented "nexthop via" lines
+      for (const m of chunk.split(/\n(?=\S)/)) if (m.trim()) this.seen.push({ at, text: m })
+      for (const w of this.waiters) w()
+    })
+  }
+
+  /** When the VIP's route first appeared without `host` after `since`; undefined if not within `limitMs`. */
+  dropped(host: string, since: number, limitMs: number): Promise<number | undefined> {
+    const vip = new RegExp(`^(${VIP.replace(/\./g, '\\.')})(/32)?\\s`)
+    return this.first((m) => vip.test(m) && !m.includes(`via ${host} `), since, limitMs)
+  }
+
+  /** When link `ifname` was first reported without carrier after `since`. */
+  linkDown(ifname: string, since: number, limitMs: number): Promise<number | undefined> {
+    return this.first((m) => new RegExp(`^\\d+: ${ifname}[@:].*[<,]NO-CARRIER|^\\d+: ${ifname}[@:].*state DOWN`).test(m), since, limitMs)
+  }
+
+  private first(match: (text: string) => boolean, since: number, limitMs: number): Promise<number | undefined> {
+    const find = () => this.seen.find((m) => m.at >= since && match(m.text))?.at
+    return new Promise((resolve) => {
+      const done = (v: number | undefined) => { this.waiters.delete(check); clearTimeout(timer); resolve(v) }
+      const check = () => { const at = find(); if (at !== undefined) done(at) }
+      const timer = setTimeout(() => done(undefined), limitMs)
+      this.waiters.add(check)
+      check()
+    })
+  }
+
+  stop(): void {
+    this.child.kill()
+  }
+}
+
+interface Result { mode: Mode; fault: Fault; round: number; host: string; ms?: number }
+
+/** teardown steps run in reverse order, the lab's cleanup last (also on failure) */
+function harness() {
+  const downs: (() => unknown)[] = []
+  return { t: { teardown: (f: () => unknown) => { downs.push(f) } }, async end() { for (const f of downs.reverse()) await f() } }
+}
+
+async function runMode(mode: Mode, binary: string, out: Result[]): Promise<void> {
+  const h = harness()
+  const lab = createLab(h.t)
+  try {
+    const L: LivenessLab = await startLivenessLab(lab, {
+      binary, liveness: mode === 'gobgp' ? 'none' : mode === 'tcp' ? 'tcp' : 'bfd', speaker: mode === 'gobgp' ? 'gobgp' : 'porter',
+      bfd: { interval: mode === 'bfd50' ? 50 : 100, multiplier: 3 },
+    })
+    for (const p of [L.controller, ...L.agents]) if (p) h.t.teardown(() => { p.cleanup() })
+    const watch = new Watch(L.r, 'route')
+    h.t.teardown(() => watch.stop())
+    const links = new Watch(L.lan, 'link')
+    h.t.teardown(() => links.stop())
+    await new Promise((r) => setTimeout(r, 2000))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const fault of FAULTS) {
+        const i = (round * FAULTS.length + FAULTS.indexOf(fault)) % L.addresses.length
+        const host = L.addresses[i]!
+        let t0 = Date.now()
+        // a cut is timed from the kernel's report of the port going down (not from spawning `ip`)
+        if (fault === 'link') { await L.cut(i); t0 = (await links.linkDown(`p${i + 2}`, t0, 5000)) ?? t0 }
+        else L.freeze(i)
+        const at = await watch.dropped(host, t0, LIMIT_MS)
+        const r: Result = { mode, fault, round: round + 1, host, ms: at === undefined ? undefined : at - t0 }
+        out.push(r)
+        console.log(`  ${mode.padEnd(5)} round ${r.round} ${fault.padEnd(6)} ${host}: ${r.ms === undefined ? `not within ${LIMIT_MS / 1000} s` : `${r.ms} ms`}`)
+        await L.heal(i)
+        await L.waitFib(L.addresses, 'all three next hops again', 120_000)
+        await new Promise((r) => setTimeout(r, 2000)) // settle: BFD at its fast rate again
+      }
+    }
+  } finally {
+    await h.end()
+  }
+}
+
+const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2 }
+
+/** the median when every round saw the drop, else "not within N s" (n of rounds seen) */
+function summary(rs: Result[]): { text: string; ms?: number } {
+  const seen = rs.filter((r) => r.ms !== undefined).map((r) => r.ms!)
+  if (seen.length === rs.length) { const m = median(seen); return { text: `${m.toFixed(0)} ms (${seen.join(', ')})`, ms: m } }
+  if (seen.length === 0) return { text: `not within ${LIMIT_MS / 1000} s (${rs.length} of ${rs.length} rounds)` }
+  return { text: `not within ${LIMIT_MS / 1000} s in ${rs.length - seen.length} of ${rs.length} rounds (seen: ${seen.join(', ')} ms)` }
+}
+
+async function main(): Promise<void> {
+  const binDir = mkdtempSync(join(tmpdir(), 'porter-bench-node-'))
+  const binary = builtPorter(binDir)
+  console.log(`node-failover: ${ROUNDS} rounds per fault and mode, limit ${LIMIT_MS / 1000} s, ${cpus().length} CPUs, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ${new Date().toISOString()}`)
+  const results: Result[] = []
+  for (const mode of MODES) await runMode(mode, binary, results)
+  console.log('')
+  console.log('| speaker | link cut -> FIB drops the next hop, median (rounds) | agent frozen -> FIB drops it |')
+  console.log('| --- | --- | --- |')
+  const med: Partial<Record<Mode, Partial<Record<Fault, number>>>> = {}
+  for (const mode of MODES) {
+    const cells = FAULTS.map((f) => { const s = summary(results.filter((r) => r.mode === mode && r.fault === f)); (med[mode] ??= {})[f] = s.ms; return s.text })
+    console.log(`| ${LABEL[mode]} | ${cells.join(' | ')} |`)
+  }
+  const baseMode: Mode | undefined = med.bfd ? 'bfd' : med.bfd50 ? 'bfd50' : undefined
+  const base = baseMode && med[baseMode]
+  if (base) {
+    for (const mode of MODES.filter((m) => m !== baseMode)) {
+      const ratios = FAULTS.map((f) => { const a = med[mode]?.[f]; const b = base[f]; return `${f} ${a === undefined ? `> ${(LIMIT_MS / b!).toFixed(0)}x (not within ${LIMIT_MS / 1000} s)` : `${(a / b!).toFixed(2)}x`}` })
+      console.log(`${mode} / ${baseMode}: ${ratios.join(', ')}`)
+    }
+  }
+  rmSync(binDir, { recursive: true, force: true })
+}
+
+main().then(() => process.exit(0), (e) => { console.error(e); process.exit(1) })
