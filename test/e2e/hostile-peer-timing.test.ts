@@ -8,7 +8,7 @@
 //   the 4/0 at 240 s); the peer's well-behaved reconnection meanwhile is not blocked: it becomes
 //   the session and the silent connection gets Cease 6/7.
 // Loopback only: Porter on 127.0.0.1, the neighbours 127.0.0.3 (good), .4 (dribble), .5 (silent).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -40,8 +40,8 @@ t.test('dist/porter against slow and silent peers', async (t) => {
   const good = await GoodPeer.start(t, p, port)
   const mark = p.logs.length
 
-  const cases: [string, () => Promise<void>][] = [
-    ['a peer that sends one byte per second', async () => {
+  const cases: [string, (t: Test) => Promise<void>][] = [
+    ['a peer that sends one byte per second', async (t) => {
       const s = new TestPeer(port, '127.0.0.4')
       t.teardown(() => s.destroy())
       await s.connected
@@ -49,24 +49,24 @@ t.test('dist/porter against slow and silent peers', async (t) => {
       t.equal(open.length, 29, 'the dribbled OPEN is 29 octets')
       const sending = dribble(s, open)
       await sleep(10_000)
-      t.equal((await p.peer('dribble')).state, 'OpenSent', 'one byte a second, 10 s in: Porter waits in OpenSent')
-      t.equal((await p.peer('good')).state, 'Established', 'one byte a second, 10 s in: the good session is Established')
+      t.equal((await p.peer('dribble')).state, 'OpenSent', '10 s in: Porter waits in OpenSent')
+      t.equal((await p.peer('good')).state, 'Established', '10 s in: the good session is Established')
       await sending
       await dribble(s, KEEPALIVE) // 19 s for 19 octets: longer than the hold time of 3 s
-      t.ok(await s.closedWithin(5000), 'one byte a second: Porter closed the connection')
+      t.ok(await s.closedWithin(5000), 'Porter closed the connection')
       const types = s.received.join(' ')
-      t.match(types, /^1 4( 4)* 3$/, `one byte a second: Porter sent OPEN, KEEPALIVEs, NOTIFICATION (${types})`)
-      t.same(s.notification && [s.notification.code, s.notification.subcode], [4, 0], 'one byte a second: Hold Timer Expired 4/0 once the OPENs are exchanged')
-      t.ok(await p.logLine('dribble', mark, /"code":4,"subcode":0,"reason":"hold timer expired"/), 'one byte a second: a log line says hold timer expired')
+      t.match(types, /^1 4( 4)* 3$/, `Porter sent OPEN, KEEPALIVEs, NOTIFICATION (${types})`)
+      t.same(s.notification && [s.notification.code, s.notification.subcode], [4, 0], 'Hold Timer Expired 4/0 once the OPENs are exchanged')
+      t.ok(await p.logLine('dribble', mark, /"code":4,"subcode":0,"reason":"hold timer expired"/), 'a log line says hold timer expired')
     }],
-    ['a peer that connects and sends nothing', async () => {
+    ['a peer that connects and sends nothing', async (t) => {
       const s = new TestPeer(port, '127.0.0.5')
       t.teardown(() => s.destroy())
       await s.connected
       await sleep(5000)
-      t.same(s.received, [1], 'silent peer: Porter sent its OPEN')
-      t.notOk(s.closed, 'silent peer, 5 s in: the connection is still open (large hold timer)')
-      t.equal((await p.peer('silent')).state, 'OpenSent', 'silent peer: Porter waits in OpenSent')
+      t.same(s.received, [1], 'Porter sent its OPEN')
+      t.notOk(s.closed, '5 s in: the connection is still open (large hold timer)')
+      t.equal((await p.peer('silent')).state, 'OpenSent', 'Porter waits in OpenSent')
       // the peer comes back properly on a second connection: not blocked by the silent one
       const back = new TestPeer(port, '127.0.0.5')
       t.teardown(() => back.destroy())
@@ -75,16 +75,18 @@ t.test('dist/porter against slow and silent peers', async (t) => {
       const keep = setInterval(() => back.write(KEEPALIVE), 1000)
       t.teardown(() => clearInterval(keep))
       await p.peerWhen('silent', (h) => h.state === 'Established', 'the reconnection Established')
-      t.ok(await s.closedWithin(5000), 'silent peer: its connection closed once the reconnection is Established')
-      t.same(s.notification && [s.notification.code, s.notification.subcode], [6, 7], 'silent peer: Cease / Connection Collision Resolution')
-      t.ok(await p.logLine('silent', mark, /connection collision: the established connection wins/), 'silent peer: a log line says the established connection wins')
+      t.ok(await s.closedWithin(5000), 'its connection closed once the reconnection is Established')
+      t.same(s.notification && [s.notification.code, s.notification.subcode], [6, 7], 'Cease / Connection Collision Resolution')
+      t.ok(await p.logLine('silent', mark, /connection collision: the established connection wins/), 'a log line says the established connection wins')
       await sleep(2000)
-      t.equal((await p.peer('silent')).state, 'Established', 'silent peer: the reconnection stays Established')
-      t.notOk(back.closed, 'silent peer: the reconnection is still open')
+      t.equal((await p.peer('silent')).state, 'Established', 'the reconnection stays Established')
+      t.notOk(back.closed, 'the reconnection is still open')
     }],
   ]
   t.ok(cases.length > 0, `${cases.length} slow cases, side by side`)
-  await Promise.all(cases.map(([, run]) => run()))
+  t.jobs = cases.length // side by side
+  await Promise.all(cases.map(([what, run]) => t.test(what, run)))
+  t.jobs = 1
 
   await good.survived(t, p)
 })
