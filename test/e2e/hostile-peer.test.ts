@@ -136,11 +136,14 @@ t.test('dist/porter against a hostile peer', async (t) => {
   ]
   for (const [what, open, addPath] of accepted) {
     await t.test(what, async (t) => {
+      const mark = p.logs.length
       const s = new TestPeer(port, '127.0.0.1')
       await s.connected
       s.write(open, KEEPALIVE)
       const st = await p.peerWhen(HOSTILE, (h) => h.state === 'Established', `${what}: Established`)
       t.same(st.addPath, addPath, `Established, ADD-PATH sent for [${addPath.join(', ')}]`)
+      const log = new RegExp(`"addPathTx":\\[${addPath.map((f) => `"${f}"`).join(',')}\\],"msg":"session established"`)
+      t.ok(await p.logLine(HOSTILE, mark, log), `a log line says ${log}`)
       s.destroy()
       await p.peerWhen(HOSTILE, (h) => h.state !== 'Established', `${what}: the session down after we left`)
     })
@@ -214,9 +217,9 @@ t.test('dist/porter against a hostile peer', async (t) => {
 
   await t.test('IPv6 routes on an IPv4-only session', async (t) => {
     // MP_REACH_NLRI for IPv6, a family not negotiated: ignored (as BIRD and FRR do)
+    await p.peerWhen(HOSTILE, (h) => h.state !== 'Established', 'the last session down')
     const s = new TestPeer(port, '127.0.0.1')
     t.teardown(() => s.destroy())
-    await p.peerWhen(HOSTILE, (h) => h.state !== 'Established', 'the last session down')
     await s.connected
     s.write(OPEN(), KEEPALIVE)
     const up = await p.peerWhen(HOSTILE, (h) => h.state === 'Established', 'the IPv4-only session Established')
