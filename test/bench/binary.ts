@@ -4,25 +4,26 @@
 // when stale, test/lib/dist.ts) with a generated config (lib/vip-config.ts: N IPv4 /32 VIPs from
 // 198.18.0.0/15 in one `vips` entry, one next hop), against the push lab of bgp-push.ts
 // (lib/push-lab.ts: BIRD 2 in a namespace, kernel export ON, polled over its control socket) and,
-// in the same run, gobgpd (MRT-preloaded) and the floor (pre-encoded UPDATEs written in one go:
-// the router's ingest limit). Phases:
+// in the same run, gobgpd (MRT-preloaded), the floor (pre-encoded UPDATEs written in one go:
+// the router's ingest limit) and a BIRD 2 speaker (lib/bird-speaker.ts: a second BIRD in the
+// speaker namespace, the N routes in a static protocol). Phases:
 //   start-up   `node -e 0`, `porter version`, `porter validate` (small config) and `porter status`
 //              (against the running controller): wall and CPU (user+sys) medians of --runs
 //   load       `porter validate` of the N-VIP config: wall, CPU, peak RSS (/usr/bin/time)
 //   memory     `porter controller` with 0 VIPs (idle, session Established) and with each of
 //              --sizes VIPs: RSS 1 s after BIRD has them all, and VmHWM; bytes per route above idle
-//   push       BIRD's Established -> BIRD has imported all N (porter, gobgpd, floor)
+//   push       BIRD's Established -> BIRD has imported all N (porter, gobgpd, floor, BIRD speaker)
 //   change     SIGHUP with one VIP of N replaced -> BIRD has the new one and not the old one;
 //              routes and packets BIRD received in that window
 //   withdraw   SIGHUP with `vips: []` (gobgpd: `gobgp global rib del all`; floor: its withdrawal
-//              bytes) -> BIRD has 0
+//              bytes; BIRD speaker: `configure` with an empty static protocol) -> BIRD has 0
 // Prints the figures, the ratios and the targets of issue 10.
 //
 // Options:
 //   --rounds=K       repeat the lab phases K times (default 1); the verdict uses medians
 //   --sizes=a,b,c    VIP counts for the memory phase (default 1000,10000,N)
 //   --runs=R         start-up runs per command (default 15)
-//   --only=a,b       of startup,load,porter,gobgp,floor (default all)
+//   --only=a,b       of startup,load,porter,gobgp,floor,bird (default all)
 //   --poll=MS        BIRD poll interval (default 20; 5 in the change phase)
 //   --no-fib         BIRD's kernel protocols disabled
 //   --json=FILE      also write the results as JSON
@@ -35,6 +36,7 @@ import { createLab, waitFor, type Lab } from '../e2e/lib/netns.ts'
 import { Bird } from '../e2e/lib/bird.ts'
 import { builtPorter } from '../lib/dist.ts'
 import { BirdCtl } from './lib/birdctl.ts'
+import { runBirdSpeaker } from './lib/bird-speaker.ts'
 import { writeMrtRib } from './lib/mrt.ts'
 import { benchPrefixes, hostAt, BENCH_MAX } from './lib/prefixes.ts'
 import { vipConfig } from './lib/vip-config.ts'
@@ -54,12 +56,12 @@ const ROUNDS = Number(opt('rounds') ?? 1)
 const RUNS = Number(opt('runs') ?? 15)
 const POLL_MS = Number(opt('poll') ?? 20)
 const FIB = !args.includes('--no-fib')
-const ONLY = (opt('only') ?? 'startup,load,porter,gobgp,floor').split(',')
+const ONLY = (opt('only') ?? 'startup,load,porter,gobgp,floor,bird').split(',')
 const SIZES = (opt('sizes') ?? `1000,10000,${N}`).split(',').map(Number)
 const JSON_OUT = opt('json')
 if (!Number.isInteger(N) || N < 2 || N >= BENCH_MAX) throw new Error(`N must be an integer from 2 to ${BENCH_MAX - 1}, got "${args[0]}"`)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
-for (const o of ONLY) if (!['startup', 'load', 'porter', 'gobgp', 'floor'].includes(o)) throw new Error(`--only: unknown phase "${o}"`)
+for (const o of ONLY) if (!['startup', 'load', 'porter', 'gobgp', 'floor', 'bird'].includes(o)) throw new Error(`--only: unknown phase "${o}"`)
 for (const s of SIZES) if (!Number.isInteger(s) || s < 1 || s > N) throw new Error(`--sizes: each size must be from 1 to N (${N}), got "${s}"`)
 
 const setup: PushSetup = { n: N, addPath: false, fib: FIB, pollMs: POLL_MS }
@@ -257,7 +259,7 @@ async function main(): Promise<void> {
     }
 
     // ---- the lab ----
-    const want = ['porter', 'gobgp', 'floor'].filter((x) => ONLY.includes(x))
+    const want = ['porter', 'gobgp', 'floor', 'bird'].filter((x) => ONLY.includes(x))
     if (want.length) {
       const lab = createLab()
       let ctl: BirdCtl | undefined
@@ -303,6 +305,12 @@ async function main(): Promise<void> {
             const f = await runLineSpeaker(setup, lab, r, s, await fresh(), 'floor', blast)
             f.round = round
             others.push(f)
+          }
+          if (want.includes('bird')) {
+            log(`round ${round}: BIRD speaker (${la()})`)
+            const b = await runBirdSpeaker(setup, lab, r, s, await fresh())
+            b.round = round
+            others.push(b)
           }
         }
       } finally {
@@ -359,6 +367,7 @@ function report(res: Record<string, unknown>): void {
     const full = (porter ?? []).filter((p) => p.n === N)
     const g = (others ?? []).filter((o) => o.speaker === 'gobgpd')
     const fl = (others ?? []).filter((o) => o.speaker === 'floor')
+    const bs = (others ?? []).filter((o) => o.speaker === 'BIRD')
     const pm = {
       push: median(full.map((p) => p.pushMs)), withdraw: median(full.map((p) => p.withdrawMs ?? NaN)),
       rss: median(full.map((p) => p.rssMiB)), hwm: median(full.map((p) => p.hwmMiB)),
@@ -366,7 +375,7 @@ function report(res: Record<string, unknown>): void {
     P(`\npush and withdraw of ${N} routes, same BIRD, same run (medians)`)
     P(`${'speaker'.padEnd(16)} ${'push ms'.padStart(8)} ${'withdraw ms'.padStart(12)} ${'RSS MiB'.padStart(8)} ${'peak MiB'.padStart(9)}`)
     if (full.length) P(`${'porter (binary)'.padEnd(16)} ${f(pm.push).padStart(8)} ${f(pm.withdraw).padStart(12)} ${f(pm.rss, 1).padStart(8)} ${f(pm.hwm, 1).padStart(9)}`)
-    for (const [name, rs] of [['gobgpd', g], ['floor', fl]] as const) {
+    for (const [name, rs] of [['gobgpd', g], ['floor', fl], ['BIRD speaker', bs]] as const) {
       if (rs.length) P(`${name.padEnd(16)} ${f(median(rs.map((x) => x.push))).padStart(8)} ${f(median(rs.map((x) => x.withdraw))).padStart(12)} ${'-'.padStart(8)} ${f(median(rs.map((x) => x.peakRss)), 1).padStart(9)}`)
     }
     if (full.length) {
@@ -378,6 +387,12 @@ function report(res: Record<string, unknown>): void {
       if (g.length) {
         const gm = { push: median(g.map((x) => x.push)), withdraw: median(g.map((x) => x.withdraw)), hwm: median(g.map((x) => x.peakRss)) }
         P(`porter / gobgpd: push ${f(pm.push / gm.push, 2)}, withdraw ${f(pm.withdraw / gm.withdraw, 2)}, peak RSS ${f(pm.hwm / gm.hwm, 2)} (target <= 1), RSS after push ${f(pm.rss / gm.hwm, 2)} of gobgpd's peak`)
+      }
+      if (bs.length) {
+        const bm = { push: median(bs.map((x) => x.push)), withdraw: median(bs.map((x) => x.withdraw)) }
+        P(`porter / BIRD speaker: push ${f(pm.push / bm.push, 2)}, withdraw ${f(pm.withdraw / bm.withdraw, 2)} (target withdraw <= 1: ${yes(pm.withdraw <= bm.withdraw)}); ` +
+          `BIRD speaker rounds, push: ${bs.map((x) => f(x.push)).join(' / ')} ms; withdraw: ${bs.map((x) => f(x.withdraw)).join(' / ')} ms ` +
+          `(${bs.map((x) => `${(x.wire.withdraw.bytes / 1024).toFixed(0)} KB/${x.wire.withdraw.packets} pkts`).join(', ')})`)
       }
     }
     for (const p of porter ?? []) for (const n of p.notes) P(`  porter ${p.n} round ${p.round}: ${n}`)
