@@ -117,7 +117,11 @@ export interface AgentReport {
   liveness?: (BfdPeerStatus & { address: string })[]
 }
 
-export interface AgentStatus { agent?: AgentReport }
+export interface AgentStatus {
+  agent?: AgentReport
+  /** per-node speaker (agent mode with a `bgp` section): the node's own BGP sessions */
+  peers?: PeerStatus[]
+}
 
 /** What every daemon adds around its mode's status. */
 export interface DaemonInfo {

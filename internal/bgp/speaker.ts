@@ -49,7 +49,7 @@ export interface SpeakerConfig {
   listenAddress: string
   listenPort: number
   gracefulRestart: { enabled: boolean; restartTime: number }
-  /** RFC 8326 on stop(): GRACEFUL_SHUTDOWN on every route, wait `waitMs`, withdraw all, Cease */
+  /** RFC 8326 on stop(): GRACEFUL_SHUTDOWN on every route, wait `waitMs`, withdraw all, Cease (0: withdraw at once, Cease) */
   gracefulShutdown?: { waitMs: number }
   peers: SpeakerPeerConfig[]
 }
@@ -340,16 +340,20 @@ export class Speaker {
     await this.bfd?.stop()
   }
 
+  /** `waitMs` 0: withdraw at once (no GRACEFUL_SHUTDOWN step) */
   private async withdrawGracefully(waitMs: number): Promise<void> {
     const entries = [...this.peers.values()]
-    for (const e of entries) {
-      e.routes.setGracefulShutdown(true)
-      e.session.routesChanged()
-    }
     const up = entries.filter((e) => e.session.negotiated !== undefined)
+    if (waitMs > 0) {
+      for (const e of entries) {
+        e.routes.setGracefulShutdown(true)
+        e.session.routesChanged()
+      }
+      if (up.length === 0) return
+      this.log.info({ peers: up.map((e) => e.cfg.name), waitMs }, 'graceful shutdown (RFC 8326): routes re-announced with GRACEFUL_SHUTDOWN; they are withdrawn after the wait')
+      await sleep(this.clock, waitMs)
+    }
     if (up.length === 0) return
-    this.log.info({ peers: up.map((e) => e.cfg.name), waitMs }, 'graceful shutdown (RFC 8326): routes re-announced with GRACEFUL_SHUTDOWN; they are withdrawn after the wait')
-    await sleep(this.clock, waitMs)
     this.set([])
     const deadline = this.clock.now() + WITHDRAW_FLUSH_MS
     const left = () => up.filter((e) => e.session.negotiated !== undefined && e.routes.sentCount > 0)

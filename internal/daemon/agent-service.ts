@@ -14,6 +14,7 @@ import { createAgent, vipsForNode, type Agent, type AgentOptions, type Vip } fro
 import type { KubernetesVipSource } from '../k8s/index.ts'
 import { BfdPeers, BfdService, type BfdPort } from '../bfd/index.ts'
 import { realClock } from '../base/index.ts'
+import { NodeSpeaker, nodeSpeakerConfig } from './agent-speaker.ts'
 
 export interface AgentService extends Service {
   cleanup(cfg: Config): Promise<void>
@@ -47,6 +48,8 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   let k8s: KubernetesVipSource | undefined
   let k8sVips: string[] | undefined
   let liveness: { service: BfdPort & { stop(): Promise<void> }; peers: BfdPeers } | undefined
+  /** with a `bgp` section: this node announces its VIPs itself (per-node speaker) */
+  const nodeSpeaker = new NodeSpeaker({ log: deps.log })
   // the agent reads agent.mode (address | local-route) and the rest of `agent` from c
   const make = (c: Config) => createAgent({ ...deps.agentOptions, config: c, log: deps.log })
 
@@ -119,10 +122,12 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       }
       // after the first reconcile: the controller takes this node as a next hop once the session is Up
       syncLiveness(c)
+      await nodeSpeaker.apply(c) // announced once programmed
       deps.log.info({ vips: desiredNow()?.length, interface: c.agent.interface, kubernetes: c.kubernetes.enabled, liveness: c.agent.liveness?.peers }, 'agent running')
     },
     async reload(next) {
       const nextConfigVips = vipsForNode(next)
+      if (next.bgp) nodeSpeakerConfig(next) // a bad key file rejects the reload before anything changes
       const prev = cfg!
       if (k8sShape(prev) !== k8sShape(next)) {
         // a new source takes over; the old one's VIPs stay desired until the new one has synced
@@ -145,8 +150,11 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         await agent.start()
       } else push()
       syncLiveness(next)
+      await nodeSpeaker.apply(next)
     },
     async stop() {
+      // the node's own routes go first (withdrawn before Cease), while its VIPs still answer
+      await nodeSpeaker.stop()
       // AdminDown to the controllers first: they drop this node's next hop before its VIPs could go
       if (liveness) {
         await liveness.peers.stop()
@@ -165,7 +173,9 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     status(): AgentStatus {
       const s = agent?.status()
       if (!s) return {}
+      const peers = nodeSpeaker.status()
       return {
+        ...(peers ? { peers } : {}),
         agent: {
           interface: s.interface, mode: s.mode, vips: s.programmed, foreign: s.foreign,
           ...(s.backend !== undefined ? { backend: s.backend } : {}),

@@ -1,0 +1,106 @@
+// Per-node speaker (issue 11): in agent mode, a `bgp` section makes this node peer with the
+// routers itself (internal/bgp, as the controller does) and announce the config VIPs it serves
+// with itself as the next hop (next hop self), each while this node's health check of it passes.
+// For routers without ADD-PATH, or operators who prefer it. A stop withdraws first (RFC 8326 with
+// bgp.gracefulShutdown, else at once), then Cease: a router must not keep a leaving node's
+// routes for the graceful-restart time.
+import type { Logger } from 'pino'
+import type { Config } from '../config/index.ts'
+import type { PeerStatus } from '../admin/status.ts'
+import { Speaker, type SpeakerConfig } from '../bgp/speaker.ts'
+import { HealthMonitor } from '../health/monitor.ts'
+import { runCheck, type Checker } from '../health/checks.ts'
+import { speakerConfig, vipAdvertisements, vipKey } from '../controller/advertise.ts'
+import { canonicalIp } from '../ip/index.ts'
+import { realClock, type Clock } from '../base/index.ts'
+
+export interface NodeSpeakerDeps {
+  log: Logger
+  clock?: Clock
+  checker?: Checker
+}
+
+/**
+ * The config as this node announces it: each VIP with only this node's own next hops
+ * (agent.nodeAddresses). A `bfd` check is node liveness, the controller's business (this node
+ * would check itself): here it is left out.
+ */
+export function ownView(c: Config): Config {
+  const mine = new Set(c.agent.nodeAddresses.map((a) => canonicalIp(a) ?? a))
+  const own = <T extends { type: string }>(check: T | undefined) => (check?.type === 'bfd' ? undefined : check)
+  return {
+    ...c,
+    vips: c.vips.map((v) => ({
+      ...v,
+      check: own(v.check),
+      nextHops: v.nextHops.filter((n) => mine.has(canonicalIp(n.address) ?? n.address)).map((n) => ({ ...n, check: own(n.check) })),
+    })),
+  }
+}
+
+/** The node's speaker config: every peer gets next hop self; a stop always withdraws first. */
+export function nodeSpeakerConfig(c: Config, fromFile: SpeakerConfig = speakerConfig(c)): SpeakerConfig {
+  return {
+    ...fromFile,
+    gracefulShutdown: fromFile.gracefulShutdown ?? { waitMs: 0 },
+    peers: fromFile.peers.map((p) => ({ ...p, nextHop: 'self' as const })),
+  }
+}
+
+export class NodeSpeaker {
+  private speaker: Speaker | undefined
+  private view: Config | undefined
+  /** made with the speaker (a stopped monitor does not start again) */
+  private health: HealthMonitor | undefined
+  private readonly clock: Clock
+
+  constructor(private readonly deps: NodeSpeakerDeps) {
+    this.clock = deps.clock ?? realClock
+  }
+
+  private announce(): void {
+    const { view, speaker, health } = this
+    if (view && speaker && health) speaker.set(vipAdvertisements(view, (vip, nh) => health.healthy(vip, nh)))
+  }
+
+  /** Start, reconfigure or (no `bgp` section) stop, from a valid config. Throws (nothing changed) on a bad key file. */
+  async apply(c: Config): Promise<void> {
+    if (!c.bgp) {
+      if (this.speaker) this.deps.log.info('the bgp section is gone: this node withdraws its VIPs and closes its BGP sessions')
+      await this.stop()
+      return
+    }
+    const sc = nodeSpeakerConfig(c) // reads MD5 key files: may throw
+    const view = ownView(c)
+    this.view = view
+    this.health ??= new HealthMonitor({ clock: this.clock, checker: this.deps.checker ?? runCheck, log: this.deps.log, onChange: () => this.announce() })
+    this.health.configure(view, vipKey)
+    if (!this.speaker) {
+      const s = new Speaker(sc, { log: this.deps.log, clock: this.clock })
+      this.speaker = s
+      this.announce()
+      try {
+        await s.start()
+      } catch (e) {
+        this.speaker = undefined
+        throw e
+      }
+      this.deps.log.info({ peers: sc.peers.map((p) => p.name), vips: view.vips.filter((v) => v.nextHops.length > 0).length }, 'per-node speaker running: this node announces its VIPs itself (next hop self)')
+    } else {
+      await this.speaker.reconfigure(sc)
+      this.announce()
+    }
+  }
+
+  /** Withdraw everything (after the graceful-shutdown wait, if configured), then Cease. */
+  async stop(): Promise<void> {
+    const { speaker, health } = this
+    this.speaker = this.health = this.view = undefined
+    await health?.stop()
+    await speaker?.stop()
+  }
+
+  status(): PeerStatus[] | undefined {
+    return this.speaker?.status()
+  }
+}
