@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { createLab, waitFor, type Lab } from './lib/netns.ts'
 import { Bird } from './lib/bird.ts'
 import { PorterProc } from './lib/porter.ts'
-import { gateways } from './lib/bgp-lab.ts'
+import { bgpSection, gateways } from './lib/bgp-lab.ts'
 import { httpServer } from '../../build/demo/scenario.ts'
 import { builtPorter } from '../lib/dist.ts'
 
@@ -25,16 +25,7 @@ const Y = '192.0.2.12'
 const GSHUT_FILTER = 'if (65535, 0) ~ bgp_community then bgp_local_pref = 0; accept;'
 
 const controllerYaml = (self: string, hops: string[], extra = '') => `
-bgp:
-  localAs: 65002
-  routerId: ${self}
-  listenPort: 0
-  holdTime: 9
-  connectRetry: 1
-  gracefulRestart: { enabled: true, restartTime: 120 }
-${extra}  peers:
-    - { name: r, address: 192.0.2.1, peerAs: 65001 }
-vips:
+${bgpSection(self, extra)}vips:
   - { name: web, address: ${VIP}, nextHops: [${hops.join(', ')}] }
 `
 

@@ -15,7 +15,7 @@ import t from 'tap'
 import { createLab, waitFor } from './lib/netns.ts'
 import { Bird, birdBfdProtocol } from './lib/bird.ts'
 import { PorterProc } from './lib/porter.ts'
-import { gateways } from './lib/bgp-lab.ts'
+import { bgpSection, gateways } from './lib/bgp-lab.ts'
 import { httpServer, requests } from '../../build/demo/scenario.ts'
 import { builtPorter } from '../lib/dist.ts'
 
@@ -25,16 +25,7 @@ const Y = '192.0.2.12'
 
 const agentYaml = (self: string, extra = '') => `
 agent: { nodeAddresses: [${self}], firewall: none }
-bgp:
-  localAs: 65002
-  routerId: ${self}
-  listenPort: 0
-  holdTime: 9
-  connectRetry: 1
-  gracefulRestart: { enabled: true, restartTime: 120 }
-${extra}  peers:
-    - { name: r, address: 192.0.2.1, peerAs: 65001, bfd: { minTx: 100, minRx: 100, multiplier: 3 } }
-vips:
+${bgpSection(self, extra, 'bfd: { minTx: 100, minRx: 100, multiplier: 3 }')}vips:
   - name: web
     address: ${VIP}
     nextHops: [${X}, ${Y}]

@@ -52,6 +52,24 @@ vips:
 ${o.vipExtra ? `    ${o.vipExtra}\n` : ''}`
 }
 
+/**
+ * The `bgp` section of a porter at `self` (AS PORTER_AS, graceful restart on, 120 s) with one
+ * peer, the router 192.0.2.1 (AS ROUTER_AS). `extra`: more lines of the section (indented two
+ * spaces, newline-ended); `peerExtra`: more fields of the peer, YAML flow-map text.
+ */
+export function bgpSection(self: string, extra = '', peerExtra = ''): string {
+  return `bgp:
+  localAs: ${PORTER_AS}
+  routerId: ${self}
+  listenPort: 0
+  holdTime: 9
+  connectRetry: 1
+  gracefulRestart: { enabled: true, restartTime: 120 }
+${extra}  peers:
+    - { name: r, address: 192.0.2.1, peerAs: ${ROUTER_AS}${peerExtra ? `, ${peerExtra}` : ''} }
+`
+}
+
 /** Sorted next-hop gateways of `prefix` in the kernel FIB of `ns` (none when absent). */
 export async function gateways(ns: string, prefix: string): Promise<string[]> {
   return (await kernelRoute(ns, prefix))?.gateways ?? []
