@@ -98,8 +98,12 @@ export interface ControllerStatus {
   /** why BGP is not running (no AS / router ID yet, a failed reconfiguration) */
   bgpProblem?: string
   vips: VipStatus[]
-  /** `vips[].notSent`: next hops no peer has (no session, no ADD-PATH, node selectors); absent when every one is sent */
-  kubernetes?: KubeControllerStatus & { vips: { prefix: string; nextHops: string[]; notSent?: string[] }[] }
+  /**
+   * `vips[].notSent`: next hops no peer has (no session, no ADD-PATH, node selectors); absent when
+   * every one is sent. `vips[].notLive`: next hops left out because their node's BFD session is
+   * not Up (kubernetes.nodeLiveness). `nodeLiveness`: the session with each node
+   */
+  kubernetes?: KubeControllerStatus & { vips: { prefix: string; nextHops: string[]; notSent?: string[]; notLive?: string[] }[]; nodeLiveness?: (BfdPeerStatus & { address: string })[] }
 }
 
 export interface AgentReport {
@@ -113,8 +117,8 @@ export interface AgentReport {
   lastReconcile?: { at: string; ok: boolean; error?: string; changes: number; durationMs: number }
   counters: { reconciles: number; changes: number; failures: number; driftRepairs: number }
   kubernetes?: KubernetesSourceStatus
-  /** agent.liveness: the BFD session with each controller address */
-  liveness?: (BfdPeerStatus & { address: string })[]
+  /** agent.liveness: the BFD session with each controller address (`accepted`: from a CIDR of agent.liveness.peers) */
+  liveness?: (BfdPeerStatus & { address: string; accepted?: boolean })[]
 }
 
 export interface AgentStatus {

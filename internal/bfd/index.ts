@@ -9,6 +9,7 @@ export {
   BfdSession, SLOW_TX_US, isPathFailure,
   type BfdEffect, type BfdEvent, type BfdSessionOptions, type BfdSessionStatus, type BfdTimer, type BfdTimers, type StateChange,
 } from './session.ts'
-export { BfdService, type BfdPeerOptions, type BfdServiceDeps } from './udp.ts'
+export { BfdService, type BfdAcceptor, type BfdPeerOptions, type BfdServiceDeps } from './udp.ts'
 export { planSessions, wireTimers, bfdStatusView, type BfdTimersMs, type SessionPlan } from './plan.ts'
 export { BfdPeers, type BfdPort, type BfdPeersDeps } from './peers.ts'
+export { PassivePeers, accepts, type PassivePeersDeps } from './passive.ts'

@@ -5,7 +5,8 @@
 //   - one sending socket per session, bound to a source port from 49152-65535 (the same for the
 //     session's life, RFC 5881 section 4), TTL / hop limit 255;
 //   - demultiplexing (RFC 5880 section 6.8.6): by Your Discriminator when nonzero, else by the
-//     source address; either way the source must be the session's peer (single hop);
+//     source address; either way the source must be the session's peer (single hop); a packet
+//     from an address without a session starts one only when the acceptor (setAcceptor) says so;
 //   - the clock's timers for the sessions' `tx` / `detect` timers.
 import dgram from 'node:dgram'
 import { isIP } from 'node:net'
@@ -14,7 +15,7 @@ import { realClock, type Clock, errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
 import { attachTtlFilter, datagramFd } from '../sys/index.ts'
 import { normalizeAddress } from '../ip/index.ts'
-import { BFD_PORT, BfdWireError, SOURCE_PORT_MAX, SOURCE_PORT_MIN, decode, encode } from './packet.ts'
+import { BFD_PORT, BfdWireError, SOURCE_PORT_MAX, SOURCE_PORT_MIN, decode, encode, type ControlPacket } from './packet.ts'
 import { BfdSession, type BfdEffect, type BfdSessionStatus, type BfdTimer, type BfdTimers, type StateChange } from './session.ts'
 
 export interface BfdPeerOptions extends BfdTimers {
@@ -53,6 +54,9 @@ interface Entry {
 
 const normalize = normalizeAddress
 
+/** Whether to start a session with an unknown source that sent a first packet: its key and options, or undefined (dropped). */
+export type BfdAcceptor = (source: string) => ({ key: string } & Omit<BfdPeerOptions, 'address'>) | undefined
+
 /** All BFD sessions of a process: `add` a peer, read its status, `remove` it. */
 export class BfdService {
   private readonly log: Logger
@@ -64,6 +68,9 @@ export class BfdService {
   private byDiscr = new Map<number, Entry>()
   private byAddress = new Map<string, Entry>()
   private byKey = new Map<string, Entry>()
+  private acceptor: BfdAcceptor | undefined
+  /** sources whose accepted session is being opened */
+  private accepting = new Set<string>()
   /** packets nobody took: no session for the source, or undecodable */
   dropped = 0
   lastDropped: string | undefined
@@ -126,6 +133,21 @@ export class BfdService {
 
   has(key: string): boolean {
     return this.byKey.has(key)
+  }
+
+  /** Passive sessions: an unknown source whose first packet (Your Discriminator 0) the acceptor takes gets one. */
+  setAcceptor(acceptor: BfdAcceptor | undefined): void {
+    this.acceptor = acceptor
+  }
+
+  /** Open the family's receiving socket without a session (for the acceptor). */
+  async listen(family: 4 | 6): Promise<void> {
+    await this.receiver(family)
+  }
+
+  /** The keys of every session */
+  keys(): string[] {
+    return [...this.byKey.keys()]
   }
 
   async stop(): Promise<void> {
@@ -201,9 +223,24 @@ export class BfdService {
       return this.drop(`from ${src}: ${err.message}`)
     }
     const e = packet.yourDiscr !== 0 ? this.byDiscr.get(packet.yourDiscr) : this.byAddress.get(src)
+    if (!e && packet.yourDiscr === 0 && this.accept(src, packet)) return
     if (!e) return this.drop(`from ${src}: no BFD session for ${packet.yourDiscr !== 0 ? `Your Discriminator ${packet.yourDiscr}` : 'this address'}`)
     if (e.address !== src) return this.drop(`from ${src}: Your Discriminator ${packet.yourDiscr} belongs to peer ${e.address}`)
     this.step(e, { type: 'received', packet })
+  }
+
+  /** An accepted source: open its session, then hand it the packet that asked. False: not accepted. */
+  private accept(src: string, packet: ControlPacket): boolean {
+    const opts = this.acceptor?.(src)
+    if (!opts) return false
+    if (this.accepting.has(src)) return true
+    this.accepting.add(src)
+    const { key, ...rest } = opts
+    this.add(key, { ...rest, address: src })
+      .then(() => { const e = this.byAddress.get(src); if (e) this.step(e, { type: 'received', packet }) })
+      .catch((err: Error) => this.log.warn({ peer: key, address: src, error: err.message }, 'BFD could not accept this peer'))
+      .finally(() => this.accepting.delete(src))
+    return true
   }
 
   private drop(why: string): void {

@@ -61,7 +61,10 @@ export function renderStatus(st: DaemonStatus): string {
     out.push(`${kube.server}: ${kube.connected ? 'connected' : `DISCONNECTED${kube.staleSince ? ` since ${kube.staleSince}, announcing the last known state` : ''}`}${kube.synced ? '' : ', not synced yet'}; ${leader}`)
     out.push(`${kube.services} Porter service(s), ${kube.announced} announced${na ? ` (not: ${na})` : ''}, ${kube.allocated} allocated by this replica${kube.lastPass ? `; last pass ${kube.lastPass.at} ${kube.lastPass.durationMs} ms` : ''}`)
     if (kube.pools.length) out.push(table(['POOL', 'SIZE', 'USED', 'PROBLEM'], kube.pools.map((p) => [p.name, p.size, p.used, p.error])))
-    if (kube.vips.length) out.push(table(['SERVICE VIP', 'NEXT HOPS', 'NOT SENT TO ANY PEER'], kube.vips.map((v) => [v.prefix, v.nextHops.join(', '), v.notSent?.join(', ')])))
+    // with kubernetes.nodeLiveness: the next hops left out because their node's BFD session is not Up
+    const live = kube.nodeLiveness !== undefined
+    if (kube.vips.length) out.push(table(['SERVICE VIP', 'NEXT HOPS', 'NOT SENT TO ANY PEER', ...(live ? ['NOT LIVE (BFD)'] : [])], kube.vips.map((v) => [v.prefix, v.nextHops.join(', '), v.notSent?.join(', '), ...(live ? [v.notLive?.join(', ')] : [])])))
+    if (kube.nodeLiveness?.length) out.push(table(['NODE', 'BFD', 'DOWNS'], kube.nodeLiveness.map((n) => [n.address, bfdCell(n), n.downs])))
   }
   const agent = st.agent
   if (agent) {
@@ -76,7 +79,7 @@ export function renderStatus(st: DaemonStatus): string {
       const reasons = Object.entries(k.reasons).map(([r, n]) => `${r} ${n}`).join(', ')
       out.push(`kubernetes ${k.server} as node ${k.nodeName}: ${k.connected ? 'connected' : 'DISCONNECTED'}${k.synced ? '' : ', not synced yet'}; ${k.services} LoadBalancer service(s), ${k.announced} announced here${reasons ? ` (not: ${reasons})` : ''}${err ? `; last error ${err.at}: ${err.message}` : ''}`)
     }
-    if (agent.liveness) out.push(table(['LIVENESS PEER', 'BFD', 'DOWNS'], agent.liveness.map((l) => [l.address, bfdCell(l), l.downs])))
+    if (agent.liveness) out.push(table(['LIVENESS PEER', 'BFD', 'DOWNS'], agent.liveness.map((l) => [`${l.address}${l.accepted ? ' (accepted)' : ''}`, bfdCell(l), l.downs])))
     out.push(table(['PROGRAMMED VIP'], agent.vips.map((v) => [v])))
   }
   return out.join('\n')

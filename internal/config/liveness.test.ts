@@ -30,9 +30,25 @@ t.test('agent.liveness: controller addresses and timers; errors at their paths',
   t.same(c.agent.liveness, { peers: ['198.51.100.10', '2001:db8::10'], minTx: 100, minRx: 100, multiplier: 3 })
   t.equal(parseConfig('agent: { nodeAddresses: [198.51.100.11] }\n').agent.liveness, undefined, 'off by default')
   t.same(errorsOf('agent: { liveness: { peers: [198.51.100.10, 198.51.100.300, 198.51.100.10], minRx: 70000 } }\n'), [
-    'porter.yaml:1:45: agent.liveness.peers[1]: "198.51.100.300" is not an IP address',
-    'porter.yaml:1:61: agent.liveness.peers[2]: "198.51.100.10" is listed twice (one BFD session per controller address)',
+    'porter.yaml:1:45: agent.liveness.peers[1]: "198.51.100.300" is not an IP address or a CIDR',
     'porter.yaml:1:84: agent.liveness.minRx: Too big: expected number to be <=60000',
   ])
+  t.same(errorsOf('agent: { liveness: { peers: [198.51.100.10, 198.51.100.0/24, 198.51.100.10] } }\n'), [
+    'porter.yaml:1:62: agent.liveness.peers[2]: "198.51.100.10" is listed twice (one BFD session per controller address)',
+  ])
   t.match(errorsOf('agent: { liveness: { peers: [] } }\n')[0], /agent\.liveness\.peers: Too small/)
+})
+
+t.test('agent.liveness.peers takes CIDRs (accepted sessions); kubernetes.nodeLiveness takes the timers', async (t) => {
+  const c = parseConfig('agent: { liveness: { peers: [198.51.100.0/24, "2001:DB8:1::/48", 192.0.2.10] } }\n')
+  t.same(c.agent.liveness!.peers, ['198.51.100.0/24', '2001:db8:1::/48', '192.0.2.10'])
+  t.same(errorsOf('agent: { liveness: { peers: [198.51.100.7/24, 198.51.100.0/33, foo] } }\n'), [
+    'porter.yaml:1:30: agent.liveness.peers[0]: "198.51.100.7/24" is not an IP address or a CIDR: host bits are set (did you mean "198.51.100.0/24"?)',
+    'porter.yaml:1:47: agent.liveness.peers[1]: "198.51.100.0/33" is not an IP address or a CIDR: "33" is not a prefix length from 0 to 32',
+    'porter.yaml:1:64: agent.liveness.peers[2]: "foo" is not an IP address or a CIDR',
+  ])
+  const k = parseConfig('kubernetes: { enabled: true, nodeLiveness: { minTx: 50 } }\n')
+  t.same(k.kubernetes.nodeLiveness, { minTx: 50, minRx: 100, multiplier: 3 })
+  t.equal(parseConfig('kubernetes: { enabled: true }\n').kubernetes.nodeLiveness, undefined, 'off by default')
+  t.match(errorsOf('kubernetes: { nodeLiveness: { multiplier: 300 } }\n')[0], /kubernetes\.nodeLiveness\.multiplier: Too big/)
 })

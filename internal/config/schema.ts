@@ -2,7 +2,7 @@
 // Pure: no I/O. Values are checked here; cross-field rules live in validate.ts.
 import * as z from 'zod'
 import { parseCommunity } from '../bgp/rib/index.ts'
-import { canonicalIp, isIP, parseIpv4 } from '../ip/index.ts'
+import { canonicalIp, isIP, parseIpv4, parsePrefixOrReason } from '../ip/index.ts'
 
 // no generated (new Function) parsers: a config is parsed once, and compiling them cost more than
 // they saved (first parse of a small config ~3 ms slower with them; no gain at 100k VIPs)
@@ -262,8 +262,23 @@ export const kubernetes = z.lazy(() => z
       .strict()
       .refine((l) => l.renewDeadline < l.leaseDuration && l.retryPeriod < l.renewDeadline, { error: 'needs retryPeriod < renewDeadline < leaseDuration' })
       .default({ enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 }),
+    /** controller: a BFD session with every node that is a Service's next hop (its agent's agent.liveness); only live nodes are announced */
+    nodeLiveness: z.object({ ...bfdTimers() }).strict().optional(),
   })
   .strict())
+
+/** an address (a session we start) or a CIDR (sessions we accept from inside it), canonical once parsed */
+const livenessPeer = z.string().transform((s, ctx) => {
+  if (!s.includes('/')) {
+    if (isIP(s) !== 0) return canonical(s)
+    ctx.addIssue({ code: 'custom', message: `${quote(s)} is not an IP address or a CIDR` })
+    return z.NEVER
+  }
+  const r = parsePrefixOrReason(s)
+  if (typeof r !== 'string') return r.text
+  ctx.addIssue({ code: 'custom', message: `${quote(s)} is not an IP address or a CIDR: ${r}` })
+  return z.NEVER
+})
 
 export const agent = z.lazy(() => z
   .object({
@@ -278,7 +293,7 @@ export const agent = z.lazy(() => z
     nodeAddresses: z.array(ipAddress).default([]),
     /** node liveness: a BFD session with each controller address (the controller's `check: { type: bfd }`) */
     liveness: z.object({
-      peers: z.array(ipAddress).min(1).superRefine((list, ctx) => {
+      peers: z.array(livenessPeer).min(1).superRefine((list, ctx) => {
         list.forEach((a, i) => { if (list.indexOf(a) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `${quote(a)} is listed twice (one BFD session per controller address)` }) })
       }),
       ...bfdTimers(),

@@ -42,11 +42,18 @@ export function createControllerService(deps: ControllerDeps): Service {
   let speakerProblem: string | undefined
   let queue: Promise<void> = Promise.resolve()
 
+  /** kubernetes.nodeLiveness: a Service's next hops are the nodes whose BFD session is Up */
+  const liveK8sAdvs = (): Advertisement[] => {
+    if (!cfg?.kubernetes.nodeLiveness) return k8sAdvs
+    return k8sAdvs.map((a) => ({ ...a, nextHops: a.nextHops.filter((n) => health.live(n)) })).filter((a) => a.nextHops.length > 0)
+  }
   const announce = () => {
     if (!cfg || !speaker) return
     // a prefix in both sets gets the union of its next hops (the speaker's rule for a prefix given twice)
-    speaker.set([...vipAdvertisements(cfg, (v, nh) => health.healthy(v, nh)), ...k8sAdvs])
+    speaker.set([...vipAdvertisements(cfg, (v, nh) => health.healthy(v, nh)), ...liveK8sAdvs()])
   }
+  /** the nodes to keep BFD with: every Service next hop, with kubernetes.nodeLiveness */
+  const watchNodes = () => health.setNodes(new Set(k8sAdvs.flatMap((a) => a.nextHops)), cfg?.kubernetes.enabled ? cfg.kubernetes.nodeLiveness : undefined)
   // one BFD service (one socket on port 3784) for the BGP peers' sessions and the next hops' (node liveness)
   const bfd = new BfdService({ log: deps.log, clock })
   const health = new HealthMonitor({ clock, checker: deps.checker ?? runCheck, log: deps.log, onChange: announce, bfd })
@@ -106,6 +113,7 @@ export function createControllerService(deps: ControllerDeps): Service {
       onAdvertisements: (advs) => {
         if (kube !== k) return
         k8sAdvs = advs
+        watchNodes()
         announce()
       },
       onBgp: (b) => {
@@ -150,6 +158,7 @@ export function createControllerService(deps: ControllerDeps): Service {
       }
       cfg = next
       health.configure(next, vipKey)
+      watchNodes()
       await enqueue('reload', () => applySpeaker(next, fromFile))
       // applySpeaker announced the new VIPs unless it stopped short (BGP not configured, or the
       // reconfiguration failed): then the running speaker still gets them
@@ -191,9 +200,11 @@ export function createControllerService(deps: ControllerDeps): Service {
         }),
         ...(kube ? { kubernetes: { ...kube.status(), vips: k8sAdvs.map((a) => {
           const have = new Set((speaker?.sentTo(a.prefix) ?? []).flatMap((x) => x.nextHops))
-          const notSent = a.nextHops.filter((n) => !have.has(canonicalIp(n) ?? n))
-          return { prefix: a.prefix, nextHops: [...a.nextHops], ...(notSent.length ? { notSent } : {}) }
-        }) } } : {}),
+          const nodeLiveness = cfg?.kubernetes.nodeLiveness !== undefined
+          const notLive = nodeLiveness ? a.nextHops.filter((n) => !health.live(n)) : []
+          const notSent = a.nextHops.filter((n) => !notLive.includes(n) && !have.has(canonicalIp(n) ?? n))
+          return { prefix: a.prefix, nextHops: [...a.nextHops], ...(notSent.length ? { notSent } : {}), ...(notLive.length ? { notLive } : {}) }
+        }), ...(cfg?.kubernetes.nodeLiveness ? { nodeLiveness: health.nodeStatus() } : {}) } } : {}),
       }
     },
   }

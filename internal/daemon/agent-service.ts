@@ -12,7 +12,7 @@ import { PorterError } from '../errors/index.ts'
 import type { Service } from './run.ts'
 import { createAgent, vipsForNode, type Agent, type AgentOptions, type Vip } from '../agent/index.ts'
 import type { KubernetesVipSource } from '../k8s/index.ts'
-import { BfdPeers, BfdService, type BfdPort } from '../bfd/index.ts'
+import { BfdPeers, BfdService, PassivePeers, type BfdAcceptor, type BfdPort } from '../bfd/index.ts'
 import { realClock } from '../base/index.ts'
 import { NodeSpeaker, nodeSpeakerConfig } from './agent-speaker.ts'
 
@@ -25,11 +25,12 @@ export interface AgentServiceDeps {
   /** passed to every agent the service creates (tests: a fake kernel and clock) */
   agentOptions?: Pick<AgentOptions, 'kernel' | 'kernelOptions' | 'clock' | 'watch' | 'debounceMs'>
   /** the BFD service for agent.liveness (default: a BfdService on UDP 3784; tests: a fake or another port) */
-  bfd?: () => BfdPort & { stop(): Promise<void> }
+  bfd?: () => BfdPort & { stop(): Promise<void>; setAcceptor(a: BfdAcceptor | undefined): void; listen(family: 4 | 6): Promise<void> }
 }
 
-/** the BfdService key prefix of the liveness sessions */
+/** the BfdService key prefixes of the liveness sessions: started by us / accepted from a CIDR */
 const LIVENESS_KEY = 'controller '
+const LIVENESS_ACCEPTED_KEY = 'accepted controller '
 
 /** our BFD source towards a controller: this node's next-hop address of that family, if configured */
 const livenessSource = (c: Config | undefined, peer: string): string | undefined =>
@@ -47,7 +48,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   let configVips: Vip[] = []
   let k8s: KubernetesVipSource | undefined
   let k8sVips: string[] | undefined
-  let liveness: { service: BfdPort & { stop(): Promise<void> }; peers: BfdPeers } | undefined
+  let liveness: { service: BfdPort & { stop(): Promise<void> }; peers: BfdPeers; passive: PassivePeers } | undefined
   /** with a `bgp` section: this node announces its VIPs itself (per-node speaker) */
   const nodeSpeaker = new NodeSpeaker({ log: deps.log })
   // the agent reads agent.mode (address | local-route) and the rest of `agent` from c
@@ -63,7 +64,10 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     if (d && agent) agent.setDesired(d)
   }
 
-  /** agent.liveness: sessions with exactly the configured controller addresses (no other source is answered) */
+  /**
+   * agent.liveness: sessions with exactly the configured controller addresses, and sessions
+   * accepted from inside the configured CIDRs (no other source is answered)
+   */
   function syncLiveness(c: Config): void {
     const l = c.agent.liveness
     if (!l && !liveness) return
@@ -76,9 +80,13 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
           localAddress: (peer) => livenessSource(cfg, peer),
           onState: () => {}, // BfdService logs each change; the controller acts on them
         }),
+        passive: new PassivePeers({ bfd: service, log: deps.log, clock: deps.agentOptions?.clock ?? realClock, keyPrefix: LIVENESS_ACCEPTED_KEY }),
       }
     }
-    liveness.peers.sync(new Map((l?.peers ?? []).map((a) => [a, { minTx: l!.minTx, minRx: l!.minRx, multiplier: l!.multiplier }])))
+    const timers = { minTx: l?.minTx ?? 100, minRx: l?.minRx ?? 100, multiplier: l?.multiplier ?? 3 }
+    const peers = l?.peers ?? []
+    liveness.peers.sync(new Map(peers.filter((a) => !a.includes('/')).map((a) => [a, timers])))
+    liveness.passive.set(peers.filter((a) => a.includes('/')), timers)
   }
 
   async function startK8s(c: Config): Promise<void> {
@@ -157,6 +165,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       await nodeSpeaker.stop()
       // AdminDown to the controllers first: they drop this node's next hop before its VIPs could go
       if (liveness) {
+        liveness.passive.stop()
         await liveness.peers.stop()
         await liveness.service.stop()
       }
@@ -183,7 +192,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
           ...(s.lastReconcile ? { lastReconcile: { at: new Date(s.lastReconcile.at).toISOString(), ok: s.lastReconcile.ok, ...(s.lastReconcile.error ? { error: s.lastReconcile.error.message } : {}), changes: s.lastReconcile.changes, durationMs: s.lastReconcile.durationMs } } : {}),
           counters: s.counters,
           ...(k8s ? { kubernetes: k8s.status() } : {}),
-          ...(liveness ? { liveness: liveness.peers.addresses().map((address) => ({ address, ...liveness!.peers.status(address)! })) } : {}),
+          ...(liveness ? { liveness: [...liveness.peers.addresses().map((address) => ({ address, ...liveness!.peers.status(address)! })), ...liveness.passive.status()] } : {}),
         },
       }
     },

@@ -136,3 +136,32 @@ t.test('monitor: without a BFD service a bfd next hop stays down and says why', 
   t.equal(m.healthy('web', '198.51.100.11'), false)
   t.match(m.describe('web', '198.51.100.11'), { health: 'pending', lastError: 'BFD is not available in this process', bfd: { error: 'BFD is not available in this process' } })
 })
+
+t.test('monitor: Kubernetes nodes (setNodes) get a session each; live() follows it; the config\'s timers win for a shared address', async (t) => {
+  const { bfd, m, changes } = setup()
+  m.configure(cfgOf(), (v, i) => v.name ?? String(i))
+  m.setNodes(['198.51.100.11', '198.51.100.21', '198.51.100.22'], { minTx: 300, minRx: 300, multiplier: 3 })
+  await settle()
+  t.same(bfd.calls.filter((c) => c.startsWith('add')).sort(), [
+    `add ${key('198.51.100.11')} tx=50000 rx=50000 x3`,
+    `add ${key('198.51.100.12')} tx=50000 rx=50000 x3`,
+    `add ${key('198.51.100.21')} tx=300000 rx=300000 x3`,
+    `add ${key('198.51.100.22')} tx=300000 rx=300000 x3`,
+  ], 'one session per address; a config next hop keeps its own timers')
+  t.equal(m.live('198.51.100.21'), false, 'not live until Up')
+  bfd.move(key('198.51.100.21'), 'Up')
+  t.equal(m.live('198.51.100.21'), true)
+  t.equal(changes(), 1, 'a node coming Up is a change')
+  t.match(m.nodeStatus(), [{ address: '198.51.100.11' }, { address: '198.51.100.21', state: 'Up' }, { address: '198.51.100.22', state: 'Down' }])
+  bfd.move(key('198.51.100.21'), 'Down')
+  t.equal(m.live('198.51.100.21'), false)
+  t.equal(changes(), 2)
+  bfd.calls = []
+  m.setNodes(['198.51.100.22'], { minTx: 300, minRx: 300, multiplier: 3 })
+  await settle()
+  t.same(bfd.calls.sort(), [`remove ${key('198.51.100.21')}`], 'a node no Service uses loses its session; a config next hop keeps its one')
+  m.setNodes(['198.51.100.22'], undefined)
+  await settle()
+  t.same(m.nodeStatus(), [], 'nodeLiveness off: no node sessions')
+  t.equal(bfd.sessions.has(key('198.51.100.22')), false)
+})

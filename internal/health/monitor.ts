@@ -48,6 +48,9 @@ export class HealthMonitor {
   /** bfd checks: one session and one state per next-hop address */
   private readonly sessions: BfdPeers
   private liveness = new Map<string, HealthState>()
+  /** the sessions the vips section asks for / the Kubernetes nodes' (setNodes) */
+  private configBfd = new Map<string, BfdTimersMs>()
+  private nodeBfd = new Map<string, BfdTimersMs>()
 
   constructor(private readonly deps: HealthMonitorDeps) {
     this.sessions = new BfdPeers({
@@ -81,8 +84,33 @@ export class HealthMonitor {
       this.targets.set(k, t)
       if (!this.stopped && t.check.type !== 'bfd') this.schedule(t, 0)
     }
-    for (const a of this.liveness.keys()) if (!bfd.has(a)) this.liveness.delete(a)
-    if (!this.stopped) this.sessions.sync(bfd)
+    this.configBfd = bfd
+    this.syncSessions()
+  }
+
+  /**
+   * Node liveness for Kubernetes next hops (kubernetes.nodeLiveness): a session with each of
+   * `addresses` (the config's timers win for an address both use); none when `timers` is absent.
+   */
+  setNodes(addresses: Iterable<string>, timers: BfdTimersMs | undefined): void {
+    this.nodeBfd = new Map(timers ? [...addresses].map((a) => [a, timers]) : [])
+    this.syncSessions()
+  }
+
+  /** Whether the BFD session with `address` is Up (false without one). */
+  live(address: string): boolean {
+    return this.liveness.get(address)?.up ?? false
+  }
+
+  /** The BFD session with a Kubernetes node (setNodes), for status. */
+  nodeStatus(): (BfdPeerStatus & { address: string })[] {
+    return [...this.nodeBfd.keys()].map((address) => ({ address, ...this.sessions.status(address)! }))
+  }
+
+  private syncSessions(): void {
+    const all = new Map([...this.nodeBfd, ...this.configBfd])
+    for (const a of this.liveness.keys()) if (!all.has(a)) this.liveness.delete(a)
+    if (!this.stopped) this.sessions.sync(all)
   }
 
   /** Healthy = up, or no check configured for it. */
@@ -117,7 +145,7 @@ export class HealthMonitor {
     this.liveness.set(address, state)
     if (!changed || this.stopped) return
     const vips = [...this.targets.values()].filter((t) => t.address === address && t.check.type === 'bfd').map((t) => t.vip)
-    this.deps.log.info({ nextHop: address, vips, health: state.up ? 'up' : 'down', error: state.lastError }, 'next hop liveness changed')
+    this.deps.log.info({ nextHop: address, vips, node: this.nodeBfd.has(address), health: state.up ? 'up' : 'down', error: state.lastError }, 'next hop liveness changed')
     this.deps.onChange()
   }
 

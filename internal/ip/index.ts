@@ -359,4 +359,12 @@ export function networkOf(s: string): Prefix | null {
   const r = parsePrefixOrReason(s, true)
   return typeof r === 'string' ? null : r.prefix
 }
+/** Whether `address` (any spelling) is inside `p` (same family). */
+export function prefixContains(p: Prefix, address: string): boolean {
+  const a = parseAddress(address)
+  const net = parseAddress(p.addr)
+  if (!a || !net || a.afi !== p.afi) return false
+  maskBytes(a.bytes, 0, a.bytes.length, p.len)
+  return a.bytes.every((x, i) => x === net.bytes[i])
+}
 export { isIP } from './isip.ts'

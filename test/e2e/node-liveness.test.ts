@@ -4,7 +4,8 @@
 // A host's cable cut and, separately, its agent frozen (SIGSTOP): the router's FIB drops that
 // next hop while requests from the client through the VIP keep succeeding on the others; the
 // next hop comes back with the link / the agent. The agent stopping cleanly (AdminDown) drops it
-// too. Outcomes only, no timing assertions.
+// too. h3's agent names no controller: it accepts the session from the lan's CIDR
+// (agent.liveness.peers: [198.51.100.0/24], as with Kubernetes). Outcomes only, no timing assertions.
 import t from 'tap'
 import { createLab } from './lib/netns.ts'
 import { startLivenessLab, requests, HOSTS } from './lib/liveness-lab.ts'
@@ -15,7 +16,7 @@ import type { AgentStatus } from '../../internal/admin/index.ts'
 t.test('node liveness: cut link and frozen agent drop the next hop at the router; requests keep succeeding', async (t) => {
   const lab = createLab(t)
   const binary = builtPorter(lab.dir)
-  const L = await startLivenessLab(lab, { binary, liveness: 'bfd' })
+  const L = await startLivenessLab(lab, { binary, liveness: 'bfd', acceptingHosts: [2] })
   t.same(await L.fib(), HOSTS, 'three next hops once every node is live')
   const ctl = L.controller!
   const st = await ctl.status()
@@ -23,6 +24,8 @@ t.test('node liveness: cut link and frozen agent drop the next hop at the router
   t.match(renderStatus(st), /NEXT HOP\s+HEALTH\s+BFD\s+ANNOUNCED/, 'porter status has a BFD column')
   const agentSt = (await L.agents[0]!.status()) as unknown as AgentStatus
   t.match(agentSt.agent!.liveness, [{ address: '198.51.100.10', state: 'Up' }], 'the agent shows its session with the controller')
+  const accepting = (await L.agents[2]!.status()) as unknown as AgentStatus
+  t.match(accepting.agent!.liveness, [{ address: '198.51.100.10', accepted: true, state: 'Up' }], 'h3 accepted the controller\'s session from its CIDR')
 
   const before = await requests(lab, L.c, 15)
   t.equal(before.failures, 0, 'all requests answered')

@@ -1,6 +1,6 @@
 // A fake BfdService (the BfdPort of internal/bfd/peers.ts) for tests: records what is added,
 // removed and retimed, and lets a test move a session's state and see every client react.
-import type { BfdPort, BfdPeerOptions, BfdSessionStatus, BfdState, BfdTimers } from '../../internal/bfd/index.ts'
+import type { BfdAcceptor, BfdPort, BfdPeerOptions, BfdSessionStatus, BfdState, BfdTimers } from '../../internal/bfd/index.ts'
 import { Diag, diagName } from '../../internal/bfd/index.ts'
 
 interface FakeSession { opts: BfdPeerOptions; state: BfdState; remoteState: BfdState; diag: number; downs: number }
@@ -11,6 +11,26 @@ export class FakeBfd implements BfdPort {
   /** addresses whose add() fails */
   failing = new Set<string>()
   stopped = false
+  acceptor: BfdAcceptor | undefined
+
+  setAcceptor(a: BfdAcceptor | undefined): void {
+    this.acceptor = a
+  }
+
+  /** families the receiving socket was opened for */
+  listening = new Set<4 | 6>()
+  async listen(family: 4 | 6): Promise<void> {
+    this.listening.add(family)
+  }
+
+  /** A first packet from `source` without a session: true when the acceptor took it (session added). */
+  async offer(source: string): Promise<boolean> {
+    const o = this.acceptor?.(source)
+    if (!o) return false
+    const { key, ...rest } = o
+    await this.add(key, { ...rest, address: source })
+    return true
+  }
 
   async add(key: string, opts: BfdPeerOptions): Promise<void> {
     await Promise.resolve() // opening sockets takes a turn

@@ -20,6 +20,7 @@ export { requests }
 export const VIP = '203.0.113.10'
 export const ROUTER = '198.51.100.1'
 export const CTL = '198.51.100.10'
+const LAN = '198.51.100.0/24'
 export const HOSTS = ['198.51.100.11', '198.51.100.12', '198.51.100.13']
 const ROUTER_AS = 65001
 const SPEAKER_AS = 65002
@@ -36,6 +37,8 @@ export interface LivenessLabOptions {
   speaker?: 'porter' | 'gobgp'
   /** BFD timers of both sides, ms (default 100 x 3) */
   bfd?: { interval: number; multiplier: number }
+  /** hosts (indexes) whose agent accepts the controller's session from the lan's CIDR instead of naming its address */
+  acceptingHosts?: number[]
 }
 
 export interface LivenessLab {
@@ -78,7 +81,7 @@ vips:
 ${check ? `    check: ${check}\n` : ''}`
 }
 
-export function agentYaml(o: { address: string; liveness: boolean; hosts: string[]; bfd: { interval: number; multiplier: number } }): string {
+export function agentYaml(o: { address: string; liveness: boolean; hosts: string[]; bfd: { interval: number; multiplier: number }; accept?: boolean }): string {
   return `
 vips:
   - { name: web, address: ${VIP}, nextHops: [${o.hosts.join(', ')}] }
@@ -86,7 +89,7 @@ agent:
   interface: lo
   firewall: none
   nodeAddresses: [${o.address}]
-${o.liveness ? `  liveness: { peers: [${CTL}], minTx: ${o.bfd.interval}, minRx: ${o.bfd.interval}, multiplier: ${o.bfd.multiplier} }\n` : ''}`
+${o.liveness ? `  liveness: { peers: [${o.accept ? LAN : CTL}], minTx: ${o.bfd.interval}, minRx: ${o.bfd.interval}, multiplier: ${o.bfd.multiplier} }\n` : ''}`
 }
 
 /** Build the lab and wait until the router has the VIP with every host as a next hop. */
@@ -119,7 +122,7 @@ export async function startLivenessLab(lab: Lab, o: LivenessLabOptions): Promise
   const servers = hosts.map((h, i) => httpServer(lab, h, `h${i + 1}`))
   const agents: PorterProc[] = []
   for (const [i, h] of hosts.entries()) {
-    const a = new PorterProc(lab, h, agentYaml({ address: addresses[i]!, liveness: o.liveness === 'bfd', hosts: addresses, bfd }), 'agent', o.binary)
+    const a = new PorterProc(lab, h, agentYaml({ address: addresses[i]!, liveness: o.liveness === 'bfd', hosts: addresses, bfd, accept: o.acceptingHosts?.includes(i) }), 'agent', o.binary)
     agents.push(a)
     await a.start()
   }

@@ -1,0 +1,77 @@
+// Passive liveness sessions (agent.liveness.peers CIDRs): which sources are accepted (pure), the
+// idle removal on an injected clock, a narrower set ending sessions; and two real BfdServices on
+// loopback, one accepting from 127.0.0.0/8, the other starting the session: both come Up.
+import t from 'tap'
+import dgram from 'node:dgram'
+import { silentLogger } from '../log/index.ts'
+import { networkOf, type Prefix } from '../ip/index.ts'
+import { ManualClock } from '../../test/lib/clock.ts'
+import { FakeBfd } from '../../test/lib/fake-bfd.ts'
+import { waitFor } from '../../test/lib/wait.ts'
+import { BfdService, PassivePeers, accepts } from './index.ts'
+
+const T = { minTx: 100, minRx: 100, multiplier: 3 }
+
+t.test('accepts: a source inside one of the prefixes, same family only', async (t) => {
+  const p = ['198.51.100.0/24', '2001:db8:1::/48', '192.0.2.7/32'].map((c) => networkOf(c)!) as Prefix[]
+  const steps: [string, boolean][] = [
+    ['198.51.100.10', true], ['198.51.100.255', true], ['198.51.101.1', false], ['192.0.2.7', true], ['192.0.2.8', false],
+    ['2001:db8:1:ffff::1', true], ['2001:DB8:1::10', true], ['2001:db8:2::1', false], ['::ffff:198.51.100.10', false], ['not an address', false],
+  ]
+  for (const [src, ok] of steps) t.equal(accepts(p, src), ok, src)
+  t.equal(accepts([], '198.51.100.10'), false, 'no prefixes: nothing')
+})
+
+t.test('PassivePeers: accept inside the CIDRs, remove after idleMs not Up, end sessions outside a new set', async (t) => {
+  const bfd = new FakeBfd()
+  const clock = new ManualClock()
+  const pp = new PassivePeers({ bfd, log: silentLogger(), clock, keyPrefix: 'acc ', idleMs: 30_000 })
+  t.equal(await bfd.offer('198.51.100.10'), false, 'nothing accepted before set()')
+  pp.set(['198.51.100.0/24'], T)
+  t.same([...bfd.listening], [4], 'listening on the CIDRs\' family')
+  t.equal(await bfd.offer('192.0.2.10'), false, 'outside the CIDR: dropped')
+  t.equal(await bfd.offer('198.51.100.10'), true, 'inside: a session')
+  t.equal(await bfd.offer('198.51.100.11'), true)
+  t.same(bfd.calls, ['add acc 198.51.100.10 tx=100000 rx=100000 x3', 'add acc 198.51.100.11 tx=100000 rx=100000 x3'])
+  t.match(pp.status(), [{ address: '198.51.100.10', accepted: true, state: 'Down' }, { address: '198.51.100.11' }])
+  bfd.move('acc 198.51.100.10', 'Up')
+  await clock.advance(30_000)
+  t.same([...bfd.sessions.keys()], ['acc 198.51.100.10'], 'the one never Up is removed after 30 s; the Up one stays')
+  bfd.move('acc 198.51.100.10', 'Down')
+  await clock.advance(29_999)
+  t.equal(bfd.sessions.size, 1, 'Down for less than idleMs: kept')
+  bfd.move('acc 198.51.100.10', 'Init')
+  bfd.move('acc 198.51.100.10', 'Up')
+  await clock.advance(60_000)
+  t.equal(bfd.sessions.size, 1, 'Up again: the idle timer is gone')
+  t.equal(await bfd.offer('198.51.100.12'), true)
+  bfd.calls = []
+  pp.set(['198.51.100.12/32'], { ...T, minTx: 50 })
+  t.same(bfd.calls, ['remove acc 198.51.100.10', 'configure acc 198.51.100.12 tx=50000 rx=100000 x3'], 'outside the new set: ended; inside: new timers')
+  pp.stop()
+  t.equal(bfd.sessions.size, 0)
+  t.equal(bfd.acceptor, undefined, 'nothing accepted after stop')
+  t.equal(clock.pending, 0, 'no timers left')
+})
+
+async function freePort(): Promise<number> {
+  const s = dgram.createSocket('udp4')
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r))
+  const p = s.address().port
+  await new Promise<void>((r) => s.close(() => r()))
+  return p
+}
+
+t.test('a real BfdService accepts a session from inside a CIDR and comes Up with the side that started it', async (t) => {
+  const [pa, pb] = [await freePort(), await freePort()]
+  const agent = new BfdService({ log: silentLogger(), port: pa, peerPort: pb })
+  const controller = new BfdService({ log: silentLogger(), port: pb, peerPort: pa })
+  const clock = new ManualClock()
+  const pp = new PassivePeers({ bfd: agent, log: silentLogger(), clock, keyPrefix: 'acc ' })
+  t.teardown(async () => { pp.stop(); await agent.stop(); await controller.stop() })
+  pp.set(['127.0.0.0/8'], { minTx: 50, minRx: 50, multiplier: 3 }) // opens the receiving socket: no session needed
+  await agent.listen(4) // the socket set() opened
+  await controller.add('node', { address: '127.0.0.1', desiredMinTx: 50_000, requiredMinRx: 50_000, detectMult: 3 })
+  await waitFor(() => controller.status('node')?.state === 'Up' && agent.status('acc 127.0.0.1')?.state === 'Up', { what: 'both Up', timeoutMs: 20_000, intervalMs: 20 })
+  t.match(pp.status(), [{ address: '127.0.0.1', accepted: true, state: 'Up' }])
+})
