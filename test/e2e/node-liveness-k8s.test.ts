@@ -1,0 +1,62 @@
+// Node liveness on Kubernetes (issue 11): `porter controller` (the built dist/porter) with
+// kubernetes.nodeLiveness against a real kube-apiserver and a BIRD 2 router; the three nodes
+// (their InternalIPs on the router's link) each run `porter agent` with agent.liveness.peers
+// naming the controllers' CIDR (the agent accepts the controller's session: replica addresses
+// are not known in advance). A Service with externalTrafficPolicy Cluster has every Ready node as
+// a next hop; with node liveness only the nodes whose BFD session is Up are announced: a node
+// without an agent never is, a node whose agent is frozen (SIGSTOP) is dropped from the router's
+// FIB while Kubernetes still calls it Ready, and comes back when the agent resumes.
+import t from 'tap'
+import { waitFor } from './lib/netns.ts'
+import { gateways } from './lib/bgp-lab.ts'
+import { PorterProc } from './lib/porter.ts'
+import { kubeLab, controllerYaml, serviceYaml, sliceYaml, bgpObjects, eipYaml, waitIngress, keepLog, NODES, type KubeLab } from './lib/kube-lab.ts'
+
+const VIP = '203.0.113.10'
+const hops = (...names: string[]) => names.map((n) => NODES[n]!).sort()
+async function waitRoute(kl: KubeLab, want: string[], what: string): Promise<string[]> {
+  return waitFor(async () => { const g = await gateways(kl.r, `${VIP}/32`); return JSON.stringify(g) === JSON.stringify(want) ? g : undefined }, { timeoutMs: 60_000, intervalMs: 50, what })
+}
+
+t.test('kubernetes.nodeLiveness: only nodes with a live agent are next hops; a frozen agent drops out and comes back', async (t) => {
+  const kl = await kubeLab(t, 1)
+  const { lab } = kl
+  // the nodes as namespaces on the router's segment (kubeLab's bridge "sw", ports p0 router, p1 porter)
+  const sw = lab.namespaces.find((n) => n.endsWith('-sw'))!
+  const agents: Record<string, PorterProc> = {}
+  for (const [i, name] of ['node-a', 'node-b'].entries()) {
+    const ns = await lab.ns(`n${i + 1}`)
+    await lab.veth({ ns: sw, ifname: `n${i + 1}` }, { ns, ifname: 'eth0' })
+    await lab.exec(sw, ['ip', 'link', 'set', `n${i + 1}`, 'master', 'br0'])
+    await lab.addr(ns, 'eth0', `${NODES[name]}/24`)
+    const a = new PorterProc(lab, ns, `agent: { firewall: none, nodeAddresses: [${NODES[name]}], liveness: { peers: [192.0.2.0/28] } }\n`, 'agent', kl.binary)
+    t.teardown(async () => { await a.stop(); a.cleanup() })
+    await a.start()
+    agents[name] = a
+  }
+  await kl.apply(bgpObjects())
+  await kl.apply(eipYaml('pool', '203.0.113.10-203.0.113.20'))
+  const yaml = controllerYaml(kl.kubeconfigs[0]!, 'replica-1').replace('  enabled: true\n', '  enabled: true\n  nodeLiveness: { minTx: 100, minRx: 100, multiplier: 3 }\n')
+  const porter = new PorterProc(lab, kl.porterNs[0]!, yaml, 'controller', kl.binary)
+  t.teardown(async () => { await porter.stop(); keepLog(porter); porter.cleanup() })
+  await porter.start()
+  await kl.bird.waitEstablished(['porter1'])
+
+  await kl.apply(serviceYaml('web', { policy: 'Cluster' }))
+  t.equal(await waitIngress(kl, 'web'), VIP)
+  await kl.apply(sliceYaml('web', [{ node: 'node-a', ready: true }]))
+  t.same(await waitRoute(kl, hops('node-a', 'node-b'), 'via node-a and node-b (node-c has no agent)'), hops('node-a', 'node-b'), 'only the nodes with a live agent')
+  const st = await porter.status()
+  t.match(st.kubernetes!.vips.find((v) => v.prefix === `${VIP}/32`), { nextHops: hops('node-a', 'node-b', 'node-c'), notLive: [NODES['node-c']] }, 'status: node-c left out, not live')
+  t.match(st.kubernetes!.nodeLiveness!.find((n) => n.address === NODES['node-a']), { state: 'Up' })
+  const agentSt = await agents['node-a']!.status() as unknown as { agent: { liveness: { address: string; accepted?: boolean; state: string }[] } }
+  t.match(agentSt.agent.liveness, [{ address: '192.0.2.2', accepted: true, state: 'Up' }], 'node-a accepted the controller\'s session from its CIDR')
+
+  process.kill(agents['node-a']!.child!.pid!, 'SIGSTOP')
+  t.teardown(() => { try { process.kill(agents['node-a']!.child!.pid!, 'SIGCONT') } catch {} })
+  t.same(await waitRoute(kl, hops('node-b'), 'node-a dropped (agent frozen; still Ready in Kubernetes)'), hops('node-b'), 'a frozen agent drops its node at the router')
+  process.kill(agents['node-a']!.child!.pid!, 'SIGCONT')
+  t.same(await waitRoute(kl, hops('node-a', 'node-b'), 'node-a back'), hops('node-a', 'node-b'), 'back when the agent resumes')
+  const peer = (await porter.status()).peers[0]!
+  t.equal(peer.state, 'Established', 'the BGP session stayed up')
+})
