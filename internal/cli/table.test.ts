@@ -59,3 +59,27 @@ t.test('PEERS: a BFD column when some peer runs BFD (state, agreed intervals, wh
   t.match(out, /r3\s+65001\s+Active\s+-\s/)
   t.notMatch(renderStatus({ ...base, peers: [{ ...peer, name: 'r3', state: 'Active' }] }), /BFD/, 'no BFD column without BFD')
 })
+
+t.test('node liveness: a BFD column for next hops with a bfd check, the agent\'s LIVENESS table, Kubernetes NOT LIVE and NODE', async (t) => {
+  const bfd = { remoteState: 'Up', sinceSeconds: 5, downs: 0, diag: 'No Diagnostic', txIntervalMs: 100, detectTimeMs: 300 }
+  const down = { ...bfd, state: 'Down', remoteState: 'Down', diag: 'Control Detection Time Expired', txIntervalMs: 1000, detectTimeMs: 0, downs: 2 }
+  const out = renderStatus({ ...base, vips: [{ address: '203.0.113.10', announced: true, peers: ['r4'], nextHops: [
+    { address: '198.51.100.11', health: 'up', announced: true, peers: ['r4'], bfd: { ...bfd, state: 'Up' } },
+    { address: '198.51.100.12', health: 'down', announced: false, peers: [], bfd: down },
+    { address: '198.51.100.13', health: 'up', announced: true, peers: ['r4'] },
+  ] }] })
+  t.match(out, /VIP\s+NEXT HOP\s+HEALTH\s+BFD\s+ANNOUNCED\s+PEERS\n/)
+  t.match(out, /198\.51\.100\.11\s+up\s+Up 100ms\/300ms\s+yes\s+r4\n/)
+  t.match(out, /198\.51\.100\.12\s+down\s+Down \(Control Detection Time Expired\)\s+no\s+-\n/)
+  t.match(out, /198\.51\.100\.13\s+up\s+-\s+yes\s+r4/, 'a next hop without a bfd check: -')
+  const agent = renderStatus({ ...base, mode: 'agent', agent: { interface: 'lo', mode: 'address', vips: [], foreign: [], counters: { reconciles: 1, changes: 0, failures: 0, driftRepairs: 0 },
+    liveness: [{ address: '198.51.100.10', ...bfd, state: 'Up' }, { address: '198.51.100.20', accepted: true, ...down }] } })
+  t.match(agent, /LIVENESS PEER\s+BFD\s+DOWNS\n198\.51\.100\.10\s+Up 100ms\/300ms\s+0\n198\.51\.100\.20 \(accepted\)\s+Down \(Control Detection Time Expired\)\s+2\n/)
+  const kube = renderStatus({ ...base, kubernetes: {
+    server: 'https://127.0.0.1:6443', synced: true, connected: true, leader: { leader: true, disabled: true }, services: 1, allocated: 1, announced: 1, notAnnounced: {}, pools: [], informers: [],
+    vips: [{ prefix: '203.0.113.10/32', nextHops: ['192.0.2.11', '192.0.2.12'], notLive: ['192.0.2.12'] }],
+    nodeLiveness: [{ address: '192.0.2.11', ...bfd, state: 'Up' }, { address: '192.0.2.12', ...down }],
+  } })
+  t.match(kube, /SERVICE VIP\s+NEXT HOPS\s+NOT SENT TO ANY PEER\s+NOT LIVE \(BFD\)\n203\.0\.113\.10\/32\s+192\.0\.2\.11, 192\.0\.2\.12\s+-\s+192\.0\.2\.12\n/)
+  t.match(kube, /NODE\s+BFD\s+DOWNS\n192\.0\.2\.11\s+Up 100ms\/300ms\s+0\n192\.0\.2\.12\s+Down \(Control Detection Time Expired\)\s+2/)
+})
