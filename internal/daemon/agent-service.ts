@@ -61,7 +61,19 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   }
   const push = () => {
     const d = desiredNow()
-    if (d && agent) agent.setDesired(d)
+    if (!d || !agent) return
+    const a = agent
+    if (nodeSpeaker.active) {
+      // per-node speaker: withdraw what goes before it leaves the kernel; announce what comes once programmed
+      const keep = new Set(d)
+      nodeSpeaker.update(k8sVips ?? [], new Set(a.status().programmed.filter((v) => keep.has(v))))
+    }
+    a.setDesired(d)
+    if (nodeSpeaker.active) void a.reconcileNow().then(() => announceProgrammed(a))
+  }
+  /** the per-node speaker announces the VIPs `a` has programmed */
+  const announceProgrammed = (a: Agent) => {
+    if (agent === a) nodeSpeaker.update(k8sVips ?? [], new Set(a.status().programmed))
   }
 
   /**
@@ -130,7 +142,8 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       }
       // after the first reconcile: the controller takes this node as a next hop once the session is Up
       syncLiveness(c)
-      await nodeSpeaker.apply(c) // announced once programmed
+      await nodeSpeaker.apply(c)
+      announceProgrammed(agent) // announced once programmed
       deps.log.info({ vips: desiredNow()?.length, interface: c.agent.interface, kubernetes: c.kubernetes.enabled, liveness: c.agent.liveness?.peers }, 'agent running')
     },
     async reload(next) {
@@ -159,6 +172,10 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       } else push()
       syncLiveness(next)
       await nodeSpeaker.apply(next)
+      if (nodeSpeaker.active) {
+        await agent!.reconcileNow() // new VIPs are announced once programmed
+        announceProgrammed(agent!)
+      }
     },
     async stop() {
       // the node's own routes go first (withdrawn before Cease), while its VIPs still answer

@@ -1,13 +1,15 @@
 // Per-node speaker (issue 11): in agent mode, a `bgp` section makes this node peer with the
 // routers itself (internal/bgp, as the controller does) and announce the config VIPs it serves
-// with itself as the next hop (next hop self), each while this node's health check of it passes.
+// with itself as the next hop (next hop self), each while this node's health check of it passes,
+// and, with kubernetes.enabled, the LoadBalancer VIPs the agent programs for this node; a VIP is
+// announced once it is programmed and withdrawn before it is removed.
 // For routers without ADD-PATH, or operators who prefer it. A stop withdraws first (RFC 8326 with
 // bgp.gracefulShutdown, else at once), then Cease: a router must not keep a leaving node's
 // routes for the graceful-restart time.
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
 import type { PeerStatus } from '../admin/status.ts'
-import { Speaker, type SpeakerConfig } from '../bgp/speaker.ts'
+import { Speaker, type Advert, type SpeakerConfig } from '../bgp/speaker.ts'
 import { HealthMonitor } from '../health/monitor.ts'
 import { runCheck, type Checker } from '../health/checks.ts'
 import { speakerConfig, vipAdvertisements, vipKey } from '../controller/advertise.ts'
@@ -58,9 +60,40 @@ export class NodeSpeaker {
     this.clock = deps.clock ?? realClock
   }
 
+  /** Kubernetes VIPs this node announces (the agent's Kubernetes source decides: endpoints, policy) */
+  private k8sVips: readonly string[] = []
+  /** what the kernel has: a VIP is announced only once programmed (undefined: not known yet, nothing) */
+  private programmed: ReadonlySet<string> = new Set()
+
+  /**
+   * The agent's view: its Kubernetes VIPs and what is programmed. Call it with what is about to
+   * go before removing it from the kernel (withdraw first), and with what came after programming it.
+   */
+  update(k8sVips: readonly string[], programmed: ReadonlySet<string>): void {
+    this.k8sVips = k8sVips
+    this.programmed = programmed
+    this.announce()
+  }
+
+  get active(): boolean {
+    return this.speaker !== undefined
+  }
+
   private announce(): void {
-    const { view, speaker, health } = this
-    if (view && speaker && health) speaker.set(vipAdvertisements(view, (vip, nh) => health.healthy(vip, nh)))
+    const { view, speaker, health, programmed } = this
+    if (!view || !speaker || !health) return
+    const advs: Advert[] = []
+    for (const a of vipAdvertisements(view, (vip, nh) => health.healthy(vip, nh))) {
+      const prefixes = a.prefixes.filter((p) => programmed.has(p))
+      if (prefixes.length) advs.push(prefixes.length === a.prefixes.length ? a : { ...a, prefixes })
+    }
+    const k8s = this.k8sVips.filter((p) => programmed.has(p))
+    // next hop self: the speaker puts its own session address; a next hop of each family must
+    // still be given (the RIB takes a prefix's next hops of its own family), so the VIPs stand in
+    const v4 = k8s.find((p) => !p.includes(':'))
+    const v6 = k8s.find((p) => p.includes(':'))
+    if (k8s.length) advs.push({ prefixes: k8s, nextHops: [v4, v6].filter((x): x is string => x !== undefined) })
+    speaker.set(advs)
   }
 
   /** Start, reconfigure or (no `bgp` section) stop, from a valid config. Throws (nothing changed) on a bad key file. */
