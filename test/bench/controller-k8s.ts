@@ -8,6 +8,7 @@
 //   service   a LoadBalancer Service created (its EndpointSlice with a ready endpoint already
 //             there) -> its /32 in the router's FIB; --changes times, one after the other
 //   endpoint  an endpoint of an existing Service becomes ready -> its /32 in the FIB
+//   unready   that endpoint (the Service's only one) becomes not ready -> its /32 leaves the FIB
 //   cold      --services Services (Local, endpoints on 2 of --nodes nodes) already allocated;
 //             the controller (re)started -> every /32 in the FIB
 //   alloc     the same Services created while the controller runs, first allocation of all
@@ -41,13 +42,20 @@ const ms = (x: number) => `${x.toFixed(1)} ms`
 class FibWatch {
   private seen = new Set<string>()
   private waiters = new Map<string, (t: number) => void>()
+  private goneWaiters = new Map<string, (t: number) => void>()
   private counters: { n: number; resolve: (t: number) => void }[] = []
   constructor(ns: string) {
     const p = spawn('ip', ['-n', ns, 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'inherit'] })
     teardowns.push(() => p.kill())
     createInterface({ input: p.stdout! }).on('line', (line) => {
       const now = performance.now()
-      if (line.startsWith('Deleted')) { const ip = line.split(' ')[1]!; this.seen.delete(ip.replace('/32', '')); return }
+      if (line.startsWith('Deleted')) {
+        const ip = line.split(' ')[1]!.replace('/32', '')
+        this.seen.delete(ip)
+        this.goneWaiters.get(ip)?.(now)
+        this.goneWaiters.delete(ip)
+        return
+      }
       const m = /^(\d+\.\d+\.\d+\.\d+)(?:\/32)? /.exec(line)
       if (!m) return
       const ip = m[1]!
@@ -60,6 +68,8 @@ class FibWatch {
   }
   has(ip: string) { return this.seen.has(ip) }
   next(ip: string): Promise<number> { return this.has(ip) ? Promise.resolve(performance.now()) : new Promise((r) => this.waiters.set(ip, r)) }
+  /** when `ip` leaves the FIB */
+  gone(ip: string): Promise<number> { return this.has(ip) ? new Promise((r) => this.goneWaiters.set(ip, r)) : Promise.resolve(performance.now()) }
   count(n: number): Promise<number> { return this.seen.size >= n ? Promise.resolve(performance.now()) : new Promise((resolve) => this.counters.push({ n, resolve })) }
   get size() { return this.seen.size }
   reset() { this.seen.clear() }
@@ -143,6 +153,20 @@ async function main(): Promise<void> {
     ready.push(t1 - t0)
   }
   if (ready.length) report('endpoint', `p50 ${ms(pct(ready, 50))}, p99 ${ms(pct(ready, 99))}, max ${ms(Math.max(...ready))} over ${ready.length}`)
+
+  // 2b. the same endpoints become not ready (the only one of each Service) -> the route leaves the FIB
+  const unready: number[] = []
+  for (let i = 0; i < CHANGES; i++) {
+    const name = `ep-${i}`
+    const s = await rest.get<{ status?: { loadBalancer?: { ingress?: { ip: string }[] } } }>(`/api/v1/namespaces/default/services/${name}`)
+    const ip = s.status?.loadBalancer?.ingress?.[0]?.ip
+    if (!ip || !fib.has(ip)) continue
+    const gone = fib.gone(ip)
+    const t0 = performance.now()
+    await rest.call('PATCH', `/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/${name}-1`, { endpoints: [{ addresses: ['198.51.100.1'], nodeName: 'node-b', conditions: { ready: false } }] }, MERGE_PATCH)
+    unready.push((await gone) - t0)
+  }
+  if (unready.length) report('unready', `p50 ${ms(pct(unready, 50))}, p99 ${ms(pct(unready, 99))}, max ${ms(Math.max(...unready))} over ${unready.length}`)
 
   // 3. first allocation of SERVICES Services while the controller runs
   const base = fib.size
