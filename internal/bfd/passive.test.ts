@@ -2,12 +2,12 @@
 // idle removal on an injected clock, a narrower set ending sessions; and two real BfdServices on
 // loopback, one accepting from 127.0.0.0/8, the other starting the session: both come Up.
 import t from 'tap'
-import dgram from 'node:dgram'
 import { silentLogger } from '../log/index.ts'
 import { networkOf, type Prefix } from '../ip/index.ts'
 import { ManualClock } from '../../test/lib/clock.ts'
 import { FakeBfd } from '../../test/lib/fake-bfd.ts'
 import { waitFor } from '../../test/lib/wait.ts'
+import { freeUdpPort as freePort } from '../../test/lib/udp-port.ts'
 import { BfdService, PassivePeers, accepts } from './index.ts'
 
 const T = { minTx: 100, minRx: 100, multiplier: 3 }
@@ -53,14 +53,6 @@ t.test('PassivePeers: accept inside the CIDRs, remove after idleMs not Up, end s
   t.equal(bfd.acceptor, undefined, 'nothing accepted after stop')
   t.equal(clock.pending, 0, 'no timers left')
 })
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4')
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r))
-  const p = s.address().port
-  await new Promise<void>((r) => s.close(() => r()))
-  return p
-}
 
 t.test('a real BfdService accepts a session from inside a CIDR and comes Up with the side that started it', async (t) => {
   const [pa, pb] = [await freePort(), await freePort()]

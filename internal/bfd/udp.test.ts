@@ -6,15 +6,8 @@ import t from 'tap'
 import dgram from 'node:dgram'
 import { silentLogger } from '../log/index.ts'
 import { waitFor } from '../../test/lib/wait.ts'
+import { freeUdpPort as freePort } from '../../test/lib/udp-port.ts'
 import { BfdService, encode, isPathFailure, type StateChange } from './index.ts'
-
-async function freePort(type: 'udp4' | 'udp6'): Promise<number> {
-  const s = dgram.createSocket(type)
-  await new Promise<void>((r) => s.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', r))
-  const p = s.address().port
-  await new Promise<void>((r) => s.close(() => r()))
-  return p
-}
 
 const timers = { desiredMinTx: 50_000, requiredMinRx: 50_000, detectMult: 3 }
 

@@ -6,15 +6,8 @@ import t from 'tap'
 import dgram from 'node:dgram'
 import { silentLogger } from '../log/index.ts'
 import { waitFor } from '../../test/lib/wait.ts'
+import { freeUdpPort as freePort } from '../../test/lib/udp-port.ts'
 import { BfdService, encode } from './index.ts'
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4')
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r))
-  const p = s.address().port
-  await new Promise<void>((r) => s.close(() => r()))
-  return p
-}
 
 t.test('a packet from an unconfigured source is dropped and not answered', async (t) => {
   const port = await freePort()
