@@ -17,6 +17,7 @@ import { PorterProc } from '../e2e/lib/porter.ts'
 import { routerAndPorter, porterYaml, HOPS4, ROUTER_AS, PORTER_AS } from '../e2e/lib/bgp-lab.ts'
 import { waitFor } from '../lib/wait.ts'
 import { builtPorter } from '../lib/dist.ts'
+import { harness, median } from './lib/rounds.ts'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -35,12 +36,6 @@ const yaml = (mode: Mode): string => {
 }
 
 interface Round { mode: Mode; sessionDownMs: number; bfdDownMs?: number; cause: string }
-
-/** teardown steps run in reverse order, the lab's cleanup last (also on failure) */
-function harness() {
-  const downs: (() => unknown)[] = []
-  return { t: { teardown: (f: () => unknown) => { downs.push(f) } }, async end() { for (const f of downs.reverse()) await f() } }
-}
 
 async function round(mode: Mode, binary: string): Promise<Round> {
   const h = harness()
@@ -81,8 +76,6 @@ async function round(mode: Mode, binary: string): Promise<Round> {
     await h.end()
   }
 }
-
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2 }
 
 async function main(): Promise<void> {
   const binDir = mkdtempSync(join(tmpdir(), 'porter-bench-bfd-'))

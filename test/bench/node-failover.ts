@@ -23,6 +23,7 @@ import { join } from 'node:path'
 import { createLab } from '../e2e/lib/netns.ts'
 import { startLivenessLab, VIP, type LivenessLab } from '../e2e/lib/liveness-lab.ts'
 import { builtPorter } from '../lib/dist.ts'
+import { harness, median } from './lib/rounds.ts'
 
 const args = process.argv.slice(2)
 const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
@@ -87,12 +88,6 @@ class Watch {
 
 interface Result { mode: Mode; fault: Fault; round: number; host: string; ms?: number }
 
-/** teardown steps run in reverse order, the lab's cleanup last (also on failure) */
-function harness() {
-  const downs: (() => unknown)[] = []
-  return { t: { teardown: (f: () => unknown) => { downs.push(f) } }, async end() { for (const f of downs.reverse()) await f() } }
-}
-
 async function runMode(mode: Mode, binary: string, out: Result[]): Promise<void> {
   const h = harness()
   const lab = createLab(h.t)
@@ -128,8 +123,6 @@ async function runMode(mode: Mode, binary: string, out: Result[]): Promise<void>
     await h.end()
   }
 }
-
-const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2 }
 
 /** the median when every round saw the drop, else "not within N s" (n of rounds seen) */
 function summary(rs: Result[]): { text: string; ms?: number } {
