@@ -16,7 +16,8 @@ import type { AgentStatus } from '../../internal/admin/index.ts'
 t.test('node liveness: cut link and frozen agent drop the next hop at the router; requests keep succeeding', async (t) => {
   const lab = createLab(t)
   const binary = builtPorter(lab.dir)
-  const L = await startLivenessLab(lab, { binary, liveness: 'bfd', acceptingHosts: [2] })
+  // 100 ms x 10: a 1 s detection time, so a busy test machine (tests run two at a time) does not drop a live node
+  const L = await startLivenessLab(lab, { binary, liveness: 'bfd', acceptingHosts: [2], bfd: { interval: 100, multiplier: 10 } })
   t.same(await L.fib(), HOSTS, 'three next hops once every node is live')
   const ctl = L.controller!
   const st = await ctl.status()
@@ -27,7 +28,7 @@ t.test('node liveness: cut link and frozen agent drop the next hop at the router
   const accepting = (await L.agents[2]!.status()) as unknown as AgentStatus
   t.match(accepting.agent!.liveness, [{ address: '198.51.100.10', accepted: true, state: 'Up' }], 'h3 accepted the controller\'s session from its CIDR')
 
-  const before = await requests(lab, L.c, 15)
+  const before = await requests(lab, L.c, 30)
   t.equal(before.failures, 0, 'all requests answered')
   t.same(Object.keys(before.spread).sort(), ['h1', 'h2', 'h3'], 'every host got traffic')
 
