@@ -95,6 +95,8 @@ export class Speaker {
   private peers = new Map<string, PeerEntry>()
   private desired: readonly Advert[] = []
   private filters: ReadonlyMap<string, ReadonlySet<string>> = new Map()
+  /** stop() began: set() changes nothing (a graceful shutdown is withdrawing everything) */
+  private stopping = false
   refusedConnections = 0
   lastRefused: string | undefined
 
@@ -251,8 +253,9 @@ export class Speaker {
     if (next.bfd) e.bfdStarted = this.startBfd(key, e, next.bfd)
   }
 
-  /** The full desired set of advertisements for all peers. */
+  /** The full desired set of advertisements for all peers (ignored once stop() began: it withdraws). */
   set(advs: readonly Advert[]): void {
+    if (this.stopping) return
     this.desired = advs
     for (const e of this.peers.values()) this.pushTo(e)
   }
@@ -332,6 +335,7 @@ export class Speaker {
    * close of graceful restart: they must not keep routes we took away).
    */
   async stop(): Promise<void> {
+    this.stopping = true
     await this.closeListener()
     const gs = this.cfg.gracefulShutdown
     if (gs) await this.withdrawGracefully(gs.waitMs)
@@ -354,7 +358,8 @@ export class Speaker {
       await sleep(this.clock, waitMs)
     }
     if (up.length === 0) return
-    this.set([])
+    this.desired = []
+    for (const e of this.peers.values()) this.pushTo(e)
     const deadline = this.clock.now() + WITHDRAW_FLUSH_MS
     const left = () => up.filter((e) => e.session.negotiated !== undefined && e.routes.sentCount > 0)
     while (left().length > 0 && this.clock.now() < deadline) await sleep(this.clock, 10)

@@ -156,7 +156,12 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
 
   const onTerm = () => void shutdown('SIGTERM')
   const onInt = () => void shutdown('SIGINT')
-  const onHup = () => { log.info('SIGHUP: re-reading config'); void reload() }
+  const onHup = () => {
+    // a graceful shutdown may be withdrawing routes: a reload must not bring any back
+    if (phase === 'stopping') return void log.warn('SIGHUP ignored: porter is shutting down')
+    log.info('SIGHUP: re-reading config')
+    void reload()
+  }
   signals.on('SIGTERM', onTerm)
   signals.on('SIGINT', onInt)
   signals.on('SIGHUP', onHup)
