@@ -66,6 +66,8 @@ export interface NodeInfo {
   ready: boolean
   /** labelled node.kubernetes.io/exclude-from-external-load-balancers */
   excluded: boolean
+  /** spec.unschedulable (cordoned) */
+  unschedulable?: boolean
   /** status.addresses of type InternalIP, canonical, by family (the first of each) */
   internalIPs: Partial<Record<IpFamily, string>>
   labels: Readonly<Record<string, string>>

@@ -246,6 +246,12 @@ export const kubernetes = z.lazy(() => z
     nodeName: z.string().optional(),
     /** Porter's spec.loadBalancerClass (default porter.kubesphere.io/bgp); Services without a class opt in with the annotation lb.kubesphere.io/v1alpha1 */
     loadBalancerClass: z.string().min(1).optional(),
+    /**
+     * controller: a cordoned node (spec.unschedulable, the first step of `kubectl drain`) keeps its
+     * next hops for `wait` with GRACEFUL_SHUTDOWN (RFC 8326), then they are withdrawn (never a
+     * VIP's last). Absent: cordoned nodes stay next hops like any other
+     */
+    drainCordoned: z.object({ enabled: z.boolean().default(true), wait: duration.default(10_000) }).strict().optional(),
     /** controller: one replica (the Lease holder) allocates and writes; every replica announces */
     leaderElection: z
       .object({

@@ -38,5 +38,6 @@ export function createKubeController(c: Config, d: KubeFactoryDeps): KubeControl
     peerView: d.peerView,
     onAdvertisements: d.onAdvertisements,
     onBgp: d.onBgp,
+    ...(k.drainCordoned?.enabled ? { drainCordoned: { waitMs: k.drainCordoned.wait } } : {}),
   })
 }

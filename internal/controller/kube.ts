@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import type { Clock, Logger } from '../base/index.ts'
 import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, type BackoffState } from '../base/index.ts'
 import { Allocator } from '../ipam/index.ts'
-import { serviceKey, type LbService, type NodeInfo, type OwnershipOptions } from '../announce/index.ts'
+import { cordonPhases, drainAdvertisements, serviceKey, type CordonPhases, type LbService, type NodeInfo, type OwnershipOptions } from '../announce/index.ts'
 import type { Advertisement } from '../bgp/speaker.ts'
 import { ResilientInformer } from '../k8s/informer.ts'
 import { obj, arr, str, strMap, toEndpointSlice, toLbService, toNodeInfo } from '../k8s/convert.ts'
@@ -54,6 +54,8 @@ export interface KubeControllerOptions {
   debounceMs?: number
   /** list page size (default 500, like client-go) */
   chunkSize?: number
+  /** kubernetes.drainCordoned: a cordoned node's next hops are tagged GRACEFUL_SHUTDOWN for waitMs, then leave */
+  drainCordoned?: { waitMs: number }
 }
 
 
@@ -117,6 +119,10 @@ export class KubeController {
   private readonly nodeOf = memo(toNodeInfo)
   private readonly eipOf = memo(toEipInfo)
   private nodes = new Map<string, NodeInfo>()
+  /** drainCordoned: when each cordoned node was first seen so, its phases' key, the timer of the next wait's end */
+  private cordonSince: ReadonlyMap<string, number> = new Map()
+  private cordonKey = ''
+  private cordonTimer: unknown
   private lastNodes: readonly object[] = []
   private lastGlobal: readonly object[] = []
   private routeCache = new Map<string, { svc: object; slices: readonly object[]; routes: ServiceRoutes | null }>()
@@ -171,6 +177,7 @@ export class KubeController {
     this.o.clock.clearTimeout(this.timer)
     this.o.clock.clearTimeout(this.keyTimer)
     this.o.clock.clearTimeout(this.crTimer)
+    this.o.clock.clearTimeout(this.cordonTimer)
     await this.elector?.stop()
     await Promise.all(Object.values(this.informers).map((i) => i.stop()))
     this.rest.close()
@@ -245,9 +252,11 @@ export class KubeController {
       this.routeCache.delete(key)
       if (c.routes) routesChanged = true
     }
-    if (routesChanged || !this.announcedOnce) {
+    const cordon = this.cordonPass()
+    if (routesChanged || !this.announcedOnce || cordon.changed) {
       this.announcedOnce = true
-      this.o.onAdvertisements(advertisementsOf(this.routesNow()))
+      const advs = advertisementsOf(this.routesNow())
+      this.o.onAdvertisements(cordon.phases ? drainAdvertisements(advs, cordon.phases) : advs)
     }
     this.applyBgp(this.nodes)
 
@@ -303,6 +312,25 @@ export class KubeController {
       this.scheduleCrStatuses()
     }
     this.lastPass = { at: new Date(this.o.clock.wallNow()).toISOString(), durationMs: Math.round((this.o.clock.now() - t0) * 10) / 10, writes, errors }
+  }
+
+  /** kubernetes.drainCordoned: where the cordoned nodes are; a pass runs again when the next one's wait ends */
+  private cordonPass(): { phases?: CordonPhases; changed: boolean } {
+    const d = this.o.drainCordoned
+    if (!d) return { changed: false }
+    const now = this.o.clock.now()
+    const phases = cordonPhases(this.nodes, this.cordonSince, now, d.waitMs)
+    this.cordonSince = phases.since
+    this.o.clock.clearTimeout(this.cordonTimer)
+    this.cordonTimer = phases.nextAt === undefined ? undefined : this.o.clock.setTimeout(() => { this.cordonTimer = undefined; this.schedule(0) }, phases.nextAt - now)
+    const changed = phases.key !== this.cordonKey
+    if (changed) {
+      this.cordonKey = phases.key
+      const nodes = [...phases.since.keys()]
+      this.o.log.info({ cordoned: nodes, draining: [...phases.draining], drained: [...phases.drained], waitMs: d.waitMs },
+        nodes.length ? 'cordoned nodes: their next hops are announced with GRACEFUL_SHUTDOWN, then withdrawn after the wait (never a VIP\'s last)' : 'no cordoned node left')
+    }
+    return { phases, changed }
   }
 
   private routesNow(): ServiceRoutes[] {

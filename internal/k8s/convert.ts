@@ -101,5 +101,6 @@ export function toNodeInfo(o: unknown): NodeInfo | undefined {
     const f: IpFamily = ip.includes(':') ? 'IPv6' : 'IPv4'
     internalIPs[f] ??= ip
   }
-  return { name, ready, excluded: EXCLUDE_LB_LABEL in labels, internalIPs, labels }
+  const unschedulable = obj(obj(o).spec).unschedulable === true
+  return { name, ready, excluded: EXCLUDE_LB_LABEL in labels, internalIPs, labels, ...(unschedulable ? { unschedulable } : {}) }
 }
