@@ -50,7 +50,7 @@ export class BfdPeers {
     const running = new Map([...this.peers].map(([a, p]) => [a, p.timers]))
     const plan = planSessions(running, wanted)
     for (const a of plan.remove) {
-      this.peers.delete(a)
+      if (!wanted.has(a)) this.peers.delete(a) // else replaced below (a new port)
       this.then(() => this.deps.bfd?.remove(this.key(a)))
     }
     for (const [a, t] of plan.retime) {
@@ -105,7 +105,7 @@ export class BfdPeers {
     if (!bfd || this.peers.get(address) !== p) return
     try {
       await bfd.add(this.key(address), {
-        address, localAddress: this.deps.localAddress?.(address), ...wireTimers(p.timers),
+        address, localAddress: this.deps.localAddress?.(address), ...wireTimers(p.timers), ...(p.timers.port ? { port: p.timers.port } : {}),
         onState: (c) => { if (this.peers.get(address) === p) this.deps.onState(address, c) },
       })
     } catch (e) {

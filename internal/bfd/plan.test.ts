@@ -17,6 +17,7 @@ t.test('planSessions: step table from running to wanted', async (t) => {
     ['new timers: retime, not restart', m(['192.0.2.1', T()]), m(['192.0.2.1', T(50)]), { add: [], remove: [], retime: [['192.0.2.1', T(50)]] }],
     ['multiplier alone counts', m(['192.0.2.1', T()]), m(['192.0.2.1', T(100, 100, 5)]), { add: [], remove: [], retime: [['192.0.2.1', T(100, 100, 5)]] }],
     ['all go', m(['192.0.2.1', T()], ['2001:db8::1', T()]), m(), { add: [], remove: ['192.0.2.1', '2001:db8::1'], retime: [] }],
+    ['another port: a new session', m(['192.0.2.1', T()]), m(['192.0.2.1', { ...T(), port: 3785 }]), { add: [['192.0.2.1', { ...T(), port: 3785 }]], remove: ['192.0.2.1'], retime: [] }],
   ]
   for (const [name, running, wanted, plan] of steps) t.same(planSessions(running, wanted), plan, name)
 })
@@ -55,6 +56,14 @@ t.test('BfdPeers: keyed sessions, in order, a failed start shown, state changes 
   t.same(bfd.calls, ['remove nh 2001:db8::1', 'configure nh 192.0.2.1 tx=200000 rx=100000 x3'], 'the re-added and removed session never started')
   t.same([...bfd.sessions.keys()], ['nh 192.0.2.1'])
   t.same(peers.addresses(), ['192.0.2.1'])
+  // another port for the peer: the session is replaced, in order
+  bfd.calls = []
+  peers.sync(m(['192.0.2.1', { ...T(200), port: 3785 }]))
+  await peers.settled()
+  t.same(bfd.calls, ['remove nh 192.0.2.1', 'add nh 192.0.2.1 tx=200000 rx=100000 x3 from 192.0.2.100 to port 3785'])
+  t.same(peers.addresses(), ['192.0.2.1'])
+  peers.sync(m(['192.0.2.1', T(200)]))
+  await peers.settled()
   // a session that cannot start says why
   bfd.failing.add('192.0.2.2')
   peers.sync(m(['192.0.2.1', T(200)], ['192.0.2.2', T()]))

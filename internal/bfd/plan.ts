@@ -10,6 +10,8 @@ export interface BfdTimersMs {
   minTx: number
   minRx: number
   multiplier: number
+  /** the peer's receiving port, when not 3784 (a change restarts the session) */
+  port?: number
 }
 
 export interface SessionPlan {
@@ -27,7 +29,8 @@ export function planSessions(running: ReadonlyMap<string, BfdTimersMs>, wanted: 
   for (const a of running.keys()) if (!wanted.has(a)) plan.remove.push(a)
   for (const [a, t] of wanted) {
     const r = running.get(a)
-    if (!r) plan.add.push([a, { ...t }])
+    if (r && r.port !== t.port) plan.remove.push(a) // another port: a new session
+    if (!r || r.port !== t.port) plan.add.push([a, { ...t }])
     else if (!sameTimers(r, t)) plan.retime.push([a, { ...t }])
   }
   return plan

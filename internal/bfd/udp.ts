@@ -23,6 +23,8 @@ export interface BfdPeerOptions extends BfdTimers {
   address: string
   /** our source address (else the kernel's choice for the route to the peer) */
   localAddress?: string
+  /** the peer's receiving port (default: the service's peerPort, 3784) */
+  port?: number
   /** every state change (isPathFailure() tells a client whether to act) */
   onState?: (change: StateChange) => void
 }
@@ -169,7 +171,7 @@ export class BfdService {
       case 'send': {
         const bytes = encode(x.packet)
         e.pending++
-        e.socket.send(bytes, this.peerPort, e.address, (err) => {
+        e.socket.send(bytes, e.opts.port ?? this.peerPort, e.address, (err) => {
           if (err) this.log.debug({ peer: e.key, error: errnoOf(err) ?? err.message }, 'BFD send failed')
           if (--e.pending === 0 && e.closed) e.socket.close()
         })

@@ -344,8 +344,8 @@ function crossCheck(cfg: Config, raw: unknown): (ConfigIssue & { at: PropertyKey
       const at: PropertyKey[] = nh.check ? ['vips', i, 'nextHops', k, 'check'] : ['vips', i, 'check']
       const first = bfdSeen.get(nh.address)
       if (!first) bfdSeen.set(nh.address, { at, c })
-      else if (first.c.minTx !== c.minTx || first.c.minRx !== c.minRx || first.c.multiplier !== c.multiplier) {
-        add(at, `next hop ${JSON.stringify(nh.address)} has one BFD session for all its VIPs, and ${pathString(first.at)} asks for other timers (minTx ${first.c.minTx}, minRx ${first.c.minRx}, multiplier ${first.c.multiplier}): give both the same`)
+      else if (first.c.minTx !== c.minTx || first.c.minRx !== c.minRx || first.c.multiplier !== c.multiplier || first.c.port !== c.port) {
+        add(at, `next hop ${JSON.stringify(nh.address)} has one BFD session for all its VIPs, and ${pathString(first.at)} asks for other settings (minTx ${first.c.minTx}, minRx ${first.c.minRx}, multiplier ${first.c.multiplier}, port ${first.c.port}): give both the same`)
       }
     })
     checks.forEach((c, k) => {

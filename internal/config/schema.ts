@@ -151,6 +151,9 @@ const bfdTimers = () => ({
   multiplier: z.number().int().min(1).max(255).default(3),
 })
 
+/** node liveness: the UDP port the agents receive BFD on (RFC 5881's 3784; another where a controller shares the node) */
+const livenessPort = () => port.default(3784)
+
 export const healthCheck = z.lazy(() => z.discriminatedUnion('type', [
   z.object({
     type: z.literal('tcp'),
@@ -181,7 +184,7 @@ export const healthCheck = z.lazy(() => z.discriminatedUnion('type', [
     fall: z.number().int().min(1).max(100).default(3),
   }).strict(),
   /** node liveness: one BFD session per next-hop address (its agent's agent.liveness); healthy while Up */
-  z.object({ type: z.literal('bfd'), ...bfdTimers() }).strict(),
+  z.object({ type: z.literal('bfd'), ...bfdTimers(), port: livenessPort() }).strict(),
 ]))
 
 // the transform sits outside the union: inside it, zod reports a bad string as "Invalid input"
@@ -269,7 +272,7 @@ export const kubernetes = z.lazy(() => z
       .refine((l) => l.renewDeadline < l.leaseDuration && l.retryPeriod < l.renewDeadline, { error: 'needs retryPeriod < renewDeadline < leaseDuration' })
       .default({ enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 }),
     /** controller: a BFD session with every node that is a Service's next hop (its agent's agent.liveness); only live nodes are announced */
-    nodeLiveness: z.object({ ...bfdTimers() }).strict().optional(),
+    nodeLiveness: z.object({ ...bfdTimers(), port: livenessPort() }).strict().optional(),
   })
   .strict())
 
@@ -303,6 +306,7 @@ export const agent = z.lazy(() => z
         list.forEach((a, i) => { if (list.indexOf(a) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `${quote(a)} is listed twice (one BFD session per controller address)` }) })
       }),
       ...bfdTimers(),
+      port: livenessPort(),
     }).strict().optional(),
   })
   .strict())

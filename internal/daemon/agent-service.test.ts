@@ -126,6 +126,18 @@ t.test('agent.liveness: a BFD session with each controller address only, from th
   t.match((cidr.status() as AgentStatus).agent!.liveness, [{ address: '198.51.100.20', accepted: true, state: 'Down' }])
   await cidr.stop()
   t.equal(bfd.acceptor, undefined, 'nothing accepted after stop')
+  // another receiving port (a controller on the same node keeps 3784): a new BFD service
+  let made = 0
+  const ported = createAgentService({ log: silentLogger(), agentOptions: { kernel: new FakeKernel(), clock: new ManualClock(), watch: false }, bfd: () => { made++; return new FakeBfd() } })
+  t.teardown(() => ported.stop())
+  const onPort = (port: number): Config => configSchema.parse({ agent: { firewall: 'none', nodeAddresses: ['198.51.100.7'], liveness: { peers: ['198.51.100.1'], port } } })
+  await ported.start(onPort(3784))
+  await ported.reload(onPort(3784), onPort(3784))
+  t.equal(made, 1, 'same port: the same service')
+  await ported.reload(onPort(3785), onPort(3784))
+  t.equal(made, 2, 'another port: a new service')
+  await ported.reload(configSchema.parse({ agent: { firewall: 'none' } }), onPort(3785))
+  t.equal((ported.status() as AgentStatus).agent!.liveness, undefined, 'liveness removed: no sessions, no section')
   const plain = createAgentService({ log: silentLogger(), agentOptions: { kernel: new FakeKernel(), clock: new ManualClock(), watch: false }, bfd: () => { throw new Error('no BFD without agent.liveness') } })
   t.teardown(() => plain.stop())
   await plain.start(config())

@@ -48,7 +48,17 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   let configVips: Vip[] = []
   let k8s: KubernetesVipSource | undefined
   let k8sVips: string[] | undefined
-  let liveness: { service: BfdPort & { stop(): Promise<void> }; peers: BfdPeers; passive: PassivePeers } | undefined
+  let liveness: { service: BfdPort & { stop(): Promise<void> }; peers: BfdPeers; passive: PassivePeers; port: number } | undefined
+
+  /** End every liveness session (AdminDown) and close the BFD sockets. */
+  async function stopLiveness(): Promise<void> {
+    const l = liveness
+    liveness = undefined
+    if (!l) return
+    l.passive.stop()
+    await l.peers.stop()
+    await l.service.stop()
+  }
   /** with a `bgp` section: this node announces its VIPs itself (per-node speaker) */
   const nodeSpeaker = new NodeSpeaker({ log: deps.log })
   // the agent reads agent.mode (address | local-route) and the rest of `agent` from c
@@ -82,9 +92,13 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
    */
   function syncLiveness(c: Config): void {
     const l = c.agent.liveness
-    if (!l && !liveness) return
+    if (!l) {
+      void stopLiveness() // off: AdminDown to every controller, sockets closed
+      return
+    }
+    if (liveness && liveness.port !== l.port) void stopLiveness() // another receiving port: a new service
     if (!liveness) {
-      const service = deps.bfd?.() ?? new BfdService({ log: deps.log })
+      const service = deps.bfd?.() ?? new BfdService({ log: deps.log, port: l.port })
       liveness = {
         service,
         peers: new BfdPeers({
@@ -93,10 +107,11 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
           onState: () => {}, // BfdService logs each change; the controller acts on them
         }),
         passive: new PassivePeers({ bfd: service, log: deps.log, clock: deps.agentOptions?.clock ?? realClock, keyPrefix: LIVENESS_ACCEPTED_KEY }),
+        port: l.port,
       }
     }
-    const timers = { minTx: l?.minTx ?? 100, minRx: l?.minRx ?? 100, multiplier: l?.multiplier ?? 3 }
-    const peers = l?.peers ?? []
+    const timers = { minTx: l.minTx, minRx: l.minRx, multiplier: l.multiplier }
+    const peers = l.peers
     liveness.peers.sync(new Map(peers.filter((a) => !a.includes('/')).map((a) => [a, timers])))
     liveness.passive.set(peers.filter((a) => a.includes('/')), timers)
   }
@@ -181,11 +196,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       // the node's own routes go first (withdrawn before Cease), while its VIPs still answer
       await nodeSpeaker.stop()
       // AdminDown to the controllers first: they drop this node's next hop before its VIPs could go
-      if (liveness) {
-        liveness.passive.stop()
-        await liveness.peers.stop()
-        await liveness.service.stop()
-      }
+      await stopLiveness()
       await k8s?.stop()
       await agent?.stop() // kernel state stays: a restart drops no traffic
     },

@@ -78,7 +78,7 @@ export class HealthMonitor {
     }
     const bfd = new Map<string, BfdTimersMs>()
     for (const [k, w] of wanted) {
-      if (w.check.type === 'bfd') bfd.set(w.address, { minTx: w.check.minTx, minRx: w.check.minRx, multiplier: w.check.multiplier })
+      if (w.check.type === 'bfd') bfd.set(w.address, { minTx: w.check.minTx, minRx: w.check.minRx, multiplier: w.check.multiplier, port: w.check.port })
       if (this.targets.has(k)) continue
       const t: Target = { key: k, ...w, state: INITIAL, running: false, gen: 0 }
       this.targets.set(k, t)

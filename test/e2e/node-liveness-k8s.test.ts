@@ -2,7 +2,8 @@
 // kubernetes.nodeLiveness against a real kube-apiserver and a BIRD 2 router; the three nodes
 // (their InternalIPs on the router's link) each run `porter agent` with agent.liveness.peers
 // naming the controllers' CIDR (the agent accepts the controller's session: replica addresses
-// are not known in advance). A Service with externalTrafficPolicy Cluster has every Ready node as
+// are not known in advance) and receiving on UDP 3785, as beside a controller replica on the
+// same node (the controller has 3784). A Service with externalTrafficPolicy Cluster has every Ready node as
 // a next hop; with node liveness only the nodes whose BFD session is Up are announced: a node
 // without an agent never is, a node whose agent is frozen (SIGSTOP) is dropped from the router's
 // FIB while Kubernetes still calls it Ready, and comes back when the agent resumes. BFD at
@@ -30,14 +31,14 @@ t.test('kubernetes.nodeLiveness: only nodes with a live agent are next hops; a f
     await lab.veth({ ns: sw, ifname: `n${i + 1}` }, { ns, ifname: 'eth0' })
     await lab.exec(sw, ['ip', 'link', 'set', `n${i + 1}`, 'master', 'br0'])
     await lab.addr(ns, 'eth0', `${NODES[name]}/24`)
-    const a = new PorterProc(lab, ns, `agent: { firewall: none, nodeAddresses: [${NODES[name]}], liveness: { peers: [192.0.2.0/28], multiplier: 10 } }\n`, 'agent', kl.binary)
+    const a = new PorterProc(lab, ns, `agent: { firewall: none, nodeAddresses: [${NODES[name]}], liveness: { peers: [192.0.2.0/28], multiplier: 10, port: 3785 } }\n`, 'agent', kl.binary)
     t.teardown(async () => { await a.stop(); a.cleanup() })
     await a.start()
     agents[name] = a
   }
   await kl.apply(bgpObjects())
   await kl.apply(eipYaml('pool', '203.0.113.10-203.0.113.20'))
-  const yaml = controllerYaml(kl.kubeconfigs[0]!, 'replica-1').replace('  enabled: true\n', '  enabled: true\n  nodeLiveness: { minTx: 100, minRx: 100, multiplier: 10 }\n')
+  const yaml = controllerYaml(kl.kubeconfigs[0]!, 'replica-1').replace('  enabled: true\n', '  enabled: true\n  nodeLiveness: { minTx: 100, minRx: 100, multiplier: 10, port: 3785 }\n')
   const porter = new PorterProc(lab, kl.porterNs[0]!, yaml, 'controller', kl.binary)
   t.teardown(async () => { await porter.stop(); keepLog(porter); porter.cleanup() })
   await porter.start()

@@ -36,7 +36,7 @@ export class FakeBfd implements BfdPort {
     await Promise.resolve() // opening sockets takes a turn
     if (this.sessions.has(key)) throw new Error(`BFD session ${JSON.stringify(key)} exists already`)
     if (this.failing.has(opts.address)) throw new Error('Cannot open the BFD socket: EADDRINUSE')
-    this.calls.push(`add ${key} tx=${opts.desiredMinTx} rx=${opts.requiredMinRx} x${opts.detectMult}${opts.localAddress ? ` from ${opts.localAddress}` : ''}`)
+    this.calls.push(`add ${key} tx=${opts.desiredMinTx} rx=${opts.requiredMinRx} x${opts.detectMult}${opts.localAddress ? ` from ${opts.localAddress}` : ''}${opts.port && opts.port !== 3784 ? ` to port ${opts.port}` : ''}`)
     this.sessions.set(key, { opts, state: 'Down', remoteState: 'Down', diag: 0, downs: 0 })
   }
 
