@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { createLab, waitFor, type Lab } from './lib/netns.ts'
 import { Bird } from './lib/bird.ts'
 import { PorterProc } from './lib/porter.ts'
-import { bgpSection, gateways } from './lib/bgp-lab.ts'
+import { bgpSection, gateways, routedLan } from './lib/bgp-lab.ts'
 import { httpServer } from '../../build/demo/scenario.ts'
 import { builtPorter } from '../lib/dist.ts'
 
@@ -32,20 +32,10 @@ ${bgpSection(self, extra)}vips:
 async function setup(t: Test): Promise<{ lab: Lab; binary: string; r: string; c: string; bird: Bird; pa: string; pb: string }> {
   const lab = createLab(t)
   const binary = builtPorter(lab.dir)
-  const [r, c, pa, pb, hx, hy] = [await lab.ns('r'), await lab.ns('c'), await lab.ns('pa'), await lab.ns('pb'), await lab.ns('hx'), await lab.ns('hy')]
-  await lab.bridge('lan', [{ ns: r, ifname: 'eth0' }, { ns: pa, ifname: 'eth0' }, { ns: pb, ifname: 'eth0' }, { ns: hx, ifname: 'eth0' }, { ns: hy, ifname: 'eth0' }])
-  await lab.veth({ ns: r, ifname: 'eth1' }, { ns: c, ifname: 'eth0' })
-  await lab.addr(r, 'eth0', '192.0.2.1/24')
-  await lab.addr(r, 'eth1', '198.51.100.1/24')
-  await lab.addr(c, 'eth0', '198.51.100.2/24')
-  await lab.addr(pa, 'eth0', '192.0.2.2/24')
-  await lab.addr(pb, 'eth0', '192.0.2.3/24')
-  await lab.sysctl(r, { 'net.ipv4.ip_forward': '1', 'net.ipv4.fib_multipath_hash_policy': '1' }) // L4 hash: requests spread over both hosts
-  await lab.exec(c, ['ip', 'route', 'add', 'default', 'via', '198.51.100.1'])
-  for (const [h, a, name] of [[hx, X, 'x'], [hy, Y, 'y']] as const) {
-    await lab.addr(h, 'eth0', `${a}/24`)
+  const { r, c, ns } = await routedLan(lab, { pa: '192.0.2.2', pb: '192.0.2.3', hx: X, hy: Y })
+  const { pa, pb } = ns as Record<'pa' | 'pb', string>
+  for (const [h, name] of [[ns.hx!, 'x'], [ns.hy!, 'y']] as const) {
     await lab.addr(h, 'lo', `${VIP}/32`)
-    await lab.exec(h, ['ip', 'route', 'add', 'default', 'via', '192.0.2.1'])
     httpServer(lab, h, name)
   }
   const bird = new Bird(lab, { ns: r, as: 65001, routerId: '192.0.2.1', peers: [

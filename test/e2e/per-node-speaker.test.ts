@@ -15,7 +15,7 @@ import t from 'tap'
 import { createLab, waitFor } from './lib/netns.ts'
 import { Bird, birdBfdProtocol } from './lib/bird.ts'
 import { PorterProc } from './lib/porter.ts'
-import { bgpSection, gateways } from './lib/bgp-lab.ts'
+import { bgpSection, gateways, routedLan } from './lib/bgp-lab.ts'
 import { httpServer, requests } from '../../build/demo/scenario.ts'
 import { builtPorter } from '../lib/dist.ts'
 
@@ -35,20 +35,9 @@ ${bgpSection(self, extra, 'bfd: { minTx: 100, minRx: 100, multiplier: 3 }')}vips
 t.test('per-node speaker: each host announces the VIP itself; health, BFD and graceful shutdown each take its route away', async (t) => {
   const lab = createLab(t)
   const binary = builtPorter(lab.dir)
-  const [r, c, hx, hy] = [await lab.ns('r'), await lab.ns('c'), await lab.ns('hx'), await lab.ns('hy')]
-  await lab.bridge('lan', [{ ns: r, ifname: 'eth0' }, { ns: hx, ifname: 'eth0' }, { ns: hy, ifname: 'eth0' }])
-  await lab.veth({ ns: r, ifname: 'eth1' }, { ns: c, ifname: 'eth0' })
-  await lab.addr(r, 'eth0', '192.0.2.1/24')
-  await lab.addr(r, 'eth1', '198.51.100.1/24')
-  await lab.addr(c, 'eth0', '198.51.100.2/24')
-  await lab.sysctl(r, { 'net.ipv4.ip_forward': '1', 'net.ipv4.fib_multipath_hash_policy': '1' })
-  await lab.exec(c, ['ip', 'route', 'add', 'default', 'via', '198.51.100.1'])
-  const servers: Record<string, ReturnType<typeof httpServer>> = {}
-  for (const [h, a, name] of [[hx, X, 'x'], [hy, Y, 'y']] as const) {
-    await lab.addr(h, 'eth0', `${a}/24`)
-    await lab.exec(h, ['ip', 'route', 'add', 'default', 'via', '192.0.2.1'])
-    servers[name] = httpServer(lab, h, name)
-  }
+  const { r, c, ns } = await routedLan(lab, { hx: X, hy: Y })
+  const { hx, hy } = ns as Record<'hx' | 'hy', string>
+  const servers = { x: httpServer(lab, hx, 'x'), y: httpServer(lab, hy, 'y') }
   const bird = new Bird(lab, { ns: r, as: 65001, routerId: '192.0.2.1', extra: [birdBfdProtocol('eth0')], peers: [
     { address: X, as: 65002, passive: true, name: 'hx', gracefulRestart: true, holdTime: 9, extra: ['bfd on;'] },
     { address: Y, as: 65002, passive: true, name: 'hy', gracefulRestart: true, holdTime: 9, extra: ['bfd on;'] },
