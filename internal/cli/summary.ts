@@ -14,8 +14,10 @@ export function summarizeConfig(c: Config): string {
     const addrs = v.address.join(', ')
     lines.push(`  ${v.name ?? addrs}: ${addrs} via ${v.nextHops.map((n) => n.address).join(', ') || '(no next hops)'}`)
   }
-  lines.push(`kubernetes: ${c.kubernetes.enabled ? (c.kubernetes.inCluster ? 'in-cluster' : `kubeconfig ${c.kubernetes.kubeconfig ?? '(default)'}`) : 'disabled'}`)
-  lines.push(`agent: interface ${c.agent.interface}, firewall ${c.agent.firewall}, node addresses ${c.agent.nodeAddresses.join(', ') || '(none)'}`)
+  const nl = c.kubernetes.nodeLiveness
+  lines.push(`kubernetes: ${c.kubernetes.enabled ? (c.kubernetes.inCluster ? 'in-cluster' : `kubeconfig ${c.kubernetes.kubeconfig ?? '(default)'}`) : 'disabled'}${c.kubernetes.enabled && nl ? `, node liveness (BFD ${nl.minTx}/${nl.minRx} ms x ${nl.multiplier}, agents on port ${nl.port})` : ''}`)
+  const l = c.agent.liveness
+  lines.push(`agent: interface ${c.agent.interface}, firewall ${c.agent.firewall}, node addresses ${c.agent.nodeAddresses.join(', ') || '(none)'}${l ? `, liveness with ${l.peers.join(', ')} (BFD ${l.minTx}/${l.minRx} ms x ${l.multiplier}, port ${l.port})` : ''}`)
   lines.push(`admin: socket ${c.admin.socket ?? '(mode default)'}${c.admin.metricsAddress ? `, metrics ${c.admin.metricsAddress}` : ''}`)
   return lines.join('\n')
 }

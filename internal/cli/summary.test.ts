@@ -1,0 +1,13 @@
+// porter validate's summary names node liveness: the agent's BFD peers and timers, and the
+// controller's kubernetes.nodeLiveness.
+import t from 'tap'
+import { summarizeConfig } from './summary.ts'
+import { parseConfig } from '../config/index.ts'
+
+t.test('the summary shows agent.liveness and kubernetes.nodeLiveness when set, nothing when not', async (t) => {
+  const on = summarizeConfig(parseConfig('kubernetes: { enabled: true, nodeLiveness: { minTx: 50, port: 3785 } }\nagent: { nodeAddresses: [198.51.100.11], liveness: { peers: [198.51.100.10, 198.51.100.0/24], multiplier: 5 } }\n'))
+  t.match(on, /\nkubernetes: kubeconfig \(default\), node liveness \(BFD 50\/100 ms x 3, agents on port 3785\)\n/)
+  t.match(on, /\nagent: interface lo, firewall auto, node addresses 198\.51\.100\.11, liveness with 198\.51\.100\.10, 198\.51\.100\.0\/24 \(BFD 100\/100 ms x 5, port 3784\)\n/)
+  const off = summarizeConfig(parseConfig('agent: { nodeAddresses: [198.51.100.11] }\n'))
+  t.notMatch(off, /liveness/)
+})
