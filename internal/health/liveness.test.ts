@@ -125,6 +125,16 @@ vips:
   await settle()
   t.same(bfd.calls.slice(1), [`configure ${key('198.51.100.11')} tx=200000 rx=200000 x3`], 'new timers: a Poll Sequence on the same session')
   t.equal(m.healthy('web', '198.51.100.11'), true, 'the session stays Up across new timers')
+  m.configure(parseConfig(`
+bgp: { localAs: 64512, routerId: 192.0.2.1 }
+vips:
+  - { name: web, address: 203.0.113.10, nextHops: [198.51.100.11], check: { type: bfd, minTx: 200, minRx: 200, multiplier: 3, port: 3785 } }
+`), (v, i) => v.name ?? String(i))
+  await settle()
+  t.same(bfd.calls.slice(-2), [`remove ${key('198.51.100.11')}`, `add ${key('198.51.100.11')} tx=200000 rx=200000 x3 to port 3785`], 'another port: a new session')
+  t.equal(m.healthy('web', '198.51.100.11'), false, 'down until the new session is Up')
+  bfd.move(key('198.51.100.11'), 'Up')
+  t.equal(m.healthy('web', '198.51.100.11'), true)
   await m.stop()
   t.equal(bfd.sessions.size, 0, 'stop ends every session (AdminDown)')
 })

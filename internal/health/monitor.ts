@@ -51,6 +51,8 @@ export class HealthMonitor {
   /** the sessions the vips section asks for / the Kubernetes nodes' (setNodes) */
   private configBfd = new Map<string, BfdTimersMs>()
   private nodeBfd = new Map<string, BfdTimersMs>()
+  /** what the sessions were last synced to */
+  private synced = new Map<string, BfdTimersMs>()
 
   constructor(private readonly deps: HealthMonitorDeps) {
     this.sessions = new BfdPeers({
@@ -109,8 +111,18 @@ export class HealthMonitor {
 
   private syncSessions(): void {
     const all = new Map([...this.nodeBfd, ...this.configBfd])
-    for (const a of this.liveness.keys()) if (!all.has(a)) this.liveness.delete(a)
-    if (!this.stopped) this.sessions.sync(all)
+    let changed = false
+    for (const [a, s] of this.liveness) {
+      // gone, or another port (BfdPeers starts a new session): down until the session says Up
+      if (!all.has(a) || all.get(a)!.port !== this.synced.get(a)?.port) {
+        this.liveness.delete(a)
+        changed ||= s.up && all.has(a)
+      }
+    }
+    this.synced = all
+    if (this.stopped) return
+    this.sessions.sync(all)
+    if (changed) this.deps.onChange()
   }
 
   /** Healthy = up, or no check configured for it. */
