@@ -125,6 +125,8 @@ export interface AgentStatus {
   agent?: AgentReport
   /** per-node speaker (agent mode with a `bgp` section): the node's own BGP sessions */
   peers?: PeerStatus[]
+  /** per-node speaker: the config VIPs this node serves, as the controller shows them */
+  vips?: VipStatus[]
 }
 
 /** What every daemon adds around its mode's status. */

@@ -4,6 +4,8 @@ import { PorterError } from '../errors/index.ts'
 import type { Config, ExportAttrsConfig } from '../config/index.ts'
 import type { SpeakerConfig, AdvertisementBatch } from '../bgp/speaker.ts'
 import type { FamilyKey } from '../bgp/wire/types.ts'
+import type { VipStatus } from '../admin/status.ts'
+import { canonicalIp } from '../ip/index.ts'
 
 const toExport = (e: ExportAttrsConfig) => ({
   communities: [...e.communities],
@@ -84,4 +86,38 @@ export function vipAdvertisements(cfg: Config, healthy: HealthView = () => true)
     if (nextHops.length > 0) out.push({ prefixes: v.address, nextHops, attrs: toExport(v.export) })
   })
   return out
+}
+
+/** What `configVipStatus` needs of the health checks (HealthMonitor) */
+export interface VipHealthView {
+  healthy: HealthView
+  describe(vip: string, nextHop: string): Pick<VipStatus['nextHops'][number], 'health' | 'lastError' | 'bfd'>
+}
+
+/**
+ * `porter status` of the config's VIPs: per address, whether it is announced (some healthy next
+ * hop of its family) and, per next hop, its health and the peers that really have it (`sentTo`:
+ * the speaker's view; without ADD-PATH a peer gets one of several next hops).
+ */
+export function configVipStatus(cfg: Config, health: VipHealthView, sentTo: (prefix: string) => { peer: string; nextHops: string[] }[]): VipStatus[] {
+  return cfg.vips.flatMap((v, i) => {
+    const up = new Set(healthyNextHops(cfg, i, (vip, nh) => health.healthy(vip, nh)))
+    const upFam = { v4: [...up].some((n) => !n.includes(':')), v6: [...up].some((n) => n.includes(':')) }
+    return v.address.map((host) => {
+      const v6 = host.includes(':')
+      const announced = v6 ? upFam.v6 : upFam.v4
+      const sent = sentTo(host)
+      const holding = (nh?: string) => sent.filter((x) => (nh === undefined ? x.nextHops.length > 0 : x.nextHops.includes(nh))).map((x) => x.peer)
+      return {
+        ...(v.name !== undefined ? { name: v.name } : {}),
+        address: host,
+        announced,
+        peers: holding(),
+        nextHops: v.nextHops.filter((n) => n.address.includes(':') === v6).map((n) => ({
+          address: n.address, ...health.describe(vipKey(v, i), n.address), announced: announced && up.has(n.address),
+          peers: holding(canonicalIp(n.address) ?? n.address),
+        })),
+      }
+    })
+  })
 }

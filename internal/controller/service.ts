@@ -17,7 +17,7 @@ import { canonicalIp } from '../ip/index.ts'
 import { HealthMonitor } from '../health/monitor.ts'
 import { BfdService } from '../bfd/index.ts'
 import { runCheck, type Checker } from '../health/checks.ts'
-import { healthyNextHops, speakerConfig, vipAdvertisements, vipKey } from './advertise.ts'
+import { configVipStatus, speakerConfig, vipAdvertisements, vipKey } from './advertise.ts'
 import { mergeBgp } from './merge.ts'
 import type { CrdBgp, KubeController, PeerView } from './kube.ts'
 
@@ -171,33 +171,11 @@ export function createControllerService(deps: ControllerDeps): Service {
       await bfd.stop()
     },
     status(): ControllerStatus {
-      const healthy = (v: string, nh: string) => health.healthy(v, nh)
       return {
         peers: speaker?.status() ?? [],
         refusedConnections: speaker?.refusedConnections ?? 0,
         ...(speakerProblem ? { bgpProblem: speakerProblem } : {}),
-        vips: (cfg?.vips ?? []).flatMap((v, i) => {
-          const up = new Set(healthyNextHops(cfg!, i, healthy))
-          // announced: some healthy next hop of the address's family
-          const upFam = { v4: [...up].some((n) => !n.includes(':')), v6: [...up].some((n) => n.includes(':')) }
-          return v.address.map((host) => {
-            const v6 = host.includes(':')
-            const announced = v6 ? upFam.v6 : upFam.v4
-            // what each peer really has: without ADD-PATH a peer gets one of several next hops
-            const sent = speaker?.sentTo(host) ?? []
-            const holding = (nh?: string) => sent.filter((x) => (nh === undefined ? x.nextHops.length > 0 : x.nextHops.includes(nh))).map((x) => x.peer)
-            return {
-              ...(v.name !== undefined ? { name: v.name } : {}),
-              address: host,
-              announced,
-              peers: holding(),
-              nextHops: v.nextHops.filter((n) => n.address.includes(':') === v6).map((n) => ({
-                address: n.address, ...health.describe(vipKey(v, i), n.address), announced: announced && up.has(n.address),
-                peers: holding(canonicalIp(n.address) ?? n.address),
-              })),
-            }
-          })
-        }),
+        vips: cfg ? configVipStatus(cfg, health, (host) => speaker?.sentTo(host) ?? []) : [],
         ...(kube ? { kubernetes: { ...kube.status(), vips: k8sAdvs.map((a) => {
           const have = new Set((speaker?.sentTo(a.prefix) ?? []).flatMap((x) => x.nextHops))
           const nodeLiveness = cfg?.kubernetes.nodeLiveness !== undefined

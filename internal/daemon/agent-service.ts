@@ -210,9 +210,9 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     status(): AgentStatus {
       const s = agent?.status()
       if (!s) return {}
-      const peers = nodeSpeaker.status()
+      const speaking = nodeSpeaker.status()
       return {
-        ...(peers ? { peers } : {}),
+        ...(speaking ?? {}),
         agent: {
           interface: s.interface, mode: s.mode, vips: s.programmed, foreign: s.foreign,
           ...(s.backend !== undefined ? { backend: s.backend } : {}),

@@ -8,11 +8,11 @@
 // routes for the graceful-restart time.
 import type { Logger } from 'pino'
 import type { Config } from '../config/index.ts'
-import type { PeerStatus } from '../admin/status.ts'
+import type { PeerStatus, VipStatus } from '../admin/status.ts'
 import { Speaker, type Advert, type SpeakerConfig } from '../bgp/speaker.ts'
 import { HealthMonitor } from '../health/monitor.ts'
 import { runCheck, type Checker } from '../health/checks.ts'
-import { speakerConfig, vipAdvertisements, vipKey } from '../controller/advertise.ts'
+import { configVipStatus, speakerConfig, vipAdvertisements, vipKey } from '../controller/advertise.ts'
 import { canonicalIp } from '../ip/index.ts'
 import { realClock, type Clock } from '../base/index.ts'
 
@@ -133,7 +133,11 @@ export class NodeSpeaker {
     await speaker?.stop()
   }
 
-  status(): PeerStatus[] | undefined {
-    return this.speaker?.status()
+  /** the node's sessions, and its config VIPs as the controller shows them (health, which peer has what) */
+  status(): { peers: PeerStatus[]; vips: VipStatus[] } | undefined {
+    const { speaker, health, view } = this
+    if (!speaker || !health || !view) return undefined
+    // the VIPs this node serves (the view keeps the others, without next hops, for their indices)
+    return { peers: speaker.status(), vips: configVipStatus(view, health, (host) => speaker.sentTo(host)).filter((v) => v.nextHops.length > 0) }
   }
 }

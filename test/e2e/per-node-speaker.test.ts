@@ -57,6 +57,11 @@ t.test('per-node speaker: each host announces the VIP itself; health, BFD and gr
   await waitFor(async () => (await fib()) === `${X} ${Y}` || undefined, { what: 'ECMP over both hosts' })
   const routes = await bird.routes(['table', 'master4', 'for', `${VIP}/32`])
   t.same(routes.map((x) => x.bgpNextHop?.[0]).sort(), [X, Y], 'one path from each host, each with itself as next hop')
+  const vx = (await ax.status()).vips
+  t.match(vx, [{ name: 'web', address: VIP, announced: true, peers: ['r'], nextHops: [{ address: X, health: 'up', announced: true, peers: ['r'] }] }], 'status: the VIP this node serves, healthy, held by the router')
+  t.equal(vx?.[0]?.nextHops.length, 1, 'only this node\'s own next hop')
+  const text = (await lab.exec(hx, [binary, 'status', '--socket', ax.socket])).stdout
+  t.match(text, /PEERS[\s\S]*r\s+65001\s+Established[\s\S]*VIPS[\s\S]*203\.0\.113\.10\s+192\.0\.2\.11\s+up/, 'porter status of the agent: its session and its VIP')
   const both = await requests(lab, c, 30)
   t.equal(both.failures, 0, 'requests succeed')
   t.same(Object.keys(both.spread).sort(), ['x', 'y'], `spread over both hosts (${JSON.stringify(both.spread)})`)
@@ -64,6 +69,7 @@ t.test('per-node speaker: each host announces the VIP itself; health, BFD and gr
   // health: x's service stops
   await lab.kill(servers.x!)
   await waitFor(async () => (await fib()) === Y || undefined, { what: 'x\'s route gone after its health check failed' })
+  t.match((await ax.status()).vips?.[0], { announced: false, nextHops: [{ health: 'down', announced: false, peers: [] }] }, 'status: x\'s check down, not announced, no peer has it')
   const onlyY = await requests(lab, c, 10)
   t.same(onlyY, { spread: { y: 10 }, failures: 0 }, 'requests go to y only, and succeed')
   servers.x = httpServer(lab, hx, 'x')
