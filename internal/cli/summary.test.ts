@@ -11,3 +11,11 @@ t.test('the summary shows agent.liveness and kubernetes.nodeLiveness when set, n
   const off = summarizeConfig(parseConfig('agent: { nodeAddresses: [198.51.100.11] }\n'))
   t.notMatch(off, /liveness/)
 })
+
+t.test('the summary names bgp.gracefulShutdown and kubernetes.drainCordoned when on', async (t) => {
+  const on = summarizeConfig(parseConfig('bgp: { localAs: 65002, routerId: 192.0.2.2, gracefulShutdown: { wait: 3s } }\nkubernetes: { enabled: true, drainCordoned: {} }\n'))
+  t.match(on, /^bgp: AS 65002, router id 192\.0\.2\.2, listening on 0\.0\.0\.0 port 179, 0 peer\(s\), graceful shutdown \(wait 3000 ms\)\n/)
+  t.match(on, /\nkubernetes: kubeconfig \(default\), cordoned nodes drained after 10000 ms\n/)
+  const off = summarizeConfig(parseConfig('bgp: { localAs: 65002, routerId: 192.0.2.2, gracefulShutdown: { enabled: false } }\nkubernetes: { enabled: true }\n'))
+  t.notMatch(off, /graceful shutdown|drained/)
+})

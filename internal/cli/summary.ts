@@ -4,7 +4,8 @@ import type { Config } from '../config/index.ts'
 export function summarizeConfig(c: Config): string {
   const lines: string[] = []
   if (c.bgp) {
-    lines.push(`bgp: AS ${c.bgp.localAs}, router id ${c.bgp.routerId}, listening on ${c.bgp.listenAddress} port ${c.bgp.listenPort}, ${c.bgp.peers.length} peer(s)`)
+    const gs = c.bgp.gracefulShutdown
+    lines.push(`bgp: AS ${c.bgp.localAs}, router id ${c.bgp.routerId}, listening on ${c.bgp.listenAddress} port ${c.bgp.listenPort}, ${c.bgp.peers.length} peer(s)${gs?.enabled ? `, graceful shutdown (wait ${gs.wait} ms)` : ''}`)
     for (const p of c.bgp.peers) {
       lines.push(`  peer ${p.name ?? p.address}: ${p.address} AS ${p.peerAs}${p.passive ? ' passive' : ''}${p.passwordFile ? ' md5' : ''}${p.addPath ? ' add-path' : ''}`)
     }
@@ -15,7 +16,7 @@ export function summarizeConfig(c: Config): string {
     lines.push(`  ${v.name ?? addrs}: ${addrs} via ${v.nextHops.map((n) => n.address).join(', ') || '(no next hops)'}`)
   }
   const nl = c.kubernetes.nodeLiveness
-  lines.push(`kubernetes: ${c.kubernetes.enabled ? (c.kubernetes.inCluster ? 'in-cluster' : `kubeconfig ${c.kubernetes.kubeconfig ?? '(default)'}`) : 'disabled'}${c.kubernetes.enabled && nl ? `, node liveness (BFD ${nl.minTx}/${nl.minRx} ms x ${nl.multiplier}, agents on port ${nl.port})` : ''}`)
+  lines.push(`kubernetes: ${c.kubernetes.enabled ? (c.kubernetes.inCluster ? 'in-cluster' : `kubeconfig ${c.kubernetes.kubeconfig ?? '(default)'}`) : 'disabled'}${c.kubernetes.enabled && nl ? `, node liveness (BFD ${nl.minTx}/${nl.minRx} ms x ${nl.multiplier}, agents on port ${nl.port})` : ''}${c.kubernetes.enabled && c.kubernetes.drainCordoned?.enabled ? `, cordoned nodes drained after ${c.kubernetes.drainCordoned.wait} ms` : ''}`)
   const l = c.agent.liveness
   lines.push(`agent: interface ${c.agent.interface}, firewall ${c.agent.firewall}, node addresses ${c.agent.nodeAddresses.join(', ') || '(none)'}${l ? `, liveness with ${l.peers.join(', ')} (BFD ${l.minTx}/${l.minRx} ms x ${l.multiplier}, port ${l.port})` : ''}`)
   lines.push(`admin: socket ${c.admin.socket ?? '(mode default)'}${c.admin.metricsAddress ? `, metrics ${c.admin.metricsAddress}` : ''}`)
