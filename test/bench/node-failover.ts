@@ -10,13 +10,12 @@
 // Faults, each round on the next host in turn: `link` (the host's bridge port down: its cable;
 // the router's own link stays up) and `freeze` (SIGSTOP of the host's agent; its HTTP server
 // still answers). Measured: the fault -> the router's kernel announces the VIP's route without
-// that next hop (`ip monitor route` in the router's namespace, read as it arrives). The fault's
-// time: for a freeze the benchmark's clock at the SIGSTOP; for a cut the arrival of the port's
-// link-down message (`ip monitor link` in the bridge's namespace: the same path as the route's). Not seen within --limit seconds: "not within N s".
+// that next hop (`ip monitor route` in the router's namespace, read as it arrives: lib/route-watch.ts).
+// The fault's time: for a freeze the benchmark's clock at the SIGSTOP; for a cut the arrival of
+// the port's link-down message (`ip monitor link` in the bridge's namespace: the same path). Not seen within --limit seconds: "not within N s".
 // After each fault the host is healed and the FIB must have all three again before the next.
 // One lab per mode (fresh processes), the same machine and run for all; prints each round, the
 // medians and the ratios against bfd.
-import { spawn, type ChildProcess } from 'node:child_process'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -24,6 +23,8 @@ import { createLab } from '../e2e/lib/netns.ts'
 import { startLivenessLab, VIP, type LivenessLab } from '../e2e/lib/liveness-lab.ts'
 import { builtPorter } from '../lib/dist.ts'
 import { harness, median } from './lib/rounds.ts'
+import { RouteWatch } from './lib/route-watch.ts'
+import { waitFor } from '../lib/wait.ts'
 
 const args = process.argv.slice(2)
 const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
@@ -42,50 +43,6 @@ const LABEL: Record<Mode, string> = {
   gobgp: 'gobgpd, same route (no node liveness)',
 }
 
-/** A namespace's `ip monitor route` / `ip monitor link` messages, each with the time it arrived. */
-class Watch {
-  private child: ChildProcess
-  private seen: { at: number; text: string }[] = []
-  private waiters = new Set<() => void>()
-
-  constructor(ns: string, what: 'route' | 'link') {
-    this.child = spawn('ip', ['-n', ns, 'monitor', what], { stdio: ['ignore', 'pipe', 'ignore'] })
-    this.child.stdout!.setEncoding('utf8')
-    this.child.stdout!.on('data', (chunk: string) => {
-      const at = Date.now()
-      // one message per route: a first line, then indented "nexthop via" lines
-      for (const m of chunk.split(/\n(?=\S)/)) if (m.trim()) this.seen.push({ at, text: m })
-      for (const w of this.waiters) w()
-    })
-  }
-
-  /** When the VIP's route first appeared without `host` after `since`; undefined if not within `limitMs`. */
-  dropped(host: string, since: number, limitMs: number): Promise<number | undefined> {
-    const vip = new RegExp(`^(${VIP.replace(/\./g, '\\.')})(/32)?\\s`)
-    return this.first((m) => vip.test(m) && !m.includes(`via ${host} `), since, limitMs)
-  }
-
-  /** When link `ifname` was first reported without carrier after `since`. */
-  linkDown(ifname: string, since: number, limitMs: number): Promise<number | undefined> {
-    return this.first((m) => new RegExp(`^\\d+: ${ifname}[@:].*[<,]NO-CARRIER|^\\d+: ${ifname}[@:].*state DOWN`).test(m), since, limitMs)
-  }
-
-  private first(match: (text: string) => boolean, since: number, limitMs: number): Promise<number | undefined> {
-    const find = () => this.seen.find((m) => m.at >= since && match(m.text))?.at
-    return new Promise((resolve) => {
-      const done = (v: number | undefined) => { this.waiters.delete(check); clearTimeout(timer); resolve(v) }
-      const check = () => { const at = find(); if (at !== undefined) done(at) }
-      const timer = setTimeout(() => done(undefined), limitMs)
-      this.waiters.add(check)
-      check()
-    })
-  }
-
-  stop(): void {
-    this.child.kill()
-  }
-}
-
 interface Result { mode: Mode; fault: Fault; round: number; host: string; ms?: number }
 
 async function runMode(mode: Mode, binary: string, out: Result[]): Promise<void> {
@@ -97,10 +54,13 @@ async function runMode(mode: Mode, binary: string, out: Result[]): Promise<void>
       bfd: { interval: mode === 'bfd50' ? 50 : 100, multiplier: 3 },
     })
     for (const p of [L.controller, ...L.agents]) if (p) h.t.teardown(() => { p.cleanup() })
-    const watch = new Watch(L.r, 'route')
+    const watch = new RouteWatch(L.r)
     h.t.teardown(() => watch.stop())
-    const links = new Watch(L.lan, 'link')
+    const links = new RouteWatch(L.lan, 'link')
     h.t.teardown(() => links.stop())
+    /** when the VIP's route was first reported without `host` from `since` on (polled; the timeline has the time) */
+    const dropped = (host: string, since: number): Promise<number | undefined> =>
+      waitFor(() => watch.events(`${VIP}/32`, since).find((e) => !e.deleted && !e.gateways.includes(host))?.at, { timeoutMs: LIMIT_MS, intervalMs: 10 }).catch(() => undefined)
     await new Promise((r) => setTimeout(r, 2000))
     for (let round = 0; round < ROUNDS; round++) {
       for (const fault of FAULTS) {
@@ -108,9 +68,11 @@ async function runMode(mode: Mode, binary: string, out: Result[]): Promise<void>
         const host = L.addresses[i]!
         let t0 = Date.now()
         // a cut is timed from the kernel's report of the port going down (not from spawning `ip`)
-        if (fault === 'link') { await L.cut(i); t0 = (await links.linkDown(`p${i + 2}`, t0, 5000)) ?? t0 }
-        else L.freeze(i)
-        const at = await watch.dropped(host, t0, LIMIT_MS)
+        if (fault === 'link') {
+          await L.cut(i)
+          t0 = await waitFor(() => links.linkDown(`p${i + 2}`, t0), { timeoutMs: 5000, intervalMs: 5, what: 'the link-down report' })
+        } else L.freeze(i)
+        const at = await dropped(host, t0)
         const r: Result = { mode, fault, round: round + 1, host, ms: at === undefined ? undefined : at - t0 }
         out.push(r)
         console.log(`  ${mode.padEnd(5)} round ${r.round} ${fault.padEnd(6)} ${host}: ${r.ms === undefined ? `not within ${LIMIT_MS / 1000} s` : `${r.ms} ms`}`)

@@ -21,8 +21,9 @@ export class RouteWatch {
   private readonly child: ChildProcess
   private readonly messages: { at: number; lines: string[] }[] = []
 
-  constructor(readonly ns: string) {
-    this.child = spawn('ip', ['-n', ns, 'monitor', 'route'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  /** `what: 'link'` watches the links instead (linkDown), e.g. to time a cut cable as the kernel saw it */
+  constructor(readonly ns: string, what: 'route' | 'link' = 'route') {
+    this.child = spawn('ip', ['-n', ns, 'monitor', what], { stdio: ['ignore', 'pipe', 'ignore'] })
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       const last = this.messages[this.messages.length - 1]
       if (/^\s/.test(line) && last) last.lines.push(line)
@@ -51,6 +52,12 @@ export class RouteWatch {
       out.push({ at: m.at, deleted: !!match[1], gateways: [...text.matchAll(/\bvia (\S+)/g)].map((x) => x[1]!).sort(), text })
     }
     return out
+  }
+
+  /** With `what: 'link'`: when link `ifname` was first reported down (or without carrier) from `since` on. */
+  linkDown(ifname: string, since = 0): number | undefined {
+    const down = new RegExp(`^\\d+: ${ifname}[@:].*([<,]NO-CARRIER|state DOWN)`)
+    return this.messages.find((m) => m.at >= since && down.test(m.lines[0]!))?.at
   }
 
   stop(): void {
