@@ -13,3 +13,4 @@ export { BfdService, type BfdAcceptor, type BfdPeerOptions, type BfdServiceDeps 
 export { planSessions, wireTimers, bfdStatusView, type BfdTimersMs, type SessionPlan } from './plan.ts'
 export { BfdPeers, type BfdPort, type BfdPeersDeps } from './peers.ts'
 export { PassivePeers, accepts, type PassivePeersDeps } from './passive.ts'
+export { checkAuth, signPacket, verifyPacket, BFD_AUTH_TYPES, type BfdAuth, type BfdAuthType, type AuthRxState } from './auth.ts'

@@ -51,7 +51,7 @@ t.test('section 6.8.6 discards and the A bit: a BfdWireError with a clear messag
     ['23 bytes', BIRD_INIT.slice(0, 23), 'short', /23 bytes long/],
     ['version 0', mut(0, 0x00), 'version', /version 0: only version 1/],
     ['version 2', mut(0, 0x40), 'version', /version 2/],
-    ['A bit', mut(1, 0x84), 'authentication', /A bit set: authentication is not supported/],
+    ['A bit without room for its section', mut(1, 0x84), 'authentication', /A bit set but Length 24 leaves no room for an authentication section/],
     ['Length 23', mut(3, 23), 'length', /Length 23: at least 24/],
     ['Length 26 in 24 bytes', mut(3, 26), 'length', /Length 26 but only 24 bytes arrived/],
     ['Detect Mult 0', mut(2, 0), 'detect-mult', /Detect Mult 0/],

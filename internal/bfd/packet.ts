@@ -1,5 +1,5 @@
-// PURE codec of the BFD Control packet (RFC 5880 section 4.1), version 1, without the optional
-// authentication section. Intervals are in microseconds, as on the wire.
+// PURE codec of the BFD Control packet (RFC 5880 section 4.1), version 1; the optional
+// authentication section is auth.ts. Intervals are in microseconds, as on the wire.
 //
 //    0                   1                   2                   3
 //    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
@@ -12,8 +12,8 @@
 //   |                 Required Min Echo RX Interval                 |
 //
 // decode() applies the checks of RFC 5880 section 6.8.6 that need no session (version, length,
-// Detect Mult, M bit, My Discriminator) and refuses the A bit: Porter does not implement BFD
-// authentication, so an authenticated packet is discarded with a PORTER_ERR_BFD_WIRE that says so.
+// Detect Mult, M bit, My Discriminator). The authentication section (A bit, auth.ts) needs the
+// session's key: the UDP adapter checks it.
 import { PorterError } from '../errors/index.ts'
 
 export const BFD_VERSION = 1
@@ -135,8 +135,9 @@ export function decode(bytes: Uint8Array): ControlPacket {
   if (version !== BFD_VERSION) throw new BfdWireError('version', `BFD control packet has version ${version}: only version ${BFD_VERSION} is supported`)
   const flags = bytes[1]!
   const length = bytes[3]!
-  if (flags & BIT.A) {
-    throw new BfdWireError('authentication', 'BFD control packet has the A bit set: authentication is not supported by Porter, configure the peer without BFD authentication')
+  // the authentication section (A bit) is checked by the session's adapter (auth.ts), which knows the key
+  if ((flags & BIT.A) && length < CONTROL_PACKET_LENGTH + 2) {
+    throw new BfdWireError('authentication', `BFD control packet has the A bit set but Length ${length} leaves no room for an authentication section`)
   }
   if (length < CONTROL_PACKET_LENGTH) throw new BfdWireError('length', `BFD control packet has Length ${length}: at least ${CONTROL_PACKET_LENGTH} is needed`)
   if (length > bytes.length) throw new BfdWireError('length', `BFD control packet has Length ${length} but only ${bytes.length} bytes arrived`)

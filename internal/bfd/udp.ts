@@ -16,6 +16,7 @@ import { PorterError } from '../errors/index.ts'
 import { attachTtlFilter, datagramFd } from '../sys/index.ts'
 import { normalizeAddress } from '../ip/index.ts'
 import { BFD_PORT, BfdWireError, SOURCE_PORT_MAX, SOURCE_PORT_MIN, decode, encode, type ControlPacket } from './packet.ts'
+import { checkAuth, signPacket, verifyPacket, type AuthRxState, type BfdAuth } from './auth.ts'
 import { BfdSession, type BfdEffect, type BfdSessionStatus, type BfdTimer, type BfdTimers, type StateChange } from './session.ts'
 
 export interface BfdPeerOptions extends BfdTimers {
@@ -27,6 +28,8 @@ export interface BfdPeerOptions extends BfdTimers {
   port?: number
   /** every state change (isPathFailure() tells a client whether to act) */
   onState?: (change: StateChange) => void
+  /** RFC 5880 Keyed / Meticulous Keyed SHA1: every packet signed, every packet from the peer checked */
+  auth?: BfdAuth
 }
 
 export interface BfdServiceDeps {
@@ -52,6 +55,10 @@ interface Entry {
   closed: boolean
   /** sends not yet handed to the kernel (the socket closes after the last) */
   pending: number
+  /** with opts.auth: our next sequence number, the peer's last one, when a packet last passed */
+  txSeq: number
+  rxAuth: AuthRxState
+  rxAt: number
 }
 
 const normalize = normalizeAddress
@@ -92,13 +99,23 @@ export class BfdService {
     if (family === 0) throw new PorterError('PORTER_ERR_BFD_SOCKET', `Cannot run BFD with ${JSON.stringify(opts.address)}: not an IP address`)
     if (this.byKey.has(key)) throw new PorterError('PORTER_ERR_INTERNAL', `BFD session ${JSON.stringify(key)} exists already`)
     if (this.byAddress.has(address)) throw new PorterError('PORTER_ERR_BFD_SOCKET', `Cannot run two BFD sessions with ${address} (single hop: one per peer address)`)
+    if (opts.auth) {
+      try {
+        checkAuth(opts.auth)
+      } catch (err) {
+        throw new PorterError('PORTER_ERR_CONFIG_INVALID', `Cannot run BFD with ${address}: ${(err as Error).message}`)
+      }
+    }
     await this.receiver(family === 4 ? 4 : 6)
     const { socket, port } = await this.sender(family === 4 ? 4 : 6, opts.localAddress)
     const session = new BfdSession({
       localDiscr: this.newDiscriminator(), desiredMinTx: opts.desiredMinTx, requiredMinRx: opts.requiredMinRx,
       detectMult: opts.detectMult, clock: this.clock, random: this.random,
     })
-    const e: Entry = { key, address, opts, session, socket, sourcePort: port, timers: new Map(), closed: false, pending: 0 }
+    const e: Entry = {
+      key, address, opts, session, socket, sourcePort: port, timers: new Map(), closed: false, pending: 0,
+      txSeq: Math.floor(this.random() * 0x100000000) >>> 0, rxAuth: { known: false, seq: 0 }, rxAt: 0,
+    }
     this.byKey.set(key, e)
     this.byAddress.set(address, e)
     this.byDiscr.set(session.localDiscr, e)
@@ -169,7 +186,11 @@ export class BfdService {
   private apply(e: Entry, x: BfdEffect): void {
     switch (x.type) {
       case 'send': {
-        const bytes = encode(x.packet)
+        let bytes = encode(x.packet)
+        if (e.opts.auth) {
+          bytes = signPacket(bytes, e.opts.auth, e.txSeq)
+          e.txSeq = (e.txSeq + 1) >>> 0 // a new one each packet: what Meticulous needs, Keyed allows
+        }
         e.pending++
         e.socket.send(bytes, e.opts.port ?? this.peerPort, e.address, (err) => {
           if (err) this.log.debug({ peer: e.key, error: errnoOf(err) ?? err.message }, 'BFD send failed')
@@ -225,21 +246,42 @@ export class BfdService {
       return this.drop(`from ${src}: ${err.message}`)
     }
     const e = packet.yourDiscr !== 0 ? this.byDiscr.get(packet.yourDiscr) : this.byAddress.get(src)
-    if (!e && packet.yourDiscr === 0 && this.accept(src, packet)) return
+    if (!e && packet.yourDiscr === 0 && this.accept(src, packet, msg)) return
     if (!e) return this.drop(`from ${src}: no BFD session for ${packet.yourDiscr !== 0 ? `Your Discriminator ${packet.yourDiscr}` : 'this address'}`)
     if (e.address !== src) return this.drop(`from ${src}: Your Discriminator ${packet.yourDiscr} belongs to peer ${e.address}`)
+    if (!this.authentic(e, msg, src)) return
     this.step(e, { type: 'received', packet })
   }
 
+  /**
+   * RFC 5880 6.8.6: with authentication, only a packet that verifies (type, key ID, sequence
+   * number, digest); without, none with the A bit. The peer's sequence is forgotten after 2 x the
+   * detection time without a good packet (it may have restarted from another number).
+   */
+  private authentic(e: Entry, msg: Uint8Array, src: string): boolean {
+    const a = e.opts.auth
+    if (!a) {
+      if (msg[1]! & 0x04) { this.drop(`from ${src}: authenticated (A bit), and no BFD authentication is configured for this peer`); return false }
+      return true
+    }
+    const now = this.clock.now()
+    if (e.rxAuth.known && now - e.rxAt > 2 * Math.max(e.session.status().detectTimeMs, 1000)) e.rxAuth = { known: false, seq: 0 }
+    const v = verifyPacket(msg, a, e.rxAuth)
+    if (!v.ok) { this.drop(`from ${src}: BFD authentication failed: ${v.reason}`); return false }
+    e.rxAuth = { known: true, seq: v.seq }
+    e.rxAt = now
+    return true
+  }
+
   /** An accepted source: open its session, then hand it the packet that asked. False: not accepted. */
-  private accept(src: string, packet: ControlPacket): boolean {
+  private accept(src: string, packet: ControlPacket, msg: Uint8Array): boolean {
     const opts = this.acceptor?.(src)
     if (!opts) return false
     if (this.accepting.has(src)) return true
     this.accepting.add(src)
     const { key, ...rest } = opts
     this.add(key, { ...rest, address: src })
-      .then(() => { const e = this.byAddress.get(src); if (e) this.step(e, { type: 'received', packet }) })
+      .then(() => { const e = this.byAddress.get(src); if (e && this.authentic(e, msg, src)) this.step(e, { type: 'received', packet }) })
       .catch((err: Error) => this.log.warn({ peer: key, address: src, error: err.message }, 'BFD could not accept this peer'))
       .finally(() => this.accepting.delete(src))
     return true

@@ -2,7 +2,7 @@
 // set (prefix, next hops, attributes) for all peers; each peer's Adj-RIB-Out sends only the
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
 import type { BfdPeerStatus, PeerStatus } from '../admin/status.ts'
-import { BfdService, bfdStatusView, diagName, isPathFailure } from '../bfd/index.ts'
+import { BfdService, bfdStatusView, diagName, isPathFailure, type BfdAuth } from '../bfd/index.ts'
 import { createServer, type Server, type Socket } from 'node:net'
 import { connectTcp, setSocketTtl, setTcpMd5, socketFamily, socketFd } from '../sys/index.ts'
 import { normalizeAddress } from '../ip/index.ts'
@@ -38,8 +38,8 @@ export interface SpeakerPeerConfig {
   ebgpMultihop?: number
   /** GTSM (RFC 5082): send 255, accept 254 and above */
   ttlSecurity?: boolean
-  /** BFD with the peer (milliseconds): BFD down after Up closes the session at once */
-  bfd?: { minTx: number; minRx: number; multiplier: number }
+  /** BFD with the peer (milliseconds): BFD down after Up closes the session at once; `auth`: SHA1 (RFC 5880) */
+  bfd?: { minTx: number; minRx: number; multiplier: number; auth?: BfdAuth }
   export: PeerExport
 }
 
@@ -219,7 +219,7 @@ export class Speaker {
     try {
       await this.bfd.add(key, {
         address: e.cfg.address, localAddress: e.cfg.localAddress,
-        desiredMinTx: b.minTx * 1000, requiredMinRx: b.minRx * 1000, detectMult: b.multiplier,
+        desiredMinTx: b.minTx * 1000, requiredMinRx: b.minRx * 1000, detectMult: b.multiplier, ...(b.auth ? { auth: b.auth } : {}),
         onState: (c) => {
           if (isPathFailure(c) && this.peers.get(key) === e) e.session.automaticStop(CeaseSubcode.BFD_DOWN, `BFD session down: ${diagName(c.diag)}`)
         },
@@ -240,8 +240,10 @@ export class Speaker {
   private async changeBfd(key: string, e: PeerEntry, next: SpeakerPeerConfig): Promise<void> {
     const was = e.cfg.bfd
     e.cfg = next
-    this.log.info({ peer: next.name, bfd: next.bfd ?? 'off' }, 'peer BFD settings changed (the BGP session stays)')
-    if (was && next.bfd && e.bfdStarted) {
+    // the key is never logged: its type and ID only
+    const shown = next.bfd ? { ...next.bfd, auth: next.bfd.auth ? { type: next.bfd.auth.type, keyId: next.bfd.auth.keyId } : undefined } : 'off'
+    this.log.info({ peer: next.name, bfd: shown }, 'peer BFD settings changed (the BGP session stays)')
+    if (was && next.bfd && e.bfdStarted && isDeepStrictEqual(was.auth, next.bfd.auth)) {
       await e.bfdStarted
       if (this.bfd?.configure(key, { desiredMinTx: next.bfd.minTx * 1000, requiredMinRx: next.bfd.minRx * 1000, detectMult: next.bfd.multiplier })) return
       e.bfdStarted = e.bfdError = undefined // it had not started: try again with the new settings

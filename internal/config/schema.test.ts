@@ -55,3 +55,13 @@ t.test('bgp.gracefulShutdown: off when absent; its wait must leave 2 s of shutdo
     'porter.yaml:6:29: bgp.gracefulShutdown.wait: "soon" is not a duration (use e.g. "500ms", "2s", "5m")',
   ])
 })
+
+t.test('bgp.peers[].bfd.auth: SHA1 type (default meticulous), key ID 0-255 (default 1), a key file required', async (t) => {
+  const c = parseConfig(bgp('    - { address: 192.0.2.2, peerAs: 64513, bfd: { auth: { keyFile: /etc/porter/bfd.key } } }\n'))
+  t.same(c.bgp!.peers[0]!.bfd!.auth, { type: 'meticulous-keyed-sha1', keyId: 1, keyFile: '/etc/porter/bfd.key' })
+  t.same(errorsOf(bgp('    - { address: 192.0.2.2, peerAs: 64513, bfd: { auth: { type: keyed-md5, keyId: 256 } } }\n')).map((e) => e.replace(/^porter\.yaml:\d+:\d+: /, '')).sort(), [
+    'bgp.peers[0].bfd.auth.keyFile: is required',
+    'bgp.peers[0].bfd.auth.keyId: Too big: expected number to be <=255',
+    'bgp.peers[0].bfd.auth.type: Invalid option: expected one of "keyed-sha1"|"meticulous-keyed-sha1"',
+  ])
+})

@@ -136,7 +136,7 @@ export const peer = z.lazy(() => z
     /** GTSM (RFC 5082): send TTL 255 and drop the peer's packets below 254 */
     ttlSecurity: z.boolean().default(false),
     /** BFD (RFC 5880/5881 single hop) with the router: BFD down closes the BGP session at once */
-    bfd: z.object({ enabled: z.boolean().default(true), ...bfdTimers() }).strict().optional(),
+    bfd: z.object({ enabled: z.boolean().default(true), ...bfdTimers(), auth: bfdAuth.optional() }).strict().optional(),
     export: exportAttrs.default({ communities: [], largeCommunities: [] }),
   })
   .strict())
@@ -150,6 +150,16 @@ const bfdTimers = () => ({
   /** detect multiplier */
   multiplier: z.number().int().min(1).max(255).default(3),
 })
+
+/**
+ * BFD authentication (RFC 5880 6.7.4), the same on the router: every packet signed with SHA1 and
+ * a sequence number; the key (1-20 bytes) from a file, never inline, never logged
+ */
+const bfdAuth = z.object({
+  type: z.enum(['keyed-sha1', 'meticulous-keyed-sha1']).default('meticulous-keyed-sha1'),
+  keyId: z.number().int().min(0).max(255).default(1),
+  keyFile: z.string().min(1),
+}).strict()
 
 /** node liveness: the UDP port the agents receive BFD on (RFC 5881's 3784; another where a controller shares the node) */
 const livenessPort = () => port.default(3784)

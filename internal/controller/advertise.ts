@@ -43,7 +43,10 @@ export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array
       localAddress: p.localAddress,
       ebgpMultihop: p.ebgpMultihop,
       ttlSecurity: p.ttlSecurity,
-      bfd: p.bfd?.enabled ? { minTx: p.bfd.minTx, minRx: p.bfd.minRx, multiplier: p.bfd.multiplier } : undefined,
+      bfd: p.bfd?.enabled ? {
+        minTx: p.bfd.minTx, minRx: p.bfd.minRx, multiplier: p.bfd.multiplier,
+        ...(p.bfd.auth ? { auth: { type: p.bfd.auth.type, keyId: p.bfd.auth.keyId, key: readSecret(p.bfd.auth.keyFile, 'BFD key', 20) } } : {}),
+      } : undefined,
       md5Key: p.passwordFile ? readKey(p.passwordFile) : undefined,
       export: toExport(p.export),
     })),
@@ -51,12 +54,17 @@ export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array
 }
 
 function readKeyFile(path: string): Uint8Array {
+  return readSecret(path, 'TCP MD5 key', 80)
+}
+
+/** A secret from a file (one trailing newline dropped): 1-`max` characters. Its text is never in an error. */
+function readSecret(path: string, what: string, max: number): Uint8Array {
   try {
     const key = readFileSync(path, 'utf8').replace(/\r?\n$/, '')
-    if (key.length === 0 || key.length > 80) throw new Error(`the key must be 1-80 characters, it has ${key.length}`)
+    if (key.length === 0 || key.length > max) throw new Error(`the key must be 1-${max} characters, it has ${key.length}`)
     return new TextEncoder().encode(key)
   } catch (e) {
-    throw new PorterError('PORTER_ERR_CONFIG_READ', `Cannot read the TCP MD5 key file ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+    throw new PorterError('PORTER_ERR_CONFIG_READ', `Cannot read the ${what} file ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
   }
 }
 

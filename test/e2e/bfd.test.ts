@@ -9,6 +9,7 @@
 //   - porter frozen: the router's BFD goes down and the router closes its BGP session itself.
 // The TTL side of RFC 5881 (255 sent, others dropped) is in internal/bfd/udp.test.ts.
 import t, { type Test } from 'tap'
+import { writeFileSync } from 'node:fs'
 import { createLab, waitFor, type Lab } from './lib/netns.ts'
 import { Bird, birdBfdProtocol } from './lib/bird.ts'
 import { Frr } from './lib/frr.ts'
@@ -56,8 +57,10 @@ async function story(t: Test, setup: (lab: Lab, r: string) => Promise<RouterSide
   t.teardown(() => porter.cleanup())
   await porter.start()
   await porter.waitPeers('Established')
-  const up = await waitFor(async () => { const x = await peerOf(porter); return x.bfd?.state === 'Up' && x.bfd.txIntervalMs === 100 ? x : undefined },
-    { timeoutMs: 30_000, what: 'porter: BFD Up at 100 ms' })
+  // converged: porter may be Up a moment before the router (it went Up on the router's Init) and
+  // then still runs the router's slow start timers (1 s x 3); wait for both sides at 100 ms
+  const up = await waitFor(async () => { const x = await peerOf(porter); return x.bfd?.state === 'Up' && x.bfd.txIntervalMs === 100 && x.bfd.remoteState === 'Up' && x.bfd.detectTimeMs === 300 ? x : undefined },
+    { timeoutMs: 30_000, what: 'porter: BFD Up at 100 ms, the router Up too' })
   t.equal(up.bfd!.detectTimeMs, 300, 'porter: detection time 3 x 100 ms agreed with the router')
   t.equal(up.bfd!.remoteState, 'Up', 'porter: the router says Up')
   t.equal(await waitFor(async () => (await router.bfdState()) === 'up' ? 'up' : undefined, { timeoutMs: 30_000, what: 'router: BFD Up' }), 'up', 'router: BFD Up with porter')
@@ -158,3 +161,40 @@ t.test('FRR: bfdd with a 100 ms x 3 profile, neighbor bfd profile', (t) => story
     pids: () => [frr.bfddPid!, frr.bgpdPid!],
   }
 }))
+
+t.test('BIRD 2 with Meticulous Keyed SHA1 (RFC 5880 6.7.4): Up with the shared key; with another key no session comes Up', async (t) => {
+  const lab = createLab(t)
+  const binary = builtPorter(lab.dir)
+  const { r, p } = await routerAndPorter(lab)
+  const authProtocol = 'protocol bfd bfd1 { interface "eth0" { min rx interval 100 ms; min tx interval 100 ms; multiplier 3; authentication meticulous keyed sha1; password "porter-bfd-key" { id 7; }; }; }'
+  const bird = new Bird(lab, {
+    ns: r, as: ROUTER_AS, routerId: '192.0.2.1', extra: [authProtocol],
+    peers: [{ address: '192.0.2.2', as: PORTER_AS, passive: true, name: 'porter4', holdTime: 9, extra: ['bfd on;'] }],
+  })
+  await bird.start()
+  const keyFile = `${lab.dir}/bfd.key`
+  writeFileSync(keyFile, 'porter-bfd-key\n', { mode: 0o600 })
+  const withAuth = (file: string) => yaml().replace('bfd: { enabled: true }', `bfd: { enabled: true, auth: { type: meticulous-keyed-sha1, keyId: 7, keyFile: ${file} } }`)
+  const porter = new PorterProc(lab, p, withAuth(keyFile), 'controller', binary)
+  t.teardown(() => porter.cleanup())
+  await porter.start()
+  await porter.waitPeers('Established')
+  const up = await waitFor(async () => { const x = await peerOf(porter); return x.bfd?.state === 'Up' ? x : undefined }, { timeoutMs: 30_000, what: 'porter: authenticated BFD Up' })
+  t.equal(up.bfd!.remoteState, 'Up', 'porter: the router says Up')
+  const routerState = async () => (await bird.birdc(['show', 'bfd', 'sessions'])).stdout.split('\n').find((l) => l.trim().startsWith('192.0.2.2'))?.trim().split(/\s+/)[2]?.toLowerCase()
+  await waitFor(async () => (await routerState()) === 'up' || undefined, { timeoutMs: 30_000, what: 'BIRD: authenticated BFD Up' })
+  t.pass('BIRD: BFD Up with porter\'s signed packets')
+  t.notOk(JSON.stringify(porter.logs()).includes('porter-bfd-key'), 'the key is in no log line')
+  t.notOk(JSON.stringify(await porter.status()).includes('porter-bfd-key'), 'nor in the status')
+
+  // another key: the router drops porter's packets and porter drops the router's
+  const wrong = `${lab.dir}/wrong.key`
+  writeFileSync(wrong, 'not-the-key\n', { mode: 0o600 })
+  porter.writeConfig(withAuth(wrong))
+  porter.signal('SIGHUP')
+  await waitFor(async () => (await routerState()) !== 'up' || undefined, { timeoutMs: 20_000, intervalMs: 50, what: 'BIRD: BFD down once porter signs with another key' })
+  await new Promise((res) => setTimeout(res, 2000))
+  t.not((await peerOf(porter)).bfd?.state, 'Up', 'porter: no BFD session Up with a router that signs with another key')
+  t.not(await routerState(), 'up', 'BIRD: nor on its side')
+  t.equal(await porter.stop(), 0, 'porter exits cleanly')
+})
