@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import type { ChildProcess } from 'node:child_process'
 import { createLab, waitFor, type Lab, type TeardownHost } from '../../test/e2e/lib/netns.ts'
 import { Bird } from '../../test/e2e/lib/bird.ts'
-import { gateways } from '../../test/e2e/lib/bgp-lab.ts'
+import { gateways, routedLan } from '../../test/e2e/lib/bgp-lab.ts'
 import { PorterProc } from '../../test/e2e/lib/porter.ts'
 import { renderStatus } from '../../internal/cli/table.ts'
 
@@ -65,21 +65,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<DemoResult> {
   const procs: PorterProc[] = []
   try {
     // --- topology
-    const r = await lab.ns('router')
-    const c = await lab.ns('client')
-    const ctl = await lab.ns('ctl')
-    const hosts = [await lab.ns('h1'), await lab.ns('h2'), await lab.ns('h3')]
-    await lab.veth({ ns: c, ifname: 'eth0' }, { ns: r, ifname: 'eth1' })
-    await lab.addr(c, 'eth0', '192.0.2.2/24')
-    await lab.addr(r, 'eth1', '192.0.2.1/24')
-    await lab.exec(c, ['ip', 'route', 'add', 'default', 'via', '192.0.2.1'])
-    await lab.bridge('lan', [{ ns: r, ifname: 'eth0' }, { ns: ctl, ifname: 'eth0' }, ...hosts.map((ns) => ({ ns, ifname: 'eth0' }))])
-    await lab.addr(r, 'eth0', '198.51.100.1/24')
-    await lab.addr(ctl, 'eth0', '198.51.100.10/24')
-    for (const [i, h] of hosts.entries()) {
-      await lab.addr(h, 'eth0', `${HOSTS[i]}/24`)
-      await lab.exec(h, ['ip', 'route', 'add', 'default', 'via', '198.51.100.1'])
-    }
+    const { r, c, ns } = await routedLan(lab, { ctl: '198.51.100.10', h1: HOSTS[0]!, h2: HOSTS[1]!, h3: HOSTS[2]! },
+      { lan: '198.51.100.1', client: ['192.0.2.1', '192.0.2.2'], names: ['router', 'client'] })
+    const ctl = ns.ctl!
+    const hosts = [ns.h1!, ns.h2!, ns.h3!]
     print(`Topology: client 192.0.2.2 -> router (BIRD 2) -> hosts ${HOSTS.join(', ')}; porter controller at 198.51.100.10; VIP ${VIP}`)
 
     // --- router

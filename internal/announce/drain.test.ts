@@ -1,7 +1,8 @@
 // kubernetes.drainCordoned: a cordoned node is tagged GRACEFUL_SHUTDOWN for the wait, then its
 // next hops leave, never a VIP's last; uncordoned, it is a plain next hop again.
 import t from 'tap'
-import { cordonPhases, drainAdvertisements, DRAINING_ATTRS } from './drain.ts'
+import { cordonPhases, drainAdvertisements } from './drain.ts'
+import { GRACEFUL_SHUTDOWN_ATTRS } from '../bgp/rib/index.ts'
 import type { NodeInfo } from './types.ts'
 
 const node = (name: string, ip: string, unschedulable = false): NodeInfo => ({ name, ready: true, excluded: false, internalIPs: { IPv4: ip }, labels: {}, ...(unschedulable ? { unschedulable } : {}) })
@@ -31,12 +32,12 @@ t.test('drainAdvertisements: draining hops split off with GRACEFUL_SHUTDOWN; dra
   t.same(drainAdvertisements(advs, { draining: new Set(), drained: new Set() }), advs, 'nothing cordoned: unchanged')
   t.same(drainAdvertisements(advs, { draining: new Set([A]), drained: new Set() }), [
     { prefix: '203.0.113.10/32', nextHops: [B] },
-    { prefix: '203.0.113.10/32', nextHops: [A], attrs: DRAINING_ATTRS },
-    { prefix: '203.0.113.11/32', nextHops: [A], attrs: DRAINING_ATTRS },
+    { prefix: '203.0.113.10/32', nextHops: [A], attrs: GRACEFUL_SHUTDOWN_ATTRS },
+    { prefix: '203.0.113.11/32', nextHops: [A], attrs: GRACEFUL_SHUTDOWN_ATTRS },
   ], 'draining: the same prefix twice, the cordoned hop tagged')
-  t.same(DRAINING_ATTRS, { communities: ['graceful-shutdown'], localPref: 0 })
+  t.same(GRACEFUL_SHUTDOWN_ATTRS, { communities: ['graceful-shutdown'], localPref: 0 })
   t.same(drainAdvertisements(advs, { draining: new Set(), drained: new Set([A]) }), [
     { prefix: '203.0.113.10/32', nextHops: [B] },
-    { prefix: '203.0.113.11/32', nextHops: [A], attrs: DRAINING_ATTRS },
+    { prefix: '203.0.113.11/32', nextHops: [A], attrs: GRACEFUL_SHUTDOWN_ATTRS },
   ], 'drained: gone where another node serves; kept, tagged, where it is the last')
 })

@@ -5,9 +5,7 @@
 // Never the last one: a VIP whose next hops are all cordoned keeps them (tagged), since
 // withdrawing would black-hole it.
 import type { NodeInfo } from './types.ts'
-
-/** The attributes a draining node's paths get (LOCAL_PREF is sent to iBGP peers only). */
-export const DRAINING_ATTRS = Object.freeze({ communities: Object.freeze(['graceful-shutdown']) as readonly string[], localPref: 0 })
+import { GRACEFUL_SHUTDOWN_ATTRS } from '../bgp/rib/index.ts'
 
 export interface CordonPhases {
   /** node name -> when it was first seen cordoned (the clock's monotonic ms) */
@@ -45,19 +43,19 @@ interface Adv { prefix: string; nextHops: readonly string[]; attrs?: object }
 
 /**
  * Advertisements with the cordoned nodes' next hops split off: the others as they were, the
- * draining ones in a second advertisement of the same prefix with DRAINING_ATTRS, the drained
+ * draining ones in a second advertisement of the same prefix with GRACEFUL_SHUTDOWN_ATTRS, the drained
  * ones gone, unless nothing else is left (then they stay, tagged).
  */
-export function drainAdvertisements<A extends Adv>(advs: readonly A[], p: Pick<CordonPhases, 'draining' | 'drained'>): (A | (A & { attrs: typeof DRAINING_ATTRS }))[] {
+export function drainAdvertisements<A extends Adv>(advs: readonly A[], p: Pick<CordonPhases, 'draining' | 'drained'>): (A | (A & { attrs: typeof GRACEFUL_SHUTDOWN_ATTRS }))[] {
   if (p.draining.size === 0 && p.drained.size === 0) return [...advs]
-  const out: (A | (A & { attrs: typeof DRAINING_ATTRS }))[] = []
+  const out: (A | (A & { attrs: typeof GRACEFUL_SHUTDOWN_ATTRS }))[] = []
   for (const a of advs) {
     const keep = a.nextHops.filter((n) => !p.draining.has(n) && !p.drained.has(n))
     if (keep.length === a.nextHops.length) { out.push(a); continue }
     let tagged = a.nextHops.filter((n) => p.draining.has(n))
     if (keep.length === 0 && tagged.length === 0) tagged = [...a.nextHops] // all drained: the last ones stay
     if (keep.length) out.push({ ...a, nextHops: keep })
-    if (tagged.length) out.push({ ...a, nextHops: tagged, attrs: DRAINING_ATTRS })
+    if (tagged.length) out.push({ ...a, nextHops: tagged, attrs: GRACEFUL_SHUTDOWN_ATTRS })
   }
   return out
 }

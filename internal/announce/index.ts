@@ -4,4 +4,4 @@ export { shouldAnnounce, desiredVips, decide, groupSlices, vipsOf, type Reason, 
 export { porterOwnership, DEFAULT_LOAD_BALANCER_CLASS, OPT_IN_ANNOTATION, type OwnershipReason, type OwnershipOptions } from './ownership.ts'
 export { nextHopNodes, nextHopAddresses, usableEndpoints, type NextHopNodes, type NextHopReason } from './nexthops.ts'
 export { serviceKey, type LbService, type EndpointSliceInfo, type SliceEndpoint, type TrafficPolicy, type IpFamily, type NodeInfo, type ServicePort } from './types.ts'
-export { cordonPhases, drainAdvertisements, DRAINING_ATTRS, type CordonPhases } from './drain.ts'
+export { cordonPhases, drainAdvertisements, type CordonPhases } from './drain.ts'

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { BfdPeerStatus } from '../admin/status.ts'
 import type { Clock } from '../base/index.ts'
 import { AFI_IPV4, networkOf, prefixContains, type Prefix } from '../ip/index.ts'
-import { bfdStatusView, wireTimers, type BfdTimersMs } from './plan.ts'
+import { bfdStatusView, sameTimers, wireTimers, type BfdTimersMs } from './plan.ts'
 import type { BfdPort } from './peers.ts'
 import type { BfdAcceptor } from './udp.ts'
 
@@ -37,7 +37,7 @@ export class PassivePeers {
   /** Accept sessions from `cidrs` with `timers`; sessions from outside them end, the others get the new timers. */
   set(cidrs: readonly string[], timers: BfdTimersMs): void {
     this.prefixes = cidrs.map((c) => networkOf(c)).filter((p): p is Prefix => p !== null)
-    const retime = this.timers && (this.timers.minTx !== timers.minTx || this.timers.minRx !== timers.minRx || this.timers.multiplier !== timers.multiplier)
+    const retime = this.timers && !sameTimers(this.timers, timers)
     this.timers = { ...timers }
     for (const a of [...this.sessions.keys()]) {
       if (!accepts(this.prefixes, a)) this.end(a, 'no longer inside agent.liveness.peers')

@@ -22,7 +22,8 @@ export interface SessionPlan {
   retime: [string, BfdTimersMs][]
 }
 
-const sameTimers = (a: BfdTimersMs, b: BfdTimersMs) => a.minTx === b.minTx && a.minRx === b.minRx && a.multiplier === b.multiplier
+/** the same intervals and multiplier (the port is the session's address, not a timer) */
+export const sameTimers = (a: BfdTimersMs, b: BfdTimersMs) => a.minTx === b.minTx && a.minRx === b.minRx && a.multiplier === b.multiplier
 
 export function planSessions(running: ReadonlyMap<string, BfdTimersMs>, wanted: ReadonlyMap<string, BfdTimersMs>): SessionPlan {
   const plan: SessionPlan = { add: [], remove: [], retime: [] }

@@ -2,7 +2,7 @@
 // set (prefix, next hops, attributes) for all peers; each peer's Adj-RIB-Out sends only the
 // difference. Owns the listener (only configured neighbours are accepted) and the peers.
 import type { BfdPeerStatus, PeerStatus } from '../admin/status.ts'
-import { BfdService, bfdStatusView, diagName, isPathFailure, type BfdAuth } from '../bfd/index.ts'
+import { BfdService, bfdStatusView, diagName, isPathFailure, wireTimers, type BfdAuth } from '../bfd/index.ts'
 import { createServer, type Server, type Socket } from 'node:net'
 import { connectTcp, setSocketTtl, setTcpMd5, socketFamily, socketFd } from '../sys/index.ts'
 import { normalizeAddress } from '../ip/index.ts'
@@ -219,7 +219,7 @@ export class Speaker {
     try {
       await this.bfd.add(key, {
         address: e.cfg.address, localAddress: e.cfg.localAddress,
-        desiredMinTx: b.minTx * 1000, requiredMinRx: b.minRx * 1000, detectMult: b.multiplier, ...(b.auth ? { auth: b.auth } : {}),
+        ...wireTimers(b), ...(b.auth ? { auth: b.auth } : {}),
         onState: (c) => {
           if (isPathFailure(c) && this.peers.get(key) === e) e.session.automaticStop(CeaseSubcode.BFD_DOWN, `BFD session down: ${diagName(c.diag)}`)
         },
@@ -245,7 +245,7 @@ export class Speaker {
     this.log.info({ peer: next.name, bfd: shown }, 'peer BFD settings changed (the BGP session stays)')
     if (was && next.bfd && e.bfdStarted && isDeepStrictEqual(was.auth, next.bfd.auth)) {
       await e.bfdStarted
-      if (this.bfd?.configure(key, { desiredMinTx: next.bfd.minTx * 1000, requiredMinRx: next.bfd.minRx * 1000, detectMult: next.bfd.multiplier })) return
+      if (this.bfd?.configure(key, wireTimers(next.bfd))) return
       e.bfdStarted = e.bfdError = undefined // it had not started: try again with the new settings
     }
     if (was) {
@@ -348,18 +348,16 @@ export class Speaker {
 
   /** `waitMs` 0: withdraw at once (no GRACEFUL_SHUTDOWN step) */
   private async withdrawGracefully(waitMs: number): Promise<void> {
-    const entries = [...this.peers.values()]
-    const up = entries.filter((e) => e.session.negotiated !== undefined)
+    const up = [...this.peers.values()].filter((e) => e.session.negotiated !== undefined)
+    if (up.length === 0) return // no peer has a route: the sessions just close
     if (waitMs > 0) {
-      for (const e of entries) {
+      for (const e of this.peers.values()) { // a session coming up during the wait gets them tagged too
         e.routes.setGracefulShutdown(true)
         e.session.routesChanged()
       }
-      if (up.length === 0) return
       this.log.info({ peers: up.map((e) => e.cfg.name), waitMs }, 'graceful shutdown (RFC 8326): routes re-announced with GRACEFUL_SHUTDOWN; they are withdrawn after the wait')
       await sleep(this.clock, waitMs)
     }
-    if (up.length === 0) return
     this.desired = []
     for (const e of this.peers.values()) this.pushTo(e)
     const deadline = this.clock.now() + WITHDRAW_FLUSH_MS

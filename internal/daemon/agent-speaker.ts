@@ -55,15 +55,14 @@ export class NodeSpeaker {
   /** made with the speaker (a stopped monitor does not start again) */
   private health: HealthMonitor | undefined
   private readonly clock: Clock
+  /** Kubernetes VIPs this node announces (the agent's Kubernetes source decides: endpoints, policy) */
+  private k8sVips: readonly string[] = []
+  /** what the kernel has: a VIP is announced only once programmed */
+  private programmed: ReadonlySet<string> = new Set()
 
   constructor(private readonly deps: NodeSpeakerDeps) {
     this.clock = deps.clock ?? realClock
   }
-
-  /** Kubernetes VIPs this node announces (the agent's Kubernetes source decides: endpoints, policy) */
-  private k8sVips: readonly string[] = []
-  /** what the kernel has: a VIP is announced only once programmed (undefined: not known yet, nothing) */
-  private programmed: ReadonlySet<string> = new Set()
 
   /**
    * The agent's view: its Kubernetes VIPs and what is programmed. Call it with what is about to

@@ -42,7 +42,7 @@ import { createLab, waitFor, type Lab } from '../e2e/lib/netns.ts'
 import { Bird } from '../e2e/lib/bird.ts'
 import { Gobgp, renderGobgpConfig, type GobgpSpec } from '../e2e/lib/gobgp.ts'
 import { PorterProc } from '../e2e/lib/porter.ts'
-import { bgpSection, gateways, ROUTER_AS, PORTER_AS } from '../e2e/lib/bgp-lab.ts'
+import { bgpSection, gateways, routedLan, ROUTER_AS, PORTER_AS } from '../e2e/lib/bgp-lab.ts'
 import { httpServer } from '../../build/demo/scenario.ts'
 import { builtPorter } from '../lib/dist.ts'
 import { sleep, log } from './lib/push-lab.ts'
@@ -101,19 +101,10 @@ async function gobgpAnnounce(g: Gobgp, hops: string[]): Promise<void> {
 
 async function setup(lab: Lab): Promise<Lab1> {
   const binary = builtPorter(lab.dir)
-  const [r, c, pa, pb, ga, gb, hx, hy] = [await lab.ns('r'), await lab.ns('c'), await lab.ns('pa'), await lab.ns('pb'), await lab.ns('ga'), await lab.ns('gb'), await lab.ns('hx'), await lab.ns('hy')]
-  const ns = { pa, pb, ga, gb }
-  await lab.bridge('lan', [r, pa, pb, ga, gb, hx, hy].map((n) => ({ ns: n, ifname: 'eth0' })))
-  await lab.veth({ ns: r, ifname: 'eth1' }, { ns: c, ifname: 'eth0' })
-  await lab.addr(r, 'eth0', `${ROUTER}/24`)
-  await lab.addr(r, 'eth1', '198.51.100.1/24')
-  await lab.addr(c, 'eth0', '198.51.100.2/24')
-  for (const [k, a] of Object.entries(SPEAKERS)) await lab.addr(ns[k as keyof typeof SPEAKERS], 'eth0', `${a}/24`)
-  await lab.exec(c, ['ip', 'route', 'add', 'default', 'via', '198.51.100.1'])
-  for (const [h, a, name] of [[hx, X, 'x'], [hy, Y, 'y']] as const) {
-    await lab.addr(h, 'eth0', `${a}/24`)
+  const { r, c, ns: all } = await routedLan(lab, { ...SPEAKERS, hx: X, hy: Y }, { lan: ROUTER })
+  const ns = { pa: all.pa!, pb: all.pb!, ga: all.ga!, gb: all.gb! }
+  for (const [h, name] of [[all.hx!, 'x'], [all.hy!, 'y']] as const) {
     await lab.addr(h, 'lo', `${VIP}/32`)
-    await lab.exec(h, ['ip', 'route', 'add', 'default', 'via', ROUTER])
     httpServer(lab, h, name)
   }
   const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: ROUTER, peers: (Object.keys(SPEAKERS) as (keyof typeof SPEAKERS)[]).map((name) => ({

@@ -9,7 +9,7 @@
 import { PorterError } from '../../errors/index.ts'
 import type { FamilyKey, Nlri, PathAttributes } from '../wire/index.ts'
 import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
-import { buildPathAttributes, mergeExportAttrs, resolveExportAttrs, type ExportAttrs, type ResolvedAttrs } from './attrs.ts'
+import { GRACEFUL_SHUTDOWN_ATTRS, buildPathAttributes, mergeExportAttrs, resolveExportAttrs, type ExportAttrs, type ResolvedAttrs } from './attrs.ts'
 import { assignPathIds } from './pathid.ts'
 
 /** One VIP (or any prefix) and the next hops that serve it. */
@@ -57,8 +57,6 @@ export interface ExportContext {
   gracefulShutdown?: boolean
 }
 
-/** What RFC 8326 adds to every route while a graceful shutdown is under way (LOCAL_PREF goes to iBGP peers only). */
-const GRACEFUL_SHUTDOWN_ATTRS: ExportAttrs = Object.freeze({ communities: Object.freeze(['graceful-shutdown']), localPref: 0 })
 
 /** Routes to announce that share one set of wire attributes. */
 export interface AnnounceGroup {

@@ -35,6 +35,13 @@ export interface ResolvedAttrs {
   key: string
 }
 
+/**
+ * What RFC 8326 adds to a route whose path is going away on purpose (a speaker shutting down, a
+ * cordoned node): the GRACEFUL_SHUTDOWN community and, sent to iBGP peers only, LOCAL_PREF 0.
+ * Merged over the other attributes (mergeExportAttrs), so its LOCAL_PREF wins.
+ */
+export const GRACEFUL_SHUTDOWN_ATTRS: ExportAttrs = Object.freeze({ communities: Object.freeze(['graceful-shutdown']), localPref: 0 })
+
 const ORIGINS: Record<OriginName, 0 | 1 | 2> = { igp: 0, egp: 1, incomplete: 2 }
 export const DEFAULT_LOCAL_PREF = 100
 export const MAX_AS_PATH_PREPEND = 255

@@ -20,7 +20,7 @@ export {
   type Advertisement, type AdvertisementBatch, type AnnounceGroup, type ExportContext, type NextHopMode, type RibDiff, type RibStatus, type WithdrawGroup,
 } from './adj-rib-out.ts'
 export {
-  DEFAULT_LOCAL_PREF, MAX_AS_PATH_PREPEND, buildAsPath, buildPathAttributes, mergeExportAttrs, resolveExportAttrs,
+  DEFAULT_LOCAL_PREF, GRACEFUL_SHUTDOWN_ATTRS, MAX_AS_PATH_PREPEND, buildAsPath, buildPathAttributes, mergeExportAttrs, resolveExportAttrs,
   type ExportAttrs, type NextHopSpec, type OriginName, type ResolvedAttrs,
 } from './attrs.ts'
 export {

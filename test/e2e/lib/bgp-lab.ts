@@ -70,29 +70,40 @@ ${extra}  peers:
 `
 }
 
+export interface RoutedLanOptions {
+  /** the router's address on the LAN, a /24 (default 192.0.2.1) */
+  lan?: string
+  /** the client link: the router's and the client's address, a /24 (default 198.51.100.1, .2) */
+  client?: [string, string]
+  /** labels of the router's and the client's namespaces (default r, c) */
+  names?: [string, string]
+}
+
 /**
- * A client behind a router, and a LAN: client c 198.51.100.2 -- (198.51.100.1) router r
- * (192.0.2.1) -- bridge lan holding one namespace per `members` entry (label -> its 192.0.2.x
- * address). The router forwards with an L4 ECMP hash (requests spread over next hops); the client
- * routes through it; a member whose label starts with "h" (a host) routes back through it too.
+ * A client behind a router, and a LAN: client -- router (forwarding, L4 ECMP hash: lab.ns sets
+ * both) -- bridge `lan` holding one namespace per `members` entry (label -> its LAN address), in
+ * that order (bridge port p0 is the router's, p1.. the members'). The client routes through the
+ * router; a member whose label starts with "h" (a host) routes back through it too.
  */
-export async function routedLan(lab: Lab, members: Record<string, string>): Promise<{ r: string; c: string; ns: Record<string, string> }> {
-  const r = await lab.ns('r')
-  const c = await lab.ns('c')
+export async function routedLan(lab: Lab, members: Record<string, string>, o: RoutedLanOptions = {}): Promise<{ r: string; c: string; ns: Record<string, string>; lan: string }> {
+  const lanRouter = o.lan ?? '192.0.2.1'
+  const [routerSide, clientSide] = o.client ?? ['198.51.100.1', '198.51.100.2']
+  const [rName, cName] = o.names ?? ['r', 'c']
+  const r = await lab.ns(rName)
+  const c = await lab.ns(cName)
   const ns: Record<string, string> = {}
   for (const label of Object.keys(members)) ns[label] = await lab.ns(label)
-  await lab.bridge('lan', [{ ns: r, ifname: 'eth0' }, ...Object.values(ns).map((n) => ({ ns: n, ifname: 'eth0' }))])
+  const lan = await lab.bridge('lan', [{ ns: r, ifname: 'eth0' }, ...Object.values(ns).map((n) => ({ ns: n, ifname: 'eth0' }))])
   await lab.veth({ ns: r, ifname: 'eth1' }, { ns: c, ifname: 'eth0' })
-  await lab.addr(r, 'eth0', '192.0.2.1/24')
-  await lab.addr(r, 'eth1', '198.51.100.1/24')
-  await lab.addr(c, 'eth0', '198.51.100.2/24')
-  await lab.sysctl(r, { 'net.ipv4.ip_forward': '1', 'net.ipv4.fib_multipath_hash_policy': '1' })
-  await lab.exec(c, ['ip', 'route', 'add', 'default', 'via', '198.51.100.1'])
+  await lab.addr(r, 'eth0', `${lanRouter}/24`)
+  await lab.addr(r, 'eth1', `${routerSide}/24`)
+  await lab.addr(c, 'eth0', `${clientSide}/24`)
+  await lab.exec(c, ['ip', 'route', 'add', 'default', 'via', routerSide])
   for (const [label, address] of Object.entries(members)) {
     await lab.addr(ns[label]!, 'eth0', `${address}/24`)
-    if (label.startsWith('h')) await lab.exec(ns[label]!, ['ip', 'route', 'add', 'default', 'via', '192.0.2.1'])
+    if (label.startsWith('h')) await lab.exec(ns[label]!, ['ip', 'route', 'add', 'default', 'via', lanRouter])
   }
-  return { r, c, ns }
+  return { r, c, ns, lan }
 }
 
 /** Sorted next-hop gateways of `prefix` in the kernel FIB of `ns` (none when absent). */

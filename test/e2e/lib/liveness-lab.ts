@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process'
 import { type Lab, waitFor } from './netns.ts'
 import { Bird } from './bird.ts'
 import { Gobgp } from './gobgp.ts'
-import { gateways } from './bgp-lab.ts'
+import { gateways, routedLan } from './bgp-lab.ts'
 import { PorterProc } from './porter.ts'
 import { httpServer, requests } from '../../../build/demo/scenario.ts'
 
@@ -97,23 +97,11 @@ export async function startLivenessLab(lab: Lab, o: LivenessLabOptions): Promise
   const n = o.hosts ?? 3
   const addresses = HOSTS.slice(0, n)
   const bfd = o.bfd ?? { interval: 100, multiplier: 3 }
-  const r = await lab.ns('router')
-  const c = await lab.ns('client')
-  const ctl = await lab.ns('ctl')
-  const hosts: string[] = []
-  for (let i = 0; i < n; i++) hosts.push(await lab.ns(`h${i + 1}`))
-  await lab.veth({ ns: c, ifname: 'eth0' }, { ns: r, ifname: 'eth1' })
-  await lab.addr(c, 'eth0', '192.0.2.2/24')
-  await lab.addr(r, 'eth1', '192.0.2.1/24')
-  await lab.exec(c, ['ip', 'route', 'add', 'default', 'via', '192.0.2.1'])
   // bridge ports: p0 router, p1 ctl, p2.. the hosts
-  const lan = await lab.bridge('lan', [{ ns: r, ifname: 'eth0' }, { ns: ctl, ifname: 'eth0' }, ...hosts.map((ns) => ({ ns, ifname: 'eth0' }))])
-  await lab.addr(r, 'eth0', `${ROUTER}/24`)
-  await lab.addr(ctl, 'eth0', `${CTL}/24`)
-  for (const [i, h] of hosts.entries()) {
-    await lab.addr(h, 'eth0', `${addresses[i]}/24`)
-    await lab.exec(h, ['ip', 'route', 'add', 'default', 'via', ROUTER])
-  }
+  const { r, c, ns, lan } = await routedLan(lab, { ctl: CTL, ...Object.fromEntries(addresses.map((a, i) => [`h${i + 1}`, a])) },
+    { lan: ROUTER, client: ['192.0.2.1', '192.0.2.2'], names: ['router', 'client'] })
+  const ctl = ns.ctl!
+  const hosts = addresses.map((_, i) => ns[`h${i + 1}`]!)
   const speaker = o.speaker ?? 'porter'
   const ibgp = speaker === 'gobgp' // gobgpd keeps a third-party next hop on iBGP only
   const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: ROUTER, peers: [{ address: CTL, as: ibgp ? ROUTER_AS : SPEAKER_AS, passive: true, name: 'speaker', holdTime: 9 }] })
