@@ -117,6 +117,8 @@ export interface AgentReport {
   lastReconcile?: { at: string; ok: boolean; error?: string; changes: number; durationMs: number }
   counters: { reconciles: number; changes: number; failures: number; driftRepairs: number }
   kubernetes?: KubernetesSourceStatus
+  /** kubernetes.bgpPeers: the BgpPeers this node peers with, MD5 key errors (never the key), the informers */
+  bgpPeers?: { peers: string[]; keyErrors: Record<string, string>; informers: InformerStatus[] }
   /** agent.liveness: the BFD session with each controller address (`accepted`: from a CIDR of agent.liveness.peers) */
   liveness?: (BfdPeerStatus & { address: string; accepted?: boolean })[]
 }

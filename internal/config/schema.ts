@@ -265,6 +265,13 @@ export const kubernetes = z.lazy(() => z
      * VIP's last). Absent: cordoned nodes stay next hops like any other
      */
     drainCordoned: z.object({ enabled: z.boolean().default(true), wait: duration.default(10_000) }).strict().optional(),
+    /**
+     * agent: per-node speaker from Kubernetes: peer with the BgpPeers annotated
+     * porter.kubesphere.io/speaker: node whose spec.nodeSelector selects this node (AS from the
+     * BgpConf "default"; router ID: the node's IPv4 InternalIP). Needs RBAC
+     * build/kubernetes/per-node/agent-bgp-rbac.yaml
+     */
+    bgpPeers: z.boolean().default(false),
     /** controller: one replica (the Lease holder) allocates and writes; every replica announces */
     leaderElection: z
       .object({
@@ -363,7 +370,7 @@ export const configSchema = z
     log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).strict().default({ level: 'info' }),
     bgp: bgp.optional(),
     vips: z.array(vip).default([]),
-    kubernetes: kubernetes.default({ enabled: false, inCluster: false, leaderElection: { enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 } }),
+    kubernetes: kubernetes.default({ enabled: false, inCluster: false, bgpPeers: false, leaderElection: { enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 } }),
     agent: agent.default({ interface: 'lo', firewall: 'auto', mode: 'address', reconcileInterval: 30_000, nodeAddresses: [] }),
     admin: admin.default({}),
     shutdownTimeout: duration.default(10_000),

@@ -17,8 +17,9 @@ import { cordonPhases, drainAdvertisements, serviceKey, type CordonPhases, type 
 import type { Advertisement } from '../bgp/speaker.ts'
 import { ResilientInformer } from '../k8s/informer.ts'
 import { obj, arr, str, strMap, toEndpointSlice, toLbService, toNodeInfo } from '../k8s/convert.ts'
-import { toBgpConfInfo, toBgpPeerInfo, toEipInfo, matchesSelector, BGPCONF_NAME, type BgpConfInfo, type BgpPeerInfo, type EipInfo, type FieldError } from '../k8s/crd.ts'
+import { toBgpConfInfo, toBgpPeerInfo, toEipInfo, matchesSelector, BGPCONF_NAME, type BgpPeerInfo, type CrdBgp, type EipInfo, type FieldError } from '../k8s/crd.ts'
 import { KubeRest, ApiError, JSON_PATCH, MERGE_PATCH } from '../k8s/rest.ts'
+import { readPeerKey, KEY_REFRESH_MS } from '../k8s/peer-key.ts'
 import { LeaderElector } from '../k8s/lease.ts'
 import type { KubeControllerStatus } from '../admin/status.ts'
 import { describeError } from '../k8s/errors.ts'
@@ -29,15 +30,7 @@ import {
 
 export type KubeLogger = Logger
 
-/** What the CRDs say about BGP, with MD5 keys read from their Secrets (never logged). */
-export interface CrdBgp {
-  conf?: BgpConfInfo
-  peers: BgpPeerInfo[]
-  /** peer name -> key */
-  keys: Map<string, Uint8Array>
-  /** peer name -> next-hop addresses it may get (BgpPeer.nodeSelector); absent: all */
-  nextHopFilters: Map<string, ReadonlySet<string>>
-}
+export type { CrdBgp }
 
 export interface PeerView { state: string; prefixesSent: number; establishedSince?: string; lastError?: string }
 
@@ -169,7 +162,7 @@ export class KubeController {
     this.o.log.info({ server: this.server }, 'Kubernetes: watching Services, EndpointSlices, Nodes, Namespaces, Eips, BgpConfs, BgpPeers')
     for (const i of Object.values(this.informers)) i.start()
     this.elector?.start()
-    this.refreshKeysLater(60_000)
+    this.refreshKeysLater(KEY_REFRESH_MS)
   }
 
   async stop(): Promise<void> {
@@ -465,7 +458,7 @@ export class KubeController {
       const v = this.o.peerView(p.name)
       const keyErr = this.keyErrors.get(p.name)
       const errors = keyErr ? [...p.errors, { path: 'spec.conf.authPasswordSecretRef', message: keyErr }] : p.errors
-      const status: Record<string, unknown> = { sessionState: v?.state ?? (errors.length ? 'Invalid' : 'NotConfigured'), prefixesSent: v?.prefixesSent ?? 0, conditions: crConditions(errors, p.ignored) }
+      const status: Record<string, unknown> = { sessionState: v?.state ?? (errors.length ? 'Invalid' : p.perNode ? 'PerNode' : 'NotConfigured'), prefixesSent: v?.prefixesSent ?? 0, conditions: crConditions(errors, p.ignored) }
       if (v?.establishedSince) status.establishedSince = v.establishedSince
       if (v?.lastError) status.lastError = v.lastError
       this.writeCrStatus('bgppeers', p.name, `${crd}/bgppeers/${p.name}/status`, status)
@@ -535,17 +528,11 @@ export class KubeController {
   private async loadKeys(peers: BgpPeerInfo[]): Promise<void> {
     for (const p of peers) {
       if (!p.secretRef) { this.keys.delete(p.name); this.keyErrors.delete(p.name); continue }
-      const { namespace, name, key } = p.secretRef
       try {
-        const s = await this.rest.get<{ data?: Record<string, string> }>(`/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}`)
-        const b64 = s.data?.[key]
-        if (!b64) throw new Error(`the Secret has no key ${JSON.stringify(key)}`)
-        const v = Buffer.from(b64, 'base64').toString('utf8').replace(/\r?\n$/, '')
-        if (v.length === 0 || v.length > 80) throw new Error(`the key must be 1-80 characters, it has ${v.length}`)
-        this.keys.set(p.name, new TextEncoder().encode(v))
+        this.keys.set(p.name, await readPeerKey(this.rest, p.secretRef))
         this.keyErrors.delete(p.name)
       } catch (e) {
-        const msg = `Secret ${namespace}/${name}: ${describeError(e).message}`
+        const msg = (e as Error).message
         if (this.keyErrors.get(p.name) !== msg) this.o.log.error({ bgpPeer: p.name, error: msg }, 'Kubernetes: cannot read the TCP MD5 key of a BgpPeer; its session stays down')
         this.keyErrors.set(p.name, msg)
         this.keys.delete(p.name)

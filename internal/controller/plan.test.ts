@@ -190,3 +190,31 @@ t.test('BGP settings: the CRDs win over the config file, one rule', async (t) =>
   t.notOk(none.ok, 'no AS and router ID anywhere: not configured')
   if (!none.ok) t.match(none.reason, /BgpConf/)
 })
+
+t.test('mergeBgp by speaker: per-node BgpPeers go to the nodes their nodeSelector selects, the rest to the controller', async (t) => {
+  const cfg = configSchema.parse({})
+  const sel = { matchLabels: { rack: 'r1' } }
+  const crd = {
+    conf: { name: 'default', global: { as: 65100, routerId: '192.0.2.2', listenPort: 1790, listenAddresses: ['192.0.2.2'] }, errors: [], ignored: [] },
+    peers: [
+      { name: 'ctl', address: '192.0.2.1', peerAs: 65001, nodeSelector: sel, errors: [], ignored: [] },
+      { name: 'rack1', address: '192.0.2.31', peerAs: 65031, perNode: true, nodeSelector: sel, errors: [], ignored: [] },
+      { name: 'every-node', address: '192.0.2.32', peerAs: 65032, perNode: true, errors: [], ignored: [] },
+    ],
+    keys: new Map<string, Uint8Array>(),
+    nextHopFilters: new Map(),
+  }
+  const ctl = mergeBgp(cfg, undefined, crd)
+  t.ok(ctl.ok)
+  if (ctl.ok) t.same(ctl.config.peers.map((p) => p.name), ['ctl'], 'the controller leaves per-node BgpPeers alone (its nodeSelector only filters next hops)')
+  // a node's crd holds the per-node BgpPeers that select it (k8s/crd.ts peeredBy, crd.test.ts)
+  const r1 = mergeBgp(cfg, undefined, crd, { role: 'node', routerId: '192.0.2.3' })
+  t.ok(r1.ok)
+  if (r1.ok) {
+    t.same(r1.config.peers.map((p) => p.name), ['rack1', 'every-node'], 'a node peers with per-node BgpPeers, never with the controller\'s')
+    t.same([r1.config.localAs, r1.config.routerId, r1.config.listenPort, r1.config.listenAddress], [65100, '192.0.2.3', 0, '0.0.0.0'], 'the BgpConf AS; the node\'s own router ID; it dials out (the BgpConf\'s socket is the controller\'s)')
+  }
+  const noId = mergeBgp(cfg, undefined, crd, { role: 'node', routerId: undefined })
+  t.notOk(noId.ok, 'a node without an IPv4 address has no router ID')
+  if (!noId.ok) t.match(noId.reason, /router ID/)
+})

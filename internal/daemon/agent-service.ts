@@ -11,10 +11,10 @@ import { isErrno } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
 import type { Service } from './run.ts'
 import { createAgent, vipsForNode, type Agent, type AgentOptions, type Vip } from '../agent/index.ts'
-import type { KubernetesVipSource } from '../k8s/index.ts'
+import type { KubernetesVipSource, NodePeerSource, NodePeers } from '../k8s/index.ts'
 import { BfdPeers, BfdService, PassivePeers, type BfdAcceptor, type BfdPort } from '../bfd/index.ts'
 import { realClock } from '../base/index.ts'
-import { NodeSpeaker, nodeSpeakerConfig } from './agent-speaker.ts'
+import { NodeSpeaker, nodeBgp, nodeSpeakerConfig } from './agent-speaker.ts'
 
 export interface AgentService extends Service {
   cleanup(cfg: Config): Promise<void>
@@ -48,6 +48,9 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   let configVips: Vip[] = []
   let k8s: KubernetesVipSource | undefined
   let k8sVips: string[] | undefined
+  /** kubernetes.bgpPeers: this node's BgpPeers (undefined: off, or not synced yet) */
+  let peerSource: NodePeerSource | undefined
+  let kubePeers: NodePeers | undefined
   let liveness: { service: BfdPort & { stop(): Promise<void> }; peers: BfdPeers; passive: PassivePeers; port: number } | undefined
 
   /** End every liveness session (AdminDown) and close the BFD sockets. */
@@ -80,6 +83,33 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     }
     a.setDesired(d)
     if (nodeSpeaker.active) void a.reconcileNow().then(() => announceProgrammed(a))
+  }
+  /**
+   * The per-node speaker from the file's `bgp` section and this node's BgpPeers; one apply at a
+   * time (a reload and a BgpPeer change may come together). A merge that cannot work (no AS)
+   * keeps the speaker as it is and says why.
+   */
+  let speakerTurn: Promise<void> = Promise.resolve()
+  const applySpeaker = (c: Config): Promise<void> => {
+    const run = async () => {
+      let merged
+      if (kubePeers) {
+        const m = nodeBgp(c, kubePeers)
+        if (!m.ok) {
+          deps.log.error({ reason: m.reason }, 'Kubernetes: this node cannot peer with its BgpPeers; its BGP sessions stay as they are')
+          return
+        }
+        merged = m.config
+      }
+      await nodeSpeaker.apply(c, merged)
+      if (agent && nodeSpeaker.active) {
+        await agent.reconcileNow() // new VIPs are announced once programmed
+        announceProgrammed(agent)
+      }
+    }
+    const next = speakerTurn.then(run)
+    speakerTurn = next.catch(() => {})
+    return next
   }
   /** the per-node speaker announces the VIPs `a` has programmed */
   const announceProgrammed = (a: Agent) => {
@@ -114,6 +144,29 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     const peers = l.peers
     liveness.peers.sync(new Map(peers.filter((a) => !a.includes('/')).map((a) => [a, timers])))
     liveness.passive.set(peers.filter((a) => a.includes('/')), timers)
+  }
+
+  /** kubernetes.bgpPeers: watch this node's BgpPeers; each change re-applies the speaker */
+  async function startPeerSource(c: Config): Promise<void> {
+    const { createNodePeerSource, loadKubeConfig, resolveNodeName } = await import('../k8s/index.ts')
+    const src = createNodePeerSource({
+      kubeConfig: loadKubeConfig(c.kubernetes),
+      nodeName: resolveNodeName(c.kubernetes, process.env, hostname()),
+      log: deps.log,
+      onChange: (p) => {
+        if (peerSource !== src || !cfg) return
+        kubePeers = p
+        applySpeaker(cfg).catch((e) => deps.log.error({ error: (e as Error).message }, 'per-node speaker: applying this node\'s BgpPeers failed'))
+      },
+    })
+    peerSource = src
+    src.start()
+  }
+  async function stopPeerSource(): Promise<void> {
+    const s = peerSource
+    peerSource = undefined
+    kubePeers = undefined
+    await s?.stop()
   }
 
   async function startK8s(c: Config): Promise<void> {
@@ -157,8 +210,9 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
       }
       // after the first reconcile: the controller takes this node as a next hop once the session is Up
       syncLiveness(c)
-      await nodeSpeaker.apply(c)
+      await applySpeaker(c)
       announceProgrammed(agent) // announced once programmed
+      if (c.kubernetes.enabled && c.kubernetes.bgpPeers) await startPeerSource(c)
       deps.log.info({ vips: desiredNow()?.length, interface: c.agent.interface, kubernetes: c.kubernetes.enabled, liveness: c.agent.liveness?.peers }, 'agent running')
     },
     async reload(next) {
@@ -186,14 +240,17 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         await agent.start()
       } else push()
       syncLiveness(next)
-      await nodeSpeaker.apply(next)
-      if (nodeSpeaker.active) {
-        await agent!.reconcileNow() // new VIPs are announced once programmed
-        announceProgrammed(agent!)
+      if (k8sShape(prev) !== k8sShape(next)) {
+        // another API server, or bgpPeers off: this node's BgpPeers come from the new source once it has synced
+        await stopPeerSource()
+        if (next.kubernetes.enabled && next.kubernetes.bgpPeers) await startPeerSource(next)
       }
+      await applySpeaker(next)
     },
     async stop() {
       // the node's own routes go first (withdrawn before Cease), while its VIPs still answer
+      await stopPeerSource()
+      await speakerTurn
       await nodeSpeaker.stop()
       // AdminDown to the controllers first: they drop this node's next hop before its VIPs could go
       await stopLiveness()
@@ -220,6 +277,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
           ...(s.lastReconcile ? { lastReconcile: { at: new Date(s.lastReconcile.at).toISOString(), ok: s.lastReconcile.ok, ...(s.lastReconcile.error ? { error: s.lastReconcile.error.message } : {}), changes: s.lastReconcile.changes, durationMs: s.lastReconcile.durationMs } } : {}),
           counters: s.counters,
           ...(k8s ? { kubernetes: k8s.status() } : {}),
+          ...(peerSource ? { bgpPeers: peerSource.status() } : {}),
           ...(liveness ? { liveness: [...liveness.peers.addresses().map((address) => ({ address, ...liveness!.peers.status(address)! })), ...liveness.passive.status()] } : {}),
         },
       }

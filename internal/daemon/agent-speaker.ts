@@ -13,6 +13,8 @@ import { Speaker, type Advert, type SpeakerConfig } from '../bgp/speaker.ts'
 import { HealthMonitor } from '../health/monitor.ts'
 import { runCheck, type Checker } from '../health/checks.ts'
 import { configVipStatus, speakerConfig, vipAdvertisements, vipKey } from '../controller/advertise.ts'
+import { mergeBgp, type MergeResult } from '../controller/merge.ts'
+import type { NodePeers } from '../k8s/index.ts'
 import { canonicalIp } from '../ip/index.ts'
 import { realClock, type Clock } from '../base/index.ts'
 
@@ -47,6 +49,16 @@ export function nodeSpeakerConfig(c: Config, fromFile: SpeakerConfig = speakerCo
     gracefulShutdown: fromFile.gracefulShutdown ?? { waitMs: 0 },
     peers: fromFile.peers.map((p) => ({ ...p, nextHop: 'self' as const })),
   }
+}
+
+/**
+ * The speaker config of this node with its BgpPeers (kubernetes.bgpPeers), by the controller's
+ * merge rule (BgpPeers win over the file's peers with the same address); its router ID is its
+ * IPv4 InternalIP, else its IPv4 agent.nodeAddresses, else the file's bgp.routerId.
+ */
+export function nodeBgp(c: Config, kube: NodePeers): MergeResult {
+  const routerId = kube.node?.internalIPs.IPv4 ?? c.agent.nodeAddresses.find((a) => !a.includes(':'))
+  return mergeBgp(c, c.bgp ? speakerConfig(c) : undefined, kube.crd, { role: 'node', routerId })
 }
 
 export class NodeSpeaker {
@@ -95,14 +107,18 @@ export class NodeSpeaker {
     speaker.set(advs)
   }
 
-  /** Start, reconfigure or (no `bgp` section) stop, from a valid config. Throws (nothing changed) on a bad key file. */
-  async apply(c: Config): Promise<void> {
-    if (!c.bgp) {
-      if (this.speaker) this.deps.log.info('the bgp section is gone: this node withdraws its VIPs and closes its BGP sessions')
+  /**
+   * Start, reconfigure or stop (no `bgp` section and no BgpPeer for this node), from a valid
+   * config; `merged`: the speaker config with this node's BgpPeers (kubernetes.bgpPeers), which
+   * replaces the file's. Throws (nothing changed) on a bad key file.
+   */
+  async apply(c: Config, merged?: SpeakerConfig): Promise<void> {
+    if (!c.bgp && !merged?.peers.length) {
+      if (this.speaker) this.deps.log.info('no bgp section and no BgpPeer for this node: it withdraws its VIPs and closes its BGP sessions')
       await this.stop()
       return
     }
-    const sc = nodeSpeakerConfig(c) // reads MD5 key files: may throw
+    const sc = nodeSpeakerConfig(c, merged) // reads MD5 key files: may throw
     const view = ownView(c)
     this.view = view
     this.health ??= new HealthMonitor({ clock: this.clock, checker: this.deps.checker ?? runCheck, log: this.deps.log, onChange: () => this.announce() })

@@ -1,7 +1,7 @@
 // CRD converters: OpenELB's samples convert as they are; every problem names its field path;
 // fields Porter does not act on are listed, never dropped.
 import t from 'tap'
-import { toEipInfo, toBgpConfInfo, toBgpPeerInfo, matchesSelector } from './crd.ts'
+import { toEipInfo, toBgpConfInfo, toBgpPeerInfo, matchesSelector, peeredBy, SPEAKER_ANNOTATION } from './crd.ts'
 
 t.test('Eip: OpenELB samples and errors with field paths', async (t) => {
   const sample = toEipInfo({ metadata: { name: 'eip-sample-pool', annotations: { 'eip.openelb.kubesphere.io/is-default-eip': 'true' } }, spec: { address: '192.0.2.91-192.0.2.100', protocol: 'bgp', disable: false } })!
@@ -67,4 +67,23 @@ t.test('label selectors', async (t) => {
   t.notOk(matchesSelector({ matchExpressions: [{ key: 'zone', operator: 'NotIn', values: ['a'] }] }, l))
   t.ok(matchesSelector({ matchExpressions: [{ key: 'gpu', operator: 'DoesNotExist' }] }, l))
   t.notOk(matchesSelector({ matchExpressions: [{ key: 'gpu', operator: 'Exists' }] }, l))
+})
+
+t.test('BgpPeer speaker annotation: who peers with it', async (t) => {
+  const peer = (speaker?: string, nodeSelector?: object) => toBgpPeerInfo({ metadata: { name: 'p', ...(speaker !== undefined ? { annotations: { [SPEAKER_ANNOTATION]: speaker } } : {}) }, spec: { conf: { peerAs: 65001, neighborAddress: '192.0.2.1' }, ...(nodeSelector ? { nodeSelector } : {}) } })!
+  const ctl = { role: 'controller' as const }
+  const node = (labels: Record<string, string>) => ({ role: 'node' as const, labels, routerId: undefined })
+  t.ok(peeredBy(peer(), ctl), 'no annotation: the controller')
+  t.notOk(peeredBy(peer(), node({})), 'no annotation: no node')
+  t.ok(peeredBy(peer('controller'), ctl), '"controller" as default')
+  const pn = peer('node', { matchLabels: { rack: 'r1' } })
+  t.same(pn.errors, [])
+  t.equal(pn.perNode, true)
+  t.notOk(peeredBy(pn, ctl), '"node": not the controller')
+  t.ok(peeredBy(pn, node({ rack: 'r1' })), 'a node its nodeSelector selects')
+  t.notOk(peeredBy(pn, node({ rack: 'r2' })), 'a node it does not select')
+  t.ok(peeredBy(peer('node'), node({})), 'no nodeSelector: every node')
+  const bad = peer('nodes')
+  t.same(bad.errors.map((e) => e.path), [`metadata.annotations["${SPEAKER_ANNOTATION}"]`], 'another value: an error at the annotation')
+  t.match(bad.errors[0]!.message, /"controller".*"node"/)
 })

@@ -13,6 +13,12 @@ export const CRD_VERSION = 'v1alpha2'
 export const DEFAULT_EIP_ANNOTATION = 'eip.openelb.kubesphere.io/is-default-eip'
 /** the only BgpConf Porter reads (as OpenELB) */
 export const BGPCONF_NAME = 'default'
+/**
+ * Who peers with a BgpPeer: `controller` (default: the controller replicas, next hops as given,
+ * spec.nodeSelector filters them) or `node` (per-node speakers: the agent of every node that
+ * spec.nodeSelector selects, next hop self; OpenELB's speaker model)
+ */
+export const SPEAKER_ANNOTATION = 'porter.kubesphere.io/speaker'
 
 export interface FieldError { path: string; message: string }
 
@@ -57,12 +63,33 @@ export interface BgpPeerInfo {
   inlinePassword?: string
   secretRef?: { name: string; namespace: string; key: string }
   nodeSelector?: LabelSelector
+  /** SPEAKER_ANNOTATION is `node`: the selected nodes' agents peer, not the controller */
+  perNode?: boolean
   /** spec.ebgpMultihop.config: TTL of our packets to an eBGP peer (enabled without multihopTtl: 255, as GoBGP) */
   ebgpMultihop?: number
   /** spec.ttlSecurity.config.enabled: GTSM (RFC 5082) */
   ttlSecurity?: boolean
   errors: FieldError[]
   ignored: string[]
+}
+
+/** What the CRDs say about BGP, with MD5 keys read from their Secrets (never logged). */
+export interface CrdBgp {
+  conf?: BgpConfInfo
+  peers: BgpPeerInfo[]
+  /** peer name -> key */
+  keys: Map<string, Uint8Array>
+  /** peer name -> next-hop addresses it may get (BgpPeer.nodeSelector); absent: all */
+  nextHopFilters: Map<string, ReadonlySet<string>>
+}
+
+/** who speaks: the controller, or one node's agent (its labels choose its BgpPeers; its router ID) */
+export type Speaking = { role: 'controller' } | { role: 'node'; labels: Readonly<Record<string, string>>; routerId: string | undefined }
+
+/** whether `who` peers with the BgpPeer `p` (SPEAKER_ANNOTATION; for nodes, spec.nodeSelector) */
+export function peeredBy(p: BgpPeerInfo, who: Speaking): boolean {
+  if (who.role === 'controller') return p.perNode !== true
+  return p.perNode === true && (p.nodeSelector === undefined || matchesSelector(p.nodeSelector, who.labels))
 }
 
 /** Paths of every leaf under `o` not in `known` (dotted, array items as [i]). */
@@ -253,6 +280,9 @@ export function toBgpPeerInfo(o: unknown): BgpPeerInfo | undefined {
   }
   const nsel = selectorOf(spec.nodeSelector, 'spec.nodeSelector', errors)
   if (nsel) info.nodeSelector = nsel
+  const speaker = strMap(m.annotations)[SPEAKER_ANNOTATION]
+  if (speaker === 'node') info.perNode = true
+  else if (speaker !== undefined && speaker !== 'controller') errors.push({ path: `metadata.annotations["${SPEAKER_ANNOTATION}"]`, message: `${JSON.stringify(speaker)} is not a speaker: "controller" (default: the controller replicas peer) or "node" (the agents of the nodes spec.nodeSelector selects peer, next hop self)` })
   const mh = obj(obj(spec.ebgpMultihop).config)
   if (mh.enabled === true) {
     const ttl = mh.multihopTtl ?? 255

@@ -40,6 +40,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   backoff?: { initialMs?: number; maxMs?: number }
   /** a watch with no data for this long is restarted (client-node's default: 30 s) */
   watchIdleTimeoutMs?: number
+  /** watch only the objects this selects ("metadata.name=node-1"); listPage must apply it too */
+  fieldSelector?: string
   /** applied to every object before it is cached (e.g. drop fields the reader never uses) */
   trim?: (o: T) => void
 }
@@ -100,7 +102,7 @@ export class ResilientInformer<T extends KubernetesObject> {
       },
     } as unknown as Watch
     const delayFn = (ms: number) => new Promise<void>((r) => { o.clock.setTimeout(r, ms) })
-    this.lw = new ListWatch<T>(o.path, watch, () => this.listAll(), false, undefined, undefined, { delayFn })
+    this.lw = new ListWatch<T>(o.path, watch, () => this.listAll(), false, undefined, o.fieldSelector, { delayFn })
     const changed = () => o.onChange()
     this.lw.on('add', changed)
     this.lw.on('update', changed)

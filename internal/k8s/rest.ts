@@ -83,7 +83,7 @@ export class KubeRest {
    * API's `metadata.continue` is `metadata._continue` there, and ResilientInformer reads that.
    */
   async listPage<T>(path: string, limit: number, cont: string | undefined): Promise<ListPage<T>> {
-    const body = await this.get<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(`${path}?limit=${limit}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`)
+    const body = await this.get<{ metadata?: { resourceVersion?: string; continue?: string }; items?: T[] }>(`${path}${path.includes('?') ? '&' : '?'}limit=${limit}${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`)
     const m = body.metadata ?? {}
     return { metadata: { ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}), ...(m.continue ? { _continue: m.continue } : {}) }, items: body.items ?? [] }
   }

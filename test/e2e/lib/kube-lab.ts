@@ -14,6 +14,8 @@ import { builtPorter } from '../../lib/dist.ts'
 export const ROUTER_AS = 65001
 export const PORTER_AS = 65002
 export const USER = 'porter-controller'
+/** a static-token user for agents; no rights unless a test binds the agent's roles to it */
+export const AGENT_USER = 'porter-agent'
 /** node name -> InternalIP (on the router's link, so BIRD installs them as next hops) */
 export const NODES: Record<string, string> = { 'node-a': '192.0.2.11', 'node-b': '192.0.2.12', 'node-c': '192.0.2.13' }
 
@@ -27,6 +29,8 @@ export interface KubeLab {
   /** Porter namespaces, one per replica: p1 192.0.2.2, p2 192.0.2.3, ... */
   porterNs: string[]
   kubeconfigs: string[]
+  /** the same, for AGENT_USER */
+  agentKubeconfigs: string[]
   kubectl(args: string[], input?: string): Promise<string>
   apply(yaml: string): Promise<string>
 }
@@ -37,7 +41,7 @@ export const NODES6: Record<string, string> = { 'node-a': '2001:db8::11', 'node-
 
 export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverArgs?: string[]; password?: string; dualStack?: boolean } = {}): Promise<KubeLab> {
   const api = await startKubeApiServer(t, {
-    users: [{ name: USER }],
+    users: [{ name: USER }, { name: AGENT_USER }],
     ...(opts.apiserverArgs ? { extraArgs: opts.apiserverArgs } : {}),
     ...(opts.dualStack ? { serviceClusterIpRange: '198.19.0.0/16,2001:db8:96::/112' } : {}),
   })
@@ -45,6 +49,7 @@ export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverAr
   const r = await lab.ns('r')
   const porterNs: string[] = []
   const kubeconfigs: string[] = []
+  const agentKubeconfigs: string[] = []
   const addrs = ['192.0.2.2', '192.0.2.3', '192.0.2.4']
   for (let i = 0; i < replicas; i++) porterNs.push(await lab.ns(`p${i + 1}`))
   // one L2 segment: the router and every replica
@@ -54,7 +59,9 @@ export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverAr
   for (let i = 0; i < replicas; i++) {
     await lab.addr(porterNs[i]!, 'eth0', `${addrs[i]}/24`)
     if (opts.dualStack) await lab.addr(porterNs[i]!, 'eth0', `2001:db8::${i + 2}/64`)
-    kubeconfigs.push((await forwardIntoNetns(api, porterNs[i]!)).kubeconfig(USER))
+    const fwd = await forwardIntoNetns(api, porterNs[i]!)
+    kubeconfigs.push(fwd.kubeconfig(USER))
+    agentKubeconfigs.push(fwd.kubeconfig(AGENT_USER))
   }
   const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: porterNs.map((_, i) => ({ address: addrs[i]!, as: PORTER_AS, passive: true, name: `porter${i + 1}`, holdTime: 9, ...(opts.password ? { password: opts.password } : {}), ...(opts.dualStack ? { families: ['ipv4', 'ipv6'] as ('ipv4' | 'ipv6')[] } : {}) })) })
   await bird.start()
@@ -67,7 +74,7 @@ export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverAr
   await kubectl(['create', 'clusterrolebinding', 'porter-controller-user', '--clusterrole=porter-controller', `--user=${USER}`])
   await kubectl(['create', 'rolebinding', 'porter-controller-user', '-n', 'porter-system', '--role=porter-controller', `--user=${USER}`])
   for (const [name, ip] of Object.entries(NODES)) await createNode(kubectl, apply, name, opts.dualStack ? [ip, NODES6[name]!] : [ip])
-  return { lab, api, binary: builtPorter(lab.dir), r, bird, porterNs, kubeconfigs, kubectl, apply }
+  return { lab, api, binary: builtPorter(lab.dir), r, bird, porterNs, kubeconfigs, agentKubeconfigs, kubectl, apply }
 }
 
 export async function createNode(kubectl: KubeLab['kubectl'], apply: KubeLab['apply'], name: string, ips: string[], labels: Record<string, string> = {}): Promise<void> {
