@@ -1,7 +1,8 @@
 // kubernetes.drainCordoned: a cordoned node is tagged GRACEFUL_SHUTDOWN for the wait, then its
 // next hops leave, never a VIP's last; uncordoned, it is a plain next hop again.
 import t from 'tap'
-import { cordonPhases, drainAdvertisements } from './drain.ts'
+import { cordonPhases, drainAdvertisements, terminatingAdvertisements, terminatingPhases } from './drain.ts'
+import { terminatingNodes } from './nexthops.ts'
 import { GRACEFUL_SHUTDOWN_ATTRS } from '../bgp/rib/index.ts'
 import type { NodeInfo } from './types.ts'
 
@@ -40,4 +41,30 @@ t.test('drainAdvertisements: draining hops split off with GRACEFUL_SHUTDOWN; dra
     { prefix: '203.0.113.10/32', nextHops: [B] },
     { prefix: '203.0.113.11/32', nextHops: [A], attrs: GRACEFUL_SHUTDOWN_ATTRS },
   ], 'drained: gone where another node serves; kept, tagged, where it is the last')
+})
+
+t.test('terminating endpoints (drainTerminating): a Local Service\'s leaving nodes, tagged within the wait, then gone', async (t) => {
+  const ep = (node: string, ready: boolean, terminating = false, serving = ready || terminating) => ({ addresses: ['198.51.100.9'], nodeName: node, ready, serving, terminating })
+  const slices = (...e: ReturnType<typeof ep>[]) => [{ addressType: 'IPv4' as const, endpoints: e, ports: [] }] as never
+  const ns = nodes(node('a', A), node('b', B), node('c', '192.0.2.13'))
+  const local = { externalTrafficPolicy: 'Local' as const }
+  t.same(terminatingNodes(local, slices(ep('a', false, true), ep('b', true), ep('c', true)), ns), ['a'], 'a node with only serving-terminating endpoints, while others are ready')
+  t.same(terminatingNodes(local, slices(ep('a', false, true), ep('a', true), ep('b', true)), ns), [], 'a node with a ready endpoint too is a plain next hop')
+  t.same(terminatingNodes(local, slices(ep('a', false, true, false), ep('b', true)), ns), [], 'terminating and no longer serving: gone')
+  t.same(terminatingNodes(local, slices(ep('a', false, true), ep('b', false, true)), ns), [], 'no ready endpoint anywhere: the terminating ones are the next hops themselves (fallback)')
+  t.same(terminatingNodes({ externalTrafficPolicy: 'Cluster' }, slices(ep('a', false, true), ep('b', true)), ns), [], 'Cluster: next hops do not follow endpoints')
+
+  const cand = new Map([['203.0.113.10/32', [A]]])
+  const p0 = terminatingPhases(cand, new Map(), 1000, 5000)
+  t.same([...p0.draining], [['203.0.113.10/32', [A]]], 'first seen: draining')
+  t.equal(p0.nextAt, 6000, 'the pass runs again when the wait ends')
+  const p1 = terminatingPhases(cand, p0.since, 5999, 5000)
+  t.equal(p1.key, p0.key, 'same phase within the wait: no re-announcement')
+  const p2 = terminatingPhases(cand, p1.since, 6000, 5000)
+  t.same(p2.draining.size, 0, 'past the wait: no longer announced')
+  t.not(p2.key, p1.key, 'a new phase: announced again')
+  const p3 = terminatingPhases(new Map(), p2.since, 6001, 5000)
+  t.same([p3.since.size, p3.key], [0, ''], 'its endpoints gone: forgotten (a later rollout waits afresh)')
+  const out = terminatingAdvertisements([{ prefix: '203.0.113.10/32', nextHops: [B] }], p0.draining)
+  t.same(out, [{ prefix: '203.0.113.10/32', nextHops: [B] }, { prefix: '203.0.113.10/32', nextHops: [A], attrs: GRACEFUL_SHUTDOWN_ATTRS }], 'the leaving node as a second, tagged advertisement of the prefix')
 })

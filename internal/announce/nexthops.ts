@@ -52,6 +52,26 @@ export function nextHopNodes(svc: Pick<LbService, 'externalTrafficPolicy'>, slic
   return { nodes: names, reason: names.length ? null : 'noEligibleNodes', terminatingFallback: svc.externalTrafficPolicy === 'Local' && terminatingFallback }
 }
 
+/**
+ * Local policy, while ready endpoints exist: the nodes whose endpoints there are all
+ * serving-terminating (a rollout's leaving pods): they are no next hops any more, but still
+ * serve (kubernetes.drainTerminating keeps them a while, tagged GRACEFUL_SHUTDOWN). Sorted.
+ */
+export function terminatingNodes(svc: Pick<LbService, 'externalTrafficPolicy'>, slices: readonly EndpointSliceInfo[], nodes: ReadonlyMap<string, NodeInfo>): string[] {
+  if (svc.externalTrafficPolicy !== 'Local') return []
+  const all = slices.filter((s) => s.addressType !== 'FQDN').flatMap((s) => s.endpoints).filter(usable)
+  const ready = new Set<string>()
+  for (const e of all) if (e.ready && e.nodeName !== undefined) ready.add(e.nodeName)
+  if (ready.size === 0) return [] // no ready endpoint anywhere: the serving-terminating ones are the next hops
+  const out = new Set<string>()
+  for (const e of all) {
+    if (e.nodeName === undefined || ready.has(e.nodeName) || e.terminating !== true || !(e.serving ?? e.ready)) continue
+    const n = nodes.get(e.nodeName)
+    if (n && !n.excluded) out.add(n.name)
+  }
+  return [...out].sort()
+}
+
 /** The next-hop addresses of `names` for a VIP of `family`: each node's InternalIP of that family, sorted. */
 export function nextHopAddresses(names: readonly string[], nodes: ReadonlyMap<string, NodeInfo>, family: IpFamily): string[] {
   const out: string[] = []

@@ -266,6 +266,12 @@ export const kubernetes = z.lazy(() => z
      */
     drainCordoned: z.object({ enabled: z.boolean().default(true), wait: duration.default(10_000) }).strict().optional(),
     /**
+     * controller: a node whose endpoints of a Local Service are all serving-terminating (a
+     * rollout's leaving pods) while other nodes have ready ones keeps its next hop for that VIP
+     * with GRACEFUL_SHUTDOWN while they serve, at most `wait`, then it is withdrawn. Absent: withdrawn at once
+     */
+    drainTerminating: z.object({ enabled: z.boolean().default(true), wait: duration.default(30_000) }).strict().optional(),
+    /**
      * agent: per-node speaker from Kubernetes: peer with the BgpPeers annotated
      * porter.kubesphere.io/speaker: node whose spec.nodeSelector selects this node (AS from the
      * BgpConf "default"; router ID: the node's IPv4 InternalIP). Needs RBAC

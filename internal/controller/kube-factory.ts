@@ -39,5 +39,6 @@ export function createKubeController(c: Config, d: KubeFactoryDeps): KubeControl
     onAdvertisements: d.onAdvertisements,
     onBgp: d.onBgp,
     ...(k.drainCordoned?.enabled ? { drainCordoned: { waitMs: k.drainCordoned.wait } } : {}),
+    ...(k.drainTerminating?.enabled ? { drainTerminating: { waitMs: k.drainTerminating.wait } } : {}),
   })
 }

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import type { Clock, Logger } from '../base/index.ts'
 import { backoffInit, backoffOnFailure, backoffOnSuccess, backoffPolicy, type BackoffState } from '../base/index.ts'
 import { Allocator } from '../ipam/index.ts'
-import { cordonPhases, drainAdvertisements, serviceKey, type CordonPhases, type LbService, type NodeInfo, type OwnershipOptions } from '../announce/index.ts'
+import { cordonPhases, drainAdvertisements, serviceKey, terminatingAdvertisements, terminatingPhases, type CordonPhases, type TerminatingPhases, type LbService, type NodeInfo, type OwnershipOptions } from '../announce/index.ts'
 import type { Advertisement } from '../bgp/speaker.ts'
 import { ResilientInformer } from '../k8s/informer.ts'
 import { obj, arr, str, strMap, toEndpointSlice, toLbService, toNodeInfo } from '../k8s/convert.ts'
@@ -49,6 +49,8 @@ export interface KubeControllerOptions {
   chunkSize?: number
   /** kubernetes.drainCordoned: a cordoned node's next hops are tagged GRACEFUL_SHUTDOWN for waitMs, then leave */
   drainCordoned?: { waitMs: number }
+  /** kubernetes.drainTerminating: a node whose endpoints of a Service all terminate keeps its next hop for that VIP, tagged, for up to waitMs while they serve */
+  drainTerminating?: { waitMs: number }
 }
 
 
@@ -116,6 +118,10 @@ export class KubeController {
   private cordonSince: ReadonlyMap<string, number> = new Map()
   private cordonKey = ''
   private cordonTimer: unknown
+  /** drainTerminating: the same, per "prefix next-hop" */
+  private termSince: ReadonlyMap<string, number> = new Map()
+  private termKey = ''
+  private termTimer: unknown
   private lastNodes: readonly object[] = []
   private lastGlobal: readonly object[] = []
   private routeCache = new Map<string, { svc: object; slices: readonly object[]; routes: ServiceRoutes | null }>()
@@ -171,6 +177,7 @@ export class KubeController {
     this.o.clock.clearTimeout(this.keyTimer)
     this.o.clock.clearTimeout(this.crTimer)
     this.o.clock.clearTimeout(this.cordonTimer)
+    this.o.clock.clearTimeout(this.termTimer)
     await this.elector?.stop()
     await Promise.all(Object.values(this.informers).map((i) => i.stop()))
     this.rest.close()
@@ -246,9 +253,13 @@ export class KubeController {
       if (c.routes) routesChanged = true
     }
     const cordon = this.cordonPass()
-    if (routesChanged || !this.announcedOnce || cordon.changed) {
+    // every Service's routes: built when announcing, or every pass with drainTerminating (its waits end between changes)
+    let routesNow: ServiceRoutes[] | undefined
+    const term = this.o.drainTerminating ? this.terminatingPass((routesNow = this.routesNow())) : { changed: false }
+    if (routesChanged || !this.announcedOnce || cordon.changed || term.changed) {
       this.announcedOnce = true
-      const advs = advertisementsOf(this.routesNow())
+      let advs = advertisementsOf(routesNow ?? this.routesNow())
+      if ('phases' in term && term.phases) advs = terminatingAdvertisements(advs, term.phases.draining)
       this.o.onAdvertisements(cordon.phases ? drainAdvertisements(advs, cordon.phases) : advs)
     }
     this.applyBgp(this.nodes)
@@ -322,6 +333,38 @@ export class KubeController {
       const nodes = [...phases.since.keys()]
       this.o.log.info({ cordoned: nodes, draining: [...phases.draining], drained: [...phases.drained], waitMs: d.waitMs },
         nodes.length ? 'cordoned nodes: their next hops are announced with GRACEFUL_SHUTDOWN, then withdrawn after the wait (never a VIP\'s last)' : 'no cordoned node left')
+    }
+    return { phases, changed }
+  }
+
+  /**
+   * kubernetes.drainTerminating: each VIP's next hops whose nodes' endpoints all terminate (and
+   * are not its next hops through another Service), tagged within the wait; a pass runs again
+   * when the next wait ends
+   */
+  private terminatingPass(routes: readonly ServiceRoutes[]): { phases?: TerminatingPhases; changed: boolean } {
+    const d = this.o.drainTerminating!
+    const normal = new Map<string, Set<string>>()
+    for (const r of routes) for (const [ip, hops] of r.nextHops) { let s = normal.get(ip); if (!s) normal.set(ip, (s = new Set())); for (const h of hops) s.add(h) }
+    const candidates = new Map<string, string[]>()
+    for (const r of routes) {
+      for (const [ip, hops] of r.terminating ?? []) {
+        const left = hops.filter((h) => !normal.get(ip)?.has(h))
+        if (!left.length) continue
+        const prefix = `${ip}/${ip.includes(':') ? 128 : 32}`
+        candidates.set(prefix, [...new Set([...(candidates.get(prefix) ?? []), ...left])].sort())
+      }
+    }
+    const now = this.o.clock.now()
+    const phases = terminatingPhases(candidates, this.termSince, now, d.waitMs)
+    this.termSince = phases.since
+    this.o.clock.clearTimeout(this.termTimer)
+    this.termTimer = phases.nextAt === undefined ? undefined : this.o.clock.setTimeout(() => { this.termTimer = undefined; this.schedule(0) }, phases.nextAt - now)
+    const changed = phases.key !== this.termKey
+    if (changed) {
+      this.termKey = phases.key
+      this.o.log.info({ draining: Object.fromEntries(phases.draining), waitMs: d.waitMs },
+        phases.draining.size ? 'nodes whose endpoints terminate: their paths are announced with GRACEFUL_SHUTDOWN while they serve, at most the wait' : 'no node with only terminating endpoints is draining')
     }
     return { phases, changed }
   }

@@ -7,7 +7,7 @@
 // Running either twice on the same input changes nothing.
 import { Allocator, type Family, type ServiceRequest } from '../ipam/index.ts'
 import {
-  nextHopAddresses, nextHopNodes, porterOwnership, serviceKey,
+  nextHopAddresses, nextHopNodes, porterOwnership, serviceKey, terminatingNodes,
   type EndpointSliceInfo, type LbService, type NodeInfo, type OwnershipOptions,
 } from '../announce/index.ts'
 import { canonicalIp } from '../ip/index.ts'
@@ -176,6 +176,8 @@ export interface ServiceRoutes {
   /** why nothing is announced, when nothing is */
   reason: string | null
   terminatingFallback: boolean
+  /** VIP -> next-hop addresses of the nodes whose endpoints are all serving-terminating (Local; absent: none) */
+  terminating?: Map<string, string[]>
 }
 
 /** One Service's VIPs with their next hops; null when it announces nothing (not Porter's, no IP, deleting). */
@@ -192,6 +194,11 @@ export function serviceRoutes(
     const ip = canonicalIp(raw)
     if (ip === undefined) continue
     r.nextHops.set(ip, nextHopAddresses(hop.nodes, nodes, ip.includes(':') ? 'IPv6' : 'IPv4'))
+  }
+  const leaving = terminatingNodes(svc, slices, nodes)
+  if (leaving.length) {
+    r.terminating = new Map()
+    for (const ip of r.nextHops.keys()) r.terminating.set(ip, nextHopAddresses(leaving, nodes, ip.includes(':') ? 'IPv6' : 'IPv4'))
   }
   if (r.reason === null && [...r.nextHops.values()].every((a) => a.length === 0)) r.reason = 'noNextHopAddress'
   return r
