@@ -39,7 +39,7 @@ export interface KubeLab {
 /** IPv6 InternalIPs of the nodes in a dual-stack lab (on the router's link too) */
 export const NODES6: Record<string, string> = { 'node-a': '2001:db8::11', 'node-b': '2001:db8::12', 'node-c': '2001:db8::13' }
 
-export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverArgs?: string[]; password?: string; dualStack?: boolean } = {}): Promise<KubeLab> {
+export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverArgs?: string[]; password?: string; dualStack?: boolean; birdImport?: string } = {}): Promise<KubeLab> {
   const api = await startKubeApiServer(t, {
     users: [{ name: USER }, { name: AGENT_USER }],
     ...(opts.apiserverArgs ? { extraArgs: opts.apiserverArgs } : {}),
@@ -63,7 +63,7 @@ export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverAr
     kubeconfigs.push(fwd.kubeconfig(USER))
     agentKubeconfigs.push(fwd.kubeconfig(AGENT_USER))
   }
-  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: porterNs.map((_, i) => ({ address: addrs[i]!, as: PORTER_AS, passive: true, name: `porter${i + 1}`, holdTime: 9, ...(opts.password ? { password: opts.password } : {}), ...(opts.dualStack ? { families: ['ipv4', 'ipv6'] as ('ipv4' | 'ipv6')[] } : {}) })) })
+  const bird = new Bird(lab, { ns: r, as: ROUTER_AS, routerId: '192.0.2.1', peers: porterNs.map((_, i) => ({ address: addrs[i]!, as: PORTER_AS, passive: true, name: `porter${i + 1}`, holdTime: 9, ...(opts.password ? { password: opts.password } : {}), ...(opts.birdImport ? { importFilter: opts.birdImport } : {}), ...(opts.dualStack ? { families: ['ipv4', 'ipv6'] as ('ipv4' | 'ipv6')[] } : {}) })) })
   await bird.start()
   const kubectl = async (args: string[], input?: string) => (await api.kubectl(args, input !== undefined ? { input } : {})).stdout
   const apply = (yaml: string) => kubectl(['apply', '-f', '-'], yaml)
