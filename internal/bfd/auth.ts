@@ -85,3 +85,15 @@ export function verifyPacket(bytes: Uint8Array, a: BfdAuth, rx: AuthRxState): { 
   if (!timingSafeEqual(want, got)) return { ok: false, reason: 'the SHA1 digest does not match (another key?)' }
   return { ok: true, seq }
 }
+
+/** What RFC 5880 6.8.6 lets through: with `a`, a packet that verifies; without, one without the A bit. */
+export function checkReceived(bytes: Uint8Array, a: BfdAuth | undefined, rx: AuthRxState): { ok: true; seq?: number } | { ok: false; reason: string } {
+  if (a) return verifyPacket(bytes, a, rx)
+  return bytes[1]! & A_BIT ? { ok: false, reason: 'authenticated (A bit), and no BFD authentication is configured for this peer' } : { ok: true }
+}
+
+/** Whether two sessions use the same authentication (a change of type, key ID or key restarts one). */
+export function sameAuth(a: BfdAuth | undefined, b: BfdAuth | undefined): boolean {
+  if (!a || !b) return a === b
+  return a.type === b.type && a.keyId === b.keyId && a.key.length === b.key.length && a.key.every((x, i) => x === b.key[i])
+}

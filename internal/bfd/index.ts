@@ -10,7 +10,7 @@ export {
   type BfdEffect, type BfdEvent, type BfdSessionOptions, type BfdSessionStatus, type BfdTimer, type BfdTimers, type StateChange,
 } from './session.ts'
 export { BfdService, type BfdAcceptor, type BfdPeerOptions, type BfdServiceDeps } from './udp.ts'
-export { planSessions, wireTimers, bfdStatusView, type BfdTimersMs, type SessionPlan } from './plan.ts'
+export { planSessions, wireTimers, bfdStatusView, sameSession, type BfdTimersMs, type SessionPlan } from './plan.ts'
 export { BfdPeers, type BfdPort, type BfdPeersDeps } from './peers.ts'
 export { PassivePeers, accepts, type PassivePeersDeps } from './passive.ts'
-export { checkAuth, signPacket, verifyPacket, BFD_AUTH_TYPES, type BfdAuth, type BfdAuthType, type AuthRxState } from './auth.ts'
+export { checkAuth, checkReceived, sameAuth, signPacket, verifyPacket, BFD_AUTH_TYPES, type BfdAuth, type BfdAuthType, type AuthRxState } from './auth.ts'

@@ -1,8 +1,9 @@
 // Passive BFD sessions: the agent's `agent.liveness.peers` CIDRs (Kubernetes: controller replicas
 // on nodes whose addresses are not known in advance). A first packet from a source inside one of
-// the prefixes starts a session with it (BfdService.setAcceptor); every other unknown source is
-// dropped as before. A session that is not Up for `idleMs` (a replica that moved away, a stray
-// packet) is removed, so nothing keeps sending to a vanished address.
+// the prefixes (with authentication: one signed with the key) starts a session with it
+// (BfdService.setAcceptor); every other unknown source is dropped as before. A session that is
+// not Up for `idleMs` (a replica that moved away, a stray packet) is removed, so nothing keeps
+// sending to a vanished address.
 import type { Logger } from 'pino'
 import type { BfdPeerStatus } from '../admin/status.ts'
 import type { Clock } from '../base/index.ts'
@@ -10,6 +11,7 @@ import { AFI_IPV4, networkOf, prefixContains, type Prefix } from '../ip/index.ts
 import { bfdStatusView, sameTimers, wireTimers, type BfdTimersMs } from './plan.ts'
 import type { BfdPort } from './peers.ts'
 import type { BfdAcceptor } from './udp.ts'
+import { checkReceived, sameAuth } from './auth.ts'
 
 export interface PassivePeersDeps {
   bfd: BfdPort & { setAcceptor(a: BfdAcceptor | undefined): void; listen(family: 4 | 6): Promise<void> }
@@ -34,16 +36,22 @@ export class PassivePeers {
 
   constructor(private readonly deps: PassivePeersDeps) {}
 
-  /** Accept sessions from `cidrs` with `timers`; sessions from outside them end, the others get the new timers. */
+  /**
+   * Accept sessions from `cidrs` with `timers` (and its authentication); sessions from outside
+   * them end, the others get the new timers; another key ends them all (the next packet that
+   * verifies starts a new one).
+   */
   set(cidrs: readonly string[], timers: BfdTimersMs): void {
     this.prefixes = cidrs.map((c) => networkOf(c)).filter((p): p is Prefix => p !== null)
     const retime = this.timers && !sameTimers(this.timers, timers)
+    const rekey = this.timers && !sameAuth(this.timers.auth, timers.auth)
     this.timers = { ...timers }
     for (const a of [...this.sessions.keys()]) {
       if (!accepts(this.prefixes, a)) this.end(a, 'no longer inside agent.liveness.peers')
+      else if (rekey) this.end(a, 'another authentication')
       else if (retime) this.deps.bfd.configure(this.key(a), wireTimers(timers))
     }
-    this.deps.bfd.setAcceptor(this.prefixes.length ? (src) => this.acceptor(src) : undefined)
+    this.deps.bfd.setAcceptor(this.prefixes.length ? (src, packet) => this.acceptor(src, packet) : undefined)
     // the first packets come to port 3784 before any session exists: listen on the prefixes' families
     for (const fam of new Set(this.prefixes.map((p) => (p.afi === AFI_IPV4 ? 4 as const : 6 as const)))) {
       this.deps.bfd.listen(fam).catch((e: Error) => this.deps.log.error({ error: e.message }, 'BFD cannot listen for agent.liveness peers'))
@@ -65,14 +73,16 @@ export class PassivePeers {
     return `${this.deps.keyPrefix}${address}`
   }
 
-  private acceptor(src: string): ReturnType<BfdAcceptor> {
+  private acceptor(src: string, packet: Uint8Array): ReturnType<BfdAcceptor> {
     if (!this.timers || !accepts(this.prefixes, src) || this.sessions.has(src)) return undefined
+    // an unauthenticated or wrongly keyed first packet starts nothing (nor an answer)
+    if (!checkReceived(packet, this.timers.auth, { known: false, seq: 0 }).ok) return undefined
     const entry: { idle?: unknown } = {}
     this.sessions.set(src, entry)
     this.idle(src, entry)
     this.deps.log.info({ peer: src }, 'BFD session accepted (agent.liveness)')
     return {
-      key: this.key(src), ...wireTimers(this.timers),
+      key: this.key(src), ...wireTimers(this.timers), ...(this.timers.auth ? { auth: this.timers.auth } : {}),
       onState: (c) => {
         if (this.sessions.get(src) !== entry) return
         if (c.to === 'Up') { this.deps.clock.clearTimeout(entry.idle); entry.idle = undefined } else if (entry.idle === undefined) this.idle(src, entry)

@@ -50,7 +50,7 @@ export class BfdPeers {
     const running = new Map([...this.peers].map(([a, p]) => [a, p.timers]))
     const plan = planSessions(running, wanted)
     for (const a of plan.remove) {
-      if (!wanted.has(a)) this.peers.delete(a) // else replaced below (a new port)
+      if (!wanted.has(a)) this.peers.delete(a) // else replaced below (a new port or key)
       this.then(() => this.deps.bfd?.remove(this.key(a)))
     }
     for (const [a, t] of plan.retime) {
@@ -105,7 +105,7 @@ export class BfdPeers {
     if (!bfd || this.peers.get(address) !== p) return
     try {
       await bfd.add(this.key(address), {
-        address, localAddress: this.deps.localAddress?.(address), ...wireTimers(p.timers), ...(p.timers.port ? { port: p.timers.port } : {}),
+        address, localAddress: this.deps.localAddress?.(address), ...wireTimers(p.timers), ...(p.timers.port ? { port: p.timers.port } : {}), ...(p.timers.auth ? { auth: p.timers.auth } : {}),
         onState: (c) => { if (this.peers.get(address) === p) this.deps.onState(address, c) },
       })
     } catch (e) {

@@ -3,10 +3,12 @@
 import t from 'tap'
 import { silentLogger } from '../log/index.ts'
 import { FakeBfd } from '../../test/lib/fake-bfd.ts'
-import { BfdPeers, bfdStatusView, planSessions, wireTimers, type BfdTimersMs, type SessionPlan } from './index.ts'
+import { BfdPeers, bfdStatusView, planSessions, wireTimers, type BfdAuthType, type BfdTimersMs, type SessionPlan } from './index.ts'
 
 const T = (minTx = 100, minRx = 100, multiplier = 3): BfdTimersMs => ({ minTx, minRx, multiplier })
 const m = (...e: [string, BfdTimersMs][]) => new Map(e)
+/** timers with authentication, the key read anew each time (a new Uint8Array) */
+const K = (key: string, keyId = 1, type: BfdAuthType = 'meticulous-keyed-sha1'): BfdTimersMs => ({ ...T(), auth: { type, keyId, key: new TextEncoder().encode(key) } })
 
 t.test('planSessions: step table from running to wanted', async (t) => {
   const steps: [string, Map<string, BfdTimersMs>, Map<string, BfdTimersMs>, SessionPlan][] = [
@@ -18,6 +20,13 @@ t.test('planSessions: step table from running to wanted', async (t) => {
     ['multiplier alone counts', m(['192.0.2.1', T()]), m(['192.0.2.1', T(100, 100, 5)]), { add: [], remove: [], retime: [['192.0.2.1', T(100, 100, 5)]] }],
     ['all go', m(['192.0.2.1', T()], ['2001:db8::1', T()]), m(), { add: [], remove: ['192.0.2.1', '2001:db8::1'], retime: [] }],
     ['another port: a new session', m(['192.0.2.1', T()]), m(['192.0.2.1', { ...T(), port: 3785 }]), { add: [['192.0.2.1', { ...T(), port: 3785 }]], remove: ['192.0.2.1'], retime: [] }],
+    ['a key added: a new session', m(['192.0.2.1', T()]), m(['192.0.2.1', K('k1')]), { add: [['192.0.2.1', K('k1')]], remove: ['192.0.2.1'], retime: [] }],
+    ['the same key read again (another object): nothing', m(['192.0.2.1', K('k1')]), m(['192.0.2.1', K('k1')]), { add: [], remove: [], retime: [] }],
+    ['another key: a new session', m(['192.0.2.1', K('k1')]), m(['192.0.2.1', K('k2')]), { add: [['192.0.2.1', K('k2')]], remove: ['192.0.2.1'], retime: [] }],
+    ['another key ID: a new session', m(['192.0.2.1', K('k1')]), m(['192.0.2.1', K('k1', 2)]), { add: [['192.0.2.1', K('k1', 2)]], remove: ['192.0.2.1'], retime: [] }],
+    ['another type: a new session', m(['192.0.2.1', K('k1')]), m(['192.0.2.1', K('k1', 1, 'keyed-sha1')]), { add: [['192.0.2.1', K('k1', 1, 'keyed-sha1')]], remove: ['192.0.2.1'], retime: [] }],
+    ['the key removed: a new session', m(['192.0.2.1', K('k1')]), m(['192.0.2.1', T()]), { add: [['192.0.2.1', T()]], remove: ['192.0.2.1'], retime: [] }],
+    ['same key, new timers: retime', m(['192.0.2.1', K('k1')]), m(['192.0.2.1', { ...K('k1'), minTx: 50 }]), { add: [], remove: [], retime: [['192.0.2.1', { ...K('k1'), minTx: 50 }]] }],
   ]
   for (const [name, running, wanted, plan] of steps) t.same(planSessions(running, wanted), plan, name)
 })
@@ -56,6 +65,14 @@ t.test('BfdPeers: keyed sessions, in order, a failed start shown, state changes 
   t.same(bfd.calls, ['remove nh 2001:db8::1', 'configure nh 192.0.2.1 tx=200000 rx=100000 x3'], 'the re-added and removed session never started')
   t.same([...bfd.sessions.keys()], ['nh 192.0.2.1'])
   t.same(peers.addresses(), ['192.0.2.1'])
+  // a key for the peer: the session is replaced and signs with it
+  bfd.calls = []
+  peers.sync(m(['192.0.2.1', { ...T(200), auth: K('k1').auth }]))
+  await peers.settled()
+  t.same(bfd.calls, ['remove nh 192.0.2.1', 'add nh 192.0.2.1 tx=200000 rx=100000 x3 from 192.0.2.100 auth meticulous-keyed-sha1 1'])
+  t.same(bfd.sessions.get('nh 192.0.2.1')!.opts.auth!.key, new TextEncoder().encode('k1'))
+  peers.sync(m(['192.0.2.1', T(200)]))
+  await peers.settled()
   // another port for the peer: the session is replaced, in order
   bfd.calls = []
   peers.sync(m(['192.0.2.1', { ...T(200), port: 3785 }]))

@@ -4,14 +4,17 @@
 import type { BfdPeerStatus } from '../admin/status.ts'
 import { diagName } from './packet.ts'
 import type { BfdSessionStatus, BfdTimers } from './session.ts'
+import { sameAuth, type BfdAuth } from './auth.ts'
 
-/** BFD timers as the config gives them: milliseconds and a detect multiplier */
+/** BFD timers as the config gives them: milliseconds and a detect multiplier; with the session's port and authentication */
 export interface BfdTimersMs {
   minTx: number
   minRx: number
   multiplier: number
   /** the peer's receiving port, when not 3784 (a change restarts the session) */
   port?: number
+  /** Keyed / Meticulous Keyed SHA1 with the key read (a change of type, key ID or key restarts the session) */
+  auth?: BfdAuth
 }
 
 export interface SessionPlan {
@@ -25,13 +28,17 @@ export interface SessionPlan {
 /** the same intervals and multiplier (the port is the session's address, not a timer) */
 export const sameTimers = (a: BfdTimersMs, b: BfdTimersMs) => a.minTx === b.minTx && a.minRx === b.minRx && a.multiplier === b.multiplier
 
+/** the same port and authentication: else the running session is replaced by a new one */
+export const sameSession = (a: BfdTimersMs, b: BfdTimersMs) => a.port === b.port && sameAuth(a.auth, b.auth)
+
 export function planSessions(running: ReadonlyMap<string, BfdTimersMs>, wanted: ReadonlyMap<string, BfdTimersMs>): SessionPlan {
   const plan: SessionPlan = { add: [], remove: [], retime: [] }
   for (const a of running.keys()) if (!wanted.has(a)) plan.remove.push(a)
   for (const [a, t] of wanted) {
     const r = running.get(a)
-    if (r && r.port !== t.port) plan.remove.push(a) // another port: a new session
-    if (!r || r.port !== t.port) plan.add.push([a, { ...t }])
+    const fresh = !r || !sameSession(r, t)
+    if (r && fresh) plan.remove.push(a) // another port or key: a new session
+    if (fresh) plan.add.push([a, { ...t }])
     else if (!sameTimers(r, t)) plan.retime.push([a, { ...t }])
   }
   return plan

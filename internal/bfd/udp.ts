@@ -16,7 +16,7 @@ import { PorterError } from '../errors/index.ts'
 import { attachTtlFilter, datagramFd } from '../sys/index.ts'
 import { normalizeAddress } from '../ip/index.ts'
 import { BFD_PORT, BfdWireError, SOURCE_PORT_MAX, SOURCE_PORT_MIN, decode, encode, type ControlPacket } from './packet.ts'
-import { checkAuth, signPacket, verifyPacket, type AuthRxState, type BfdAuth } from './auth.ts'
+import { checkAuth, checkReceived, signPacket, type AuthRxState, type BfdAuth } from './auth.ts'
 import { BfdSession, type BfdEffect, type BfdSessionStatus, type BfdTimer, type BfdTimers, type StateChange } from './session.ts'
 
 export interface BfdPeerOptions extends BfdTimers {
@@ -63,8 +63,12 @@ interface Entry {
 
 const normalize = normalizeAddress
 
-/** Whether to start a session with an unknown source that sent a first packet: its key and options, or undefined (dropped). */
-export type BfdAcceptor = (source: string) => ({ key: string } & Omit<BfdPeerOptions, 'address'>) | undefined
+/**
+ * Whether to start a session with an unknown source that sent a first packet (`packet`, as
+ * received: an acceptor with authentication takes only one that verifies): its key and options,
+ * or undefined (dropped).
+ */
+export type BfdAcceptor = (source: string, packet: Uint8Array) => ({ key: string } & Omit<BfdPeerOptions, 'address'>) | undefined
 
 /** All BFD sessions of a process: `add` a peer, read its status, `remove` it. */
 export class BfdService {
@@ -260,22 +264,20 @@ export class BfdService {
    */
   private authentic(e: Entry, msg: Uint8Array, src: string): boolean {
     const a = e.opts.auth
-    if (!a) {
-      if (msg[1]! & 0x04) { this.drop(`from ${src}: authenticated (A bit), and no BFD authentication is configured for this peer`); return false }
-      return true
-    }
     const now = this.clock.now()
-    if (e.rxAuth.known && now - e.rxAt > 2 * Math.max(e.session.status().detectTimeMs, 1000)) e.rxAuth = { known: false, seq: 0 }
-    const v = verifyPacket(msg, a, e.rxAuth)
-    if (!v.ok) { this.drop(`from ${src}: BFD authentication failed: ${v.reason}`); return false }
-    e.rxAuth = { known: true, seq: v.seq }
-    e.rxAt = now
+    if (a && e.rxAuth.known && now - e.rxAt > 2 * Math.max(e.session.status().detectTimeMs, 1000)) e.rxAuth = { known: false, seq: 0 }
+    const v = checkReceived(msg, a, e.rxAuth)
+    if (!v.ok) { this.drop(`from ${src}: ${a ? 'BFD authentication failed: ' : ''}${v.reason}`); return false }
+    if (v.seq !== undefined) {
+      e.rxAuth = { known: true, seq: v.seq }
+      e.rxAt = now
+    }
     return true
   }
 
   /** An accepted source: open its session, then hand it the packet that asked. False: not accepted. */
   private accept(src: string, packet: ControlPacket, msg: Uint8Array): boolean {
-    const opts = this.acceptor?.(src)
+    const opts = this.acceptor?.(src, msg)
     if (!opts) return false
     if (this.accepting.has(src)) return true
     this.accepting.add(src)

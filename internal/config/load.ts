@@ -8,6 +8,7 @@
 // invalid does the full path parse again with `yaml` and positions, and report from there.
 import { isAscii } from 'node:buffer'
 import { readFileSync } from 'node:fs'
+import { isDeepStrictEqual } from 'node:util'
 import { basename } from 'node:path'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml'
 import { load as loadFast, CORE_SCHEMA } from 'js-yaml'
@@ -344,8 +345,9 @@ function crossCheck(cfg: Config, raw: unknown): (ConfigIssue & { at: PropertyKey
       const at: PropertyKey[] = nh.check ? ['vips', i, 'nextHops', k, 'check'] : ['vips', i, 'check']
       const first = bfdSeen.get(nh.address)
       if (!first) bfdSeen.set(nh.address, { at, c })
-      else if (first.c.minTx !== c.minTx || first.c.minRx !== c.minRx || first.c.multiplier !== c.multiplier || first.c.port !== c.port) {
-        add(at, `next hop ${JSON.stringify(nh.address)} has one BFD session for all its VIPs, and ${pathString(first.at)} asks for other settings (minTx ${first.c.minTx}, minRx ${first.c.minRx}, multiplier ${first.c.multiplier}, port ${first.c.port}): give both the same`)
+      else if (first.c.minTx !== c.minTx || first.c.minRx !== c.minRx || first.c.multiplier !== c.multiplier || first.c.port !== c.port || !isDeepStrictEqual(first.c.auth, c.auth)) {
+        const a = first.c.auth
+        add(at, `next hop ${JSON.stringify(nh.address)} has one BFD session for all its VIPs, and ${pathString(first.at)} asks for other settings (minTx ${first.c.minTx}, minRx ${first.c.minRx}, multiplier ${first.c.multiplier}, port ${first.c.port}, ${a ? `auth ${a.type} key ID ${a.keyId} from ${JSON.stringify(a.keyFile)}` : 'no auth'}): give both the same`)
       }
     })
     checks.forEach((c, k) => {

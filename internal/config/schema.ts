@@ -152,8 +152,9 @@ const bfdTimers = () => ({
 })
 
 /**
- * BFD authentication (RFC 5880 6.7.4), the same on the router: every packet signed with SHA1 and
- * a sequence number; the key (1-20 bytes) from a file, never inline, never logged
+ * BFD authentication (RFC 5880 6.7.4), the same on the other side (the router; for node liveness
+ * the controller and the agents): every packet signed with SHA1 and a sequence number; the key
+ * (1-20 bytes) from a file, never inline, never logged (read by secret.ts)
  */
 const bfdAuth = z.object({
   type: z.enum(['keyed-sha1', 'meticulous-keyed-sha1']).default('meticulous-keyed-sha1'),
@@ -194,7 +195,7 @@ export const healthCheck = z.lazy(() => z.discriminatedUnion('type', [
     fall: z.number().int().min(1).max(100).default(3),
   }).strict(),
   /** node liveness: one BFD session per next-hop address (its agent's agent.liveness); healthy while Up */
-  z.object({ type: z.literal('bfd'), ...bfdTimers(), port: livenessPort() }).strict(),
+  z.object({ type: z.literal('bfd'), ...bfdTimers(), port: livenessPort(), auth: bfdAuth.optional() }).strict(),
 ]))
 
 // the transform sits outside the union: inside it, zod reports a bad string as "Invalid input"
@@ -295,7 +296,7 @@ export const kubernetes = z.lazy(() => z
       .refine((l) => l.renewDeadline < l.leaseDuration && l.retryPeriod < l.renewDeadline, { error: 'needs retryPeriod < renewDeadline < leaseDuration' })
       .default({ enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 }),
     /** controller: a BFD session with every node that is a Service's next hop (its agent's agent.liveness); only live nodes are announced */
-    nodeLiveness: z.object({ ...bfdTimers(), port: livenessPort() }).strict().optional(),
+    nodeLiveness: z.object({ ...bfdTimers(), port: livenessPort(), auth: bfdAuth.optional() }).strict().optional(),
   })
   .strict())
 
@@ -330,6 +331,7 @@ export const agent = z.lazy(() => z
       }),
       ...bfdTimers(),
       port: livenessPort(),
+      auth: bfdAuth.optional(),
     }).strict().optional(),
   })
   .strict())
@@ -395,4 +397,5 @@ export type Config = z.output<typeof configSchema>
 export type PeerConfig = z.output<typeof peer>
 export type VipConfig = z.output<typeof vip>
 export type HealthCheckConfig = z.output<typeof healthCheck>
+export type BfdAuthConfig = z.output<typeof bfdAuth>
 export type ExportAttrsConfig = z.output<typeof exportAttrs>

@@ -1,6 +1,6 @@
 // Config -> speaker inputs. Pure.
-import { readFileSync } from 'node:fs'
 import { PorterError } from '../errors/index.ts'
+import { bfdAuthOf, readSecret } from '../config/secret.ts'
 import type { Config, ExportAttrsConfig } from '../config/index.ts'
 import type { SpeakerConfig, AdvertisementBatch } from '../bgp/speaker.ts'
 import type { FamilyKey } from '../bgp/wire/types.ts'
@@ -28,7 +28,7 @@ export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array
     listenPort: b.listenPort,
     gracefulRestart: { ...b.gracefulRestart },
     ...(b.gracefulShutdown?.enabled ? { gracefulShutdown: { waitMs: b.gracefulShutdown.wait } } : {}),
-    peers: b.peers.map((p) => ({
+    peers: b.peers.map((p, i) => ({
       name: p.name ?? p.address,
       address: p.address,
       peerAs: p.peerAs,
@@ -45,7 +45,7 @@ export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array
       ttlSecurity: p.ttlSecurity,
       bfd: p.bfd?.enabled ? {
         minTx: p.bfd.minTx, minRx: p.bfd.minRx, multiplier: p.bfd.multiplier,
-        ...(p.bfd.auth ? { auth: { type: p.bfd.auth.type, keyId: p.bfd.auth.keyId, key: readSecret(p.bfd.auth.keyFile, 'BFD key', 20) } } : {}),
+        ...(p.bfd.auth ? { auth: bfdAuthOf(p.bfd.auth, `bgp.peers[${i}].bfd.auth`) } : {}),
       } : undefined,
       md5Key: p.passwordFile ? readKey(p.passwordFile) : undefined,
       export: toExport(p.export),
@@ -55,17 +55,6 @@ export function speakerConfig(cfg: Config, readKey: (path: string) => Uint8Array
 
 function readKeyFile(path: string): Uint8Array {
   return readSecret(path, 'TCP MD5 key', 80)
-}
-
-/** A secret from a file (one trailing newline dropped): 1-`max` characters. Its text is never in an error. */
-function readSecret(path: string, what: string, max: number): Uint8Array {
-  try {
-    const key = readFileSync(path, 'utf8').replace(/\r?\n$/, '')
-    if (key.length === 0 || key.length > max) throw new Error(`the key must be 1-${max} characters, it has ${key.length}`)
-    return new TextEncoder().encode(key)
-  } catch (e) {
-    throw new PorterError('PORTER_ERR_CONFIG_READ', `Cannot read the ${what} file ${JSON.stringify(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
-  }
 }
 
 /** Next-hop health: (VIP key, next hop address) -> healthy. A next hop without a check is healthy. */

@@ -15,7 +15,8 @@ import { Speaker, type Advertisement, type SpeakerConfig } from '../bgp/speaker.
 import { realClock, type Clock } from '../base/index.ts'
 import { canonicalIp } from '../ip/index.ts'
 import { HealthMonitor } from '../health/monitor.ts'
-import { BfdService } from '../bfd/index.ts'
+import { BfdService, type BfdTimersMs } from '../bfd/index.ts'
+import { nextHopSessions, nodeSessions } from '../config/liveness.ts'
 import { runCheck, type Checker } from '../health/checks.ts'
 import { configVipStatus, speakerConfig, vipAdvertisements, vipKey } from './advertise.ts'
 import { mergeBgp } from './merge.ts'
@@ -41,6 +42,8 @@ export function createControllerService(deps: ControllerDeps): Service {
   let k8sAdvs: Advertisement[] = []
   let speakerProblem: string | undefined
   let queue: Promise<void> = Promise.resolve()
+  /** kubernetes.nodeLiveness's sessions, key read */
+  let nodeLive: BfdTimersMs | undefined
 
   /** kubernetes.nodeLiveness: a Service's next hops are the nodes whose BFD session is Up */
   const liveK8sAdvs = (): Advertisement[] => {
@@ -53,7 +56,7 @@ export function createControllerService(deps: ControllerDeps): Service {
     speaker.set([...vipAdvertisements(cfg, (v, nh) => health.healthy(v, nh)), ...liveK8sAdvs()])
   }
   /** the nodes to keep BFD with: every Service next hop, with kubernetes.nodeLiveness */
-  const watchNodes = () => health.setNodes(new Set(k8sAdvs.flatMap((a) => a.nextHops)), cfg?.kubernetes.enabled ? cfg.kubernetes.nodeLiveness : undefined)
+  const watchNodes = () => health.setNodes(new Set(k8sAdvs.flatMap((a) => a.nextHops)), nodeLive)
   // one BFD service (one socket on port 3784) for the BGP peers' sessions and the next hops' (node liveness)
   const bfd = new BfdService({ log: deps.log, clock })
   const health = new HealthMonitor({ clock, checker: deps.checker ?? runCheck, log: deps.log, onChange: announce, bfd })
@@ -130,8 +133,10 @@ export function createControllerService(deps: ControllerDeps): Service {
     mode: 'controller',
     async start(c) {
       const fromFile = c.bgp || !c.kubernetes.enabled ? speakerConfig(c) : undefined // throws without bgp when Kubernetes is off
+      const live = { nextHops: nextHopSessions(c), nodes: nodeSessions(c) } // throws on a bad liveness key file
       cfg = c
-      health.configure(c, vipKey)
+      nodeLive = live.nodes
+      health.configure(c, vipKey, live.nextHops)
       if (c.kubernetes.enabled) {
         await startKube(c) // throws on a kubeconfig that cannot be loaded
         if (!(await kube!.waitSynced(FIRST_SYNC_WAIT_MS))) {
@@ -149,6 +154,7 @@ export function createControllerService(deps: ControllerDeps): Service {
     },
     async reload(next, prev) {
       const fromFile = next.bgp || !next.kubernetes.enabled ? speakerConfig(next) : undefined // throws (keeping the old config) when e.g. a key file is unreadable
+      const live = { nextHops: nextHopSessions(next), nodes: nodeSessions(next) } // so do the liveness key files
       if (!isDeepStrictEqual(prev.kubernetes, next.kubernetes)) {
         const old = kube
         kube = undefined
@@ -157,7 +163,8 @@ export function createControllerService(deps: ControllerDeps): Service {
         if (next.kubernetes.enabled) await startKube(next)
       }
       cfg = next
-      health.configure(next, vipKey)
+      nodeLive = live.nodes
+      health.configure(next, vipKey, live.nextHops)
       watchNodes()
       await enqueue('reload', () => applySpeaker(next, fromFile))
       // applySpeaker announced the new VIPs unless it stopped short (BGP not configured, or the

@@ -143,3 +143,60 @@ t.test('agent.liveness: a BFD session with each controller address only, from th
   await plain.start(config())
   t.equal((plain.status() as AgentStatus).agent!.liveness, undefined, 'no liveness section without agent.liveness')
 })
+
+t.test('agent.liveness.auth: sessions signed with the key file\'s key; a changed key restarts them; a bad key file rejects start and reload before anything changes', async (t) => {
+  const { FakeBfd } = await import('../../test/lib/fake-bfd.ts')
+  const dir = t.testdir({ 'a.key': 'liveness-one\n', 'b.key': 'liveness-two\n', 'empty.key': '' })
+  const bfd = new FakeBfd()
+  const kernel = new FakeKernel()
+  const svc = createAgentService({ log: silentLogger(), agentOptions: { kernel, clock: new ManualClock(), watch: false }, bfd: () => bfd })
+  t.teardown(() => svc.stop())
+  const withKey = (file: string, vip = '203.0.113.10'): Config => configSchema.parse({
+    agent: { firewall: 'none', nodeAddresses: ['198.51.100.7'], liveness: { peers: ['198.51.100.1'], auth: { keyId: 3, keyFile: join(dir, file) } } },
+    vips: [{ name: 'web', address: vip, nextHops: ['198.51.100.7'] }],
+  })
+  const refused = createAgentService({ log: silentLogger(), agentOptions: { kernel: new FakeKernel(), clock: new ManualClock(), watch: false }, bfd: () => { throw new Error('no BFD service is made') } })
+  await t.rejects(refused.start(withKey('missing.key')), { code: 'PORTER_ERR_CONFIG_READ', message: /^agent\.liveness\.auth\.keyFile: Cannot read the BFD key file ".*missing\.key": ENOENT$/ }, 'start refused')
+  await svc.start(withKey('a.key'))
+  await new Promise((r) => setImmediate(r))
+  t.same(bfd.calls, ['add controller 198.51.100.1 tx=100000 rx=100000 x3 from 198.51.100.7 auth meticulous-keyed-sha1 3'])
+  t.same(bfd.sessions.get('controller 198.51.100.1')!.opts.auth!.key, new TextEncoder().encode('liveness-one'), 'the key without its newline')
+  bfd.calls = []
+  await svc.reload(withKey('a.key'), withKey('a.key'))
+  await new Promise((r) => setImmediate(r))
+  t.same(bfd.calls, [], 'the same key: the session stays')
+  for (const bad of ['missing.key', 'empty.key']) {
+    await t.rejects(svc.reload(withKey(bad, '203.0.113.99'), withKey('a.key')), { code: 'PORTER_ERR_CONFIG_READ', message: /^agent\.liveness\.auth\.keyFile: / }, `${bad}: reload refused`)
+  }
+  t.same(kernel.mine(), ['203.0.113.10'], 'the refused reloads\' VIP was never programmed')
+  await svc.stop()
+  t.same(bfd.calls, ['remove controller 198.51.100.1'], 'nor was the session touched (only the stop ended it)')
+})
+
+t.test('agent.liveness.auth: another key in the same file on reload restarts the session', async (t) => {
+  const { FakeBfd } = await import('../../test/lib/fake-bfd.ts')
+  const { writeFileSync } = await import('node:fs')
+  const dir = t.testdir({ 'k.key': 'first-key' })
+  const bfd = new FakeBfd()
+  const svc = createAgentService({ log: silentLogger(), agentOptions: { kernel: new FakeKernel(), clock: new ManualClock(), watch: false }, bfd: () => bfd })
+  t.teardown(() => svc.stop())
+  const cfg = configSchema.parse({ agent: { firewall: 'none', nodeAddresses: ['198.51.100.7'], liveness: { peers: ['198.51.100.1', '198.51.100.0/24'], auth: { keyFile: join(dir, 'k.key') } } } })
+  await svc.start(cfg)
+  const signed = (await import('../bfd/index.ts')).signPacket
+  const { encode } = await import('../bfd/index.ts')
+  const first = encode({ diag: 0, state: 'Down', poll: false, final: false, cpi: false, demand: false, detectMult: 3, myDiscr: 9, yourDiscr: 0, desiredMinTx: 1_000_000, requiredMinRx: 100_000, requiredMinEchoRx: 0 })
+  const enc = (k: string) => new TextEncoder().encode(k)
+  t.equal(await bfd.offer('198.51.100.20', signed(first, { type: 'meticulous-keyed-sha1', keyId: 1, key: enc('first-key') }, 1)), true, 'a controller from the CIDR signing with the key is accepted')
+  await new Promise((r) => setImmediate(r))
+  bfd.calls = []
+  writeFileSync(join(dir, 'k.key'), 'second-key\n')
+  await svc.reload(cfg, cfg)
+  await new Promise((r) => setImmediate(r))
+  t.same(bfd.calls.sort(), [
+    'add controller 198.51.100.1 tx=100000 rx=100000 x3 from 198.51.100.7 auth meticulous-keyed-sha1 1',
+    'remove accepted controller 198.51.100.20',
+    'remove controller 198.51.100.1',
+  ], 'the same config, another key in its file: both sessions end, the configured one restarts')
+  t.equal(await bfd.offer('198.51.100.20', signed(first, { type: 'meticulous-keyed-sha1', keyId: 1, key: enc('first-key') }, 2)), false, 'the old key starts nothing')
+  t.equal(await bfd.offer('198.51.100.20', signed(first, { type: 'meticulous-keyed-sha1', keyId: 1, key: enc('second-key') }, 3)), true, 'the new one does')
+})

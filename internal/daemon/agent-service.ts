@@ -12,7 +12,8 @@ import { PorterError } from '../errors/index.ts'
 import type { Service } from './run.ts'
 import { createAgent, vipsForNode, type Agent, type AgentOptions, type Vip } from '../agent/index.ts'
 import type { KubernetesVipSource, NodePeerSource, NodePeers } from '../k8s/index.ts'
-import { BfdPeers, BfdService, PassivePeers, type BfdAcceptor, type BfdPort } from '../bfd/index.ts'
+import { BfdPeers, BfdService, PassivePeers, type BfdAcceptor, type BfdPort, type BfdTimersMs } from '../bfd/index.ts'
+import { agentSessions } from '../config/liveness.ts'
 import { realClock } from '../base/index.ts'
 import { NodeSpeaker, nodeBgp, nodeSpeakerConfig } from './agent-speaker.ts'
 
@@ -118,11 +119,12 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
 
   /**
    * agent.liveness: sessions with exactly the configured controller addresses, and sessions
-   * accepted from inside the configured CIDRs (no other source is answered)
+   * accepted from inside the configured CIDRs (no other source is answered); `timers`: its
+   * timers and authentication, key read (agentSessions)
    */
-  function syncLiveness(c: Config): void {
+  function syncLiveness(c: Config, timers: BfdTimersMs | undefined): void {
     const l = c.agent.liveness
-    if (!l) {
+    if (!l || !timers) {
       void stopLiveness() // off: AdminDown to every controller, sockets closed
       return
     }
@@ -140,7 +142,6 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         port: l.port,
       }
     }
-    const timers = { minTx: l.minTx, minRx: l.minRx, multiplier: l.multiplier }
     const peers = l.peers
     liveness.peers.sync(new Map(peers.filter((a) => !a.includes('/')).map((a) => [a, timers])))
     liveness.passive.set(peers.filter((a) => a.includes('/')), timers)
@@ -190,6 +191,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     mode: 'agent',
     async start(c) {
       configVips = vipsForNode(c) // throws on invalid VIPs before anything is touched
+      const live = agentSessions(c) // and on a bad agent.liveness.auth key file
       cfg = c
       agent = make(c)
       if (c.kubernetes.enabled) await startK8s(c) // throws on a kubeconfig that cannot be loaded
@@ -209,7 +211,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         if (!r.ok) deps.log.error({ error: r.error }, 'first reconcile failed; retrying with back-off')
       }
       // after the first reconcile: the controller takes this node as a next hop once the session is Up
-      syncLiveness(c)
+      syncLiveness(c, live)
       await applySpeaker(c)
       announceProgrammed(agent) // announced once programmed
       if (c.kubernetes.enabled && c.kubernetes.bgpPeers) await startPeerSource(c)
@@ -218,6 +220,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     async reload(next) {
       const nextConfigVips = vipsForNode(next)
       if (next.bgp) nodeSpeakerConfig(next) // a bad key file rejects the reload before anything changes
+      const live = agentSessions(next) // so does a bad agent.liveness.auth key file
       const prev = cfg!
       if (k8sShape(prev) !== k8sShape(next)) {
         // a new source takes over; the old one's VIPs stay desired until the new one has synced
@@ -239,7 +242,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
         agent = fresh
         await agent.start()
       } else push()
-      syncLiveness(next)
+      syncLiveness(next, live)
       if (k8sShape(prev) !== k8sShape(next)) {
         // another API server, or bgpPeers off: this node's BgpPeers come from the new source once it has synced
         await stopPeerSource()

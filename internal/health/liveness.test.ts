@@ -175,3 +175,33 @@ t.test('monitor: Kubernetes nodes (setNodes) get a session each; live() follows 
   t.same(m.nodeStatus(), [], 'nodeLiveness off: no node sessions')
   t.equal(bfd.sessions.has(key('198.51.100.22')), false)
 })
+
+t.test('monitor: the sessions are signed with the key given; another key replaces the session (down until Up again)', async (t) => {
+  const { bfd, m, changes } = setup()
+  const cfg = parseConfig(`
+bgp: { localAs: 64512, routerId: 192.0.2.1 }
+vips:
+  - { name: web, address: 203.0.113.10, nextHops: [198.51.100.11], check: { type: bfd, auth: { keyFile: /etc/porter/liveness.key } } }
+`)
+  const sessions = (k: string) => new Map([['198.51.100.11', { minTx: 100, minRx: 100, multiplier: 3, port: 3784, auth: { type: 'meticulous-keyed-sha1' as const, keyId: 1, key: new TextEncoder().encode(k) } }]])
+  const vipKey = (v: Config['vips'][number], i: number) => v.name ?? String(i)
+  m.configure(cfg, vipKey, sessions('k1'))
+  await settle()
+  t.same(bfd.calls, [`add ${key('198.51.100.11')} tx=100000 rx=100000 x3 auth meticulous-keyed-sha1 1`])
+  bfd.move(key('198.51.100.11'), 'Up')
+  t.equal(changes(), 1)
+  bfd.calls = []
+  m.configure(cfg, vipKey, sessions('k1'))
+  await settle()
+  t.same(bfd.calls, [], 'the same key (read again on reload): the session stays')
+  t.equal(m.healthy('web', '198.51.100.11'), true)
+  m.configure(cfg, vipKey, sessions('k2'))
+  await settle()
+  t.same(bfd.calls, [`remove ${key('198.51.100.11')}`, `add ${key('198.51.100.11')} tx=100000 rx=100000 x3 auth meticulous-keyed-sha1 1`], 'another key: a new session')
+  t.same(bfd.sessions.get(key('198.51.100.11'))!.opts.auth!.key, new TextEncoder().encode('k2'))
+  t.equal(m.healthy('web', '198.51.100.11'), false, 'down until the new session is Up')
+  t.equal(changes(), 2, 'one change')
+  m.setNodes(['198.51.100.21'], { minTx: 300, minRx: 300, multiplier: 3, auth: { type: 'keyed-sha1', keyId: 4, key: new TextEncoder().encode('nodes') } })
+  await settle()
+  t.equal(bfd.calls.at(-1), `add ${key('198.51.100.21')} tx=300000 rx=300000 x3 auth keyed-sha1 4`, 'Kubernetes nodes: kubernetes.nodeLiveness\'s key')
+})

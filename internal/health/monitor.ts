@@ -7,7 +7,8 @@ import type { Logger } from 'pino'
 import type { Config, HealthCheckConfig } from '../config/index.ts'
 import type { Clock } from '../base/index.ts'
 import type { BfdPeerStatus } from '../admin/status.ts'
-import { BfdPeers, diagName, type BfdPort, type BfdTimersMs, type StateChange } from '../bfd/index.ts'
+import { BfdPeers, diagName, sameSession, type BfdPort, type BfdTimersMs, type StateChange } from '../bfd/index.ts'
+import { nextHopSessions } from '../config/liveness.ts'
 import { INITIAL, observe, type HealthState } from './state.ts'
 import { observeLiveness } from './liveness.ts'
 import type { Checker } from './checks.ts'
@@ -62,8 +63,11 @@ export class HealthMonitor {
     })
   }
 
-  /** (Re)configure from the vips section: unchanged checks keep their state; new ones start down. */
-  configure(cfg: Config, vipKey: (v: Config['vips'][number], i: number) => string): void {
+  /**
+   * (Re)configure from the vips section: unchanged checks keep their state; new ones start down.
+   * `bfd`: the sessions of the `bfd` checks, keys read (the caller reads them before it changes anything)
+   */
+  configure(cfg: Config, vipKey: (v: Config['vips'][number], i: number) => string, bfd: Map<string, BfdTimersMs> = nextHopSessions(cfg)): void {
     const wanted = new Map<string, { vip: string; address: string; check: HealthCheckConfig }>()
     cfg.vips.forEach((v, i) => {
       for (const nh of v.nextHops) {
@@ -78,9 +82,7 @@ export class HealthMonitor {
         this.targets.delete(k)
       }
     }
-    const bfd = new Map<string, BfdTimersMs>()
     for (const [k, w] of wanted) {
-      if (w.check.type === 'bfd') bfd.set(w.address, { minTx: w.check.minTx, minRx: w.check.minRx, multiplier: w.check.multiplier, port: w.check.port })
       if (this.targets.has(k)) continue
       const t: Target = { key: k, ...w, state: INITIAL, running: false, gen: 0 }
       this.targets.set(k, t)
@@ -113,8 +115,9 @@ export class HealthMonitor {
     const all = new Map([...this.nodeBfd, ...this.configBfd])
     let changed = false
     for (const [a, s] of this.liveness) {
-      // gone, or another port (BfdPeers starts a new session): down until the session says Up
-      if (!all.has(a) || all.get(a)!.port !== this.synced.get(a)?.port) {
+      // gone, or another port or key (BfdPeers starts a new session): down until the session says Up
+      const was = this.synced.get(a)
+      if (!all.has(a) || !was || !sameSession(all.get(a)!, was)) {
         this.liveness.delete(a)
         changed ||= s.up && all.has(a)
       }

@@ -1,7 +1,10 @@
 // A fake BfdService (the BfdPort of internal/bfd/peers.ts) for tests: records what is added,
 // removed and retimed, and lets a test move a session's state and see every client react.
 import type { BfdAcceptor, BfdPort, BfdPeerOptions, BfdSessionStatus, BfdState, BfdTimers } from '../../internal/bfd/index.ts'
-import { Diag, diagName } from '../../internal/bfd/index.ts'
+import { Diag, diagName, encode } from '../../internal/bfd/index.ts'
+
+/** a controller's first packet: Down, Your Discriminator 0 */
+const FIRST = encode({ diag: 0, state: 'Down', poll: false, final: false, cpi: false, demand: false, detectMult: 3, myDiscr: 7, yourDiscr: 0, desiredMinTx: 1_000_000, requiredMinRx: 100_000, requiredMinEchoRx: 0 })
 
 interface FakeSession { opts: BfdPeerOptions; state: BfdState; remoteState: BfdState; diag: number; downs: number }
 
@@ -23,9 +26,9 @@ export class FakeBfd implements BfdPort {
     this.listening.add(family)
   }
 
-  /** A first packet from `source` without a session: true when the acceptor took it (session added). */
-  async offer(source: string): Promise<boolean> {
-    const o = this.acceptor?.(source)
+  /** A first packet (default: unauthenticated) from `source` without a session: true when the acceptor took it (session added). */
+  async offer(source: string, packet: Uint8Array = FIRST): Promise<boolean> {
+    const o = this.acceptor?.(source, packet)
     if (!o) return false
     const { key, ...rest } = o
     await this.add(key, { ...rest, address: source })
@@ -36,7 +39,7 @@ export class FakeBfd implements BfdPort {
     await Promise.resolve() // opening sockets takes a turn
     if (this.sessions.has(key)) throw new Error(`BFD session ${JSON.stringify(key)} exists already`)
     if (this.failing.has(opts.address)) throw new Error('Cannot open the BFD socket: EADDRINUSE')
-    this.calls.push(`add ${key} tx=${opts.desiredMinTx} rx=${opts.requiredMinRx} x${opts.detectMult}${opts.localAddress ? ` from ${opts.localAddress}` : ''}${opts.port && opts.port !== 3784 ? ` to port ${opts.port}` : ''}`)
+    this.calls.push(`add ${key} tx=${opts.desiredMinTx} rx=${opts.requiredMinRx} x${opts.detectMult}${opts.localAddress ? ` from ${opts.localAddress}` : ''}${opts.port && opts.port !== 3784 ? ` to port ${opts.port}` : ''}${opts.auth ? ` auth ${opts.auth.type} ${opts.auth.keyId}` : ''}`)
     this.sessions.set(key, { opts, state: 'Down', remoteState: 'Down', diag: 0, downs: 0 })
   }
 

@@ -39,6 +39,10 @@ export interface LivenessLabOptions {
   bfd?: { interval: number; multiplier: number }
   /** hosts (indexes) whose agent accepts the controller's session from the lan's CIDR instead of naming its address */
   acceptingHosts?: number[]
+  /** BFD authentication (meticulous keyed SHA1, key ID 1): the controller's key file, and each host's (undefined: none) */
+  auth?: { controller?: string; hosts: (string | undefined)[] }
+  /** hosts (indexes) the router must have as next hops once the lab is up (default: all) */
+  live?: number[]
 }
 
 export interface LivenessLab {
@@ -62,8 +66,11 @@ export interface LivenessLab {
   heal(i: number): Promise<void>
 }
 
-export function controllerYaml(o: { liveness: Liveness; hosts: string[]; bfd: { interval: number; multiplier: number } }): string {
-  const check = o.liveness === 'bfd' ? `{ type: bfd, minTx: ${o.bfd.interval}, minRx: ${o.bfd.interval}, multiplier: ${o.bfd.multiplier} }`
+/** an `auth` field for a BFD block, or nothing */
+const authField = (keyFile: string | undefined) => (keyFile ? `, auth: { keyFile: ${keyFile} }` : '')
+
+export function controllerYaml(o: { liveness: Liveness; hosts: string[]; bfd: { interval: number; multiplier: number }; keyFile?: string }): string {
+  const check = o.liveness === 'bfd' ? `{ type: bfd, minTx: ${o.bfd.interval}, minRx: ${o.bfd.interval}, multiplier: ${o.bfd.multiplier}${authField(o.keyFile)} }`
     : o.liveness === 'tcp' ? '{ type: tcp, port: 80 }' : undefined
   return `
 bgp:
@@ -81,7 +88,7 @@ vips:
 ${check ? `    check: ${check}\n` : ''}`
 }
 
-export function agentYaml(o: { address: string; liveness: boolean; hosts: string[]; bfd: { interval: number; multiplier: number }; accept?: boolean }): string {
+export function agentYaml(o: { address: string; liveness: boolean; hosts: string[]; bfd: { interval: number; multiplier: number }; accept?: boolean; keyFile?: string }): string {
   return `
 vips:
   - { name: web, address: ${VIP}, nextHops: [${o.hosts.join(', ')}] }
@@ -89,7 +96,7 @@ agent:
   interface: lo
   firewall: none
   nodeAddresses: [${o.address}]
-${o.liveness ? `  liveness: { peers: [${o.accept ? LAN : CTL}], minTx: ${o.bfd.interval}, minRx: ${o.bfd.interval}, multiplier: ${o.bfd.multiplier} }\n` : ''}`
+${o.liveness ? `  liveness: { peers: [${o.accept ? LAN : CTL}], minTx: ${o.bfd.interval}, minRx: ${o.bfd.interval}, multiplier: ${o.bfd.multiplier}${authField(o.keyFile)} }\n` : ''}`
 }
 
 /** Build the lab and wait until the router has the VIP with every host as a next hop. */
@@ -110,7 +117,7 @@ export async function startLivenessLab(lab: Lab, o: LivenessLabOptions): Promise
   const servers = hosts.map((h, i) => httpServer(lab, h, `h${i + 1}`))
   const agents: PorterProc[] = []
   for (const [i, h] of hosts.entries()) {
-    const a = new PorterProc(lab, h, agentYaml({ address: addresses[i]!, liveness: o.liveness === 'bfd', hosts: addresses, bfd, accept: o.acceptingHosts?.includes(i) }), 'agent', o.binary)
+    const a = new PorterProc(lab, h, agentYaml({ address: addresses[i]!, liveness: o.liveness === 'bfd', hosts: addresses, bfd, accept: o.acceptingHosts?.includes(i), keyFile: o.auth?.hosts[i] }), 'agent', o.binary)
     agents.push(a)
     await a.start()
   }
@@ -119,7 +126,7 @@ export async function startLivenessLab(lab: Lab, o: LivenessLabOptions): Promise
   let controller: PorterProc | undefined
   let gobgp: Gobgp | undefined
   if (speaker === 'porter') {
-    controller = new PorterProc(lab, ctl, controllerYaml({ liveness: o.liveness, hosts: addresses, bfd }), 'controller', o.binary)
+    controller = new PorterProc(lab, ctl, controllerYaml({ liveness: o.liveness, hosts: addresses, bfd, keyFile: o.auth?.controller }), 'controller', o.binary)
     await controller.start()
   } else {
     gobgp = new Gobgp(lab, { ns: ctl, as: ROUTER_AS, routerId: CTL, peers: [{ address: ROUTER, as: ROUTER_AS, passive: false, addPathTx: true, addPathRx: false, holdTime: 9 }] })
@@ -127,7 +134,7 @@ export async function startLivenessLab(lab: Lab, o: LivenessLabOptions): Promise
     for (const [i, a] of addresses.entries()) await gobgp.addRoute(`${VIP}/32`, { nextHop: a, pathId: i + 1 })
   }
   const fib = () => gateways(r, `${VIP}/32`)
-  const sorted = [...addresses].sort()
+  const sorted = addresses.filter((_, i) => o.live?.includes(i) ?? true).sort()
   const waitFib = (want: string[], what: string, timeoutMs = 60_000) =>
     waitFor(async () => { const g = await fib(); return g.join() === [...want].sort().join() ? g : undefined }, { timeoutMs, intervalMs: 20, what })
   await waitFib(sorted, `the router's FIB: ${VIP} via ${sorted.join(', ')}`)
