@@ -24,7 +24,7 @@ import { LeaderElector } from '../k8s/lease.ts'
 import type { KubeControllerStatus } from '../admin/status.ts'
 import { describeError } from '../k8s/errors.ts'
 import {
-  advertisementsOf, planAllocations, poolsOf, rebuildAllocations, releaseGone, serviceRoutes, FINALIZER,
+  advertisementsOf, planAllocations, terminatingCandidates, poolsOf, rebuildAllocations, releaseGone, serviceRoutes, FINALIZER,
   type Condition, type PlannedEvent, type ServicePlan, type ServiceRoutes,
 } from './plan.ts'
 
@@ -55,6 +55,10 @@ export interface KubeControllerOptions {
 
 
 type Obj = KubernetesObject & Record<string, unknown>
+
+/** a drain's state between passes: when each key was first seen, the last phases' key, the timer of the next wait's end */
+interface Wait { since: ReadonlyMap<string, number>; key: string; timer: unknown }
+const newWait = (): Wait => ({ since: new Map(), key: '', timer: undefined })
 
 const WRITE_BACKOFF = backoffPolicy({ initialMs: 200, maxMs: 30_000 })
 /** Eip / BgpPeer / BgpConf statuses are written at most this often */
@@ -114,14 +118,9 @@ export class KubeController {
   private readonly nodeOf = memo(toNodeInfo)
   private readonly eipOf = memo(toEipInfo)
   private nodes = new Map<string, NodeInfo>()
-  /** drainCordoned: when each cordoned node was first seen so, its phases' key, the timer of the next wait's end */
-  private cordonSince: ReadonlyMap<string, number> = new Map()
-  private cordonKey = ''
-  private cordonTimer: unknown
-  /** drainTerminating: the same, per "prefix next-hop" */
-  private termSince: ReadonlyMap<string, number> = new Map()
-  private termKey = ''
-  private termTimer: unknown
+  /** drainCordoned (per node) and drainTerminating (per "prefix next-hop") */
+  private readonly cordonWait = newWait()
+  private readonly termWait = newWait()
   private lastNodes: readonly object[] = []
   private lastGlobal: readonly object[] = []
   private routeCache = new Map<string, { svc: object; slices: readonly object[]; routes: ServiceRoutes | null }>()
@@ -176,8 +175,8 @@ export class KubeController {
     this.o.clock.clearTimeout(this.timer)
     this.o.clock.clearTimeout(this.keyTimer)
     this.o.clock.clearTimeout(this.crTimer)
-    this.o.clock.clearTimeout(this.cordonTimer)
-    this.o.clock.clearTimeout(this.termTimer)
+    this.o.clock.clearTimeout(this.cordonWait.timer)
+    this.o.clock.clearTimeout(this.termWait.timer)
     await this.elector?.stop()
     await Promise.all(Object.values(this.informers).map((i) => i.stop()))
     this.rest.close()
@@ -322,14 +321,8 @@ export class KubeController {
   private cordonPass(): { phases?: CordonPhases; changed: boolean } {
     const d = this.o.drainCordoned
     if (!d) return { changed: false }
-    const now = this.o.clock.now()
-    const phases = cordonPhases(this.nodes, this.cordonSince, now, d.waitMs)
-    this.cordonSince = phases.since
-    this.o.clock.clearTimeout(this.cordonTimer)
-    this.cordonTimer = phases.nextAt === undefined ? undefined : this.o.clock.setTimeout(() => { this.cordonTimer = undefined; this.schedule(0) }, phases.nextAt - now)
-    const changed = phases.key !== this.cordonKey
+    const { phases, changed } = this.waitPass(this.cordonWait, (since, now) => cordonPhases(this.nodes, since, now, d.waitMs))
     if (changed) {
-      this.cordonKey = phases.key
       const nodes = [...phases.since.keys()]
       this.o.log.info({ cordoned: nodes, draining: [...phases.draining], drained: [...phases.drained], waitMs: d.waitMs },
         nodes.length ? 'cordoned nodes: their next hops are announced with GRACEFUL_SHUTDOWN, then withdrawn after the wait (never a VIP\'s last)' : 'no cordoned node left')
@@ -344,28 +337,24 @@ export class KubeController {
    */
   private terminatingPass(routes: readonly ServiceRoutes[]): { phases?: TerminatingPhases; changed: boolean } {
     const d = this.o.drainTerminating!
-    const normal = new Map<string, Set<string>>()
-    for (const r of routes) for (const [ip, hops] of r.nextHops) { let s = normal.get(ip); if (!s) normal.set(ip, (s = new Set())); for (const h of hops) s.add(h) }
-    const candidates = new Map<string, string[]>()
-    for (const r of routes) {
-      for (const [ip, hops] of r.terminating ?? []) {
-        const left = hops.filter((h) => !normal.get(ip)?.has(h))
-        if (!left.length) continue
-        const prefix = `${ip}/${ip.includes(':') ? 128 : 32}`
-        candidates.set(prefix, [...new Set([...(candidates.get(prefix) ?? []), ...left])].sort())
-      }
-    }
-    const now = this.o.clock.now()
-    const phases = terminatingPhases(candidates, this.termSince, now, d.waitMs)
-    this.termSince = phases.since
-    this.o.clock.clearTimeout(this.termTimer)
-    this.termTimer = phases.nextAt === undefined ? undefined : this.o.clock.setTimeout(() => { this.termTimer = undefined; this.schedule(0) }, phases.nextAt - now)
-    const changed = phases.key !== this.termKey
+    const candidates = terminatingCandidates(routes)
+    const { phases, changed } = this.waitPass(this.termWait, (since, now) => terminatingPhases(candidates, since, now, d.waitMs))
     if (changed) {
-      this.termKey = phases.key
       this.o.log.info({ draining: Object.fromEntries(phases.draining), waitMs: d.waitMs },
         phases.draining.size ? 'nodes whose endpoints terminate: their paths are announced with GRACEFUL_SHUTDOWN while they serve, at most the wait' : 'no node with only terminating endpoints is draining')
     }
+    return { phases, changed }
+  }
+
+  /** phases from `w`'s first-seen times and now; a pass runs again when the next wait ends */
+  private waitPass<P extends { since: Map<string, number>; nextAt?: number; key: string }>(w: Wait, compute: (since: ReadonlyMap<string, number>, now: number) => P): { phases: P; changed: boolean } {
+    const now = this.o.clock.now()
+    const phases = compute(w.since, now)
+    w.since = phases.since
+    this.o.clock.clearTimeout(w.timer)
+    w.timer = phases.nextAt === undefined ? undefined : this.o.clock.setTimeout(() => { w.timer = undefined; this.schedule(0) }, phases.nextAt - now)
+    const changed = phases.key !== w.key
+    w.key = phases.key
     return { phases, changed }
   }
 

@@ -5,7 +5,7 @@ import t from 'tap'
 import { Allocator } from '../ipam/index.ts'
 import { toEipInfo } from '../k8s/crd.ts'
 import type { LbService, NodeInfo, EndpointSliceInfo } from '../announce/index.ts'
-import { advertisementsFor, planAllocations, poolsOf, rebuildAllocations, releaseGone, familiesOf, requestOf, FINALIZER, type ServicePlan } from './plan.ts'
+import { advertisementsFor, planAllocations, poolsOf, rebuildAllocations, releaseGone, familiesOf, requestOf, terminatingCandidates, FINALIZER, type ServicePlan } from './plan.ts'
 import { mergeBgp } from './merge.ts'
 import { configSchema } from '../config/schema.ts'
 
@@ -217,4 +217,11 @@ t.test('mergeBgp by speaker: per-node BgpPeers go to the nodes their nodeSelecto
   const noId = mergeBgp(cfg, undefined, crd, { role: 'node', routerId: undefined })
   t.notOk(noId.ok, 'a node without an IPv4 address has no router ID')
   if (!noId.ok) t.match(noId.reason, /router ID/)
+})
+
+t.test('terminatingCandidates: a VIP\'s leaving next hops, less those another Service keeps', async (t) => {
+  const r = (vip: string, hops: string[], leaving: string[]) => ({ key: 'k', nextHops: new Map([[vip, hops]]), reason: null, terminatingFallback: false, terminating: new Map([[vip, leaving]]) })
+  const c = terminatingCandidates([r('203.0.113.10', ['192.0.2.12'], ['192.0.2.11', '192.0.2.13']), r('203.0.113.10', ['192.0.2.13'], []), r('2001:db8::10', ['2001:db8::12'], ['2001:db8::11'])])
+  t.same([...c], [['203.0.113.10/32', ['192.0.2.11']], ['2001:db8::10/128', ['2001:db8::11']]], 'node .13 still serves the shared VIP through another Service: a plain next hop, not a leaving one')
+  t.same([...terminatingCandidates([])], [], 'no routes, none')
 })

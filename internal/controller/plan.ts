@@ -221,6 +221,29 @@ export function advertisementsOf(routes: Iterable<ServiceRoutes>): Advertisement
 }
 
 /**
+ * kubernetes.drainTerminating: prefix -> the next hops of nodes whose endpoints of a Service of
+ * that VIP all terminate, less the VIP's next hops (through any Service). Sorted.
+ */
+export function terminatingCandidates(routes: Iterable<ServiceRoutes>): Map<string, string[]> {
+  const list = [...routes]
+  const normal = new Map<string, Set<string>>()
+  for (const r of list) for (const [ip, hops] of r.nextHops) { let set = normal.get(ip); if (!set) normal.set(ip, (set = new Set())); for (const h of hops) set.add(h) }
+  const out = new Map<string, Set<string>>()
+  for (const r of list) {
+    for (const [ip, hops] of r.terminating ?? []) {
+      const prefix = `${ip}/${ip.includes(':') ? 128 : 32}`
+      for (const h of hops) {
+        if (normal.get(ip)?.has(h)) continue
+        let set = out.get(prefix)
+        if (!set) out.set(prefix, (set = new Set()))
+        set.add(h)
+      }
+    }
+  }
+  return new Map([...out].map(([k, v]) => [k, [...v].sort()]))
+}
+
+/**
  * Every replica: each Porter Service's status IPs with their next hops (serviceRoutes), and the
  * advertisements of them all (advertisementsOf).
  */

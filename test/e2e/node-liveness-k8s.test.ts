@@ -12,7 +12,7 @@ import t from 'tap'
 import { waitFor } from './lib/netns.ts'
 import { gateways } from './lib/bgp-lab.ts'
 import { PorterProc } from './lib/porter.ts'
-import { kubeLab, controllerYaml, serviceYaml, sliceYaml, bgpObjects, eipYaml, waitIngress, keepLog, NODES, type KubeLab } from './lib/kube-lab.ts'
+import { kubeLab, nodeNs, controllerYaml, serviceYaml, sliceYaml, bgpObjects, eipYaml, waitIngress, keepLog, NODES, type KubeLab } from './lib/kube-lab.ts'
 
 const VIP = '203.0.113.10'
 const hops = (...names: string[]) => names.map((n) => NODES[n]!).sort()
@@ -24,13 +24,9 @@ t.test('kubernetes.nodeLiveness: only nodes with a live agent are next hops; a f
   const kl = await kubeLab(t, 1)
   const { lab } = kl
   // the nodes as namespaces on the router's segment (kubeLab's bridge "sw", ports p0 router, p1 porter)
-  const sw = lab.namespaces.find((n) => n.endsWith('-sw'))!
   const agents: Record<string, PorterProc> = {}
   for (const [i, name] of ['node-a', 'node-b'].entries()) {
-    const ns = await lab.ns(`n${i + 1}`)
-    await lab.veth({ ns: sw, ifname: `n${i + 1}` }, { ns, ifname: 'eth0' })
-    await lab.exec(sw, ['ip', 'link', 'set', `n${i + 1}`, 'master', 'br0'])
-    await lab.addr(ns, 'eth0', `${NODES[name]}/24`)
+    const ns = await nodeNs(kl, i, name)
     const a = new PorterProc(lab, ns, `agent: { firewall: none, nodeAddresses: [${NODES[name]}], liveness: { peers: [192.0.2.0/28], multiplier: 10, port: 3785 } }\n`, 'agent', kl.binary)
     t.teardown(async () => { await a.stop(); a.cleanup() })
     await a.start()

@@ -15,7 +15,7 @@ import { waitFor } from './lib/netns.ts'
 import { PorterProc } from './lib/porter.ts'
 import { gateways } from './lib/bgp-lab.ts'
 import { httpServer } from '../../build/demo/scenario.ts'
-import { kubeLab, controllerYaml, keepLog, serviceYaml, sliceYaml, eipYaml, bgpObjects, waitIngress, NODES } from './lib/kube-lab.ts'
+import { kubeLab, nodeNs, controllerYaml, keepLog, serviceYaml, sliceYaml, eipYaml, bgpObjects, waitIngress, NODES } from './lib/kube-lab.ts'
 
 const VIP = '203.0.113.10'
 const [A, B, C] = ['node-a', 'node-b', 'node-c'].map((n) => NODES[n]!) as [string, string, string]
@@ -25,14 +25,9 @@ t.test('a rolling update under continuous requests: same nodes, nothing changes;
   const kl = await kubeLab(t, 1, { birdImport: GSHUT_FILTER })
   const { lab } = kl
   // nodes on the router's segment (kubeLab's bridge), each with the VIP and an HTTP server
-  const sw = lab.namespaces.find((n) => n.endsWith('-sw'))!
   for (const [i, name] of ['node-a', 'node-b', 'node-c'].entries()) {
-    const ns = await lab.ns(`n${i + 1}`)
-    await lab.veth({ ns: sw, ifname: `n${i + 1}` }, { ns, ifname: 'eth0' })
-    await lab.exec(sw, ['ip', 'link', 'set', `n${i + 1}`, 'master', 'br0'])
-    await lab.addr(ns, 'eth0', `${NODES[name]}/24`)
+    const ns = await nodeNs(kl, i, name)
     await lab.addr(ns, 'lo', `${VIP}/32`)
-    await lab.exec(ns, ['ip', 'route', 'add', 'default', 'via', '192.0.2.1'])
     httpServer(lab, ns, name)
   }
   // the client, behind the router

@@ -77,6 +77,21 @@ export async function kubeLab(t: TeardownHost, replicas = 1, opts: { apiserverAr
   return { lab, api, binary: builtPorter(lab.dir), r, bird, porterNs, kubeconfigs, agentKubeconfigs, kubectl, apply }
 }
 
+/**
+ * A node as a namespace `n<i+1>` on the router's segment (kubeLab's bridge), with its InternalIP
+ * NODES[name] and a default route through the router (replies to clients behind it).
+ */
+export async function nodeNs(kl: KubeLab, i: number, name: string): Promise<string> {
+  const { lab } = kl
+  const sw = lab.namespaces.find((n) => n.endsWith('-sw'))!
+  const ns = await lab.ns(`n${i + 1}`)
+  await lab.veth({ ns: sw, ifname: `n${i + 1}` }, { ns, ifname: 'eth0' })
+  await lab.exec(sw, ['ip', 'link', 'set', `n${i + 1}`, 'master', 'br0'])
+  await lab.addr(ns, 'eth0', `${NODES[name]}/24`)
+  await lab.exec(ns, ['ip', 'route', 'add', 'default', 'via', '192.0.2.1'])
+  return ns
+}
+
 export async function createNode(kubectl: KubeLab['kubectl'], apply: KubeLab['apply'], name: string, ips: string[], labels: Record<string, string> = {}): Promise<void> {
   await apply(JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels } }))
   await setNodeStatus(kubectl, name, ips, true)
