@@ -4,7 +4,7 @@
 import { parseVip } from '../agent/index.ts'
 import { serviceKey, type EndpointSliceInfo, type LbService } from './types.ts'
 import { porterOwnership, type OwnershipOptions, type OwnershipReason } from './ownership.ts'
-import { usableEndpoints } from './nexthops.ts'
+import { leavingNodeNames, usableEndpoints } from './nexthops.ts'
 
 export type Reason =
   /** not Porter's (see ownership.ts) */
@@ -25,8 +25,17 @@ export function shouldAnnounce(svc: LbService, slices: readonly EndpointSliceInf
   if (svc.ingressIPs.length === 0) return 'noIngressIP'
   const { endpoints } = usableEndpoints(slices)
   if (endpoints.length === 0) return 'noEndpoints'
-  if (svc.externalTrafficPolicy === 'Local') return endpoints.some((e) => e.nodeName === nodeName) ? null : 'noLocalEndpoints'
+  if (svc.externalTrafficPolicy === 'Local') return endpoints.some((e) => e.nodeName === nodeName) || leaving(svc, slices, nodeName) ? null : 'noLocalEndpoints'
   return null
+}
+
+/**
+ * Local: this node's endpoints are all serving-terminating while other nodes have ready ones (a
+ * rollout's leaving pods). It keeps serving them, as kube-proxy does, while they serve: its VIPs
+ * stay; a per-node speaker announces them tagged (kubernetes.drainTerminating) or not at all.
+ */
+export function leaving(svc: Pick<LbService, 'externalTrafficPolicy'>, slices: readonly EndpointSliceInfo[], nodeName: string): boolean {
+  return svc.externalTrafficPolicy === 'Local' && leavingNodeNames(slices).includes(nodeName)
 }
 
 export interface Decision {
@@ -37,6 +46,8 @@ export interface Decision {
   vips: string[]
   /** ingress IPs that cannot be VIPs (left out, with why) */
   invalid: string[]
+  /** served only through serving-terminating endpoints (leaving) */
+  draining?: true
 }
 
 /** Slices grouped by their Service's key ("namespace/name"); slices without a Service are left out. */
@@ -67,7 +78,7 @@ export function decide(services: Iterable<LbService>, slicesByService: ReadonlyM
         else if (!vips.includes(v.address)) vips.push(v.address)
       }
     }
-    out.push({ service: key, reason, vips, invalid })
+    out.push({ service: key, reason, vips, invalid, ...(reason === null && leaving(svc, slicesByService.get(key) ?? [], nodeName) ? { draining: true as const } : {}) })
   }
   return out.sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0))
 }
@@ -75,6 +86,12 @@ export function decide(services: Iterable<LbService>, slicesByService: ReadonlyM
 /** The ingress IPs this node serves: canonical, deduplicated, IPv4 before IPv6, sorted. */
 export function desiredVips(services: Iterable<LbService>, slicesByService: ReadonlyMap<string, readonly EndpointSliceInfo[]>, nodeName: string, opts: AnnounceOptions = {}): string[] {
   return vipsOf(decide(services, slicesByService, nodeName, opts))
+}
+
+/** The VIPs this node serves only through leaving endpoints (no other Service serves them here), sorted as vipsOf. */
+export function drainingVipsOf(decisions: readonly Decision[]): string[] {
+  const full = new Set(vipsOf(decisions.filter((d) => !d.draining)))
+  return vipsOf(decisions.filter((d) => d.draining)).filter((v) => !full.has(v))
 }
 
 export function vipsOf(decisions: readonly Decision[]): string[] {

@@ -59,16 +59,17 @@ export function nextHopNodes(svc: Pick<LbService, 'externalTrafficPolicy'>, slic
  */
 export function terminatingNodes(svc: Pick<LbService, 'externalTrafficPolicy'>, slices: readonly EndpointSliceInfo[], nodes: ReadonlyMap<string, NodeInfo>): string[] {
   if (svc.externalTrafficPolicy !== 'Local') return []
+  return leavingNodeNames(slices).filter((name) => { const n = nodes.get(name); return n !== undefined && !n.excluded })
+}
+
+/** the node names of terminatingNodes, whatever the nodes (the agent knows only its own name) */
+export function leavingNodeNames(slices: readonly EndpointSliceInfo[]): string[] {
   const all = slices.filter((s) => s.addressType !== 'FQDN').flatMap((s) => s.endpoints).filter(usable)
   const ready = new Set<string>()
   for (const e of all) if (e.ready && e.nodeName !== undefined) ready.add(e.nodeName)
   if (ready.size === 0) return [] // no ready endpoint anywhere: the serving-terminating ones are the next hops
   const out = new Set<string>()
-  for (const e of all) {
-    if (e.nodeName === undefined || ready.has(e.nodeName) || e.terminating !== true || !(e.serving ?? e.ready)) continue
-    const n = nodes.get(e.nodeName)
-    if (n && !n.excluded) out.add(n.name)
-  }
+  for (const e of all) if (e.nodeName !== undefined && !ready.has(e.nodeName) && e.terminating === true && (e.serving ?? e.ready)) out.add(e.nodeName)
   return [...out].sort()
 }
 

@@ -80,7 +80,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
     if (nodeSpeaker.active) {
       // per-node speaker: withdraw what goes before it leaves the kernel; announce what comes once programmed
       const keep = new Set(d)
-      nodeSpeaker.update(k8sVips ?? [], new Set(a.status().programmed.filter((v) => keep.has(v))))
+      nodeSpeaker.update(k8sVips ?? [], new Set(a.status().programmed.filter((v) => keep.has(v))), k8s?.draining())
     }
     a.setDesired(d)
     if (nodeSpeaker.active) void a.reconcileNow().then(() => announceProgrammed(a))
@@ -114,7 +114,7 @@ export function createAgentService(deps: AgentServiceDeps): AgentService {
   }
   /** the per-node speaker announces the VIPs `a` has programmed */
   const announceProgrammed = (a: Agent) => {
-    if (agent === a) nodeSpeaker.update(k8sVips ?? [], new Set(a.status().programmed))
+    if (agent === a) nodeSpeaker.update(k8sVips ?? [], new Set(a.status().programmed), k8s?.draining())
   }
 
   /**

@@ -16,6 +16,8 @@ import { configVipStatus, speakerConfig, vipAdvertisements, vipKey } from '../co
 import { mergeBgp, type MergeResult } from '../controller/merge.ts'
 import type { NodePeers } from '../k8s/index.ts'
 import { canonicalIp } from '../ip/index.ts'
+import { waitPhases } from '../announce/index.ts'
+import { GRACEFUL_SHUTDOWN_ATTRS } from '../bgp/rib/index.ts'
 import { realClock, type Clock } from '../base/index.ts'
 
 export interface NodeSpeakerDeps {
@@ -71,6 +73,10 @@ export class NodeSpeaker {
   private k8sVips: readonly string[] = []
   /** what the kernel has: a VIP is announced only once programmed */
   private programmed: ReadonlySet<string> = new Set()
+  /** of k8sVips, those served only through serving-terminating endpoints; when each was first seen so; the timer of the next wait's end */
+  private draining: readonly string[] = []
+  private drainSince: ReadonlyMap<string, number> = new Map()
+  private drainTimer: unknown
 
   constructor(private readonly deps: NodeSpeakerDeps) {
     this.clock = deps.clock ?? realClock
@@ -80,9 +86,10 @@ export class NodeSpeaker {
    * The agent's view: its Kubernetes VIPs and what is programmed. Call it with what is about to
    * go before removing it from the kernel (withdraw first), and with what came after programming it.
    */
-  update(k8sVips: readonly string[], programmed: ReadonlySet<string>): void {
+  update(k8sVips: readonly string[], programmed: ReadonlySet<string>, draining: readonly string[] = []): void {
     this.k8sVips = k8sVips
     this.programmed = programmed
+    this.draining = draining
     this.announce()
   }
 
@@ -99,11 +106,28 @@ export class NodeSpeaker {
       if (prefixes.length) advs.push(prefixes.length === a.prefixes.length ? a : { ...a, prefixes })
     }
     const k8s = this.k8sVips.filter((p) => programmed.has(p))
+    const leaving = new Set(this.draining)
     // next hop self: the speaker puts its own session address; a next hop of each family must
     // still be given (the RIB takes a prefix's next hops of its own family), so the VIPs stand in
-    const v4 = k8s.find((p) => !p.includes(':'))
-    const v6 = k8s.find((p) => p.includes(':'))
-    if (k8s.length) advs.push({ prefixes: k8s, nextHops: [v4, v6].filter((x): x is string => x !== undefined) })
+    const self = (prefixes: string[], attrs?: typeof GRACEFUL_SHUTDOWN_ATTRS) => {
+      if (!prefixes.length) return
+      const v4 = prefixes.find((p) => !p.includes(':'))
+      const v6 = prefixes.find((p) => p.includes(':'))
+      advs.push({ prefixes, nextHops: [v4, v6].filter((x): x is string => x !== undefined), ...(attrs ? { attrs } : {}) })
+    }
+    self(k8s.filter((p) => !leaving.has(p)))
+    // kubernetes.drainTerminating: the VIPs whose endpoints here all terminate, tagged for at
+    // most the wait while they serve (RFC 8326); without it they are withdrawn at once
+    const dt = view.kubernetes.drainTerminating
+    this.clock.clearTimeout(this.drainTimer)
+    this.drainTimer = undefined
+    if (dt?.enabled) {
+      const now = this.clock.now()
+      const w = waitPhases(k8s.filter((p) => leaving.has(p)), this.drainSince, now, dt.wait)
+      this.drainSince = w.since
+      if (w.nextAt !== undefined) this.drainTimer = this.clock.setTimeout(() => { this.drainTimer = undefined; this.announce() }, w.nextAt - now)
+      self([...w.within], GRACEFUL_SHUTDOWN_ATTRS)
+    }
     speaker.set(advs)
   }
 
@@ -144,6 +168,7 @@ export class NodeSpeaker {
   async stop(): Promise<void> {
     const { speaker, health } = this
     this.speaker = this.health = this.view = undefined
+    this.clock.clearTimeout(this.drainTimer)
     await health?.stop()
     await speaker?.stop()
   }

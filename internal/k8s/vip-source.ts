@@ -6,7 +6,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node'
 import type { Config } from '../config/index.ts'
 import { realClock, type Clock } from '../base/index.ts'
-import { decide, groupSlices, vipsOf, type Decision, type Reason } from '../announce/index.ts'
+import { decide, drainingVipsOf, groupSlices, vipsOf, type Decision, type Reason } from '../announce/index.ts'
 import { apiClients, loadKubeConfig, type ApiClients } from './client.ts'
 import { toEndpointSlice, toLbService } from './convert.ts'
 import { ResilientInformer, type InformerLogger, type InformerStatus, type ListPage } from './informer.ts'
@@ -58,6 +58,8 @@ export interface KubernetesVipSource {
   stop(): Promise<void>
   /** the current set; undefined until synced */
   vips(): string[] | undefined
+  /** of those, the VIPs served only through serving-terminating endpoints (a rollout's leaving pods) */
+  draining(): string[]
   /** resolves true once synced, false after timeoutMs */
   waitSynced(timeoutMs: number): Promise<boolean>
   status(): KubernetesSourceStatus
@@ -74,6 +76,7 @@ export function createKubernetesVipSource(o: KubernetesSourceOptions): Kubernete
 
   let timer: unknown
   let last: string[] | undefined
+  let lastDraining: string[] = []
   let decisions: Decision[] = []
   let running = false
   const syncWaiters = new Set<() => void>()
@@ -105,7 +108,11 @@ export function createKubernetesVipSource(o: KubernetesSourceOptions): Kubernete
     const sl = slices.list().map(toEndpointSlice).filter((s) => s !== undefined)
     decisions = decide(svcs, groupSlices(sl), nodeName, announceOpts)
     const vips = vipsOf(decisions)
-    if (last && last.length === vips.length && last.every((v, i) => v === vips[i])) return
+    const draining = drainingVipsOf(decisions)
+    const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i])
+    if (last && same(last, vips) && same(lastDraining, draining)) return
+    if (draining.length || lastDraining.length) log.info({ draining }, 'Kubernetes: VIPs this node serves only through terminating endpoints')
+    lastDraining = draining
     const added = vips.filter((v) => !last?.includes(v))
     const removed = (last ?? []).filter((v) => !vips.includes(v))
     const invalid = decisions.flatMap((d) => d.invalid.map((i) => `${d.service}: ${i}`))
@@ -137,6 +144,7 @@ export function createKubernetesVipSource(o: KubernetesSourceOptions): Kubernete
       await Promise.all([services.stop(), slices.stop()])
     },
     vips: () => (last ? [...last] : undefined),
+    draining: () => [...lastDraining],
     waitSynced(timeoutMs) {
       if (last) return Promise.resolve(true)
       return new Promise<boolean>((resolve) => {

@@ -17,7 +17,7 @@ const NODE_Y = { name: 'node-y', ip: '192.0.2.4' }
 
 const agentYaml = (kubeconfig: string, node: { name: string; ip: string }) => `
 agent: { nodeAddresses: [${node.ip}], firewall: none }
-kubernetes: { enabled: true, kubeconfig: ${kubeconfig}, nodeName: ${node.name} }
+kubernetes: { enabled: true, kubeconfig: ${kubeconfig}, nodeName: ${node.name}, drainTerminating: { wait: 3s } }
 ${bgpSection(node.ip)}`
 
 t.test('per-node speaker with Kubernetes: each node announces the Services it serves, next hop self', async (t) => {
@@ -52,6 +52,17 @@ t.test('per-node speaker with Kubernetes: each node announces the Services it se
   await kl.apply(sliceYaml('web', [{ node: NODE_X.name, ready: true }, { node: NODE_Y.name, ready: true }]))
   await waitFor(async () => (await fib()) === `${NODE_X.ip} ${NODE_Y.ip}` || undefined, { timeoutMs: 20_000, what: 'node-y back' })
   t.pass('node-y announced it again once its endpoint was ready')
+
+  // a rollout: node-y's endpoint terminates (still serving) while node-x's is ready: node-y keeps
+  // the VIP on lo and announces it with GRACEFUL_SHUTDOWN for the wait (drainTerminating), then withdraws it
+  const paths = async () => (await kl.bird.routes(['table', 'master4', 'for', `${vip}/32`])).map((r) => `${r.bgpNextHop?.[0]}${r.communities.includes('65535:0') ? ' gshut' : ''}`).sort().join(',')
+  await kl.apply(sliceYaml('web', [{ node: NODE_X.name, ready: true }, { node: NODE_Y.name, ready: false, serving: true, terminating: true }]))
+  await waitFor(async () => (await paths()) === `${NODE_X.ip},${NODE_Y.ip} gshut` || undefined, { timeoutMs: 20_000, intervalMs: 50, what: 'node-y\'s path tagged' })
+  t.pass('a node whose endpoint terminates announces the VIP with GRACEFUL_SHUTDOWN')
+  await waitFor(async () => (await paths()) === NODE_X.ip || undefined, { timeoutMs: 10_000, intervalMs: 50, what: 'node-y\'s path withdrawn after the wait' })
+  t.match((await kl.lab.exec(kl.porterNs[2]!, ['ip', '-4', 'addr', 'show', 'dev', 'lo'])).stdout, vip, 'node-y keeps the VIP on lo while its endpoint serves')
+  await kl.apply(sliceYaml('web', [{ node: NODE_X.name, ready: true }, { node: NODE_Y.name, ready: true }]))
+  await waitFor(async () => (await paths()) === `${NODE_X.ip},${NODE_Y.ip}` || undefined, { timeoutMs: 20_000, what: 'node-y back, untagged' })
 
   // node-x's agent stops: its route goes (withdrawn, then Cease)
   t.equal(await agents[0]!.stop(), 0, 'node-x\'s agent exits 0')

@@ -2,7 +2,7 @@
 // expected decision for the Service and the node's desired VIPs after each step. Plus the
 // converters from API objects (internal/k8s/convert.ts) and the node name lookup.
 import t from 'tap'
-import { shouldAnnounce, desiredVips, decide, groupSlices, type LbService, type EndpointSliceInfo, type Reason } from '../../internal/announce/index.ts'
+import { shouldAnnounce, desiredVips, decide, groupSlices, vipsOf, drainingVipsOf, type LbService, type EndpointSliceInfo, type Reason } from '../../internal/announce/index.ts'
 import { toLbService, toEndpointSlice, resolveNodeName } from '../../internal/k8s/index.ts'
 
 const NODE = 'node-a'
@@ -121,4 +121,25 @@ t.test('node name: config, then NODE_NAME, then the hostname', async (t) => {
   t.equal(resolveNodeName({}, { NODE_NAME: 'env' }, 'host'), 'env')
   t.equal(resolveNodeName({ nodeName: '  ' }, { NODE_NAME: '' }, 'host'), 'host', 'blank values are skipped')
   t.equal(resolveNodeName({}, {}, 'host'), 'host')
+})
+
+t.test('a rollout\'s leaving node (Local, its endpoints all serving-terminating, ready ones elsewhere): it keeps the VIP, marked draining', async (t) => {
+  const svc = (name: string, ip: string, policy: 'Local' | 'Cluster' = 'Local'): LbService => ({ namespace: 'a', name, type: 'LoadBalancer', externalTrafficPolicy: policy, ingressIPs: [ip], annotations: { 'lb.kubesphere.io/v1alpha1': 'porter' } })
+  const ep = (node: string, ready: boolean, terminating = false, serving = ready || terminating) => ({ addresses: ['198.51.100.20'], ready, serving, terminating, nodeName: node })
+  const slice = (name: string, ...e: ReturnType<typeof ep>[]): EndpointSliceInfo => ({ namespace: 'a', name: `${name}-1`, serviceName: name, addressType: 'IPv4', endpoints: e })
+  const cases: [string, EndpointSliceInfo, Reason | null, boolean][] = [
+    ['ready here', slice('web', ep(NODE, true), ep('node-b', true)), null, false],
+    ['serving-terminating here, ready elsewhere', slice('web', ep(NODE, false, true), ep('node-b', true)), null, true],
+    ['terminating here and no longer serving', slice('web', ep(NODE, false, true, false), ep('node-b', true)), 'noLocalEndpoints', false],
+    ['terminating here and everywhere (the fallback: plain next hops)', slice('web', ep(NODE, false, true), ep('node-b', false, true)), null, false],
+    ['terminating here and a new ready one here', slice('web', ep(NODE, false, true), ep(NODE, true)), null, false],
+  ]
+  for (const [what, sl, reason, draining] of cases) {
+    const d = decide([svc('web', '203.0.113.12')], groupSlices([sl]), NODE)[0]!
+    t.same([d.reason, d.draining === true], [reason, draining], what)
+  }
+  const both = decide([svc('web', '203.0.113.12'), svc('web2', '203.0.113.12')], groupSlices([slice('web', ep(NODE, false, true), ep('node-b', true)), slice('web2', ep(NODE, true))]), NODE)
+  t.same([vipsOf(both), drainingVipsOf(both)], [['203.0.113.12'], []], 'a VIP another Service still serves here is not draining')
+  const one = decide([svc('web', '203.0.113.12')], groupSlices([slice('web', ep(NODE, false, true), ep('node-b', true))]), NODE)
+  t.same([vipsOf(one), drainingVipsOf(one)], [['203.0.113.12'], ['203.0.113.12']], 'kept on the node, and draining')
 })
