@@ -85,7 +85,7 @@ t.test('a rolling update under continuous requests: same nodes, nothing changes;
     () => slice(ep('node-a', 1, 'terminating'), ep('node-b', 2, 'terminating'), ep('node-a', 3, 'ready'), ep('node-b', 4, 'ready')),
     () => slice(ep('node-a', 3, 'ready'), ep('node-b', 4, 'ready')),
   ])
-  t.ok(same.ok > 20, `requests went through (${same.ok})`)
+  t.ok(same.ok >= 5, `requests went through (${same.ok})`)
   t.same([same.connect, same.reset, same.other], [0, 0, 0], 'same-node rollout: no request failed')
   t.same([...same.fibs], [`${A} ${B}`], 'the router\'s route never changed')
 
@@ -98,7 +98,7 @@ t.test('a rolling update under continuous requests: same nodes, nothing changes;
   ])
   running = false
   await Promise.all([client, sampler])
-  t.ok(move.ok > 20, `requests went through (${move.ok})`)
+  t.ok(move.ok >= 5, `requests went through (${move.ok})`)
   t.equal(move.missing, 0, 'the VIP was in the router\'s FIB in every sample')
   t.ok(move.fibs.has(`${A} ${B} ${C}`), 'node-c was added before node-a left (make-before-break)')
   t.equal(move.connect, 0, 'no request failed to connect (no gap, never a next hop that no longer serves)')
