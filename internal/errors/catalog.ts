@@ -8,7 +8,7 @@ export const ErrorCodes = {
   PORTER_ERR_BGP_WIRE: 'A BGP message is malformed (RFC 4271 / RFC 7606 error handling applies)',
   PORTER_ERR_BGP_LISTEN: 'The BGP listener could not bind its address and port',
   PORTER_ERR_METRICS_LISTEN: 'The metrics listener (admin.metricsAddress) could not bind its address and port (errno in the error)',
-  PORTER_ERR_BFD_WIRE: 'A BFD control packet (RFC 5880) is malformed or uses a feature Porter does not support (authentication)',
+  PORTER_ERR_BFD_WIRE: 'A BFD control packet (RFC 5880) is malformed',
   PORTER_ERR_BFD_SOCKET: 'A BFD UDP socket (RFC 5881, port 3784) could not be opened, bound or filtered (errno in the error)',
   PORTER_ERR_BGP_SESSION: 'A BGP session failed (notification, hold timer, socket error)',
   PORTER_ERR_NETLINK: 'A netlink request failed (errno in the error)',
