@@ -1,4 +1,4 @@
-// Benchmark (run by hand): `node --import tsx test/bench/memory-v6.ts [--sizes=1000,10000,100000,1000000] [--rounds=K]`
+// Benchmark (run by hand): `node --import tsx test/bench/memory-v6.ts [--sizes=1000,10000,100000,1000000] [--rounds=K] [--bin=PATH]`
 //
 // Issue 10's memory per route up to 1M routes, with IPv6 /128 VIPs from 2001:db8::/32: more
 // than the IPv4 lab of binary.ts holds (198.18.0.0/15, 131,072 addresses), and more than a
@@ -9,9 +9,12 @@
 // temporary directory): no packet leaves `lo`, no namespace is needed.
 //
 // Per size: the receiver starts, the speaker starts with N VIPs; when the receiver reports N
-// prefixes received (`porter status --json`), the speaker's RSS is read 3 s later (after the
-// daemon's idle heap trim) with its VmHWM. Idle: the same with `vips: []`. Prints RSS, peak and
-// bytes per route above idle, and from one size to the next (the marginal cost).
+// prefixes received (`porter status --json`), the speaker's RSS is read once it has settled (from
+// 3 s later, once a second no longer lowers it by 1 MiB, at most 20 s: the daemon's idle heap trim
+// waits for the burst to end, later after a 1M push on a busy machine) with its VmHWM. Idle: the
+// same with `vips: []`. Prints RSS, peak and bytes per route above idle, and from one size to the
+// next (the marginal cost). `--bin=PATH`: that executable instead of the built dist/porter (to
+// compare two builds, one run each).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -23,6 +26,7 @@ const args = process.argv.slice(2)
 const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const SIZES = (opt('sizes') ?? '1000,10000,100000,1000000').split(',').map(Number)
 const ROUNDS = Number(opt('rounds') ?? 1)
+const BIN = opt('bin')
 for (const s of SIZES) if (!Number.isInteger(s) || s < 1 || s > 1 << 20) throw new Error(`--sizes: from 1 to ${1 << 20}, got "${s}"`)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
 
@@ -97,7 +101,14 @@ async function measure(bin: string, dir: string, n: number): Promise<Point> {
     }
     const pushMs = performance.now() - t0
     await sleep(3000)
-    const v = vm(speaker.pid!)
+    let v = vm(speaker.pid!)
+    for (let i = 0; i < 17; i++) {
+      await sleep(1000)
+      const next = vm(speaker.pid!)
+      const settled = next.rssKB > v.rssKB - 1024
+      v = next
+      if (settled) break
+    }
     return { n, rssMiB: v.rssKB / 1024, hwmMiB: v.hwmKB / 1024, pushMs }
   } finally {
     if (speaker) await stop(speaker)
@@ -110,7 +121,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'porter-memv6-'))
   try {
-    const bin = builtPorter(dir)
+    const bin = BIN ?? builtPorter(dir)
     const rows = new Map<number, Point[]>()
     for (let r = 1; r <= ROUNDS; r++) {
       for (const n of [0, ...SIZES]) {
@@ -122,7 +133,7 @@ async function main(): Promise<void> {
     }
     const med = (n: number, k: keyof Point) => median(rows.get(n)!.map((p) => p[k]))
     const idle = med(0, 'rssMiB')
-    console.log(`\nporter memory per route, IPv6 /128 VIPs (dist/porter speaker -> dist/porter receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
+    console.log(`\nporter memory per route, IPv6 /128 VIPs (${BIN ?? 'dist/porter'} speaker -> the same as receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
     console.log('     VIPs  start->all ms  RSS MiB  peak MiB  B/route over idle  B/route over previous size')
     console.log(`${'0 (idle)'.padStart(9)}  ${'-'.padStart(13)}  ${idle.toFixed(1).padStart(7)}  ${med(0, 'hwmMiB').toFixed(1).padStart(8)}`)
     let prev = { n: 0, rss: idle }

@@ -298,3 +298,40 @@ t.test('a batch of 10k VIPs, one address replaced: one withdrawal and one announ
   t.same(rib.sentNextHops('203.0.113.5/32'), ['192.0.2.1'])
   t.same(rib.sentNextHops('198.18.0.5'), [], 'the old address is gone')
 })
+
+t.test('reloads before the UPDATEs are written: what the peer has stays known while its table is the desired one', async (t) => {
+  // after a whole diff is committed the sent table is the desired table itself; a reload that
+  // replaces a few prefixes in place, a partial commit and a whole new set must each still
+  // leave what the peer has as it was
+  const rib = new AdjRibOut(ebgp({ addPathTx: new Set() }))
+  const batch = (prefixes: string[], nh = '2001:db8::1') => [{ prefixes, nextHops: [nh] }]
+  rib.set(batch(['2001:db8::a1', '2001:db8::b1']))
+  rib.commit(rib.pending())
+  rib.set(batch(['2001:db8::c1', '2001:db8::b1'])) // a1 -> c1
+  rib.set(batch(['2001:db8::c1', '2001:db8::d1'])) // b1 -> d1, before anything is written
+  t.same(rib.sentNextHops('2001:db8::a1'), ['2001:db8::1'], 'a1: the peer still has it')
+  t.same(rib.sentNextHops('2001:db8::c1'), [], 'c1: not sent yet')
+  t.match(rib.status(), { prefixes: 2, sentPaths: 2 })
+  const d = rib.pending()
+  t.same(render(d), ['+ 2001:db8::c1/128 via 2001:db8::1 [as=65001]', '+ 2001:db8::d1/128 via 2001:db8::1 [as=65001]', '- 2001:db8::a1/128', '- 2001:db8::b1/128'].sort())
+  // the session wrote the first UPDATE only
+  rib.commit({ withdraw: [], announce: d.announce.map((g) => ({ ...g, nlri: g.nlri.filter((n) => n.prefix.addr === '2001:db8::c1') })) })
+  t.same(render(rib.pending()), ['+ 2001:db8::d1/128 via 2001:db8::1 [as=65001]', '- 2001:db8::a1/128', '- 2001:db8::b1/128'].sort(), 'the rest')
+  rib.commit(rib.pending())
+  t.match(rib.status(), { prefixes: 2, sentPaths: 2 })
+  // a small change, then a whole new set (another next hop) before the change is written
+  rib.set(batch(['2001:db8::e1', '2001:db8::d1']))
+  rib.set(batch(['2001:db8::e1', '2001:db8::d1'], '2001:db8::2'))
+  t.same(rib.sentNextHops('2001:db8::c1'), ['2001:db8::1'], 'c1: the peer still has it')
+  const d2 = rib.pending()
+  t.same(render(d2), ['+ 2001:db8::d1/128 via 2001:db8::2 [as=65001]', '+ 2001:db8::e1/128 via 2001:db8::2 [as=65001]', '- 2001:db8::c1/128'].sort())
+  rib.commit({ withdraw: [], announce: d2.announce.map((g) => ({ ...g, nlri: g.nlri.filter((n) => n.prefix.addr === '2001:db8::e1') })) })
+  t.same(render(rib.pending()), ['+ 2001:db8::d1/128 via 2001:db8::2 [as=65001]', '- 2001:db8::c1/128'].sort(), 'the rest')
+  rib.commit(rib.pending())
+  t.same(rib.sentNextHops('2001:db8::e1'), ['2001:db8::2'])
+  t.same(rib.sentNextHops('2001:db8::c1'), [], 'c1: withdrawn')
+  t.ok(isEmptyDiff(rib.pending()), 'nothing pending')
+  // a route refresh of one family: everything again
+  rib.reset('ipv6-unicast')
+  t.equal(diffSize(rib.pending()).announced, 2, 'both again after a refresh')
+})

@@ -4,8 +4,9 @@
 // pending() is the difference, grouped by identical wire attributes so the session can pack
 // many NLRI into one UPDATE. Both tables are keyed by prefix (a host route by its address text,
 // the caller's own string), each entry being that prefix's route, or its few routes (one per
-// path id) in an array; the tables share entries while the peer has what it should. Memory per
-// announced host route: two map entries and one route object.
+// path id) in an array. Once the peer has what it should (a whole pending() diff committed), the
+// sent table is the desired one, the same Map: memory per announced host route is one map entry
+// and one route object.
 import { PorterError } from '../../errors/index.ts'
 import type { FamilyKey, Nlri, PathAttributes } from '../wire/index.ts'
 import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
@@ -214,7 +215,13 @@ export class AdjRibOut {
   #ibgp: boolean
   #advs: readonly (Advertisement | AdvertisementBatch)[] = []
   #desired = new Map<string, Routes>()
+  /** the same Map as #desired after a whole diff was committed (see #sentWas), else its own */
   #sent = new Map<string, Routes>()
+  /**
+   * While #sent is #desired: the sent routes of the keys #setSmallChange has changed in place
+   * since (undefined: the peer had none). Read through #sentGet and #sentForEach.
+   */
+  #sentWas: Map<string, Routes | undefined> | undefined
   /**
    * Keys where the sent table may differ from the desired one, so pending() looks at these only;
    * undefined = not known, look at every key. The invariant: every key whose sent and desired
@@ -387,6 +394,7 @@ export class AdjRibOut {
     else for (const key of changed) this.#dirty.add(key)
     this.#advs = desired
     this.#clean = !dups && !noHops && b.skipped.size === 0
+    if (this.#sent === old) this.#unshare() // the old table is the sent one from now on, alone
     this.#desired = b.table
     this.#paths = b.paths
     this.#groups = b.groups
@@ -458,9 +466,16 @@ export class AdjRibOut {
     }
     // the changes
     const changed: string[] = []
+    const shared = this.#sent === table
+    const keepSent = (key: string): void => {
+      if (!shared) return
+      const was = (this.#sentWas ??= new Map())
+      if (!was.has(key)) was.set(key, table.get(key))
+    }
     for (const [key, k] of goneKeys) {
       const r = table.get(key)
       if (r === undefined) continue // it had no next hop of its family
+      keepSent(key)
       this.#paths -= count(r)
       const fam = famIndex(first(r))
       if (of(k).hs.hops[fam].length > 1 && !ctx.addPathTx.has(FAMILIES[fam] as FamilyKey)) this.#singlePath--
@@ -468,6 +483,7 @@ export class AdjRibOut {
       changed.push(key)
     }
     b.table.forEach((r, key) => {
+      keepSent(key)
       table.set(key, r)
       changed.push(key)
     })
@@ -488,6 +504,10 @@ export class AdjRibOut {
     if (hit !== undefined) return { key: text, prefix: first(hit), routes: hit }
     const parsed = parsePrefixOrReason(text)
     if (typeof parsed === 'string') throw invalid(`Cannot advertise "${text}": ${parsed}`)
+    const { afi, addr, len } = parsed.prefix
+    // a host route spelt canonically: its address is the caller's string, the key, not a second
+    // copy (the parser's is built anew: 40 bytes a route for IPv6)
+    if (addr === text) return { key: text, prefix: { afi, addr: text, len }, routes: undefined }
     const key = keyOf(parsed.prefix)
     const routes = key === text ? undefined : table.get(key)
     return { key, prefix: routes === undefined ? parsed.prefix : first(routes), routes }
@@ -603,10 +623,9 @@ export class AdjRibOut {
   /** Changes the peer still needs: withdrawals of routes it should no longer have, announcements of new or changed ones. */
   pending(): RibDiff {
     const p: Pending = { announce: new Map(), withdraw: new Map() }
-    const sent = this.#sent
     const desired = this.#desired
     const one = (d: Routes | undefined, key: string): void => {
-      const s = sent.get(key)
+      const s = this.#sentGet(key)
       if (s === d) return
       if (d === undefined) {
         for (const sr of toList(s as Routes)) addWithdraw(p, sr)
@@ -629,7 +648,7 @@ export class AdjRibOut {
     } else {
       // forEach, not for-of: no [key, value] array per entry (100k entries per call)
       desired.forEach(one)
-      sent.forEach((s, key) => {
+      this.#sentForEach((s, key) => {
         if (desired.has(key)) return
         if (isRouteList(s)) for (const sr of s) addWithdraw(p, sr)
         else addWithdraw(p, s)
@@ -655,12 +674,20 @@ export class AdjRibOut {
    * returned by pending()/all() or any part of one (groups with a subset of their NLRI).
    */
   commit(diff: RibDiff): void {
-    const whole = diff === this.#lastPending
+    if (diff === this.#lastPending) {
+      // the whole last diff, nothing changed since: the peer has what it should, the desired
+      // table (one table for both, no work per route)
+      this.#sent = this.#desired
+      this.#sentWas = undefined
+      this.#dirty = new Set()
+      this.#lastPending = undefined
+      return
+    }
     for (const w of diff.withdraw) {
       for (const n of w.nlri) {
         const key = keyOf(n.prefix)
         this.#unsend(key, n.pathId)
-        if (!whole) this.#dirty?.add(key)
+        this.#dirty?.add(key)
       }
     }
     for (const g of diff.announce) {
@@ -670,11 +697,9 @@ export class AdjRibOut {
         const r = recs?.[i] ?? route(n.prefix, n.pathId, this.#groups.get(g.key) ?? { key: g.key, family: g.family, attrs: g.attrs })
         const key = keyOf(r)
         this.#send(key, r)
-        if (!whole) this.#dirty?.add(key)
+        this.#dirty?.add(key)
       }
     }
-    // the whole last diff, nothing changed since: the peer has what it should
-    if (whole) this.#dirty = new Set()
     this.#lastPending = undefined
   }
 
@@ -687,15 +712,17 @@ export class AdjRibOut {
     this.#lastPending = undefined
     if (family === undefined) {
       this.#sent = new Map()
+      this.#sentWas = undefined
       return
     }
     const v6 = family === 'ipv6-unicast'
-    for (const key of [...this.#sent.keys()]) if (key.includes(':') === v6) this.#sent.delete(key)
+    const sent = this.#ownSent()
+    for (const key of [...sent.keys()]) if (key.includes(':') === v6) sent.delete(key)
   }
 
   status(): RibStatus {
     let sentPaths = 0
-    for (const s of this.#sent.values()) sentPaths += count(s)
+    this.#sentForEach((s) => { sentPaths += count(s) })
     return {
       prefixes: this.#desired.size,
       paths: this.#paths,
@@ -719,12 +746,48 @@ export class AdjRibOut {
   sentNextHops(prefix: string): string[] | undefined {
     const parsed = parsePrefixOrReason(prefix)
     if (typeof parsed === 'string') return undefined
-    const s = this.#sent.get(keyOf(parsed.prefix))
+    const s = this.#sentGet(keyOf(parsed.prefix))
     return s === undefined ? [] : toList(s).map((r) => nextHopOfGroupKey(r.group.key))
   }
 
+  /** The routes the peer has for a key. */
+  #sentGet(key: string): Routes | undefined {
+    const was = this.#sentWas
+    return was !== undefined && was.has(key) ? was.get(key) : this.#sent.get(key)
+  }
+
+  #sentForEach(f: (s: Routes, key: string) => void): void {
+    const was = this.#sentWas
+    if (was === undefined) {
+      this.#sent.forEach(f)
+      return
+    }
+    this.#sent.forEach((s, key) => { if (!was.has(key)) f(s, key) })
+    was.forEach((s, key) => { if (s !== undefined) f(s, key) })
+  }
+
+  /** The sent table as a Map of its own, to change (a copy when it is the desired one: rare, see commit()). */
+  #ownSent(): Map<string, Routes> {
+    if (this.#sent === this.#desired) {
+      this.#sent = new Map(this.#sent)
+      this.#unshare()
+    }
+    return this.#sent
+  }
+
+  /** #sent is about to be the sent table alone: the routes #sentWas kept go back into it. */
+  #unshare(): void {
+    const was = this.#sentWas
+    this.#sentWas = undefined
+    was?.forEach((s, key) => {
+      if (s === undefined) this.#sent.delete(key)
+      else this.#sent.set(key, s)
+    })
+  }
+
   #send(key: string, r: Route): void {
-    const s = this.#sent.get(key)
+    const sent = this.#ownSent()
+    const s = sent.get(key)
     const d = this.#desired.get(key)
     let shared: Routes
     if (s === undefined && d === r) {
@@ -735,15 +798,16 @@ export class AdjRibOut {
       // share the desired entry when equal, so pending() skips the prefix with one comparison
       shared = d !== undefined && sameRoutes(d, routes) ? d : routes.length === 1 ? r : routes
     }
-    this.#sent.set(key, shared)
+    sent.set(key, shared)
   }
 
   #unsend(key: string, pathId: number | undefined): void {
-    const s = this.#sent.get(key)
+    const sent = this.#ownSent()
+    const s = sent.get(key)
     if (s === undefined) return
     const routes = toList(s).filter((x) => x.pathId !== pathId)
-    if (routes.length === 0) this.#sent.delete(key)
-    else this.#sent.set(key, routes.length === 1 ? routes[0] as Route : routes)
+    if (routes.length === 0) sent.delete(key)
+    else sent.set(key, routes.length === 1 ? routes[0] as Route : routes)
   }
 
   #finish(p: Pending): RibDiff {
