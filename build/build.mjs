@@ -3,24 +3,27 @@
 //
 // Output: dist/porter (git-ignored), a Node single executable application (SEA) for this
 // machine's platform and Node version; copy that one file anywhere and run it, no
-// node_modules needed. Also left in dist/: porter.cjs (the bundle, runnable with `node`),
-// sea-config.json and porter.blob (intermediate).
+// node_modules needed. Also left in dist/: porter.cjs with the bundles beside it (runnable with
+// `node dist/porter.cjs`), sea-config.json and porter.blob (intermediate).
 //
 // Steps:
 //  1. patches/ applied and native addons compiled from (patched) source: build/native-addons.mjs
 //  2. esbuild bundles cmd/porter/main.ts (through build/sea-entry.ts) into one CommonJS file,
-//     dist/porter.cjs: SEA runs CommonJS only. PORTER_VERSION / PORTER_COMMIT are defined;
+//     dist/porter-main.cjs: SEA runs CommonJS only. PORTER_VERSION / PORTER_COMMIT are defined;
 //     import.meta.url is mapped to the bundle's own file URL; the packages' native bindings
 //     (node-gyp-build, koffi's @koromix/koffi-<os>-<cpu>) are redirected to internal/native/load.ts.
 //     The daemon modes (cmd/porter/daemon.ts, through build/sea-daemon.ts) are a second bundle,
 //     dist/porter-daemon.cjs, and the Kubernetes code (build/sea-kube.ts) a third,
-//     dist/porter-kube.cjs, each with a V8 code cache (dist/porter-*.cache; see bundle()).
-//  3. sea-config.json (useCodeCache, addons and the two later bundles as assets) -> node --experimental-sea-config
+//     dist/porter-kube.cjs, each with a V8 code cache (dist/porter-*.cache; see bundle()). The
+//     CLI bundle has two warm code caches, made by running it (warmCodeCache()), and the SEA's
+//     main script, dist/porter.cjs, only loads it with the one for the command.
+//  3. sea-config.json (useCodeCache, addons, the bundles and caches as assets) -> node --experimental-sea-config
 //  4. copy of process.execPath (debug info stripped when `strip` exists) + postject with the
 //     NODE_SEA_FUSE sentinel, chmod 755, then a self-check run of the result.
 // Runs from any working directory: every path is taken from this file's location.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { join, relative, sep } from 'node:path'
 import { ADDONS, ROOT, applyPatches, ensureAddons, pkgDir } from './native-addons.mjs'
@@ -28,13 +31,23 @@ import { ADDONS, ROOT, applyPatches, ensureAddons, pkgDir } from './native-addon
 const started = process.hrtime.bigint()
 const DIST = join(ROOT, 'dist')
 const OUT = join(DIST, 'porter')
+/** the SEA's main script: a loader of the CLI bundle (MAIN), see warmCodeCache() */
 const BUNDLE = join(DIST, 'porter.cjs')
 const BLOB = join(DIST, 'porter.blob')
 const SEA_CONFIG = join(DIST, 'sea-config.json')
 const ENTRY = join(ROOT, 'build', 'sea-entry.ts')
 const DAEMON_ENTRY = join(ROOT, 'build', 'sea-daemon.ts')
 const KUBE_ENTRY = join(ROOT, 'build', 'sea-kube.ts')
-/** the two bundles loaded later from SEA assets (beside dist/porter.cjs without SEA): file and asset names */
+/** the bundles loaded from SEA assets (beside dist/porter.cjs without SEA): file and asset names */
+const MAIN = { bundle: join(DIST, 'porter-main.cjs'), cache: join(DIST, 'porter-main.cache'), asset: 'porter-main.cjs', cacheAsset: 'porter-main.cache' }
+/**
+ * The CLI bundle's second warm code cache, for `porter validate`: the config module, zod and
+ * js-yaml compiled. The other commands load the first, smaller one (V8 deserializes every
+ * function of a cache, used or not); the daemons too: with this one they started no sooner and
+ * held ~1 MiB more.
+ */
+const MAIN_CONFIG = { ...MAIN, cache: join(DIST, 'porter-main-config.cache'), cacheAsset: 'porter-main-config.cache' }
+const CONFIG_COMMANDS = ['validate']
 const DAEMON = { bundle: join(DIST, 'porter-daemon.cjs'), cache: join(DIST, 'porter-daemon.cache'), asset: 'porter-daemon.cjs', cacheAsset: 'porter-daemon.cache' }
 const KUBE = { bundle: join(DIST, 'porter-kube.cjs'), cache: join(DIST, 'porter-kube.cache'), asset: 'porter-kube.cjs', cacheAsset: 'porter-kube.cache' }
 /** an asset bundle is one function expression: compiled by vm.Script, called like a CommonJS module */
@@ -58,19 +71,27 @@ function gitCommit() {
 }
 
 /**
- * koffi, lazily: `import koffi from 'koffi'` gets a stand-in that requires the real package on
- * first use (koffi opens its binary as soon as it is required, and `porter version` must not
- * write and dlopen an addon it never uses). The stand-in knows koffi's export names (read here,
- * at build time) so that esbuild's ESM interop can list them without loading anything. The real
- * package is koffi's CommonJS build, whose binary load is a plain
- * `require('@koromix/koffi-<os>-<cpu>')` (its ESM build hides it behind createRequire), and that
- * require is redirected to loadAddon('koffi').
+ * Packages loaded on first use: `import koffi from 'koffi'` and `import { parseDocument } from
+ * 'yaml'` get a stand-in that requires the real package when one of its exports is first read.
+ * koffi opens its binary as soon as it is required (`porter version` must not write and dlopen
+ * an addon it never uses); yaml, the parser with positions, is read only to report a config error
+ * (its module setup was ~2% of `porter validate`'s instructions). The stand-in knows the
+ * package's export names (read here, at build time) so that esbuild's ESM interop can list them
+ * without loading anything. koffi's real package is its CommonJS build, whose binary load is a
+ * plain `require('@koromix/koffi-<os>-<cpu>')` (its ESM build hides it behind createRequire), and
+ * that require is redirected to loadAddon('koffi').
  */
-function koffiStandIn() {
-  const dir = pkgDir(ROOT, 'koffi')
-  const cjs = join(dir, 'index.cjs')
+const LAZY_PACKAGES = {
+  koffi: { file: () => join(pkgDir(ROOT, 'koffi'), 'index.cjs'), uses: ['load', 'errno'], by: 'internal/sys' },
+  yaml: { file: () => require.resolve('yaml'), uses: ['parseDocument', 'LineCounter', 'isMap', 'isSeq', 'isScalar'], by: 'internal/config/load.ts' },
+}
+
+function lazyStandIn(name) {
+  const { file, uses, by } = LAZY_PACKAGES[name]
+  const cjs = file()
   const keys = Object.keys(require(cjs)).sort()
-  if (!keys.includes('load') || !keys.includes('errno')) throw new Error(`koffi's exports are not what internal/sys uses: ${keys.join(', ')}`)
+  const missing = uses.filter((k) => !keys.includes(k))
+  if (missing.length) throw new Error(`${name}'s exports are not what ${by} uses (no ${missing.join(', ')}): ${keys.join(', ')}`)
   return [
     `const KEYS = ${JSON.stringify(keys)}`,
     'let real',
@@ -83,6 +104,18 @@ function koffiStandIn() {
     '})',
     '',
   ].join('\n')
+}
+
+/** esbuild plugin: the LAZY_PACKAGES as their stand-ins */
+function lazyPackagesPlugin() {
+  const filter = new RegExp(`^(${Object.keys(LAZY_PACKAGES).join('|')})$`)
+  return {
+    name: 'porter-lazy-packages',
+    setup(b) {
+      b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'porter-lazy' }))
+      b.onLoad({ filter: /.*/, namespace: 'porter-lazy' }, (args) => ({ contents: lazyStandIn(args.path), resolveDir: ROOT, loader: 'js' }))
+    },
+  }
 }
 
 /**
@@ -109,8 +142,6 @@ function nativeAddonsPlugin() {
         }
         return { path: name, namespace: 'porter-native' }
       })
-      b.onResolve({ filter: /^koffi$/ }, () => ({ path: 'koffi', namespace: 'porter-koffi' }))
-      b.onLoad({ filter: /.*/, namespace: 'porter-koffi' }, () => ({ contents: koffiStandIn(), resolveDir: ROOT, loader: 'js' }))
       // koffi/src/static.cjs tries every platform's package in turn: only this machine's is
       // embedded, the others are stubs that throw (koffi catches that and moves on)
       b.onResolve({ filter: /^@koromix\/koffi-/ }, (args) => {
@@ -171,10 +202,11 @@ function absentOptionalPlugin() {
 }
 
 /**
- * Three bundles, one executable. dist/porter.cjs (the SEA's main script) holds the CLI and what
- * `version`, `validate` and `status` need; the daemon modes (BGP, netlink, nftables, the agent)
- * are dist/porter-daemon.cjs, and @kubernetes/client-node with Porter's Kubernetes code (~3 MB
- * of JavaScript with undici, ws and the rest) is dist/porter-kube.cjs, both embedded as assets.
+ * Three bundles, one executable. dist/porter-main.cjs holds the CLI and what `version`,
+ * `validate` and `status` need (the SEA's main script, dist/porter.cjs, is its loader); the daemon
+ * modes (BGP, netlink, nftables, the agent) are dist/porter-daemon.cjs, and
+ * @kubernetes/client-node with Porter's Kubernetes code (~3 MB of JavaScript with undici, ws and
+ * the rest) is dist/porter-kube.cjs, all embedded as assets.
  * V8 compiles (or deserializes) every byte of a script it is given, and keeps the source in
  * memory: with one 8.5 MB bundle `porter version` spent ~100 ms CPU before its first statement,
  * and with the Kubernetes client in the daemon bundle an idle `porter controller` without
@@ -192,7 +224,7 @@ function absentOptionalPlugin() {
  * cmd/porter/daemon.ts resolve to a loader for that asset (beside the bundle when run with plain
  * `node dist/porter.cjs`); likewise the two Kubernetes import()s in the daemon bundle.
  */
-function assetLoader(a, provide) {
+function assetLoader(a, provide, cacheAsset = JSON.stringify(a.cacheAsset)) {
   return [
     "const vm = require('node:vm')",
     // this bundle's modules that the asset's bundle takes from it
@@ -206,12 +238,12 @@ function assetLoader(a, provide) {
     // converters and map ~2 MB of ICU data into the process for good
     'if (sea && sea.isSea()) {',
     `  code = Buffer.from(sea.getRawAsset(${JSON.stringify(a.asset)})).toString('latin1')`,
-    `  try { cachedData = Buffer.from(sea.getRawAsset(${JSON.stringify(a.cacheAsset)})) } catch {}`,
+    `  try { cachedData = Buffer.from(sea.getRawAsset(${cacheAsset})) } catch {}`,
     '} else {',
     "  const { readFileSync } = require('node:fs')",
     "  const { join } = require('node:path')",
     `  code = readFileSync(join(__dirname, ${JSON.stringify(a.asset)}), 'utf8')`,
-    `  try { cachedData = readFileSync(join(__dirname, ${JSON.stringify(a.cacheAsset)})) } catch {}`,
+    `  try { cachedData = readFileSync(join(__dirname, ${cacheAsset})) } catch {}`,
     '}',
     `const script = new vm.Script(code, { filename: ${JSON.stringify(a.asset)}, cachedData })`,
     'const m = { exports: {} }',
@@ -293,6 +325,54 @@ function codeCache(a) {
   return cache.length
 }
 
+/**
+ * V8 code cache of the CLI bundle made after running it: a warm cache. A cache made right after
+ * compiling (codeCache(), and the SEA's own useCodeCache) holds only what V8 compiles eagerly;
+ * every other function is compiled at its first call, in every run: a third of the instructions
+ * of `porter validate` (the config module, zod, js-yaml; valgrind). A child node compiles the
+ * bundle, runs the commands `runs(dir)` gives (a scratch directory), all in that one process, and
+ * serializes the script with every function they compiled. Each run's output must show its
+ * `shows` text (a failed warm-up would leave a cold cache). The child runs without flags, as the
+ * SEA does: V8 rejects a cache made under other flags (even one set with v8.setFlagsFromString).
+ */
+function warmCodeCache(a, runs) {
+  const dir = mkdtempSync(join(tmpdir(), 'porter-build-'))
+  const env = { ...process.env }
+  for (const k of ['NODE_OPTIONS', 'NOTIFY_SOCKET', 'PORTER_CONFIG']) delete env[k]
+  const child = (code, args) => spawnSync(process.execPath, ['-e', code, ...args], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 })
+  try {
+    const list = runs(dir)
+    const warm = child([
+      "const vm = require('node:vm'), fs = require('node:fs'), path = require('node:path')",
+      'const [node, bundle, out, runs] = process.argv',
+      `const script = new vm.Script(fs.readFileSync(bundle, 'latin1'), { filename: ${JSON.stringify(a.asset)} })`,
+      'const run = script.runInThisContext()',
+      // each run reads process.argv in a microtask after its start: the next starts a macrotask later
+      ';(async () => {',
+      '  for (const args of JSON.parse(runs)) {',
+      '    process.argv = [node, bundle, ...args]',
+      '    const m = { exports: {} }',
+      '    run(m.exports, require, m, bundle, path.dirname(bundle))',
+      '    await new Promise((r) => setImmediate(r))',
+      '  }',
+      "  process.once('beforeExit', () => { fs.writeFileSync(out, script.createCachedData()); process.exitCode = 0 })",
+      '})()',
+    ].join('\n'), [a.bundle, a.cache, JSON.stringify(list.map((r) => r.args))])
+    const output = warm.stdout + warm.stderr
+    const failed = list.find((r) => !output.includes(r.shows))
+    if (warm.status !== 0 || failed) throw new Error(`the warm-up run of ${a.asset} (${(failed ?? list[0]).args.join(' ')}) failed (status ${warm.status}):\n${output}`)
+    const check = child([
+      "const vm = require('node:vm'), fs = require('node:fs')",
+      `const s = new vm.Script(fs.readFileSync(process.argv[1], 'latin1'), { filename: ${JSON.stringify(a.asset)}, cachedData: fs.readFileSync(process.argv[2]) })`,
+      "process.stdout.write(s.cachedDataRejected ? 'rejected' : 'used')",
+    ].join('\n'), [a.bundle, a.cache])
+    if (check.stdout !== 'used') throw new Error(`V8 rejected the warm code cache of ${a.asset}: ${check.stdout}${check.stderr}`)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return statSync(a.cache).size
+}
+
 /** Porter's own source files among a bundle's inputs (absolute paths), and the shared ones it takes. */
 const own = (inputs) => new Set(inputs.filter((f) => /^(internal|cmd)\//.test(f)).map((f) => join(ROOT, f)))
 const taken = (inputs) => new Set(inputs.filter((f) => f.startsWith('porter-shared:')).map((f) => join(ROOT, f.slice('porter-shared:'.length))))
@@ -308,7 +388,9 @@ async function bundle(version, commit) {
   const kubeTakes = taken(kube.inputs)
   const fromMain = new Set([...taken(daemonProbe.inputs), ...kubeTakes].filter((f) => mainOwn.has(f)))
   const fromDaemon = new Set([...kubeTakes].filter((f) => daemonOwn.has(f)))
-  const main = await bundleOne(opts({ entry: ENTRY, outfile: BUNDLE, plugins: [daemonAssetPlugin(fromMain)] }))
+  const main = await bundleOne(opts({ entry: ENTRY, outfile: MAIN.bundle, head: ASSET_HEAD, tail: ASSET_TAIL, plugins: [daemonAssetPlugin(fromMain)] }))
+  const cacheOf = `(${JSON.stringify(CONFIG_COMMANDS)}.includes(process.argv[2]) ? ${JSON.stringify(MAIN_CONFIG.cacheAsset)} : ${JSON.stringify(MAIN.cacheAsset)})`
+  writeFileSync(BUNDLE, `"use strict";\n// dist/porter's main script: the CLI is ${MAIN.asset}, compiled with a warm code cache for the command (build/build.mjs)\n${assetLoader(MAIN, new Set(), cacheOf)}`)
   const daemon = await bundleOne(opts({ entry: DAEMON_ENTRY, outfile: DAEMON.bundle, head: ASSET_HEAD, tail: ASSET_TAIL, plugins: [kubeAssetPlugin(fromDaemon), sharedModulesPlugin(mainOwn)] }))
   if (!main.inputs.some((f) => f.endsWith('cmd/porter/main.ts'))) throw new Error('cmd/porter/main.ts is not in the bundle')
   if (!daemon.inputs.some((f) => f.endsWith('cmd/porter/daemon.ts'))) throw new Error('cmd/porter/daemon.ts is not in the daemon bundle')
@@ -318,7 +400,14 @@ async function bundle(version, commit) {
   const kubeInDaemon = daemon.inputs.filter((f) => /node_modules\/(@kubernetes|undici|ws)\/|internal\/k8s\//.test(f))
   if (kubeInDaemon.length) throw new Error(`the daemon bundle pulls in Kubernetes code: ${kubeInDaemon.slice(0, 5).join(', ')}`)
   if (!kube.inputs.some((f) => f.includes('node_modules/@kubernetes/client-node/'))) throw new Error('@kubernetes/client-node is not in the Kubernetes bundle')
-  return { main, daemon, kube, daemonCache: codeCache(DAEMON), kubeCache: codeCache(KUBE) }
+  const mainCache = warmCodeCache(MAIN, (dir) => [
+    { args: ['version'], shows: `porter ${version} (commit ${commit}` },
+    { args: ['status', '--socket', join(dir, 'absent.sock')], shows: 'Cannot reach porter' },
+  ])
+  // the example config a user starts from
+  const example = join(ROOT, 'systemd', 'porter.yaml')
+  const mainConfigCache = warmCodeCache(MAIN_CONFIG, () => [{ args: ['validate', '--config', example], shows: `${example}: valid` }])
+  return { main, daemon, kube, mainCache, mainConfigCache, daemonCache: codeCache(DAEMON), kubeCache: codeCache(KUBE) }
 }
 
 /** One bundle; without `outfile`, only its list of inputs (a probe: nothing is written). */
@@ -343,17 +432,17 @@ async function bundleOne({ version, commit, entry, outfile, plugins = [], head =
     charset: 'ascii',
     metafile: true,
     // import.meta does not exist in CommonJS: point it at this file (in the SEA, __filename is
-    // the executable itself)
-    banner: { js: `${head}"use strict";\nconst __porterMetaUrl = require("node:url").pathToFileURL(__filename).href;` },
+    // the executable itself), computed on first use (node:url is not needed to start)
+    banner: { js: `${head}"use strict";\nconst __porterMeta = { get url() { return require("node:url").pathToFileURL(__filename).href } };` },
     footer: { js: tail },
     define: {
       PORTER_VERSION: JSON.stringify(version),
       PORTER_COMMIT: JSON.stringify(commit),
-      'import.meta.url': '__porterMetaUrl',
+      'import.meta.url': '__porterMeta.url',
       'import.meta.filename': '__filename',
       'import.meta.dirname': '__dirname',
     },
-    plugins: [...plugins, nativeAddonsPlugin(), absentOptionalPlugin()],
+    plugins: [...plugins, lazyPackagesPlugin(), nativeAddonsPlugin(), absentOptionalPlugin()],
   })
   for (const w of result.warnings) log(`esbuild warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
   if (outfile === undefined) return { inputs: Object.keys(result.metafile.inputs) }
@@ -373,7 +462,7 @@ function seaBlob() {
   const assets = {}
   const built = ensureAddons({ log })
   for (const [name, a] of Object.entries(ADDONS)) assets[a.asset] = built[name]
-  for (const a of [DAEMON, KUBE]) {
+  for (const a of [MAIN, MAIN_CONFIG, DAEMON, KUBE]) {
     assets[a.asset] = a.bundle
     assets[a.cacheAsset] = a.cache
   }
@@ -452,7 +541,7 @@ try {
   await withBuildLock(async () => {
   applyPatches({ log })
   const b = await bundle(pkg.version, commit)
-  log(`bundled ${b.main.inputs.length} files into ${rel(BUNDLE)} (${(b.main.bytes / 1024).toFixed(0)} KiB), ${b.daemon.inputs.length} into ${rel(DAEMON.bundle)} (${(b.daemon.bytes / 1024).toFixed(0)} KiB, code cache ${(b.daemonCache / 1024).toFixed(0)} KiB) and ${b.kube.inputs.length} into ${rel(KUBE.bundle)} (${(b.kube.bytes / 1024).toFixed(0)} KiB, code cache ${(b.kubeCache / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
+  log(`bundled ${b.main.inputs.length} files into ${rel(MAIN.bundle)} (${(b.main.bytes / 1024).toFixed(0)} KiB, warm code caches ${(b.mainCache / 1024).toFixed(0)} and ${(b.mainConfigCache / 1024).toFixed(0)} KiB; loaded by ${rel(BUNDLE)}), ${b.daemon.inputs.length} into ${rel(DAEMON.bundle)} (${(b.daemon.bytes / 1024).toFixed(0)} KiB, code cache ${(b.daemonCache / 1024).toFixed(0)} KiB) and ${b.kube.inputs.length} into ${rel(KUBE.bundle)} (${(b.kube.bytes / 1024).toFixed(0)} KiB, code cache ${(b.kubeCache / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
   const assets = seaBlob()
   log(`embedded assets: ${Object.keys(assets).join(', ')}`)
   executable()

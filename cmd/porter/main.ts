@@ -10,7 +10,6 @@ import { buildInfo } from '../../internal/version/index.ts'
 import { summarizeConfig } from '../../internal/cli/summary.ts'
 
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, exitQuietlyOnClosedPipe, out, err } from './io.ts'
-import { daemonHeapPolicy } from './heap.ts'
 
 const FLAGS = {
   config: { type: 'string' },
@@ -115,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'controller':
     case 'agent': {
+      // node:v8 (and the stream classes it loads) only here
+      const { daemonHeapPolicy } = await import('./heap.ts')
       daemonHeapPolicy()
       const file = configPath(values.config as string | undefined, process.env)
       const cfg = await loadOrReport(file)

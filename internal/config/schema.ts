@@ -1,7 +1,8 @@
 // The one schema of porter.yaml. Every field is documented in README.md ("Configuration").
 // Pure: no I/O. Values are checked here; cross-field rules live in validate.ts.
 import * as z from 'zod'
-import { parseCommunity } from '../bgp/rib/index.ts'
+// the one file, not the RIB's index: its other modules are not needed to check a config
+import { parseCommunity } from '../bgp/rib/community.ts'
 import { canonicalIp, isIP, parseIpv4, parsePrefixOrReason } from '../ip/index.ts'
 
 // no generated (new Function) parsers: a config is parsed once, and compiling them cost more than
@@ -16,6 +17,17 @@ export const GRACEFUL_SHUTDOWN_MARGIN_MS = 2000
 // The sections are z.lazy(): each is built on its first use, not when this module loads. Building
 // the whole schema was a large part of `porter validate`'s start-up, and a config uses only a few
 // sections (a section left out takes its default without being built). Same answers, same errors.
+
+/**
+ * `section.optional()` that leaves the lazy section unbuilt while its field is absent. An optional
+ * field asks its schema whether it is a default (zod's `optin`) as soon as the enclosing object is
+ * first parsed, and a z.lazy() builds its schema to answer; a section here (an object, a union) is
+ * never a default, so the lazy is given that answer up front.
+ */
+function optionalSection<T extends z.ZodType>(section: z.ZodLazy<T>): z.ZodOptional<z.ZodLazy<T>> {
+  section._zod.optin = undefined
+  return section.optional()
+}
 
 /** canonical text (RFC 5952 for IPv6), a zone id ("%eth0") kept */
 const canonical = (s: string): string => {
@@ -200,7 +212,7 @@ export const healthCheck = z.lazy(() => z.discriminatedUnion('type', [
 
 // the transform sits outside the union: inside it, zod reports a bad string as "Invalid input"
 export const nextHop = z.lazy(() => z
-  .union([ipText, z.object({ address: ipText, check: healthCheck.optional() }).strict()], {
+  .union([ipText, z.object({ address: ipText, check: optionalSection(healthCheck) }).strict()], {
     error: (iss) => `${quote(iss.input)} is not a next hop (an IP address, or { address, check })`,
   })
   .transform((v) => (typeof v === 'string' ? { address: canonical(v), check: undefined as z.output<typeof healthCheck> | undefined } : { ...v, address: canonical(v.address) })))
@@ -211,7 +223,7 @@ export const vip = z.lazy(() => z
     /** one address or a list in the file; always a list once parsed */
     address: z.union([vipAddress, vipAddressList]).transform((a) => (typeof a === 'string' ? [a] : a).map(vipHost)),
     nextHops: z.array(nextHop).default([]),
-    check: healthCheck.optional(),
+    check: optionalSection(healthCheck),
     export: exportAttrs.default({ communities: [], largeCommunities: [] }),
   })
   .strict())
@@ -376,7 +388,7 @@ export const admin = z.lazy(() => z
 export const configSchema = z
   .object({
     log: z.object({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).strict().default({ level: 'info' }),
-    bgp: bgp.optional(),
+    bgp: optionalSection(bgp),
     vips: z.array(vip).default([]),
     kubernetes: kubernetes.default({ enabled: false, inCluster: false, bgpPeers: false, leaderElection: { enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 } }),
     agent: agent.default({ interface: 'lo', firewall: 'auto', mode: 'address', reconcileInterval: 30_000, nodeAddresses: [] }),

@@ -8,7 +8,7 @@
 // 3. `porter validate` rejects what cannot work, with file:line:col and the field path.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createLab, waitFor, type Lab } from './lib/netns.ts'
 import { Bird } from './lib/bird.ts'
@@ -177,4 +177,32 @@ t.test('porter validate | head: a reader that goes away ends the command quietly
   const r = spawnSync('bash', ['-c', 'set -o pipefail; "$0" validate --config "$1" | head -c 10 >/dev/null; echo "exit=$?" >&2', binary, file], { encoding: 'utf8' })
   t.match(r.stderr, /exit=0/, 'porter exits 0 when the pipe closes')
   t.notMatch(r.stderr, /EPIPE|Error|at /, 'no error, no stack trace')
+})
+
+t.test('porter validate --json into a non-blocking pipe that fills up: all of the output arrives (exit 0)', async (t) => {
+  const lab = createLab(t)
+  const binary = builtPorter(lab.dir)
+  const file = join(lab.dir, 'many.yaml')
+  const got = join(lab.dir, 'out.json')
+  // ~130 KB of JSON, more than a pipe holds (64 KiB) while nobody reads: a write would block (EAGAIN)
+  const addrs = Array.from({ length: 8000 }, (_, i) => `      - 198.18.${i >> 8}.${i & 255}`).join('\n')
+  writeFileSync(file, `bgp:\n  localAs: 64512\n  routerId: 192.0.2.1\nvips:\n  - name: many\n    nextHops: [192.0.2.1]\n    address:\n${addrs}\n`)
+  // python keeps O_NONBLOCK on the pipe it gives porter as stdout (a Node parent would clear it)
+  // and starts reading only after porter has filled it
+  const script = [
+    'import fcntl, os, subprocess, sys, time',
+    'r, w = os.pipe()',
+    'fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)',
+    'p = subprocess.Popen(sys.argv[2:], stdout=w)',
+    'os.close(w)',
+    'time.sleep(2)',
+    'out = b"".join(iter(lambda: os.read(r, 65536), b""))',
+    'open(sys.argv[1], "wb").write(out)',
+    'print(p.wait())',
+  ].join('\n')
+  const r = spawnSync('python3', ['-c', script, got, binary, 'validate', '--json', '--config', file], { encoding: 'utf8' })
+  t.equal(r.stdout.trim(), '0', `porter exits 0 (stderr: ${r.stderr})`)
+  const cfg = JSON.parse(readFileSync(got, 'utf8')) as { vips: { address: string[] }[] }
+  t.equal(cfg.vips[0]?.address.length, 8000, 'every address is in the output')
+  t.equal(cfg.vips[0]?.address[7999], '198.18.31.63', 'up to the last one')
 })
