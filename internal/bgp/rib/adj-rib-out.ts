@@ -5,11 +5,11 @@
 // many NLRI into one UPDATE. Both tables are keyed by prefix (a host route by its address text,
 // the caller's own string), each entry being that prefix's route, or its few routes (one per
 // path id) in an array. Once the peer has what it should (a whole pending() diff committed), the
-// sent table is the desired one, the same Map: memory per announced host route is one map entry
-// and one route object.
+// sent table is the desired one, the same Map. Memory per announced host route without a path
+// id: one map entry (its value is the route's group, shared; see Entry).
 import { PorterError } from '../../errors/index.ts'
 import type { FamilyKey, Nlri, PathAttributes } from '../wire/index.ts'
-import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
+import { AFI_IPV4, AFI_IPV6, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
 import { GRACEFUL_SHUTDOWN_ATTRS, buildPathAttributes, mergeExportAttrs, resolveExportAttrs, type ExportAttrs, type ResolvedAttrs } from './attrs.ts'
 import { assignPathIds } from './pathid.ts'
 
@@ -124,6 +124,30 @@ const route = (p: Prefix, pathId: number | undefined, group: Group): Route => ({
  */
 type Routes = Route | readonly Route[]
 
+/**
+ * A table's value for a prefix. A host route without a path id (the common case) is kept as its
+ * group alone: the key is its address and the group says the rest, so no object is kept per
+ * route (64 bytes a route); routesOf() makes the Route when a diff needs one. Otherwise its
+ * route or routes. Every value stored is in this form (entryOf): one route, one way to keep it,
+ * so entries compare by identity as routes did.
+ */
+type Entry = Group | Routes
+
+const isGroup = (e: Entry): e is Group => (e as Group).attrs !== undefined
+
+function entryOf(key: string, rs: Routes): Entry {
+  return !isRouteList(rs) && rs.pathId === undefined && rs.addr === key ? rs.group : rs
+}
+
+function routesOf(key: string, e: Entry): Routes {
+  if (!isGroup(e)) return e
+  const v4 = e.family === 'ipv4-unicast'
+  return { afi: v4 ? AFI_IPV4 : AFI_IPV6, addr: key, len: v4 ? 32 : 128, pathId: undefined, group: e }
+}
+
+const entryCount = (e: Entry): number => (isGroup(e) ? 1 : count(e))
+const entryFam = (e: Entry): 0 | 1 => (isGroup(e) ? (e.family === 'ipv4-unicast' ? 0 : 1) : famIndex(first(e)))
+
 /** Next hops of one prefix, with the attributes each came with (parallel arrays, no per-hop objects). */
 interface PrefixEntry {
   prefix: Prefix
@@ -165,7 +189,7 @@ const isBatch = (a: Advertisement | AdvertisementBatch): a is AdvertisementBatch
 const famIndex = (p: Prefix): 0 | 1 => (p.afi === AFI_IPV4 ? 0 : 1)
 const first = (rs: Routes): Route => (isRouteList(rs) ? (rs[0] as Route) : rs)
 const count = (rs: Routes): number => (isRouteList(rs) ? rs.length : 1)
-function isRouteList(rs: Routes): rs is readonly Route[] {
+function isRouteList(rs: Entry): rs is readonly Route[] {
   return Array.isArray(rs)
 }
 function toList(rs: Routes): readonly Route[] {
@@ -201,7 +225,7 @@ interface SingleRoute {
 
 /** What set() is building: the new table and its counts. */
 interface Build {
-  table: Map<string, Routes>
+  table: Map<string, Entry>
   groups: Map<string, Group>
   groupCache: Map<ResolvedAttrs, Map<ParsedAddress, Group>>
   skipped: Map<string, string>
@@ -214,14 +238,14 @@ export class AdjRibOut {
   #ctx: ExportContext
   #ibgp: boolean
   #advs: readonly (Advertisement | AdvertisementBatch)[] = []
-  #desired = new Map<string, Routes>()
+  #desired = new Map<string, Entry>()
   /** the same Map as #desired after a whole diff was committed (see #sentWas), else its own */
-  #sent = new Map<string, Routes>()
+  #sent = new Map<string, Entry>()
   /**
    * While #sent is #desired: the sent routes of the keys #setSmallChange has changed in place
    * since (undefined: the peer had none). Read through #sentGet and #sentForEach.
    */
-  #sentWas: Map<string, Routes | undefined> | undefined
+  #sentWas: Map<string, Entry | undefined> | undefined
   /**
    * Keys where the sent table may differ from the desired one, so pending() looks at these only;
    * undefined = not known, look at every key. The invariant: every key whose sent and desired
@@ -346,9 +370,9 @@ export class AdjRibOut {
         // fast path: a prefix the table has, spelt as its key, whose one route stays as it is
         const hit = old.get(text)
         if (hit !== undefined && !isRouteList(hit)) {
-          const fam = famIndex(hit)
+          const fam = entryFam(hit)
           const sr = batch || hs.hops[1 - fam]!.length === 0 ? singleFor(fam) : null
-          if (sr !== null && hit.group === sr.group && hit.pathId === sr.pathId) {
+          if (sr !== null && (isGroup(hit) ? hit === sr.group && sr.pathId === undefined : hit.group === sr.group && hit.pathId === sr.pathId)) {
             seenFam[fam] = true
             const size = b.table.size
             b.table.set(text, hit)
@@ -476,8 +500,8 @@ export class AdjRibOut {
       const r = table.get(key)
       if (r === undefined) continue // it had no next hop of its family
       keepSent(key)
-      this.#paths -= count(r)
-      const fam = famIndex(first(r))
+      this.#paths -= entryCount(r)
+      const fam = entryFam(r)
       if (of(k).hs.hops[fam].length > 1 && !ctx.addPathTx.has(FAMILIES[fam] as FamilyKey)) this.#singlePath--
       table.delete(key)
       changed.push(key)
@@ -499,9 +523,9 @@ export class AdjRibOut {
   }
 
   /** A prefix as given -> its table key, its Prefix (the table's own object when it has the prefix) and its routes there. */
-  #locate(text: string, table: ReadonlyMap<string, Routes>): { key: string; prefix: Prefix; routes: Routes | undefined } {
+  #locate(text: string, table: ReadonlyMap<string, Entry>): { key: string; prefix: Prefix; routes: Entry | undefined } {
     const hit = table.get(text) // a canonical spelling (a VIP as the config has it): no parsing
-    if (hit !== undefined) return { key: text, prefix: first(hit), routes: hit }
+    if (hit !== undefined) return { key: text, prefix: first(routesOf(text, hit)), routes: hit }
     const parsed = parsePrefixOrReason(text)
     if (typeof parsed === 'string') throw invalid(`Cannot advertise "${text}": ${parsed}`)
     const { afi, addr, len } = parsed.prefix
@@ -510,7 +534,7 @@ export class AdjRibOut {
     if (addr === text) return { key: text, prefix: { afi, addr: text, len }, routes: undefined }
     const key = keyOf(parsed.prefix)
     const routes = key === text ? undefined : table.get(key)
-    return { key, prefix: routes === undefined ? parsed.prefix : first(routes), routes }
+    return { key, prefix: routes === undefined ? parsed.prefix : first(routesOf(key, routes)), routes }
   }
 
   /** Next hops of an advertisement, parsed, split by family, sorted by address, duplicates dropped. */
@@ -531,7 +555,7 @@ export class AdjRibOut {
    * all hops or one per hop; `ids` their path ids when ADD-PATH send is on (as-given next hops).
    */
   #place(b: Build, families: ReadonlySet<FamilyKey>, prefix: Prefix, key: string, hops: readonly ParsedAddress[],
-    attrs: ResolvedAttrs | readonly ResolvedAttrs[], ids: readonly number[] | undefined, prev: Routes | undefined): void {
+    attrs: ResolvedAttrs | readonly ResolvedAttrs[], ids: readonly number[] | undefined, prev: Entry | undefined): void {
     const ctx = this.#ctx
     const family = FAMILIES[famIndex(prefix)] as FamilyKey
     if (!families.has(family)) {
@@ -564,32 +588,35 @@ export class AdjRibOut {
     if (n === 1) {
       const group = this.#group(b, family, hops[0] as ParsedAddress, attrOf(0), linkLocal)
       const pathId = ids === undefined ? undefined : ids[0]
-      // unchanged prefix: keep the previous record as is (no allocation)
-      const was = prev === undefined ? undefined : findRoute(prev, pathId)
-      b.table.set(key, was !== undefined && was.group === group && count(prev as Routes) === 1 ? was : route(prefix, pathId, group))
+      // unchanged prefix: keep the previous entry as is (no allocation)
+      const same = prev !== undefined && (isGroup(prev) ? prev === group && pathId === undefined
+        : !isRouteList(prev) && prev.group === group && prev.pathId === pathId)
+      // a new one in the form entryOf() gives, without making the route first
+      b.table.set(key, same ? prev : pathId === undefined && prefix.addr === key ? group : route(prefix, pathId, group))
       return
     }
     const routes: Route[] = new Array(n)
-    let same = prev !== undefined && count(prev) === n
+    let same = prev !== undefined && entryCount(prev) === n
+    const prevRoutes = prev === undefined ? undefined : routesOf(key, prev)
     for (let i = 0; i < n; i++) {
       const pathId = (ids as readonly number[])[i]
       const group = this.#group(b, family, hops[i] as ParsedAddress, attrOf(i), linkLocal)
       // an unchanged route keeps its object from the previous set()
-      const was = prev === undefined ? undefined : findRoute(prev, pathId)
+      const was = prevRoutes === undefined ? undefined : findRoute(prevRoutes, pathId)
       if (was !== undefined && was.group === group) routes[i] = was
       else {
         routes[i] = route(prefix, pathId, group)
         same = false
       }
     }
-    b.table.set(key, same ? prev as Routes : routes)
+    b.table.set(key, same ? prev as Entry : routes)
   }
 
   /**
    * Prefixes given by more than one advertisement: their next hops are the union; the same next
    * hop twice keeps the attributes with the smaller key (so the order of advertisements does not matter).
    */
-  #merge(b: Build, families: ReadonlySet<FamilyKey>, desired: readonly (Advertisement | AdvertisementBatch)[], dups: ReadonlySet<string>, old: ReadonlyMap<string, Routes>): void {
+  #merge(b: Build, families: ReadonlySet<FamilyKey>, desired: readonly (Advertisement | AdvertisementBatch)[], dups: ReadonlySet<string>, old: ReadonlyMap<string, Entry>): void {
     const entries = new Map<string, PrefixEntry>()
     for (const adv of desired) {
       const prefixes = isBatch(adv) ? adv.prefixes : [adv.prefix]
@@ -610,7 +637,7 @@ export class AdjRibOut {
       const had = b.table.get(key)
       if (had !== undefined) {
         b.table.delete(key)
-        b.paths -= count(had)
+        b.paths -= entryCount(had)
       }
       b.skipped.delete(key)
       b.singlePath.delete(key)
@@ -624,18 +651,20 @@ export class AdjRibOut {
   pending(): RibDiff {
     const p: Pending = { announce: new Map(), withdraw: new Map() }
     const desired = this.#desired
-    const one = (d: Routes | undefined, key: string): void => {
-      const s = this.#sentGet(key)
-      if (s === d) return
-      if (d === undefined) {
-        for (const sr of toList(s as Routes)) addWithdraw(p, sr)
+    const one = (de: Entry | undefined, key: string): void => {
+      const se = this.#sentGet(key)
+      if (se === de) return
+      if (de === undefined) {
+        for (const sr of toList(routesOf(key, se as Entry))) addWithdraw(p, sr)
         return
       }
-      if (s === undefined) {
+      const d = routesOf(key, de)
+      if (se === undefined) {
         if (isRouteList(d)) for (const r of d) addAnnounce(p, r)
         else addAnnounce(p, d)
         return
       }
+      const s = routesOf(key, se)
       for (const r of toList(d)) {
         const sr = findRoute(s, r.pathId)
         if (sr === undefined || sr.group.key !== r.group.key) addAnnounce(p, r)
@@ -648,8 +677,9 @@ export class AdjRibOut {
     } else {
       // forEach, not for-of: no [key, value] array per entry (100k entries per call)
       desired.forEach(one)
-      this.#sentForEach((s, key) => {
+      this.#sentForEach((se, key) => {
         if (desired.has(key)) return
+        const s = routesOf(key, se)
         if (isRouteList(s)) for (const sr of s) addWithdraw(p, sr)
         else addWithdraw(p, s)
       })
@@ -662,10 +692,11 @@ export class AdjRibOut {
   /** Every desired route as announcements (route refresh, or the first UPDATEs after Established). */
   all(): RibDiff {
     const p: Pending = { announce: new Map(), withdraw: new Map() }
-    for (const d of this.#desired.values()) {
+    this.#desired.forEach((de, key) => {
+      const d = routesOf(key, de)
       if (isRouteList(d)) for (const r of d) addAnnounce(p, r)
       else addAnnounce(p, d)
-    }
+    })
     return this.#finish(p)
   }
 
@@ -722,7 +753,7 @@ export class AdjRibOut {
 
   status(): RibStatus {
     let sentPaths = 0
-    this.#sentForEach((s) => { sentPaths += count(s) })
+    this.#sentForEach((s) => { sentPaths += entryCount(s) })
     return {
       prefixes: this.#desired.size,
       paths: this.#paths,
@@ -746,17 +777,18 @@ export class AdjRibOut {
   sentNextHops(prefix: string): string[] | undefined {
     const parsed = parsePrefixOrReason(prefix)
     if (typeof parsed === 'string') return undefined
-    const s = this.#sentGet(keyOf(parsed.prefix))
-    return s === undefined ? [] : toList(s).map((r) => nextHopOfGroupKey(r.group.key))
+    const key = keyOf(parsed.prefix)
+    const s = this.#sentGet(key)
+    return s === undefined ? [] : toList(routesOf(key, s)).map((r) => nextHopOfGroupKey(r.group.key))
   }
 
   /** The routes the peer has for a key. */
-  #sentGet(key: string): Routes | undefined {
+  #sentGet(key: string): Entry | undefined {
     const was = this.#sentWas
     return was !== undefined && was.has(key) ? was.get(key) : this.#sent.get(key)
   }
 
-  #sentForEach(f: (s: Routes, key: string) => void): void {
+  #sentForEach(f: (s: Entry, key: string) => void): void {
     const was = this.#sentWas
     if (was === undefined) {
       this.#sent.forEach(f)
@@ -767,7 +799,7 @@ export class AdjRibOut {
   }
 
   /** The sent table as a Map of its own, to change (a copy when it is the desired one: rare, see commit()). */
-  #ownSent(): Map<string, Routes> {
+  #ownSent(): Map<string, Entry> {
     if (this.#sent === this.#desired) {
       this.#sent = new Map(this.#sent)
       this.#unshare()
@@ -789,14 +821,15 @@ export class AdjRibOut {
     const sent = this.#ownSent()
     const s = sent.get(key)
     const d = this.#desired.get(key)
-    let shared: Routes
-    if (s === undefined && d === r) {
+    const e = entryOf(key, r)
+    let shared: Entry
+    if (s === undefined && d === e) {
       shared = d // the common case: one path, as desired
     } else {
       // copy on write: a sent entry may share its routes with the desired table
-      const routes = s === undefined ? [r] : [...toList(s).filter((x) => x.pathId !== r.pathId), r]
+      const routes = s === undefined ? [r] : [...toList(routesOf(key, s)).filter((x) => x.pathId !== r.pathId), r]
       // share the desired entry when equal, so pending() skips the prefix with one comparison
-      shared = d !== undefined && sameRoutes(d, routes) ? d : routes.length === 1 ? r : routes
+      shared = d !== undefined && sameRoutes(key, d, routes) ? d : routes.length === 1 ? e : routes
     }
     sent.set(key, shared)
   }
@@ -805,9 +838,9 @@ export class AdjRibOut {
     const sent = this.#ownSent()
     const s = sent.get(key)
     if (s === undefined) return
-    const routes = toList(s).filter((x) => x.pathId !== pathId)
+    const routes = toList(routesOf(key, s)).filter((x) => x.pathId !== pathId)
     if (routes.length === 0) sent.delete(key)
-    else sent.set(key, routes.length === 1 ? routes[0] as Route : routes)
+    else sent.set(key, routes.length === 1 ? entryOf(key, routes[0] as Route) : routes)
   }
 
   #finish(p: Pending): RibDiff {
@@ -933,7 +966,8 @@ function sameStrings(a: readonly string[], b: readonly string[]): boolean {
   return true
 }
 
-function sameRoutes(a: Routes, b: readonly Route[]): boolean {
+function sameRoutes(key: string, a: Entry, b: readonly Route[]): boolean {
+  if (isGroup(a)) return b.length === 1 && entryOf(key, b[0] as Route) === a
   if (!isRouteList(a)) return b.length === 1 && b[0] === a
   if (a.length !== b.length) return false
   for (const r of b) if (!a.includes(r)) return false
