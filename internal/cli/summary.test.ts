@@ -19,3 +19,11 @@ t.test('the summary names bgp.gracefulShutdown and kubernetes.drainCordoned when
   const off = summarizeConfig(parseConfig('bgp: { localAs: 65002, routerId: 192.0.2.2, gracefulShutdown: { enabled: false } }\nkubernetes: { enabled: true }\n'))
   t.notMatch(off, /graceful shutdown|drained/)
 })
+
+t.test('the summary names liveness authentication, drainTerminating and per-node BgpPeers when on', async (t) => {
+  const on = summarizeConfig(parseConfig('kubernetes: { enabled: true, bgpPeers: true, drainTerminating: { wait: 20s }, nodeLiveness: { auth: { keyFile: /k } } }\nagent: { nodeAddresses: [198.51.100.11], liveness: { peers: [198.51.100.10], auth: { keyFile: /k } } }\n'))
+  t.match(on, /\nkubernetes: kubeconfig \(default\), node liveness \(BFD 100\/100 ms x 3, agents on port 3784, authenticated\), terminating endpoints drained for at most 20000 ms, per-node BgpPeers \(agent\)\n/)
+  t.match(on, /liveness with 198\.51\.100\.10 \(BFD 100\/100 ms x 3, port 3784, authenticated\)\n/)
+  const off = summarizeConfig(parseConfig('kubernetes: { enabled: true }\n'))
+  t.notMatch(off, /authenticated|terminating|per-node/)
+})

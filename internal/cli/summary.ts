@@ -16,9 +16,9 @@ export function summarizeConfig(c: Config): string {
     lines.push(`  ${v.name ?? addrs}: ${addrs} via ${v.nextHops.map((n) => n.address).join(', ') || '(no next hops)'}`)
   }
   const nl = c.kubernetes.nodeLiveness
-  lines.push(`kubernetes: ${c.kubernetes.enabled ? (c.kubernetes.inCluster ? 'in-cluster' : `kubeconfig ${c.kubernetes.kubeconfig ?? '(default)'}`) : 'disabled'}${c.kubernetes.enabled && nl ? `, node liveness (BFD ${nl.minTx}/${nl.minRx} ms x ${nl.multiplier}, agents on port ${nl.port})` : ''}${c.kubernetes.enabled && c.kubernetes.drainCordoned?.enabled ? `, cordoned nodes drained after ${c.kubernetes.drainCordoned.wait} ms` : ''}`)
+  lines.push(`kubernetes: ${c.kubernetes.enabled ? (c.kubernetes.inCluster ? 'in-cluster' : `kubeconfig ${c.kubernetes.kubeconfig ?? '(default)'}`) : 'disabled'}${c.kubernetes.enabled && nl ? `, node liveness (BFD ${nl.minTx}/${nl.minRx} ms x ${nl.multiplier}, agents on port ${nl.port}${nl.auth ? ', authenticated' : ''})` : ''}${c.kubernetes.enabled && c.kubernetes.drainCordoned?.enabled ? `, cordoned nodes drained after ${c.kubernetes.drainCordoned.wait} ms` : ''}${c.kubernetes.enabled && c.kubernetes.drainTerminating?.enabled ? `, terminating endpoints drained for at most ${c.kubernetes.drainTerminating.wait} ms` : ''}${c.kubernetes.enabled && c.kubernetes.bgpPeers ? ', per-node BgpPeers (agent)' : ''}`)
   const l = c.agent.liveness
-  lines.push(`agent: interface ${c.agent.interface}, firewall ${c.agent.firewall}, node addresses ${c.agent.nodeAddresses.join(', ') || '(none)'}${l ? `, liveness with ${l.peers.join(', ')} (BFD ${l.minTx}/${l.minRx} ms x ${l.multiplier}, port ${l.port})` : ''}`)
+  lines.push(`agent: interface ${c.agent.interface}, firewall ${c.agent.firewall}, node addresses ${c.agent.nodeAddresses.join(', ') || '(none)'}${l ? `, liveness with ${l.peers.join(', ')} (BFD ${l.minTx}/${l.minRx} ms x ${l.multiplier}, port ${l.port}${l.auth ? ', authenticated' : ''})` : ''}`)
   lines.push(`admin: socket ${c.admin.socket ?? '(mode default)'}${c.admin.metricsAddress ? `, metrics ${c.admin.metricsAddress}` : ''}`)
   return lines.join('\n')
 }
