@@ -7,7 +7,7 @@
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node'
 import { realClock, type Clock } from '../base/index.ts'
 import type { NodeInfo } from '../announce/index.ts'
-import { BGPCONF_NAME, peeredBy, toBgpConfInfo, toBgpPeerInfo, type CrdBgp } from './crd.ts'
+import { BGPCONF_NAME, peeredBy, toBgpConfInfo, toBgpPeerInfo, type BgpPeerInfo, type CrdBgp } from './crd.ts'
 import { toNodeInfo } from './convert.ts'
 import { ResilientInformer, type InformerLogger, type InformerStatus } from './informer.ts'
 import { readPeerKey, KEY_REFRESH_MS } from './peer-key.ts'
@@ -49,7 +49,19 @@ export function createNodePeerSource(o: NodePeerSourceOptions): NodePeerSource {
   const keys = new Map<string, { ref: string; key?: Uint8Array; error?: string }>()
   const schedule = () => {
     if (!running || timer !== undefined) return
-    timer = clock.setTimeout(() => { timer = undefined; void recompute() }, debounceMs)
+    timer = clock.setTimeout(() => { timer = undefined; void run() }, debounceMs)
+  }
+  // one recompute at a time (it awaits Secrets); a change meanwhile runs it once more after
+  let busy = false
+  let again = false
+  async function run(): Promise<void> {
+    if (busy) { again = true; return }
+    busy = true
+    try {
+      do { again = false; await recompute() } while (again && running)
+    } finally {
+      busy = false
+    }
   }
   const mk = (name: string, path: string, fieldSelector?: string) => new ResilientInformer<KubernetesObject>({
     name, path, kubeConfig: o.kubeConfig, clock, log: o.log, onChange: schedule,
@@ -70,25 +82,27 @@ export function createNodePeerSource(o: NodePeerSourceOptions): NodePeerSource {
     const conf = confs.list().map(toBgpConfInfo).find((c) => c?.name === BGPCONF_NAME)
     const who = { role: 'node' as const, labels: node?.labels ?? {}, routerId: undefined }
     // a node whose Node object is missing peers with nothing (its labels are unknown)
-    const mine = node ? peers.list().map(toBgpPeerInfo).filter((p) => p !== undefined && peeredBy(p, who)).sort((a, b) => (a!.name < b!.name ? -1 : 1)) : []
+    const mine: BgpPeerInfo[] = []
+    if (node) for (const p of peers.list().map(toBgpPeerInfo)) if (p && peeredBy(p, who)) mine.push(p)
+    mine.sort((a, b) => (a.name < b.name ? -1 : 1))
     for (const p of mine) {
-      if (!p!.secretRef) continue
-      const ref = JSON.stringify(p!.secretRef)
-      if (keys.get(p!.name)?.ref === ref) continue // read again every KEY_REFRESH_MS (a rotated Secret)
+      if (!p.secretRef) continue
+      const ref = JSON.stringify(p.secretRef)
+      if (keys.get(p.name)?.ref === ref) continue // read again every KEY_REFRESH_MS (a rotated Secret)
       try {
-        keys.set(p!.name, { ref, key: await readPeerKey(rest, p!.secretRef) })
+        keys.set(p.name, { ref, key: await readPeerKey(rest, p.secretRef) })
       } catch (e) {
         const error = (e as Error).message
-        o.log.error({ bgpPeer: p!.name, error }, 'Kubernetes: cannot read the TCP MD5 key of a BgpPeer; this node does not peer with it')
-        keys.set(p!.name, { ref, error })
+        o.log.error({ bgpPeer: p.name, error }, 'Kubernetes: cannot read the TCP MD5 key of a BgpPeer; this node does not peer with it')
+        keys.set(p.name, { ref, error })
       }
       if (!running) return
     }
-    const names = new Set(mine.map((p) => p!.name))
+    const names = new Set(mine.map((p) => p.name))
     for (const k of [...keys.keys()]) if (!names.has(k)) keys.delete(k)
     const got = new Map<string, Uint8Array>()
     for (const [k, v] of keys) if (v.key) got.set(k, v.key)
-    const out: NodePeers = { crd: { ...(conf ? { conf } : {}), peers: mine.map((p) => p!), keys: got, nextHopFilters: new Map() }, node }
+    const out: NodePeers = { crd: { ...(conf ? { conf } : {}), peers: mine, keys: got, nextHopFilters: new Map() }, node }
     const text = JSON.stringify([conf, mine, node?.labels, node?.internalIPs, [...got].map(([k, v]) => [k, Buffer.from(v).toString('base64')])])
     if (text === last) return
     last = text
