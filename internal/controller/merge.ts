@@ -3,7 +3,8 @@
 //   Kubernetes objects win. A field set in the BgpConf named "default" replaces the same
 //   setting of the config file (as -> localAs, routerId, listenPort, listenAddresses[0] ->
 //   listenAddress, gracefulRestart); a BgpPeer replaces a config-file peer with the same
-//   neighbour address; everything else from both is kept. Settings neither gives take the
+//   neighbour address, which still gives what a BgpPeer cannot say (bfd, maxPrefixes, export,
+//   localAddress); everything else from both is kept. Settings neither gives take the
 //   config file's defaults.
 //
 // An invalid BgpConf or BgpPeer is left out (its status says why); the rest still applies.
@@ -61,6 +62,7 @@ export function mergeBgp(cfg: Config, fromFile: SpeakerConfig | undefined, crd: 
     if (p.errors.length || p.address === undefined || p.peerAs === undefined) continue
     if (p.secretRef && !crd!.keys.has(p.name)) continue // its key is not readable: no unsigned session instead
     const key = p.secretRef ? crd!.keys.get(p.name) : p.inlinePassword ? new TextEncoder().encode(p.inlinePassword) : undefined
+    const file = peers.get(p.address) // the file's settings a BgpPeer has no field for
     peers.set(p.address, {
       name: p.name,
       address: p.address,
@@ -75,7 +77,10 @@ export function mergeBgp(cfg: Config, fromFile: SpeakerConfig | undefined, crd: 
       ...(key ? { md5Key: key } : {}),
       ...(p.ebgpMultihop !== undefined ? { ebgpMultihop: p.ebgpMultihop } : {}),
       ...(p.ttlSecurity ? { ttlSecurity: true } : {}),
-      export: { communities: [], largeCommunities: [] },
+      export: file?.export ?? { communities: [], largeCommunities: [] },
+      ...(file?.bfd ? { bfd: file.bfd } : {}),
+      ...(file?.maxPrefixes !== undefined ? { maxPrefixes: file.maxPrefixes } : {}),
+      ...(file?.localAddress !== undefined ? { localAddress: file.localAddress } : {}),
     })
   }
   return {

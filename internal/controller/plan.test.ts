@@ -186,6 +186,11 @@ t.test('BGP settings: the CRDs win over the config file, one rule', async (t) =>
   t.same([m.config.localAs, m.config.routerId, m.config.listenPort], [65100, '192.0.2.2', 0], 'BgpConf fields win, the rest from the file')
   t.same(m.config.peers.map((p) => [p.name, p.peerAs]), [['leaf1', 65011], ['leaf2', 65013]], 'the BgpPeer replaces the file peer with its address; invalid and keyless peers are left out')
   t.same(m.config.peers.map((p) => [p.ebgpMultihop, p.ttlSecurity]), [[2, undefined], [undefined, true]], 'multihop and GTSM from the BgpPeers')
+  const withBfd = mergeBgp(cfg, { ...fromFile, peers: [{ ...fromFile.peers[0]!, bfd: { minTx: 100, minRx: 100, multiplier: 3 }, maxPrefixes: 10, localAddress: '192.0.2.2', export: { communities: ['65002:1'], largeCommunities: [] } }] }, crd)
+  if (withBfd.ok) {
+    const p = withBfd.config.peers.find((x) => x.name === 'leaf1')!
+    t.same([p.peerAs, p.bfd, p.maxPrefixes, p.localAddress, p.export.communities], [65011, { minTx: 100, minRx: 100, multiplier: 3 }, 10, '192.0.2.2', ['65002:1']], 'the BgpPeer wins, the file peer with its address still gives BFD, maxPrefixes, localAddress and export (no BgpPeer field says them)')
+  }
   const none = mergeBgp(configSchema.parse({}), undefined, { peers: [], keys: new Map(), nextHopFilters: new Map() })
   t.notOk(none.ok, 'no AS and router ID anywhere: not configured')
   if (!none.ok) t.match(none.reason, /BgpConf/)
