@@ -85,7 +85,7 @@ export function parseConfig(text: string, file = 'porter.yaml'): Config {
   const raw = parseFast(text)
   if (raw !== undefined) {
     const res = configSchema.safeParse(raw)
-    if (res.success && crossCheck(res.data, raw).length === 0) return deepFreeze(keepReadAddresses(res.data, raw))
+    if (res.success && crossCheck(res.data, raw).length === 0) return deepFreeze(flatAddresses(res.data))
   }
   return parseWithPositions(text, file)
 }
@@ -144,7 +144,7 @@ export function cutAddressRuns(text: string): { text: string; runs: string[][] }
   const close = (end: number) => {
     if (run.length >= RUN_MIN) {
       parts.push(text.slice(kept, runStart), `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`)
-      runs.push(flatCopies(run))
+      runs.push(run)
       kept = end
     }
     run = []
@@ -169,16 +169,6 @@ export function cutAddressRuns(text: string): { text: string; runs: string[][] }
   if (runs.length === 0) return undefined
   parts.push(text.slice(kept))
   return { text: parts.join(''), runs }
-}
-
-/**
- * The same strings, each its own flat copy. A token cut from the text is a V8 sliced string (13
- * characters or more): a header and a reference that keeps the whole config text alive for as
- * long as the address is (the config, the RIB's keys: 27 bytes a route at 100k). JSON.parse
- * makes every string anew; the tokens need no escaping (hex digits, '.', ':' and '/' only).
- */
-function flatCopies(tokens: readonly string[]): string[] {
-  return JSON.parse(`["${tokens.join('","')}"]`) as string[]
 }
 
 /** "<spaces>- <token><spaces>" in text[from, eol): the token's place and the indentation, or undefined */
@@ -284,22 +274,18 @@ function parseWithPositions(text: string, file: string): Config {
   const cfg = res.data
   for (const c of crossCheck(cfg, raw)) issues.push({ ...c, ...locate(doc, c.at, lc) })
   if (issues.length) throw new ConfigError(file, sortIssues(issues))
-  return deepFreeze(cfg)
+  return deepFreeze(flatAddresses(cfg))
 }
 
 /**
- * VIP addresses that are canonical as written: the string read (a flat copy, see flatCopies)
- * rather than the schema's canonical text, an equal string built piece by piece (a V8 cons
- * string: 32 bytes more per IPv6 address, which the config and every peer's RIB keep).
+ * VIP addresses as strings of their own. As parsed, an address is a V8 sliced string of the
+ * config text when read as written (13 characters or more: it keeps the whole text alive, 27
+ * bytes a route at 100k) or a cons string when the schema made it canonical (IPv6: 32 bytes
+ * more than a flat one); the config and every peer's RIB keep them. JSON.parse makes each
+ * anew and flat (about 20 ms per 100k IPv6 addresses).
  */
-function keepReadAddresses(cfg: Config, raw: Record<string, unknown>): Config {
-  const rawVips = raw.vips as { address?: unknown }[]
-  cfg.vips.forEach((v, i) => {
-    const read = rawVips[i]?.address
-    if (!Array.isArray(read) || read.length !== v.address.length) return
-    const out = v.address as string[]
-    for (let j = 0; j < out.length; j++) if (out[j] === read[j]) out[j] = read[j] as string
-  })
+function flatAddresses(cfg: Config): Config {
+  for (const v of cfg.vips) (v as { address: string[] }).address = JSON.parse(JSON.stringify(v.address)) as string[]
   return cfg
 }
 
