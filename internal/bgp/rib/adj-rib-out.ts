@@ -140,9 +140,13 @@ function entryOf(key: string, rs: Routes): Entry {
 }
 
 function routesOf(key: string, e: Entry): Routes {
-  if (!isGroup(e)) return e
-  const v4 = e.family === 'ipv4-unicast'
-  return { afi: v4 ? AFI_IPV4 : AFI_IPV6, addr: key, len: v4 ? 32 : 128, pathId: undefined, group: e }
+  return isGroup(e) ? route(hostPrefix(key, e), undefined, e) : e
+}
+
+/** The prefix of a host route kept as its group: the key is its address. */
+function hostPrefix(key: string, g: Group): Prefix {
+  const v4 = g.family === 'ipv4-unicast'
+  return { afi: v4 ? AFI_IPV4 : AFI_IPV6, addr: key, len: v4 ? 32 : 128 }
 }
 
 const entryCount = (e: Entry): number => (isGroup(e) ? 1 : count(e))
@@ -215,7 +219,7 @@ function findRoute(rs: Routes, pathId: number | undefined): Route | undefined {
   return undefined
 }
 
-type Pending = { announce: Map<string, [AnnounceGroup, Route[]]>; withdraw: Map<FamilyKey, [WithdrawGroup, Route[]]> }
+type Pending = { announce: Map<string, AnnounceGroup>; withdraw: Map<FamilyKey, WithdrawGroup> }
 
 /** The route of a prefix with one route: its group and path id */
 interface SingleRoute {
@@ -258,8 +262,6 @@ export class AdjRibOut {
   #clean = false
   #paths = 0
   #groups = new Map<string, Group>()
-  /** routes behind each group of a diff this RIB returned, so commit() needs no parsing */
-  #diffRoutes = new WeakMap<AnnounceGroup | WithdrawGroup, readonly Route[]>()
   /** last attributes object seen: consecutive advertisements often share one */
   #lastVip: ExportAttrs | undefined
   #lastResolved: ResolvedAttrs | undefined
@@ -655,15 +657,14 @@ export class AdjRibOut {
       const se = this.#sentGet(key)
       if (se === de) return
       if (de === undefined) {
-        for (const sr of toList(routesOf(key, se as Entry))) addWithdraw(p, sr)
+        withdrawEntry(p, key, se as Entry)
+        return
+      }
+      if (se === undefined) {
+        announceEntry(p, key, de)
         return
       }
       const d = routesOf(key, de)
-      if (se === undefined) {
-        if (isRouteList(d)) for (const r of d) addAnnounce(p, r)
-        else addAnnounce(p, d)
-        return
-      }
       const s = routesOf(key, se)
       for (const r of toList(d)) {
         const sr = findRoute(s, r.pathId)
@@ -678,10 +679,7 @@ export class AdjRibOut {
       // forEach, not for-of: no [key, value] array per entry (100k entries per call)
       desired.forEach(one)
       this.#sentForEach((se, key) => {
-        if (desired.has(key)) return
-        const s = routesOf(key, se)
-        if (isRouteList(s)) for (const sr of s) addWithdraw(p, sr)
-        else addWithdraw(p, s)
+        if (!desired.has(key)) withdrawEntry(p, key, se)
       })
     }
     const diff = this.#finish(p)
@@ -692,11 +690,7 @@ export class AdjRibOut {
   /** Every desired route as announcements (route refresh, or the first UPDATEs after Established). */
   all(): RibDiff {
     const p: Pending = { announce: new Map(), withdraw: new Map() }
-    this.#desired.forEach((de, key) => {
-      const d = routesOf(key, de)
-      if (isRouteList(d)) for (const r of d) addAnnounce(p, r)
-      else addAnnounce(p, d)
-    })
+    this.#desired.forEach((de, key) => announceEntry(p, key, de))
     return this.#finish(p)
   }
 
@@ -722,10 +716,10 @@ export class AdjRibOut {
       }
     }
     for (const g of diff.announce) {
-      const recs = this.#recordsOf(g)
-      for (let i = 0; i < g.nlri.length; i++) {
-        const n = g.nlri[i] as Nlri
-        const r = recs?.[i] ?? route(n.prefix, n.pathId, this.#groups.get(g.key) ?? { key: g.key, family: g.family, attrs: g.attrs })
+      // the group of the table (the same object: entries then compare by identity), else one like it
+      const group = this.#groups.get(g.key) ?? { key: g.key, family: g.family, attrs: g.attrs }
+      for (const n of g.nlri) {
+        const r = route(n.prefix, n.pathId, group)
         const key = keyOf(r)
         this.#send(key, r)
         this.#dirty?.add(key)
@@ -844,27 +838,9 @@ export class AdjRibOut {
   }
 
   #finish(p: Pending): RibDiff {
-    const withdraw = FAMILIES.flatMap((f) => {
-      const e = p.withdraw.get(f)
-      if (e === undefined) return []
-      this.#diffRoutes.set(e[0], e[1])
-      return [e[0]]
-    })
-    const a = [...p.announce.values()].sort((x, y) => (x[0].key < y[0].key ? -1 : x[0].key > y[0].key ? 1 : 0))
-    for (const [g, recs] of a) this.#diffRoutes.set(g, recs)
-    return { withdraw, announce: a.map((e) => e[0]) }
-  }
-
-  /** The route records behind a group this RIB returned, if the caller kept its NLRI as they were. */
-  #recordsOf(g: AnnounceGroup | WithdrawGroup): readonly Route[] | undefined {
-    const recs = this.#diffRoutes.get(g)
-    if (recs === undefined || recs.length !== g.nlri.length) return undefined
-    for (let i = 0; i < recs.length; i++) {
-      const r = recs[i] as Route
-      const n = g.nlri[i] as Nlri
-      if (r.addr !== n.prefix.addr || r.len !== n.prefix.len || r.pathId !== n.pathId) return undefined
-    }
-    return recs
+    const withdraw = FAMILIES.flatMap((f) => p.withdraw.get(f) ?? [])
+    const announce = [...p.announce.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0))
+    return { withdraw, announce }
   }
 
   #resolve(vip: ExportAttrs | undefined): ResolvedAttrs {
@@ -1014,24 +990,30 @@ const nlriOf = (r: Route): Nlri => {
   return r.pathId === undefined ? { prefix } : { prefix, pathId: r.pathId }
 }
 
-function addAnnounce(p: Pending, r: Route): void {
-  const key = r.group.key
-  let g = p.announce.get(key)
-  if (g === undefined) {
-    g = [{ family: r.group.family, key, attrs: r.group.attrs, nlri: [] }, []]
-    p.announce.set(key, g)
-  }
-  g[0].nlri.push(nlriOf(r))
-  g[1].push(r)
+function announce(p: Pending, group: Group, n: Nlri): void {
+  let g = p.announce.get(group.key)
+  if (g === undefined) p.announce.set(group.key, (g = { family: group.family, key: group.key, attrs: group.attrs, nlri: [] }))
+  g.nlri.push(n)
 }
 
-function addWithdraw(p: Pending, r: Route): void {
-  const family = r.group.family
+function withdraw(p: Pending, family: FamilyKey, n: Nlri): void {
   let w = p.withdraw.get(family)
-  if (w === undefined) {
-    w = [{ family, nlri: [] }, []]
-    p.withdraw.set(family, w)
-  }
-  w[0].nlri.push(nlriOf(r))
-  w[1].push(r)
+  if (w === undefined) p.withdraw.set(family, (w = { family, nlri: [] }))
+  w.nlri.push(n)
+}
+
+const addAnnounce = (p: Pending, r: Route): void => announce(p, r.group, nlriOf(r))
+const addWithdraw = (p: Pending, r: Route): void => withdraw(p, r.group.family, nlriOf(r))
+
+/** Every route of a table entry announced (a group entry without making its Route). */
+function announceEntry(p: Pending, key: string, e: Entry): void {
+  if (isGroup(e)) announce(p, e, { prefix: hostPrefix(key, e) })
+  else if (isRouteList(e)) for (const r of e) addAnnounce(p, r)
+  else addAnnounce(p, e)
+}
+
+function withdrawEntry(p: Pending, key: string, e: Entry): void {
+  if (isGroup(e)) withdraw(p, e.family, { prefix: hostPrefix(key, e) })
+  else if (isRouteList(e)) for (const r of e) addWithdraw(p, r)
+  else addWithdraw(p, e)
 }
