@@ -4,9 +4,9 @@
 // node is cordoned keeps it (tagged), never black-holed; `kubectl uncordon` brings it back.
 import t from 'tap'
 import { waitFor } from './lib/netns.ts'
-import { PorterProc } from './lib/porter.ts'
+import { readFileSync } from 'node:fs'
 import { gateways } from './lib/bgp-lab.ts'
-import { kubeLab, controllerYaml, keepLog, serviceYaml, sliceYaml, eipYaml, bgpObjects, waitIngress, NODES } from './lib/kube-lab.ts'
+import { kubeLab, startController, serviceYaml, sliceYaml, eipYaml, bgpObjects, waitIngress, NODES } from './lib/kube-lab.ts'
 
 const GSHUT = '65535:0'
 const A = NODES['node-a']!
@@ -16,11 +16,8 @@ t.test('a cordoned node: its paths tagged GRACEFUL_SHUTDOWN for the wait, then w
   const kl = await kubeLab(t, 1)
   await kl.apply(bgpObjects())
   await kl.apply(eipYaml('pool', '203.0.113.10-203.0.113.20'))
-  const yaml = controllerYaml(kl.kubeconfigs[0]!, 'replica-1').replace('  enabled: true\n', '  enabled: true\n  drainCordoned: { wait: 2s }\n')
-  t.match(yaml, /drainCordoned/)
-  const p = new PorterProc(kl.lab, kl.porterNs[0]!, yaml, 'controller', kl.binary)
-  t.teardown(async () => { await p.stop(); keepLog(p); p.cleanup() })
-  await p.start()
+  const p = await startController(kl, 0, t, ['drainCordoned: { wait: 2s }'])
+  t.match(readFileSync(p.configFile, 'utf8'), /drainCordoned/)
   await kl.apply(serviceYaml('web'))
   await kl.apply(sliceYaml('web', [{ node: 'node-a', ready: true }, { node: 'node-b', ready: true }]))
   await kl.apply(serviceYaml('solo'))

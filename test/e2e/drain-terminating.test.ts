@@ -6,9 +6,9 @@
 // and the VIP never leaves the router's FIB.
 import t from 'tap'
 import { waitFor } from './lib/netns.ts'
-import { PorterProc } from './lib/porter.ts'
+import { readFileSync } from 'node:fs'
 import { gateways } from './lib/bgp-lab.ts'
-import { kubeLab, controllerYaml, keepLog, serviceYaml, sliceYaml, eipYaml, bgpObjects, waitIngress, NODES } from './lib/kube-lab.ts'
+import { kubeLab, startController, serviceYaml, sliceYaml, eipYaml, bgpObjects, waitIngress, NODES } from './lib/kube-lab.ts'
 
 const GSHUT = '65535:0'
 const A = NODES['node-a']!
@@ -19,11 +19,8 @@ t.test('a rollout\'s leaving nodes: tagged GRACEFUL_SHUTDOWN while their endpoin
   const kl = await kubeLab(t, 1)
   await kl.apply(bgpObjects())
   await kl.apply(eipYaml('pool', '203.0.113.10-203.0.113.20'))
-  const yaml = controllerYaml(kl.kubeconfigs[0]!, 'replica-1').replace('  enabled: true\n', '  enabled: true\n  drainTerminating: { wait: 3s }\n')
-  t.match(yaml, /drainTerminating/)
-  const p = new PorterProc(kl.lab, kl.porterNs[0]!, yaml, 'controller', kl.binary)
-  t.teardown(async () => { await p.stop(); keepLog(p); p.cleanup() })
-  await p.start()
+  const p = await startController(kl, 0, t, ['drainTerminating: { wait: 3s }'])
+  t.match(readFileSync(p.configFile, 'utf8'), /drainTerminating/)
   await kl.apply(serviceYaml('web', { policy: 'Local' }))
   await kl.apply(sliceYaml('web', [{ node: 'node-a', ready: true }, { node: 'node-b', ready: true }]))
   const vip = await waitIngress(kl, 'web')

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { waitFor } from './lib/netns.ts'
 import { gateways } from './lib/bgp-lab.ts'
 import { PorterProc } from './lib/porter.ts'
-import { kubeLab, nodeNs, controllerYaml, serviceYaml, sliceYaml, bgpObjects, eipYaml, waitIngress, keepLog, NODES, type KubeLab } from './lib/kube-lab.ts'
+import { kubeLab, nodeNs, startController, serviceYaml, sliceYaml, bgpObjects, eipYaml, waitIngress, NODES, type KubeLab } from './lib/kube-lab.ts'
 
 const VIP = '203.0.113.10'
 const hops = (...names: string[]) => names.map((n) => NODES[n]!).sort()
@@ -43,10 +43,7 @@ t.test('kubernetes.nodeLiveness: only nodes with a live agent are next hops; a f
   }
   await kl.apply(bgpObjects())
   await kl.apply(eipYaml('pool', '203.0.113.10-203.0.113.20'))
-  const yaml = controllerYaml(kl.kubeconfigs[0]!, 'replica-1').replace('  enabled: true\n', `  enabled: true\n  nodeLiveness: { minTx: 100, minRx: 100, multiplier: 10, port: 3785, auth: { keyFile: ${good} } }\n`)
-  const porter = new PorterProc(lab, kl.porterNs[0]!, yaml, 'controller', kl.binary)
-  t.teardown(async () => { await porter.stop(); keepLog(porter); porter.cleanup() })
-  await porter.start()
+  const porter = await startController(kl, 0, t, [`nodeLiveness: { minTx: 100, minRx: 100, multiplier: 10, port: 3785, auth: { keyFile: ${good} } }`])
   await kl.bird.waitEstablished(['porter1'])
 
   await kl.apply(serviceYaml('web', { policy: 'Cluster' }))

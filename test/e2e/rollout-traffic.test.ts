@@ -12,10 +12,9 @@
 //      hash-threshold multipath has no resilient hashing): those are counted and printed.
 import t from 'tap'
 import { waitFor } from './lib/netns.ts'
-import { PorterProc } from './lib/porter.ts'
 import { gateways } from './lib/bgp-lab.ts'
 import { httpServer } from '../../build/demo/scenario.ts'
-import { kubeLab, nodeNs, controllerYaml, keepLog, serviceYaml, sliceYaml, eipYaml, bgpObjects, waitIngress, NODES } from './lib/kube-lab.ts'
+import { kubeLab, nodeNs, startController, serviceYaml, sliceYaml, eipYaml, bgpObjects, waitIngress, NODES } from './lib/kube-lab.ts'
 
 const VIP = '203.0.113.10'
 const [A, B, C] = ['node-a', 'node-b', 'node-c'].map((n) => NODES[n]!) as [string, string, string]
@@ -39,10 +38,7 @@ t.test('a rolling update under continuous requests: same nodes, nothing changes;
 
   await kl.apply(bgpObjects())
   await kl.apply(eipYaml('pool', '203.0.113.10-203.0.113.20'))
-  const yaml = controllerYaml(kl.kubeconfigs[0]!, 'replica-1').replace('  enabled: true\n', '  enabled: true\n  drainTerminating: { wait: 5s }\n')
-  const p = new PorterProc(lab, kl.porterNs[0]!, yaml, 'controller', kl.binary)
-  t.teardown(async () => { await p.stop(); keepLog(p); p.cleanup() })
-  await p.start()
+  await startController(kl, 0, t, ['drainTerminating: { wait: 5s }'])
   await kl.apply(serviceYaml('web', { policy: 'Local' }))
   const ep = (node: string, i: number, s: 'ready' | 'terminating') => ({ node, ready: s === 'ready', serving: true, terminating: s === 'terminating', i })
   const slice = (...e: ReturnType<typeof ep>[]) => kl.apply(sliceYaml('web', e.map(({ node, ready, serving, terminating }) => ({ node, ready, serving, terminating }))))

@@ -135,18 +135,20 @@ export function eipYaml(name: string, address: string, extra: Record<string, unk
   return JSON.stringify({ apiVersion: 'network.kubesphere.io/v1alpha2', kind: 'Eip', metadata: { name, annotations }, spec: { address, ...extra } })
 }
 
-export function controllerYaml(kubeconfig: string, identity: string): string {
+/** `extra`: more lines of the kubernetes section, e.g. 'drainCordoned: { wait: 2s }' */
+export function controllerYaml(kubeconfig: string, identity: string, extra: string[] = []): string {
   return [
     'kubernetes:',
     '  enabled: true',
+    ...extra.map((l) => `  ${l}`),
     `  kubeconfig: ${kubeconfig}`,
     `  leaderElection: { namespace: porter-system, identity: ${identity}, leaseDuration: 3s, renewDeadline: 2s, retryPeriod: 500ms }`,
     '',
   ].join('\n')
 }
 
-export async function startController(kl: KubeLab, i: number, t: TeardownHost): Promise<PorterProc> {
-  const p = new PorterProc(kl.lab, kl.porterNs[i]!, controllerYaml(kl.kubeconfigs[i]!, `replica-${i + 1}`), 'controller', kl.binary)
+export async function startController(kl: KubeLab, i: number, t: TeardownHost, extra: string[] = []): Promise<PorterProc> {
+  const p = new PorterProc(kl.lab, kl.porterNs[i]!, controllerYaml(kl.kubeconfigs[i]!, `replica-${i + 1}`, extra), 'controller', kl.binary)
   t.teardown(async () => { await p.stop(); keepLog(p); p.cleanup() })
   await p.start()
   return p
