@@ -4,6 +4,9 @@
 // routers move new traffic to the other nodes while it still serves; then its next hops leave.
 // Never the last one: a VIP whose next hops are all cordoned keeps them (tagged), since
 // withdrawing would black-hole it.
+// kubernetes.drainTerminating, the same for a rollout: a node whose endpoints of a Service all
+// terminate keeps that VIP's path, tagged, for at most the wait (terminatingPhases). Both track
+// their waits with waitPhases; the caller holds the timer.
 import type { NodeInfo } from './types.ts'
 import { GRACEFUL_SHUTDOWN_ATTRS } from '../bgp/rib/index.ts'
 
