@@ -41,7 +41,7 @@ const KUBE_ENTRY = join(ROOT, 'build', 'sea-kube.ts')
 /** the bundles loaded from SEA assets (beside dist/porter.cjs without SEA): file and asset names */
 const MAIN = { bundle: join(DIST, 'porter-main.cjs'), cache: join(DIST, 'porter-main.cache'), asset: 'porter-main.cjs', cacheAsset: 'porter-main.cache' }
 /**
- * The CLI bundle's second warm code cache, for `porter validate`: the config module, zod and
+ * The CLI bundle's second warm code cache, for `porter validate`: the config module, valibot and
  * js-yaml compiled. The other commands load the first, smaller one (V8 deserializes every
  * function of a cache, used or not); the daemons too: with this one they started no sooner and
  * held ~1 MiB more.
@@ -218,7 +218,7 @@ function absentOptionalPlugin() {
  *
  * A module is in one bundle only: a later bundle takes the modules of Porter (internal/, cmd/)
  * that an earlier one has from it (sharedModulesPlugin), so there is one config schema, one
- * PorterError class, one zod and one yaml in the process.
+ * PorterError class, one valibot and one yaml in the process.
  *
  * In the main bundle, `import('./daemon.ts')` (cmd/porter/main.ts) and sea-entry's import of
  * cmd/porter/daemon.ts resolve to a loader for that asset (beside the bundle when run with plain
@@ -329,7 +329,7 @@ function codeCache(a) {
  * V8 code cache of the CLI bundle made after running it: a warm cache. A cache made right after
  * compiling (codeCache(), and the SEA's own useCodeCache) holds only what V8 compiles eagerly;
  * every other function is compiled at its first call, in every run: a third of the instructions
- * of `porter validate` (the config module, zod, js-yaml; valgrind). A child node compiles the
+ * of `porter validate` (the config module, its schema library, js-yaml; valgrind). A child node compiles the
  * bundle, runs the commands `runs(dir)` gives (a scratch directory), all in that one process, and
  * serializes the script with every function they compiled. Each run's output must show its
  * `shows` text (a failed warm-up would leave a cold cache). The child runs without flags, as the

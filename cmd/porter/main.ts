@@ -36,7 +36,7 @@ function usage(msg: string): number {
   return EXIT_USAGE
 }
 
-/** The config module (yaml, zod, the schema) loads only for the commands that read a config. */
+/** The config module (yaml, valibot, the schema) loads only for the commands that read a config. */
 const configModule = () => import('../../internal/config/index.ts')
 
 async function loadOrReport(file: string): Promise<Config | number> {

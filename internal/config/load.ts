@@ -259,7 +259,7 @@ function parseWithPositions(text: string, file: string): Config {
       let path = iss.path
       let message = iss.message
       if (iss.code === 'unrecognized_keys') {
-        for (const k of iss.keys) {
+        for (const k of iss.keys ?? []) {
           const pos = locate(doc, [...path, k], lc, true)
           issues.push({ path: pathString([...path, k]), message: `unknown field ${JSON.stringify(k)}`, ...pos })
         }

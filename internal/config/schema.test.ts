@@ -65,3 +65,50 @@ t.test('bgp.peers[].bfd.auth: SHA1 type (default meticulous), key ID 0-255 (defa
     'bgp.peers[0].bfd.auth.type: Invalid option: expected one of "keyed-sha1"|"meticulous-keyed-sha1"',
   ])
 })
+
+// The schema moved from zod to valibot (start-up, issue 10). Each case below is one where
+// valibot's own behaviour differs and the schema's helpers keep the old answers.
+t.test('every unknown field is reported, names of Object.prototype too; arrays are not mappings', async (t) => {
+  t.same(errorsOf('bgp: { localAs: 1, routerId: 192.0.2.1, constructor: 5, toString: 1 }\n'), [
+    'porter.yaml:1:41: bgp.constructor: unknown field "constructor"',
+    'porter.yaml:1:57: bgp.toString: unknown field "toString"',
+  ], 'valibot strictObject reports the first only and passes inherited names')
+  t.same(errorsOf('vips: [{ address: 192.0.2.1, check: { type: tcp, port: 1, zz: 1, yy: 2 } }]\n'), [
+    'porter.yaml:1:59: vips[0].check.zz: unknown field "zz"',
+    'porter.yaml:1:66: vips[0].check.yy: unknown field "yy"',
+  ], 'inside a health check too')
+  t.same(errorsOf('log: { __proto__: 1 }\n'), ['porter.yaml:1:8: log.__proto__: unknown field "__proto__"'])
+  t.same(errorsOf('bgp: [1]\n'), ['porter.yaml:1:6: bgp: Invalid input: expected object, received array'], 'valibot objects take arrays')
+  t.same(errorsOf('agent: { liveness: [] }\n'), ['porter.yaml:1:20: agent.liveness: Invalid input: expected object, received array'])
+})
+
+t.test('numbers are finite; a fraction is reported as such, not also as out of range', async (t) => {
+  t.same(errorsOf('bgp: { localAs: 1, routerId: 192.0.2.1, listenPort: .inf }\n'), ['porter.yaml:1:53: bgp.listenPort: Invalid input: expected number, received Infinity'])
+  t.same(errorsOf('bgp: { localAs: .nan, routerId: 192.0.2.1 }\n'), ['porter.yaml:1:17: bgp.localAs: NaN is not an AS number'])
+  t.same(errorsOf('shutdownTimeout: .inf\n'), ['porter.yaml:1:18: shutdownTimeout: Invalid input'])
+  t.same(errorsOf('bgp: { localAs: 1, routerId: 192.0.2.1, connectRetry: 0.5 }\n'), ['porter.yaml:1:55: bgp.connectRetry: Invalid input: expected int, received number'])
+  t.same(errorsOf('bgp: { localAs: 0.5, routerId: 192.0.2.1 }\n'), ['porter.yaml:1:17: bgp.localAs: 0.5 is not an AS number'])
+})
+
+t.test('a next hop, a VIP address and a health check are reported at the field that is wrong', async (t) => {
+  const vip = (x: string) => `vips:\n  - { address: 203.0.113.10, ${x} }\n`
+  t.same(errorsOf(vip('nextHops: [{ address: 198.51.100.1, check: { type: tcp } }]')), ['porter.yaml:2:73: vips[0].nextHops[0].check.port: is required'])
+  t.same(errorsOf(vip('nextHops: [{ check: { type: tcp, port: 80 } }]')), ['porter.yaml:2:41: vips[0].nextHops[0].address: is required'])
+  t.same(errorsOf(vip('nextHops: [5]')), ['porter.yaml:2:41: vips[0].nextHops[0]: 5 is not a next hop (an IP address, or { address, check })'])
+  t.same(errorsOf(vip('nextHops: ["198.51.100.300"]')), ['porter.yaml:2:41: vips[0].nextHops[0]: "198.51.100.300" is not an IP address'])
+  t.same(errorsOf(vip('check: { type: udp }')), ["porter.yaml:2:45: vips[0].check.type: Invalid discriminator value. Expected 'tcp' | 'http' | 'https' | 'exec' | 'bfd'"])
+  t.same(errorsOf(vip('check: { port: 80 }')), ['porter.yaml:2:37: vips[0].check.type: is required'])
+  t.same(errorsOf('vips:\n  - { address: [203.0.113.10, 5] }\n'), ['porter.yaml:2:31: vips[0].address[1]: Invalid input: expected string, received number'])
+  t.same(errorsOf('vips:\n  - { address: 5 }\n'), ['porter.yaml:2:16: vips[0].address: 5 is not a host address (an IPv4 /32 or IPv6 /128)'])
+})
+
+t.test('defaults are the parsed values of what a file would say (valibot parses a default)', async (t) => {
+  const c = parseConfig('')
+  t.same(c.kubernetes, { enabled: false, inCluster: false, bgpPeers: false, leaderElection: { enabled: true, name: 'porter-controller', leaseDuration: 15_000, renewDeadline: 10_000, retryPeriod: 2_000 } })
+  t.same(c.agent, { interface: 'lo', firewall: 'auto', mode: 'address', reconcileInterval: 30_000, nodeAddresses: [] })
+  t.same(c.admin, {})
+  t.same(c.log, { level: 'info' })
+  t.equal(c.shutdownTimeout, 10_000)
+  const h = parseConfig('vips:\n  - { address: 203.0.113.10, check: { type: http } }\n').vips[0]!.check
+  t.same(h, { type: 'http', path: '/', expectStatus: 200, insecure: false, interval: 2000, timeout: 1000, rise: 2, fall: 3 })
+})
