@@ -477,7 +477,6 @@ const config = v.pipe(
   }),
 )
 
-export type ConfigInput = v.InferInput<typeof config>
 export type Config = v.InferOutput<typeof config>
 export type PeerConfig = v.InferOutput<typeof peer>
 export type VipConfig = v.InferOutput<typeof vip>
