@@ -5,7 +5,7 @@ import type { Config } from '../../internal/config/index.ts'
 import type { PorterError } from '../../internal/errors/index.ts'
 import { createLogger } from '../../internal/log/index.ts'
 import { runDaemon, type Service } from '../../internal/daemon/run.ts'
-import { sdNotify, watchdogInterval } from '../../internal/sys/index.ts'
+import { mallocTrim, sdNotify, watchdogInterval } from '../../internal/sys/index.ts'
 import { EXIT_OK, EXIT_RUNTIME } from './io.ts'
 import { startHeapTrimmer } from './heap.ts'
 
@@ -35,7 +35,7 @@ export async function daemon(mode: 'controller' | 'agent', { file, cfg, level, c
     }
   }
   const service = await createService(mode, log)
-  const stopTrimmer = startHeapTrimmer()
+  const stopTrimmer = startHeapTrimmer({ mallocTrim })
   // systemd Type=notify: READY=1 once started, STOPPING=1 on stop, WATCHDOG=1 when WatchdogSec is set
   const notify = (state: string) => {
     try {

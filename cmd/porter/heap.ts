@@ -17,36 +17,85 @@ export function daemonHeapPolicy(env: Readonly<Record<string, string | undefined
   setFlagsFromString('--semi-space-growth-factor=1')
 }
 
+/** What the trimmer reads every interval. */
+export interface TrimSample {
+  /** resident set size, bytes */
+  rss: number
+  /** V8 heap in use, bytes */
+  heapUsed: number
+  /** CPU (user + system) the process used since the previous sample, ms */
+  cpuMs: number
+}
+
+export interface TrimPolicy {
+  everyMs: number
+  /** RSS growth above its low that makes a settled process run a full collection (and trim) */
+  gcGrowthBytes: number
+  /** RSS growth above its low that makes a settled process trim malloc's arenas */
+  trimGrowthBytes: number
+}
+
+export interface TrimState {
+  /** lowest RSS since the last full collection */
+  gcLow: number
+  /** lowest RSS since the last malloc trim */
+  trimLow: number
+  /** V8 heap in use at the previous sample */
+  lastUsed: number
+}
+
+export const DEFAULT_TRIM_POLICY: TrimPolicy = { everyMs: 500, gcGrowthBytes: 16 * 1024 * 1024, trimGrowthBytes: 1024 * 1024 }
+
+/**
+ * One step of the trimmer (pure). A burst is over when the V8 heap in use stopped growing (at most
+ * 1 MiB more than at the previous sample) and the process used under a tenth of the interval in
+ * CPU. Then, with the RSS `gcGrowthBytes` above its low: a full collection and a malloc trim; with
+ * it `trimGrowthBytes` above the low of the last trim: a malloc trim only. Each low restarts from
+ * the RSS at its action and follows the RSS down after it.
+ */
+export function trimStep(policy: TrimPolicy, state: TrimState, s: TrimSample): { state: TrimState; gc: boolean; trim: boolean } {
+  const settled = s.heapUsed <= state.lastUsed + 1024 * 1024 && s.cpuMs < policy.everyMs / 10
+  const gcLow = Math.min(state.gcLow, s.rss)
+  const trimLow = Math.min(state.trimLow, s.rss)
+  const gc = settled && s.rss > gcLow + policy.gcGrowthBytes
+  const trim = gc || (settled && s.rss > trimLow + policy.trimGrowthBytes)
+  return { state: { gcLow: gc ? s.rss : gcLow, trimLow: trim ? s.rss : trimLow, lastUsed: s.heapUsed }, gc, trim }
+}
+
+export interface HeapTrimmerOptions extends Partial<TrimPolicy> {
+  /** glibc's malloc_trim (internal/sys mallocTrim); without it only full collections are run */
+  mallocTrim?: () => ((pad: number) => number) | undefined
+}
+
 /**
  * Give memory back after a burst. A burst (a 100k-VIP config read, a full table push, a reload)
- * leaves tens of MiB of RSS in pages V8 no longer needs and keeps until its memory reducer runs,
- * seconds to minutes later in an idle daemon. Every `everyMs` this looks at the RSS; when it is
- * more than `growthBytes` above its lowest since the last collection and the burst is over (the
- * process used under a tenth of the interval in CPU and its heap in use stopped growing), it runs
- * one full collection (~30-40 ms at 100k VIPs), after which V8 releases the emptied pages. Never
- * during a burst: a full collection in the middle of a 100k-route push slowed it by a third. A daemon whose memory does not grow is never
- * touched. The timer does not keep the process alive. Returns a stop function.
+ * leaves RSS in pages V8 no longer needs and keeps until its memory reducer runs, seconds to
+ * minutes later in an idle daemon, and in free malloc memory that glibc keeps in its arenas (the
+ * optimizing compiler's zones, freed on V8's worker threads; parser and buffer memory on the main
+ * thread) until something trims them. Every `everyMs` this looks at the RSS (trimStep): once the
+ * burst is over, 16 MiB of growth gets one full collection (~30-40 ms at 100k VIPs), after which
+ * V8 releases the emptied pages, and 1 MiB gets `malloc_trim(0)` (well under a millisecond at
+ * 1k-10k VIPs), which returns the arenas' free pages. Never during a burst: a full collection in
+ * the middle of a 100k-route push slowed it by a third. A daemon whose memory does not grow is
+ * never touched. The timer does not keep the process alive. Returns a stop function.
  */
-export function startHeapTrimmer(everyMs = 500, growthBytes = 16 * 1024 * 1024): () => void {
+export function startHeapTrimmer(opts: HeapTrimmerOptions = {}): () => void {
+  const policy: TrimPolicy = { ...DEFAULT_TRIM_POLICY, ...opts }
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as () => void
-  let low = process.memoryUsage.rss()
-  let lastUsed = Infinity
+  let state: TrimState = { gcLow: process.memoryUsage.rss(), trimLow: process.memoryUsage.rss(), lastUsed: Infinity }
   let lastCpu = process.cpuUsage()
   const timer = setInterval(() => {
-    const rss = process.memoryUsage.rss()
-    const used = getHeapStatistics().used_heap_size
     const cpu = process.cpuUsage(lastCpu)
     lastCpu = process.cpuUsage()
-    const settled = used <= lastUsed + 1024 * 1024 && (cpu.user + cpu.system) / 1000 < everyMs / 10
-    lastUsed = used
-    low = Math.min(low, rss)
-    if (settled && rss > low + growthBytes) {
+    const step = trimStep(policy, state, { rss: process.memoryUsage.rss(), heapUsed: getHeapStatistics().used_heap_size, cpuMs: (cpu.user + cpu.system) / 1000 })
+    state = step.state
+    if (step.gc) {
       gc()
-      low = rss // the pages go back over the next moments; `low` follows them down
-      lastUsed = getHeapStatistics().used_heap_size
+      state = { ...state, lastUsed: getHeapStatistics().used_heap_size }
     }
-  }, everyMs)
+    if (step.trim) opts.mallocTrim?.()?.(0)
+  }, policy.everyMs)
   timer.unref()
   return () => clearInterval(timer)
 }

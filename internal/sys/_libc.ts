@@ -98,3 +98,28 @@ export function libc(): Libc {
   bound ??= bind()
   return bound
 }
+
+let trimmer: ((pad: number) => number) | null | undefined
+
+/**
+ * glibc's `malloc_trim(pad)`: gives the free memory of every malloc arena back to the kernel (the
+ * top of the main heap and the free pages inside each arena), returns 1 when it released any.
+ * `undefined` where the libc has none (musl) or koffi cannot load; bound on the first call.
+ */
+export function mallocTrim(): ((pad: number) => number) | undefined {
+  if (trimmer === undefined) {
+    try {
+      let lib: LibraryHandle
+      try {
+        lib = koffi.load(null)
+      } catch {
+        lib = koffi.load('libc.so.6')
+      }
+      const f = lib.func('int malloc_trim(uintptr_t pad)')
+      trimmer = (pad: number) => Number(f(pad))
+    } catch {
+      trimmer = null
+    }
+  }
+  return trimmer ?? undefined
+}

@@ -1,0 +1,41 @@
+// cmd/porter/heap.ts: the heap trimmer's decisions (trimStep) as a story: one state, samples in, actions out.
+import t from 'tap'
+import { trimStep, type TrimPolicy, type TrimSample, type TrimState } from '../../cmd/porter/heap.ts'
+
+const MiB = 1024 * 1024
+const policy: TrimPolicy = { everyMs: 500, gcGrowthBytes: 16 * MiB, trimGrowthBytes: 1 * MiB }
+
+t.test('a burst is left alone while it runs; then small growth is trimmed, large growth collected', async (t) => {
+  let state: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity }
+  const steps: [string, TrimSample, { gc: boolean; trim: boolean }][] = [
+    ['idle at the start', { rss: 60 * MiB, heapUsed: 10 * MiB, cpuMs: 2 }, { gc: false, trim: false }],
+    ['half a MiB more, idle: below both thresholds', { rss: 60.5 * MiB, heapUsed: 10 * MiB, cpuMs: 2 }, { gc: false, trim: false }],
+    ['a 1k-route push: busy', { rss: 65 * MiB, heapUsed: 11 * MiB, cpuMs: 200 }, { gc: false, trim: false }],
+    ['busy by heap growth alone (2 MiB more in use)', { rss: 65 * MiB, heapUsed: 13 * MiB, cpuMs: 10 }, { gc: false, trim: false }],
+    ['over: 5 MiB above the low -> malloc trim, no collection', { rss: 65 * MiB, heapUsed: 13 * MiB, cpuMs: 10 }, { gc: false, trim: true }],
+    ['the trim gave 1 MiB back; the low follows it down', { rss: 64 * MiB, heapUsed: 13 * MiB, cpuMs: 1 }, { gc: false, trim: false }],
+    ['less than 1 MiB above the new low', { rss: 64.9 * MiB, heapUsed: 13 * MiB, cpuMs: 1 }, { gc: false, trim: false }],
+    ['a 100k-route push: busy', { rss: 150 * MiB, heapUsed: 90 * MiB, cpuMs: 400 }, { gc: false, trim: false }],
+    ['over: 90 MiB above the low -> collection and trim', { rss: 150 * MiB, heapUsed: 90 * MiB, cpuMs: 5 }, { gc: true, trim: true }],
+    ['pages going back after the collection: nothing more', { rss: 120 * MiB, heapUsed: 60 * MiB, cpuMs: 5 }, { gc: false, trim: false }],
+    ['steady', { rss: 120 * MiB, heapUsed: 60 * MiB, cpuMs: 5 }, { gc: false, trim: false }],
+  ]
+  for (const [what, sample, want] of steps) {
+    const r = trimStep(policy, state, sample)
+    t.same({ gc: r.gc, trim: r.trim }, want, what)
+    state = r.state
+  }
+  t.equal(state.gcLow, 120 * MiB, 'the collection low followed the RSS down')
+  t.equal(state.trimLow, 120 * MiB, 'the trim low followed the RSS down')
+})
+
+t.test('a daemon whose memory does not grow is never touched', async (t) => {
+  let state: TrimState = { gcLow: 59 * MiB, trimLow: 59 * MiB, lastUsed: Infinity }
+  let actions = 0
+  for (let i = 0; i < 1000; i++) {
+    const r = trimStep(policy, state, { rss: (59 + (i % 7) / 10) * MiB, heapUsed: 10 * MiB + (i % 5) * 1000, cpuMs: 1 })
+    state = r.state
+    if (r.gc || r.trim) actions++
+  }
+  t.equal(actions, 0)
+})
