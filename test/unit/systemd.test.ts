@@ -43,3 +43,8 @@ t.test('the controller runs as a dynamic user; only the agent keeps root (netlin
   t.match(readFileSync(join(ROOT, 'systemd', 'porter-controller.service'), 'utf8'), /^DynamicUser=yes$/m)
   t.match(readFileSync(join(ROOT, 'systemd', 'porter-agent.service'), 'utf8'), /^CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_RAW$/m)
 })
+
+t.test('the controller runs with one malloc arena, under systemd and in Kubernetes alike', async (t) => {
+  t.match(readFileSync(join(ROOT, 'systemd', 'porter-controller.service'), 'utf8'), /^Environment=MALLOC_ARENA_MAX=1$/m)
+  t.match(readFileSync(join(ROOT, 'build', 'kubernetes', 'controller.yaml'), 'utf8'), /- name: MALLOC_ARENA_MAX\n\s+value: "1"\n/)
+})
