@@ -14,7 +14,8 @@
 // waits for the burst to end, later after a 1M push on a busy machine) with its VmHWM. Idle: the
 // same with `vips: []`. Prints RSS, peak and bytes per route above idle, and from one size to the
 // next (the marginal cost). `--bin=PATH`: that executable instead of the built dist/porter (to
-// compare two builds, one run each).
+// compare two builds, one run each). `--env=NAME=VALUE` (repeatable): set in both porters'
+// environment (e.g. the systemd unit's MALLOC_ARENA_MAX=1); otherwise they get PATH, HOME and LANG only.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -27,6 +28,12 @@ const opt = (name: string): string | undefined => args.find((a) => a.startsWith(
 const SIZES = (opt('sizes') ?? '1000,10000,100000,1000000').split(',').map(Number)
 const ROUNDS = Number(opt('rounds') ?? 1)
 const BIN = opt('bin')
+const PORTER_ENV: Record<string, string> = Object.fromEntries(args.filter((a) => a.startsWith('--env=')).map((a) => {
+  const kv = a.slice(6)
+  const i = kv.indexOf('=')
+  if (i < 1) throw new Error(`--env must be NAME=VALUE, got "${kv}"`)
+  return [kv.slice(0, i), kv.slice(i + 1)]
+}))
 for (const s of SIZES) if (!Number.isInteger(s) || s < 1 || s > 1 << 20) throw new Error(`--sizes: from 1 to ${1 << 20}, got "${s}"`)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
 
@@ -59,7 +66,7 @@ function receiverYaml(dir: string): string {
 }
 
 function start(bin: string, file: string, dir: string, name: string): ChildProcess {
-  const c = spawn(bin, ['controller', '--config', file], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, LANG: 'C' }, stdio: ['ignore', 'ignore', 'pipe'] })
+  const c = spawn(bin, ['controller', '--config', file], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, LANG: 'C', ...PORTER_ENV }, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   c.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000) })
   c.on('exit', (code, sig) => { if (code !== 0 && sig !== 'SIGTERM') log(`${name} exited (${code ?? sig}): ${err}`) })
@@ -133,7 +140,7 @@ async function main(): Promise<void> {
     }
     const med = (n: number, k: keyof Point) => median(rows.get(n)!.map((p) => p[k]))
     const idle = med(0, 'rssMiB')
-    console.log(`\nporter memory per route, IPv6 /128 VIPs (${BIN ?? 'dist/porter'} speaker -> the same as receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
+    console.log(`\nporter memory per route, IPv6 /128 VIPs (${BIN ?? 'dist/porter'}${Object.keys(PORTER_ENV).length ? ` with ${Object.entries(PORTER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''} speaker -> the same as receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
     console.log('     VIPs  start->all ms  RSS MiB  peak MiB  B/route over idle  B/route over previous size')
     console.log(`${'0 (idle)'.padStart(9)}  ${'-'.padStart(13)}  ${idle.toFixed(1).padStart(7)}  ${med(0, 'hwmMiB').toFixed(1).padStart(8)}`)
     let prev = { n: 0, rss: idle }
