@@ -6,24 +6,26 @@
 // (lib/push-lab.ts: BIRD 2 in a namespace, kernel export ON, polled over its control socket) and,
 // in the same run, gobgpd (MRT-preloaded), the floor (pre-encoded UPDATEs written in one go:
 // the router's ingest limit) and a BIRD 2 speaker (lib/bird-speaker.ts: a second BIRD in the
-// speaker namespace, the N routes in a static protocol). Phases:
+// speaker namespace, the N routes in a static protocol) and FRR bgpd (lib/frr-speaker.ts: zebra +
+// bgpd in the speaker namespace, the N routes redistributed from its kernel table). Phases:
 //   start-up   `node -e 0`, `porter version`, `porter validate` (small config) and `porter status`
 //              (against the running controller): wall and CPU (user+sys) medians of --runs
 //   load       `porter validate` of the N-VIP config: wall, CPU, peak RSS (/usr/bin/time)
 //   memory     `porter controller` with 0 VIPs (idle, session Established) and with each of
 //              --sizes VIPs: RSS 1 s after BIRD has them all, and VmHWM; bytes per route above idle
-//   push       BIRD's Established -> BIRD has imported all N (porter, gobgpd, floor, BIRD speaker)
+//   push       BIRD's Established -> BIRD has imported all N (porter, gobgpd, floor, BIRD and FRR speakers)
 //   change     SIGHUP with one VIP of N replaced -> BIRD has the new one and not the old one;
 //              routes and packets BIRD received in that window
 //   withdraw   SIGHUP with `vips: []` (gobgpd: `gobgp global rib del all`; floor: its withdrawal
-//              bytes; BIRD speaker: `configure` with an empty static protocol) -> BIRD has 0
+//              bytes; BIRD speaker: `configure` with an empty static protocol; FRR speaker:
+//              `no redistribute kernel`) -> BIRD has 0
 // Prints the figures, the ratios and the targets of issue 10.
 //
 // Options:
 //   --rounds=K       repeat the lab phases K times (default 1); the verdict uses medians
 //   --sizes=a,b,c    VIP counts for the memory phase (default 1000,10000,N)
 //   --runs=R         start-up runs per command (default 15)
-//   --only=a,b       of startup,load,porter,gobgp,floor,bird (default all)
+//   --only=a,b       of startup,load,porter,gobgp,floor,bird,frr (default all)
 //   --poll=MS        BIRD poll interval (default 20; 5 in the change phase)
 //   --no-fib         BIRD's kernel protocols disabled
 //   --json=FILE      also write the results as JSON
@@ -37,6 +39,7 @@ import { Bird } from '../e2e/lib/bird.ts'
 import { builtPorter } from '../lib/dist.ts'
 import { BirdCtl } from './lib/birdctl.ts'
 import { runBirdSpeaker } from './lib/bird-speaker.ts'
+import { runFrrSpeaker } from './lib/frr-speaker.ts'
 import { writeMrtRib } from './lib/mrt.ts'
 import { benchPrefixes, hostAt, BENCH_MAX } from './lib/prefixes.ts'
 import { vipConfig } from './lib/vip-config.ts'
@@ -56,12 +59,13 @@ const ROUNDS = Number(opt('rounds') ?? 1)
 const RUNS = Number(opt('runs') ?? 15)
 const POLL_MS = Number(opt('poll') ?? 20)
 const FIB = !args.includes('--no-fib')
-const ONLY = (opt('only') ?? 'startup,load,porter,gobgp,floor,bird').split(',')
+const PHASES = ['startup', 'load', 'porter', 'gobgp', 'floor', 'bird', 'frr']
+const ONLY = (opt('only') ?? PHASES.join(',')).split(',')
 const SIZES = (opt('sizes') ?? `1000,10000,${N}`).split(',').map(Number)
 const JSON_OUT = opt('json')
 if (!Number.isInteger(N) || N < 2 || N >= BENCH_MAX) throw new Error(`N must be an integer from 2 to ${BENCH_MAX - 1}, got "${args[0]}"`)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
-for (const o of ONLY) if (!['startup', 'load', 'porter', 'gobgp', 'floor', 'bird'].includes(o)) throw new Error(`--only: unknown phase "${o}"`)
+for (const o of ONLY) if (!PHASES.includes(o)) throw new Error(`--only: unknown phase "${o}"`)
 for (const s of SIZES) if (!Number.isInteger(s) || s < 1 || s > N) throw new Error(`--sizes: each size must be from 1 to N (${N}), got "${s}"`)
 
 const setup: PushSetup = { n: N, addPath: false, fib: FIB, pollMs: POLL_MS }
@@ -259,7 +263,7 @@ async function main(): Promise<void> {
     }
 
     // ---- the lab ----
-    const want = ['porter', 'gobgp', 'floor', 'bird'].filter((x) => ONLY.includes(x))
+    const want = ['porter', 'gobgp', 'floor', 'bird', 'frr'].filter((x) => ONLY.includes(x))
     if (want.length) {
       const lab = createLab()
       let ctl: BirdCtl | undefined
@@ -311,6 +315,12 @@ async function main(): Promise<void> {
             const b = await runBirdSpeaker(setup, lab, r, s, await fresh())
             b.round = round
             others.push(b)
+          }
+          if (want.includes('frr')) {
+            log(`round ${round}: FRR speaker (${la()})`)
+            const f = await runFrrSpeaker(setup, lab, r, s, await fresh())
+            f.round = round
+            others.push(f)
           }
         }
       } finally {
@@ -375,8 +385,14 @@ function report(res: Record<string, unknown>): void {
     P(`\npush and withdraw of ${N} routes, same BIRD, same run (medians)`)
     P(`${'speaker'.padEnd(16)} ${'push ms'.padStart(8)} ${'withdraw ms'.padStart(12)} ${'RSS MiB'.padStart(8)} ${'peak MiB'.padStart(9)}`)
     if (full.length) P(`${'porter (binary)'.padEnd(16)} ${f(pm.push).padStart(8)} ${f(pm.withdraw).padStart(12)} ${f(pm.rss, 1).padStart(8)} ${f(pm.hwm, 1).padStart(9)}`)
-    for (const [name, rs] of [['gobgpd', g], ['floor', fl], ['BIRD speaker', bs]] as const) {
-      if (rs.length) P(`${name.padEnd(16)} ${f(median(rs.map((x) => x.push))).padStart(8)} ${f(median(rs.map((x) => x.withdraw))).padStart(12)} ${'-'.padStart(8)} ${f(median(rs.map((x) => x.peakRss)), 1).padStart(9)}`)
+    const fr = (others ?? []).filter((o) => o.speaker === 'FRR')
+    for (const [name, rs] of [['gobgpd', g], ['floor', fl], ['BIRD speaker', bs], ['FRR bgpd', fr]] as const) {
+      if (rs.length) P(`${name.padEnd(16)} ${f(median(rs.map((x) => x.push))).padStart(8)} ${f(median(rs.map((x) => x.withdraw))).padStart(12)} ${f(median(rs.map((x) => x.rss ?? NaN)), 1).padStart(8)} ${f(median(rs.map((x) => x.peakRss)), 1).padStart(9)}`)
+    }
+    if (fr.length) {
+      P(`FRR bgpd rounds, push: ${fr.map((x) => f(x.push)).join(' / ')} ms (from bgpd's own Established: ${fr.map((x) => f(x.pushFromSpeaker ?? NaN)).join(' / ')}); withdraw: ${fr.map((x) => f(x.withdraw)).join(' / ')} ms; ` +
+        `bgpd RSS after push ${fr.map((x) => f(x.rss ?? NaN, 1)).join(' / ')} MiB, peak ${fr.map((x) => f(x.peakRss, 1)).join(' / ')} MiB; zebra peak ${fr.map((x) => f(x.peakRssZebra ?? NaN, 1)).join(' / ')} MiB`)
+      if (full.length) P(`porter / FRR bgpd: push ${f(pm.push / median(fr.map((x) => x.push)), 2)}, withdraw ${f(pm.withdraw / median(fr.map((x) => x.withdraw)), 2)}, peak RSS ${f(pm.hwm / median(fr.map((x) => x.peakRss)), 2)} (bgpd's)`)
     }
     if (full.length) {
       const ch = full.map((p) => p.change!).filter(Boolean)

@@ -54,6 +54,10 @@ export interface RunResult {
   withdraw: number
   /** MiB, VmHWM at the end of the run */
   peakRss: number
+  /** MiB, VmRSS right after the push (FRR speaker: bgpd) */
+  rss?: number
+  /** MiB, zebra's VmHWM (FRR speaker: the daemon that holds the routes it redistributes) */
+  peakRssZebra?: number
   /** bytes and packets BIRD's interface received during the push and the withdrawal */
   wire: { push: Counter; withdraw: Counter }
   /** ms: preparing the routes before the session (Porter: set() + start(), which builds the peer's RIB; gobgpd: MRT inject until the RIB is complete; floor: encoding) */
