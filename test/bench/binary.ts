@@ -29,6 +29,8 @@
 //   --poll=MS        BIRD poll interval (default 20; 5 in the change phase)
 //   --no-fib         BIRD's kernel protocols disabled
 //   --json=FILE      also write the results as JSON
+//   --bin=PATH       this executable instead of the built dist/porter (old and new builds side by side)
+//   --env=NAME=VALUE set in porter's environment (repeatable), e.g. the systemd unit's MALLOC_ARENA_MAX=1
 import { spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -63,6 +65,14 @@ const PHASES = ['startup', 'load', 'porter', 'gobgp', 'floor', 'bird', 'frr']
 const ONLY = (opt('only') ?? PHASES.join(',')).split(',')
 const SIZES = (opt('sizes') ?? `1000,10000,${N}`).split(',').map(Number)
 const JSON_OUT = opt('json')
+const BIN = opt('bin')
+/** --env=NAME=VALUE (repeatable): added to the environment of every porter process */
+const PORTER_ENV: Record<string, string> = Object.fromEntries(args.filter((a) => a.startsWith('--env=')).map((a) => {
+  const kv = a.slice(6)
+  const i = kv.indexOf('=')
+  if (i < 1) throw new Error(`--env must be NAME=VALUE, got "${kv}"`)
+  return [kv.slice(0, i), kv.slice(i + 1)]
+}))
 if (!Number.isInteger(N) || N < 2 || N >= BENCH_MAX) throw new Error(`N must be an integer from 2 to ${BENCH_MAX - 1}, got "${args[0]}"`)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
 for (const o of ONLY) if (!PHASES.includes(o)) throw new Error(`--only: unknown phase "${o}"`)
@@ -147,7 +157,7 @@ class Controller {
   async start(label: string): Promise<number> {
     const t0 = now()
     const logFile = join(this.lab.dir, `${label}.log`)
-    this.child = this.lab.spawn(this.ns, [this.binary, 'controller', '--config', this.configFile], { label, logFile })
+    this.child = this.lab.spawn(this.ns, [this.binary, 'controller', '--config', this.configFile], { label, logFile, env: { ...process.env, ...PORTER_ENV } })
     const started = () => { try { return readFileSync(logFile, 'utf8').includes('"msg":"controller started"') || undefined } catch { return undefined } }
     await waitFor(started, { timeoutMs: 180_000, intervalMs: 10, what: `porter's "controller started" (${logFile})` })
     return now() - t0
@@ -237,8 +247,8 @@ async function idlePorter(lab: Lab, ctl: BirdCtl, s: string, binary: string, dir
 
 async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'porter-bench-binary-'))
-  const binary = builtPorter(work)
-  const results: Record<string, unknown> = { n: N, fib: FIB, rounds: ROUNDS, node: process.version, cpus: cpus().length, date: new Date().toISOString() }
+  const binary = BIN ?? builtPorter(work)
+  const results: Record<string, unknown> = { n: N, fib: FIB, rounds: ROUNDS, node: process.version, cpus: cpus().length, date: new Date().toISOString(), binary: BIN ?? 'dist/porter', env: PORTER_ENV }
   try {
     // ---- start-up and config load (no lab) ----
     const small = join(work, 'small.yaml')
@@ -343,7 +353,8 @@ function report(res: Record<string, unknown>): void {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-')
   const yes = (b: boolean) => (b ? 'met' : 'NOT met')
   P(`\nporter binary benchmark: N=${N} IPv4 /32 VIPs (one vips entry, one next hop), BIRD 2 kernel export ${FIB ? 'on' : 'off'}, ` +
-    `${ROUNDS} round(s), node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}`)
+    `${ROUNDS} round(s), node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}` +
+    `${BIN ? `, binary ${BIN}` : ''}${Object.keys(PORTER_ENV).length ? `, porter's environment + ${Object.entries(PORTER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`)
   const st = res.startup as ReturnType<typeof startup> | undefined
   const idle = res.idle as { rssMiB: number; hwmMiB: number; status?: ReturnType<typeof startup>[string] }[] | undefined
   if (st) {
