@@ -57,15 +57,20 @@ export function errnoName(errno: number): string {
 
 let bound: Libc | undefined
 
-function bind(): Libc {
-  // dlopen(NULL): the symbols already mapped into this process (node links libc), whatever the
-  // libc's file name is (glibc's libc.so.6, musl's libc.musl-*.so.1)
-  let lib: LibraryHandle
+/**
+ * dlopen(NULL): the symbols already mapped into this process (node links libc), whatever the
+ * libc's file name is (glibc's libc.so.6, musl's libc.musl-*.so.1)
+ */
+function openLibc(): LibraryHandle {
   try {
-    lib = koffi.load(null)
+    return koffi.load(null)
   } catch {
-    lib = koffi.load('libc.so.6')
+    return koffi.load('libc.so.6')
   }
+}
+
+function bind(): Libc {
+  const lib = openLibc()
   const setsockopt = lib.func('int setsockopt(int fd, int level, int optname, const void *optval, uint32_t optlen)')
   const getsockname = lib.func('int getsockname(int fd, void *addr, void *addrlen)')
   const socket = lib.func('int socket(int domain, int type, int protocol)')
@@ -109,13 +114,7 @@ let trimmer: ((pad: number) => number) | null | undefined
 export function mallocTrim(): ((pad: number) => number) | undefined {
   if (trimmer === undefined) {
     try {
-      let lib: LibraryHandle
-      try {
-        lib = koffi.load(null)
-      } catch {
-        lib = koffi.load('libc.so.6')
-      }
-      const f = lib.func('int malloc_trim(uintptr_t pad)')
+      const f = openLibc().func('int malloc_trim(uintptr_t pad)')
       trimmer = (pad: number) => Number(f(pad))
     } catch {
       trimmer = null

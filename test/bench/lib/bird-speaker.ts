@@ -15,7 +15,7 @@
 //           protocol (and the BGP protocol no longer `disabled`), then `configure` over the control
 //           socket -> the router has 0. The BGP session must survive the reconfiguration (checked:
 //           same "since" on the speaker), so the routes leave as withdrawals, not by a reset.
-import { readFileSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import type { Lab } from '../../e2e/lib/netns.ts'
 import { waitFor } from '../../e2e/lib/netns.ts'
 import { Bird, renderBirdConfig, type BirdSpec } from '../../e2e/lib/bird.ts'
@@ -23,7 +23,7 @@ import { BirdCtl } from './birdctl.ts'
 import { benchPrefixes } from './prefixes.ts'
 import {
   type PushSetup, type RunResult, HOLD, PROTO, ROUTER_AS, ROUTER_IP, SPEAKER_AS, SPEAKER_IP,
-  now, sleep, pollImported, vm, rx, delta, startOf, birdSince,
+  now, sleep, pollImported, vm, rx, delta, startOf, birdSince, withLogTail,
 } from './push-lab.ts'
 
 const BGP = 'to_router'
@@ -109,9 +109,7 @@ export async function runBirdSpeaker(setup: PushSetup, lab: Lab, r: string, s: s
       notes,
     }
   } catch (e) {
-    let tail = ''
-    try { tail = readFileSync(bird.logFile, 'utf8').split('\n').slice(-10).join('\n') } catch { /* no log */ }
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\nspeaker BIRD log tail:\n${tail}`)
+    throw withLogTail(e, bird.logFile, 'speaker BIRD')
   } finally {
     sctl?.close()
     await bird.stop()

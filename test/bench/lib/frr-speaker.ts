@@ -36,7 +36,7 @@ import type { BirdCtl } from './birdctl.ts'
 import { benchPrefixes } from './prefixes.ts'
 import {
   type PushSetup, type RunResult, HOLD, PROTO, ROUTER_AS, ROUTER_IP, SPEAKER_AS, SPEAKER_IP,
-  now, sleep, pollImported, vm, rx, delta, startOf, birdSince,
+  now, sleep, pollImported, vm, rx, delta, startOf, birdSince, withLogTail,
 } from './push-lab.ts'
 
 const ROUTES = '198.18.0.0/15' // lib/prefixes.ts's range: flushed from `s` at the end
@@ -151,9 +151,7 @@ export async function runFrrSpeaker(setup: PushSetup, lab: Lab, r: string, s: st
       notes,
     }
   } catch (e) {
-    let tail = ''
-    try { tail = readFileSync(bgpdLog, 'utf8').split('\n').slice(-10).join('\n') } catch { /* no log */ }
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\nspeaker bgpd log tail:\n${tail}`)
+    throw withLogTail(e, bgpdLog, 'speaker bgpd')
   } finally {
     await frr.stop()
     // the namespace is the lab's and outlives this run: leave it without the routes

@@ -112,6 +112,13 @@ export async function pollImported(ctl: BirdCtl, pred: (n: number) => boolean, w
   }
 }
 
+/** `e` with the last lines of a speaker's log: a run that failed says what the speaker said */
+export function withLogTail(e: unknown, logFile: string, what: string): Error {
+  let tail = ''
+  try { tail = readFileSync(logFile, 'utf8').split('\n').slice(-10).join('\n') } catch { /* no log */ }
+  return new Error(`${e instanceof Error ? e.message : String(e)}\n${what} log tail:\n${tail}`)
+}
+
 export function vm(pid: number): { hwmKB: number; rssKB: number } {
   const s = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s)?.[1] ?? NaN)
