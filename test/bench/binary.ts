@@ -173,13 +173,16 @@ async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: s
   const notes: string[] = []
   const label = `porter-${n}-r${round}`
   const loadMs = await p.start(label)
-  /** epoch ms of porter's "config reloaded" log lines (its own clock: the same host) */
-  const reloads = (): number[] => readFileSync(join(lab.dir, `${label}.log`), 'utf8').split('\n')
-    .filter((l) => l.includes('"msg":"config reloaded"')).map((l) => Date.parse((JSON.parse(l) as { time: string }).time))
-  /** ms from `t0` to the reload after the first `before` ones (waits up to 30 s for it) */
-  const reloadedAfter = async (before: number, t0: number): Promise<number> => {
-    const at = await waitFor(() => reloads()[before], { timeoutMs: 30_000, intervalMs: 20, what: 'porter\'s "config reloaded"' }).catch(() => NaN)
-    return at - t0
+  /** porter's "config reloaded" log lines: epoch ms (its own clock: the same host) and its read / apply split */
+  const reloads = (): { at: number; readMs: number; applyMs: number }[] => readFileSync(join(lab.dir, `${label}.log`), 'utf8').split('\n')
+    .filter((l) => l.includes('"msg":"config reloaded"')).map((l) => {
+      const j = JSON.parse(l) as { time: string; readMs: number; applyMs: number }
+      return { at: Date.parse(j.time), readMs: j.readMs, applyMs: j.applyMs }
+    })
+  /** "N ms after the signal (read R + apply A)" for the reload after the first `before` ones (waits up to 30 s for it) */
+  const reloadedAfter = async (before: number, t0: number): Promise<string> => {
+    const r = await waitFor(() => reloads()[before], { timeoutMs: 30_000, intervalMs: 20, what: 'porter\'s "config reloaded"' }).catch(() => undefined)
+    return r ? `${(r.at - t0).toFixed(0)} ms after the signal (read ${r.readMs} + apply ${r.applyMs} ms)` : 'not seen'
   }
   try {
     const est = await pollImported(ctl, (k) => k >= n, `${n} routes imported from porter`, POLL_MS)
@@ -211,7 +214,7 @@ async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: s
     const st1 = await importStats(ctl)
     res.change = { ms: done - t0, updates: st1.updates - st0.updates, withdraws: st1.withdraws - st0.withdraws, packets: delta(rx0, rx1).packets }
     await sleep(500)
-    notes.push(`one-VIP SIGHUP: porter logged "config reloaded" ${(await reloadedAfter(n0, t0)).toFixed(0)} ms after the signal, BIRD had the change after ${res.change.ms.toFixed(0)} ms`)
+    notes.push(`one-VIP SIGHUP: porter logged "config reloaded" ${await reloadedAfter(n0, t0)}, BIRD had the change after ${res.change.ms.toFixed(0)} ms`)
     // withdraw all
     p.write(0)
     const rx2 = await rx(lab, r)
@@ -223,7 +226,7 @@ async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: s
     res.withdrawWire = delta(rx2, await rx(lab, r))
     res.hwmMiB = vm(p.pid).hwmKB / 1024
     await sleep(200)
-    notes.push(`withdraw-all SIGHUP: porter logged "config reloaded" ${(await reloadedAfter(n1, t1)).toFixed(0)} ms after the signal, BIRD had 0 after ${res.withdrawMs.toFixed(0)} ms; VmHWM at the end ${res.hwmMiB.toFixed(1)} MiB`)
+    notes.push(`withdraw-all SIGHUP: porter logged "config reloaded" ${await reloadedAfter(n1, t1)}, BIRD had 0 after ${res.withdrawMs.toFixed(0)} ms; VmHWM at the end ${res.hwmMiB.toFixed(1)} MiB`)
     return res
   } finally {
     await p.stop()
