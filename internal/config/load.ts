@@ -218,6 +218,13 @@ function spliceRuns(root: object, runs: readonly string[][]): boolean {
         for (let i = 0; i < v.length; i++) v[i] = visit(v[i])
         return v
       }
+      // a list that is one run (the usual long `address:` list) is that run's array, not a copy
+      const whole = v.length === 1 ? runOf(v[0]) : undefined
+      if (whole !== undefined) {
+        found++
+        done.set(v, whole)
+        return whole
+      }
       const out: unknown[] = []
       done.set(v, out)
       for (const x of v) {
