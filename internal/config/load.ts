@@ -410,7 +410,11 @@ function deepFreeze<T>(o: T): T {
     Object.freeze(o)
     if (Array.isArray(o)) {
       // no copy of the list (Object.values) and no call per string: address lists are long
-      for (const v of o) if (v !== null && typeof v === 'object') deepFreeze(v)
+      // (an index loop: for...of over a frozen array allocated an iterator result per item)
+      for (let i = 0; i < o.length; i++) {
+        const v: unknown = o[i]
+        if (v !== null && typeof v === 'object') deepFreeze(v)
+      }
     } else for (const v of Object.values(o)) deepFreeze(v)
   }
   return o
