@@ -138,44 +138,76 @@ export function cutAddressRuns(text: string): { text: string; runs: string[][] }
   const runs: string[][] = []
   const parts: string[] = []
   let kept = 0 // text before `kept` is in parts
-  let run: string[] = []
+  let count = 0 // items in the run
   let runStart = 0
   let runIndent = -1
+  let failed = false
   const close = (end: number) => {
-    if (run.length >= RUN_MIN) {
-      parts.push(text.slice(kept, runStart), `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`)
-      runs.push(run)
-      kept = end
+    if (count >= RUN_MIN) {
+      const run = runItems(text.slice(runStart, end), count)
+      if (run === undefined) failed = true
+      else {
+        parts.push(text.slice(kept, runStart), `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`)
+        runs.push(run)
+        flatLists.add(run)
+        kept = end
+      }
     }
-    run = []
+    count = 0
     runIndent = -1
   }
   let pos = 0
-  while (pos < text.length) {
+  while (pos < text.length && !failed) {
     let eol = text.indexOf('\n', pos)
     if (eol < 0) eol = text.length
-    const item = addressItem(text, pos, eol)
-    if (item === undefined || item.indent !== runIndent) close(pos)
-    if (item !== undefined) {
-      if (run.length === 0) {
+    const indent = addressItem(text, pos, eol)
+    if (indent < 0 || indent !== runIndent) close(pos)
+    if (indent >= 0) {
+      if (count === 0) {
         runStart = pos
-        runIndent = item.indent
+        runIndent = indent
       }
-      run.push(text.slice(item.start, item.end))
+      count++
     }
     pos = eol + 1
   }
-  close(text.length)
-  if (runs.length === 0) return undefined
+  close(Math.min(pos, text.length))
+  if (runs.length === 0 || failed) return undefined
   parts.push(text.slice(kept))
   return { text: parts.join(''), runs }
 }
 
-/** "<spaces>- <token><spaces>" in text[from, eol): the token's place and the indentation, or undefined */
-function addressItem(text: string, from: number, eol: number): { indent: number; start: number; end: number } | undefined {
+/** one run's item, as addressItem takes it: the token, within its line */
+const RUN_ITEM = /^ *- +([0-9A-Fa-f.:/]+) *$/gm
+
+/**
+ * A run's lines -> its addresses, as strings of their own (one JSON.parse: no slice of the
+ * config text per address, which would keep the text alive, and nothing to flatten later), or
+ * undefined when they are not `count` items.
+ */
+function runItems(block: string, count: number): string[] | undefined {
+  const json = block.replace(RUN_ITEM, '"$1",')
+  const last = json.lastIndexOf(',')
+  let list: unknown
+  try {
+    list = JSON.parse(`[${json.slice(0, last)}]`)
+  } catch {
+    return undefined
+  }
+  return Array.isArray(list) && list.length === count ? (list as string[]) : undefined
+}
+
+/**
+ * Address lists made by runItems (its strings are flat): flatAddresses leaves them as they are.
+ * The schema keeps a list that is already canonical (IPv4) as the same array.
+ */
+const flatLists = new WeakSet<string[]>()
+
+/** "<spaces>- <token><spaces>" in text[from, eol): the indentation, or -1 (no object per line: a config may have 100k) */
+function addressItem(text: string, from: number, eol: number): number {
   let i = from
   while (i < eol && text.charCodeAt(i) === 32) i++
-  if (text.charCodeAt(i) !== 45 || text.charCodeAt(i + 1) !== 32) return undefined // "- "
+  if (text.charCodeAt(i) !== 45 || text.charCodeAt(i + 1) !== 32) return -1 // "- "
   const indent = i - from
   i += 2
   while (i < eol && text.charCodeAt(i) === 32) i++
@@ -190,10 +222,10 @@ function addressItem(text: string, from: number, eol: number): { indent: number;
   }
   const end = i
   while (i < eol && text.charCodeAt(i) === 32) i++
-  if (i !== eol || end === start) return undefined
-  if (colons === 0 && dots < 2) return undefined
-  if (text.charCodeAt(end - 1) === 58) return undefined
-  return { indent, start, end }
+  if (i !== eol || end === start) return -1
+  if (colons === 0 && dots < 2) return -1
+  if (text.charCodeAt(end - 1) === 58) return -1
+  return indent
 }
 
 /**
@@ -292,7 +324,10 @@ function parseWithPositions(text: string, file: string): Config {
  * anew and flat (about 20 ms per 100k IPv6 addresses).
  */
 function flatAddresses(cfg: Config): Config {
-  for (const v of cfg.vips) (v as { address: string[] }).address = JSON.parse(JSON.stringify(v.address)) as string[]
+  for (const v of cfg.vips) {
+    if (flatLists.has(v.address)) continue
+    ;(v as { address: string[] }).address = JSON.parse(JSON.stringify(v.address)) as string[]
+  }
   return cfg
 }
 

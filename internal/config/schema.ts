@@ -270,11 +270,25 @@ export const nextHop = v.pipe(
   v.transform((x): { address: string; check?: Check | undefined } => (typeof x === 'string' ? { address: canonical(x), check: undefined } : { ...x, address: canonical(x.address) })),
 )
 
+/** valid VIP addresses, canonical: the list itself when every one already is (a list of dotted quads), else a copy */
+function canonicalList(list: string[]): string[] {
+  for (let i = 0; i < list.length; i++) {
+    const s = list[i] as string
+    const h = vipHost(s)
+    if (h === s) continue
+    const out = list.slice(0, i)
+    out.push(h)
+    for (let j = i + 1; j < list.length; j++) out.push(vipHost(list[j] as string))
+    return out
+  }
+  return list
+}
+
 const notVipValue = refuse((iss) => notVip(iss.input))
 /** one address or a list in the file; always a list once parsed */
 const vipAddresses = v.pipe(
   v.lazy((x) => (typeof x === 'string' ? vipAddress : Array.isArray(x) ? vipAddressList : (notVipValue as unknown as typeof vipAddress))),
-  v.transform((a) => (typeof a === 'string' ? [a] : (a as string[])).map(vipHost)),
+  v.transform((a) => (typeof a === 'string' ? [vipHost(a)] : canonicalList(a as string[]))),
 )
 
 export const vip = strict({
