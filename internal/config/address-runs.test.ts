@@ -22,6 +22,10 @@ const cases: [string, string, boolean][] = [
   ['"2001:db8::" at the end of a line is a mapping in YAML', `a:\n${list(2, N, (i) => `2001:db8:${i.toString(16)}::`)}\n`, false],
   ['CRLF line ends', `a:\r\n${list(2).split('\n').join('\r\n')}\r\n`, false],
   ['too short to bother', `a:\n${list(2, 10)}\n`, false],
+  // a run of plain lines ("<indent>- <token>") is read by replacing the separators; any other
+  // spacing in one line sends the whole run through the line-by-line expression
+  ['extra spaces after the dash in one line, trailing ones in another', `a:\n${list(2).replace('- 198.18.0.7', '-    198.18.0.7').replace('198.18.0.9\n', '198.18.0.9   \n')}\n`, true],
+  ['plain lines, no newline at the end', `a:\n${list(4)}`, true],
 ]
 
 t.test('each case reads as js-yaml reads the whole text', async (t) => {

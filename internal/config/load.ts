@@ -139,12 +139,13 @@ export function cutAddressRuns(text: string): { text: string; runs: string[][] }
   const parts: string[] = []
   let kept = 0 // text before `kept` is in parts
   let count = 0 // items in the run
+  let plain = true // every item of the run is "<indent>- <token>" exactly
   let runStart = 0
   let runIndent = -1
   let failed = false
   const close = (end: number) => {
     if (count >= RUN_MIN) {
-      const run = runItems(text.slice(runStart, end), count)
+      const run = runItems(text.slice(runStart, end), count, plain ? runIndent : -1)
       if (run === undefined) failed = true
       else {
         parts.push(text.slice(kept, runStart), `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`)
@@ -154,6 +155,7 @@ export function cutAddressRuns(text: string): { text: string; runs: string[][] }
       }
     }
     count = 0
+    plain = true
     runIndent = -1
   }
   let pos = 0
@@ -168,6 +170,7 @@ export function cutAddressRuns(text: string): { text: string; runs: string[][] }
         runIndent = indent
       }
       count++
+      plain &&= itemPlain
     }
     pos = eol + 1
   }
@@ -183,14 +186,22 @@ const RUN_ITEM = /^ *- +([0-9A-Fa-f.:/]+) *$/gm
 /**
  * A run's lines -> its addresses, as strings of their own (one JSON.parse: no slice of the
  * config text per address, which would keep the text alive, and nothing to flatten later), or
- * undefined when they are not `count` items.
+ * undefined when they are not `count` items. `indent` >= 0: every line is "<indent>- <token>"
+ * exactly, and the separators are replaced as plain text (a third of the regular expression's
+ * time on 100k lines).
  */
-function runItems(block: string, count: number): string[] | undefined {
-  const json = block.replace(RUN_ITEM, '"$1",')
-  const last = json.lastIndexOf(',')
+function runItems(block: string, count: number, indent: number): string[] | undefined {
+  let json: string
+  if (indent >= 0) {
+    const body = block.slice(indent + 2, block.endsWith('\n') ? -1 : undefined)
+    json = `["${body.replaceAll(`\n${' '.repeat(indent)}- `, '","')}"]`
+  } else {
+    const items = block.replace(RUN_ITEM, '"$1",')
+    json = `[${items.slice(0, items.lastIndexOf(','))}]`
+  }
   let list: unknown
   try {
-    list = JSON.parse(`[${json.slice(0, last)}]`)
+    list = JSON.parse(json)
   } catch {
     return undefined
   }
@@ -203,6 +214,9 @@ function runItems(block: string, count: number): string[] | undefined {
  */
 const flatLists = new WeakSet<string[]>()
 
+/** whether the last item addressItem took is "<spaces>- <token>" with no other space */
+let itemPlain = true
+
 /** "<spaces>- <token><spaces>" in text[from, eol): the indentation, or -1 (no object per line: a config may have 100k) */
 function addressItem(text: string, from: number, eol: number): number {
   let i = from
@@ -212,6 +226,7 @@ function addressItem(text: string, from: number, eol: number): number {
   i += 2
   while (i < eol && text.charCodeAt(i) === 32) i++
   const start = i
+  itemPlain = start === from + indent + 2
   let dots = 0
   let colons = 0
   for (; i < eol; i++) {
@@ -223,6 +238,7 @@ function addressItem(text: string, from: number, eol: number): number {
   const end = i
   while (i < eol && text.charCodeAt(i) === 32) i++
   if (i !== eol || end === start) return -1
+  if (end !== eol) itemPlain = false
   if (colons === 0 && dots < 2) return -1
   if (text.charCodeAt(end - 1) === 58) return -1
   return indent
