@@ -138,28 +138,28 @@ export function cutAddressRuns(text: string): { text: string; runs: string[][] }
   const runs: string[][] = []
   const parts: string[] = []
   let kept = 0 // text before `kept` is in parts
-  let count = 0 // items in the run
-  let plain = true // every item of the run is "<indent>- <token>" exactly
+  let count = 0 // items in the run; their [start, end) in offs
+  let offs = new Int32Array(2 * 1024)
+  let bytes: Buffer | undefined
   let runStart = 0
   let runIndent = -1
-  let failed = false
   const close = (end: number) => {
     if (count >= RUN_MIN) {
-      const run = runItems(text.slice(runStart, end), count, plain ? runIndent : -1)
-      if (run === undefined) failed = true
-      else {
-        parts.push(text.slice(kept, runStart), `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`)
-        runs.push(run)
-        flatLists.add(run)
-        kept = end
-      }
+      // each address as a string of its own (not a slice of the text, which would keep the whole
+      // text alive, nothing to flatten later), copied from the text's bytes
+      bytes ??= Buffer.from(text, 'latin1')
+      const run = new Array<string>(count)
+      for (let i = 0; i < count; i++) run[i] = bytes.toString('latin1', offs[2 * i], offs[2 * i + 1])
+      parts.push(text.slice(kept, runStart), `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`)
+      runs.push(run)
+      flatLists.add(run)
+      kept = end
     }
     count = 0
-    plain = true
     runIndent = -1
   }
   let pos = 0
-  while (pos < text.length && !failed) {
+  while (pos < text.length) {
     let eol = text.indexOf('\n', pos)
     if (eol < 0) eol = text.length
     const indent = addressItem(text, pos, eol)
@@ -169,53 +169,32 @@ export function cutAddressRuns(text: string): { text: string; runs: string[][] }
         runStart = pos
         runIndent = indent
       }
+      if (2 * count + 2 > offs.length) {
+        const more = new Int32Array(offs.length * 2)
+        more.set(offs)
+        offs = more
+      }
+      offs[2 * count] = itemStart
+      offs[2 * count + 1] = itemEnd
       count++
-      plain &&= itemPlain
     }
     pos = eol + 1
   }
-  close(Math.min(pos, text.length))
-  if (runs.length === 0 || failed) return undefined
+  close(text.length)
+  if (runs.length === 0) return undefined
   parts.push(text.slice(kept))
   return { text: parts.join(''), runs }
 }
 
-/** one run's item, as addressItem takes it: the token, within its line */
-const RUN_ITEM = /^ *- +([0-9A-Fa-f.:/]+) *$/gm
-
 /**
- * A run's lines -> its addresses, as strings of their own (one JSON.parse: no slice of the
- * config text per address, which would keep the text alive, and nothing to flatten later), or
- * undefined when they are not `count` items. `indent` >= 0: every line is "<indent>- <token>"
- * exactly, and the separators are replaced as plain text (a third of the regular expression's
- * time on 100k lines).
- */
-function runItems(block: string, count: number, indent: number): string[] | undefined {
-  let json: string
-  if (indent >= 0) {
-    const body = block.slice(indent + 2, block.endsWith('\n') ? -1 : undefined)
-    json = `["${body.replaceAll(`\n${' '.repeat(indent)}- `, '","')}"]`
-  } else {
-    const items = block.replace(RUN_ITEM, '"$1",')
-    json = `[${items.slice(0, items.lastIndexOf(','))}]`
-  }
-  let list: unknown
-  try {
-    list = JSON.parse(json)
-  } catch {
-    return undefined
-  }
-  return Array.isArray(list) && list.length === count ? (list as string[]) : undefined
-}
-
-/**
- * Address lists made by runItems (its strings are flat): flatAddresses leaves them as they are.
- * The schema keeps a list that is already canonical (IPv4) as the same array.
+ * Address lists made by cutAddressRuns (its strings are flat): flatAddresses leaves them as they
+ * are. The schema keeps a list that is already canonical (IPv4) as the same array.
  */
 const flatLists = new WeakSet<string[]>()
 
-/** whether the last item addressItem took is "<spaces>- <token>" with no other space */
-let itemPlain = true
+/** where the token of the last item addressItem took is: [itemStart, itemEnd) */
+let itemStart = 0
+let itemEnd = 0
 
 /** "<spaces>- <token><spaces>" in text[from, eol): the indentation, or -1 (no object per line: a config may have 100k) */
 function addressItem(text: string, from: number, eol: number): number {
@@ -226,7 +205,6 @@ function addressItem(text: string, from: number, eol: number): number {
   i += 2
   while (i < eol && text.charCodeAt(i) === 32) i++
   const start = i
-  itemPlain = start === from + indent + 2
   let dots = 0
   let colons = 0
   for (; i < eol; i++) {
@@ -238,9 +216,10 @@ function addressItem(text: string, from: number, eol: number): number {
   const end = i
   while (i < eol && text.charCodeAt(i) === 32) i++
   if (i !== eol || end === start) return -1
-  if (end !== eol) itemPlain = false
   if (colons === 0 && dots < 2) return -1
   if (text.charCodeAt(end - 1) === 58) return -1
+  itemStart = start
+  itemEnd = end
   return indent
 }
 
@@ -445,7 +424,10 @@ function hasDuplicate(vips: Config['vips']): boolean {
   let k = 0
   let v6: Set<string> | undefined
   for (const v of vips) {
-    for (const a of v.address) {
+    // an index loop: for...of made an iterator result per address until optimized (a reload runs it cold)
+    const list = v.address
+    for (let i = 0; i < list.length; i++) {
+      const a = list[i] as string
       const x = parseIpv4(a)
       if (x >= 0) v4[k++] = x
       else if ((v6 ??= new Set()).size === v6.add(a).size) return true
