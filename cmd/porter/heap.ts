@@ -33,6 +33,12 @@ export interface TrimPolicy {
   gcGrowthBytes: number
   /** RSS growth above its low that makes a settled process trim malloc's arenas */
   trimGrowthBytes: number
+  /**
+   * CPU of busy samples since the last full collection that makes a settled process run one,
+   * whatever its RSS: a long burst (a 1M-route push) may be collected in a pause in its middle,
+   * after which its own garbage no longer raises the RSS (V8 reuses the space) but stays
+   */
+  gcBusyMs: number
 }
 
 export interface TrimState {
@@ -42,9 +48,11 @@ export interface TrimState {
   trimLow: number
   /** V8 heap in use at the previous sample */
   lastUsed: number
+  /** CPU ms of the samples that were not settled, since the last full collection */
+  busyMs: number
 }
 
-export const DEFAULT_TRIM_POLICY: TrimPolicy = { everyMs: 500, gcGrowthBytes: 16 * 1024 * 1024, trimGrowthBytes: 1024 * 1024 }
+export const DEFAULT_TRIM_POLICY: TrimPolicy = { everyMs: 500, gcGrowthBytes: 16 * 1024 * 1024, trimGrowthBytes: 1024 * 1024, gcBusyMs: 2000 }
 
 /**
  * One step of the trimmer (pure). A burst is over when the V8 heap in use stopped growing (at most
@@ -57,9 +65,10 @@ export function trimStep(policy: TrimPolicy, state: TrimState, s: TrimSample): {
   const settled = s.heapUsed <= state.lastUsed + 1024 * 1024 && s.cpuMs < policy.everyMs / 10
   const gcLow = Math.min(state.gcLow, s.rss)
   const trimLow = Math.min(state.trimLow, s.rss)
-  const gc = settled && s.rss > gcLow + policy.gcGrowthBytes
+  const busyMs = settled ? state.busyMs : state.busyMs + s.cpuMs
+  const gc = settled && (s.rss > gcLow + policy.gcGrowthBytes || busyMs >= policy.gcBusyMs)
   const trim = gc || (settled && s.rss > trimLow + policy.trimGrowthBytes)
-  return { state: { gcLow: gc ? s.rss : gcLow, trimLow: trim ? s.rss : trimLow, lastUsed: s.heapUsed }, gc, trim }
+  return { state: { gcLow: gc ? s.rss : gcLow, trimLow: trim ? s.rss : trimLow, lastUsed: s.heapUsed, busyMs: gc ? 0 : busyMs }, gc, trim }
 }
 
 export interface HeapTrimmerOptions extends Partial<TrimPolicy> {
@@ -83,7 +92,7 @@ export function startHeapTrimmer(opts: HeapTrimmerOptions = {}): () => void {
   const policy: TrimPolicy = { ...DEFAULT_TRIM_POLICY, ...opts }
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as () => void
-  let state: TrimState = { gcLow: process.memoryUsage.rss(), trimLow: process.memoryUsage.rss(), lastUsed: Infinity }
+  let state: TrimState = { gcLow: process.memoryUsage.rss(), trimLow: process.memoryUsage.rss(), lastUsed: Infinity, busyMs: 0 }
   let lastCpu = process.cpuUsage()
   const timer = setInterval(() => {
     const cpu = process.cpuUsage(lastCpu)

@@ -3,10 +3,10 @@ import t from 'tap'
 import { trimStep, type TrimPolicy, type TrimSample, type TrimState } from '../../cmd/porter/heap.ts'
 
 const MiB = 1024 * 1024
-const policy: TrimPolicy = { everyMs: 500, gcGrowthBytes: 16 * MiB, trimGrowthBytes: 1 * MiB }
+const policy: TrimPolicy = { everyMs: 500, gcGrowthBytes: 16 * MiB, trimGrowthBytes: 1 * MiB, gcBusyMs: 2000 }
 
 t.test('a burst is left alone while it runs; then small growth is trimmed, large growth collected', async (t) => {
-  let state: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity }
+  let state: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0 }
   const steps: [string, TrimSample, { gc: boolean; trim: boolean }][] = [
     ['idle at the start', { rss: 60 * MiB, heapUsed: 10 * MiB, cpuMs: 2 }, { gc: false, trim: false }],
     ['half a MiB more, idle: below both thresholds', { rss: 60.5 * MiB, heapUsed: 10 * MiB, cpuMs: 2 }, { gc: false, trim: false }],
@@ -30,7 +30,7 @@ t.test('a burst is left alone while it runs; then small growth is trimmed, large
 })
 
 t.test('a daemon whose memory does not grow is never touched', async (t) => {
-  let state: TrimState = { gcLow: 59 * MiB, trimLow: 59 * MiB, lastUsed: Infinity }
+  let state: TrimState = { gcLow: 59 * MiB, trimLow: 59 * MiB, lastUsed: Infinity, busyMs: 0 }
   let actions = 0
   for (let i = 0; i < 1000; i++) {
     const r = trimStep(policy, state, { rss: (59 + (i % 7) / 10) * MiB, heapUsed: 10 * MiB + (i % 5) * 1000, cpuMs: 1 })
@@ -38,4 +38,24 @@ t.test('a daemon whose memory does not grow is never touched', async (t) => {
     if (r.gc || r.trim) actions++
   }
   t.equal(actions, 0)
+})
+
+t.test('a long burst collected in a pause in its middle is collected again when it ends', async (t) => {
+  let state: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0 }
+  const steps: [string, TrimSample, { gc: boolean; trim: boolean }][] = [
+    ['a 1M-route push: busy', { rss: 300 * MiB, heapUsed: 250 * MiB, cpuMs: 450 }, { gc: false, trim: false }],
+    ['a pause in it (the peer reads slowly): collection and trim', { rss: 380 * MiB, heapUsed: 250 * MiB, cpuMs: 20 }, { gc: true, trim: true }],
+    ['the push goes on, 1.8 s of CPU in all', { rss: 386 * MiB, heapUsed: 280 * MiB, cpuMs: 450 }, { gc: false, trim: false }],
+    ['busy', { rss: 386 * MiB, heapUsed: 300 * MiB, cpuMs: 450 }, { gc: false, trim: false }],
+    ['busy', { rss: 386 * MiB, heapUsed: 320 * MiB, cpuMs: 450 }, { gc: false, trim: false }],
+    ['busy', { rss: 386 * MiB, heapUsed: 340 * MiB, cpuMs: 450 }, { gc: false, trim: false }],
+    ['over, and the RSS never rose 16 MiB above the last collection: collected for the 1.8 s of CPU', { rss: 386 * MiB, heapUsed: 340 * MiB, cpuMs: 5 }, { gc: true, trim: true }],
+    ['idle after it: nothing more', { rss: 250 * MiB, heapUsed: 200 * MiB, cpuMs: 5 }, { gc: false, trim: false }],
+  ]
+  for (const [what, sample, want] of steps) {
+    const r = trimStep({ ...policy, gcBusyMs: 1800 }, state, sample)
+    t.same({ gc: r.gc, trim: r.trim }, want, what)
+    state = r.state
+  }
+  t.equal(state.busyMs, 0, 'the busy CPU starts again from the collection')
 })
