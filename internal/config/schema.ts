@@ -544,7 +544,7 @@ function toIssue(iss: v.BaseIssue<unknown>): SchemaIssue {
     const key = String(path.pop())
     return { code: 'unrecognized_keys', path, keys: [key], message: `${UNKNOWN_FIELD} ${quote(key)}` }
   }
-  if ((iss.type === 'object' || iss.type === 'strict_object') && path.length > 0 && iss.input === undefined) return { code: 'invalid', path, message: 'is required' }
+  if (iss.type === 'object' && path.length > 0 && iss.input === undefined) return { code: 'invalid', path, message: 'is required' }
   return { code: 'invalid', path, message: iss.message }
 }
 

@@ -48,7 +48,7 @@ import { vipConfig } from './lib/vip-config.ts'
 import {
   type PushSetup, type RunResult, PROTO, ROUTER_AS, ROUTER_IP, SPEAKER_AS, SPEAKER_IP,
   now, sleep, log, birdSpec, pollImported, vm, rx, delta, startOf, bundle, runLineSpeaker, runGobgp,
-  pushLab,
+  pushLab, envOptions, envText,
 } from './lib/push-lab.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
@@ -67,12 +67,7 @@ const SIZES = (opt('sizes') ?? `1000,10000,${N}`).split(',').map(Number)
 const JSON_OUT = opt('json')
 const BIN = opt('bin')
 /** --env=NAME=VALUE (repeatable): added to the environment of every porter process */
-const PORTER_ENV: Record<string, string> = Object.fromEntries(args.filter((a) => a.startsWith('--env=')).map((a) => {
-  const kv = a.slice(6)
-  const i = kv.indexOf('=')
-  if (i < 1) throw new Error(`--env must be NAME=VALUE, got "${kv}"`)
-  return [kv.slice(0, i), kv.slice(i + 1)]
-}))
+const PORTER_ENV = envOptions(args)
 if (!Number.isInteger(N) || N < 2 || N >= BENCH_MAX) throw new Error(`N must be an integer from 2 to ${BENCH_MAX - 1}, got "${args[0]}"`)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
 for (const o of ONLY) if (!PHASES.includes(o)) throw new Error(`--only: unknown phase "${o}"`)
@@ -357,7 +352,7 @@ function report(res: Record<string, unknown>): void {
   const yes = (b: boolean) => (b ? 'met' : 'NOT met')
   P(`\nporter binary benchmark: N=${N} IPv4 /32 VIPs (one vips entry, one next hop), BIRD 2 kernel export ${FIB ? 'on' : 'off'}, ` +
     `${ROUNDS} round(s), node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}` +
-    `${BIN ? `, binary ${BIN}` : ''}${Object.keys(PORTER_ENV).length ? `, porter's environment + ${Object.entries(PORTER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}`)
+    `${BIN ? `, binary ${BIN}` : ''}${envText(PORTER_ENV) ? `, porter's environment + ${envText(PORTER_ENV)}` : ''}`)
   const st = res.startup as ReturnType<typeof startup> | undefined
   const idle = res.idle as { rssMiB: number; hwmMiB: number; status?: ReturnType<typeof startup>[string] }[] | undefined
   if (st) {

@@ -24,7 +24,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { builtPorter } from '../lib/dist.ts'
-import { log, sleep, vm } from './lib/push-lab.ts'
+import { envOptions, envText, log, sleep, vm } from './lib/push-lab.ts'
 
 const args = process.argv.slice(2)
 const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
@@ -32,12 +32,7 @@ const SIZES = (opt('sizes') ?? '1000,10000,100000,1000000').split(',').map(Numbe
 const ROUNDS = Number(opt('rounds') ?? 1)
 const BIN = opt('bin')
 const SOAK_S = opt('idle-soak') === undefined ? undefined : Number(opt('idle-soak'))
-const PORTER_ENV: Record<string, string> = Object.fromEntries(args.filter((a) => a.startsWith('--env=')).map((a) => {
-  const kv = a.slice(6)
-  const i = kv.indexOf('=')
-  if (i < 1) throw new Error(`--env must be NAME=VALUE, got "${kv}"`)
-  return [kv.slice(0, i), kv.slice(i + 1)]
-}))
+const PORTER_ENV = envOptions(args)
 for (const s of SIZES) if (!Number.isInteger(s) || s < 1 || s > 1 << 20) throw new Error(`--sizes: from 1 to ${1 << 20}, got "${s}"`)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
 
@@ -151,7 +146,7 @@ async function idleSoak(bin: string, dir: string, seconds: number): Promise<void
       log(`  ${samples.at(-1)!.s} s: RSS ${samples.at(-1)!.rssMiB.toFixed(1)} MiB`)
     }
     const rss = samples.map((x) => x.rssMiB)
-    console.log(`\nidle porter controller, one peer Established, no VIPs (${BIN ?? 'dist/porter'}${Object.keys(PORTER_ENV).length ? ` with ${Object.entries(PORTER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}), ${seconds} s, ${new Date().toISOString()}`)
+    console.log(`\nidle porter controller, one peer Established, no VIPs (${BIN ?? 'dist/porter'}${envText(PORTER_ENV) ? ` with ${envText(PORTER_ENV)}` : ''}), ${seconds} s, ${new Date().toISOString()}`)
     console.log(`RSS at 3 s ${rss[0]!.toFixed(1)} MiB; over the run min ${Math.min(...rss).toFixed(1)}, median ${median(rss).toFixed(1)}, max ${Math.max(...rss).toFixed(1)} MiB (target 60 MiB: ${Math.max(...rss) <= 60 ? 'met' : 'not met'} at every sample)`)
   } finally {
     if (speaker) await stop(speaker)
@@ -175,7 +170,7 @@ async function main(): Promise<void> {
     }
     const med = (n: number, k: keyof Point) => median(rows.get(n)!.map((p) => p[k]))
     const idle = med(0, 'rssMiB')
-    console.log(`\nporter memory per route, IPv6 /128 VIPs (${BIN ?? 'dist/porter'}${Object.keys(PORTER_ENV).length ? ` with ${Object.entries(PORTER_ENV).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''} speaker -> the same as receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
+    console.log(`\nporter memory per route, IPv6 /128 VIPs (${BIN ?? 'dist/porter'}${envText(PORTER_ENV) ? ` with ${envText(PORTER_ENV)}` : ''} speaker -> the same as receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
     console.log('     VIPs  start->all ms  RSS MiB  peak MiB  B/route over idle  B/route over previous size')
     console.log(`${'0 (idle)'.padStart(9)}  ${'-'.padStart(13)}  ${idle.toFixed(1).padStart(7)}  ${med(0, 'hwmMiB').toFixed(1).padStart(8)}`)
     let prev = { n: 0, rss: idle }

@@ -1,13 +1,25 @@
 // cmd/porter/heap.ts: the heap trimmer's decisions (trimStep) as a story: one state, samples in, actions out.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { trimStep, type TrimPolicy, type TrimSample, type TrimState } from '../../cmd/porter/heap.ts'
 
 const MiB = 1024 * 1024
 const policy: TrimPolicy = { everyMs: 500, gcGrowthBytes: 16 * MiB, trimGrowthBytes: 1 * MiB, gcBusyMs: 2000 }
 
+type Step = [what: string, sample: TrimSample, want: { gc: boolean; trim: boolean }]
+
+/** the samples in order through trimStep, each step's actions asserted; the state at the end */
+function play(t: Test, p: TrimPolicy, state: TrimState, steps: Step[]): TrimState {
+  for (const [what, sample, want] of steps) {
+    const r = trimStep(p, state, sample)
+    t.same({ gc: r.gc, trim: r.trim }, want, what)
+    state = r.state
+  }
+  return state
+}
+
 t.test('a burst is left alone while it runs; then small growth is trimmed, large growth collected', async (t) => {
-  let state: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0 }
-  const steps: [string, TrimSample, { gc: boolean; trim: boolean }][] = [
+  const start: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0 }
+  const steps: Step[] = [
     ['idle at the start', { rss: 60 * MiB, heapUsed: 10 * MiB, cpuMs: 2 }, { gc: false, trim: false }],
     ['half a MiB more, idle: below both thresholds', { rss: 60.5 * MiB, heapUsed: 10 * MiB, cpuMs: 2 }, { gc: false, trim: false }],
     ['a 1k-route push: busy', { rss: 65 * MiB, heapUsed: 11 * MiB, cpuMs: 200 }, { gc: false, trim: false }],
@@ -20,11 +32,7 @@ t.test('a burst is left alone while it runs; then small growth is trimmed, large
     ['pages going back after the collection: nothing more', { rss: 120 * MiB, heapUsed: 60 * MiB, cpuMs: 5 }, { gc: false, trim: false }],
     ['steady', { rss: 120 * MiB, heapUsed: 60 * MiB, cpuMs: 5 }, { gc: false, trim: false }],
   ]
-  for (const [what, sample, want] of steps) {
-    const r = trimStep(policy, state, sample)
-    t.same({ gc: r.gc, trim: r.trim }, want, what)
-    state = r.state
-  }
+  const state = play(t, policy, start, steps)
   t.equal(state.gcLow, 120 * MiB, 'the collection low followed the RSS down')
   t.equal(state.trimLow, 120 * MiB, 'the trim low followed the RSS down')
 })
@@ -41,8 +49,8 @@ t.test('a daemon whose memory does not grow is never touched', async (t) => {
 })
 
 t.test('a long burst collected in a pause in its middle is collected again when it ends', async (t) => {
-  let state: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0 }
-  const steps: [string, TrimSample, { gc: boolean; trim: boolean }][] = [
+  const start: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0 }
+  const steps: Step[] = [
     ['a 1M-route push: busy', { rss: 300 * MiB, heapUsed: 250 * MiB, cpuMs: 450 }, { gc: false, trim: false }],
     ['a pause in it (the peer reads slowly): collection and trim', { rss: 380 * MiB, heapUsed: 250 * MiB, cpuMs: 20 }, { gc: true, trim: true }],
     ['the push goes on, 1.8 s of CPU in all', { rss: 386 * MiB, heapUsed: 280 * MiB, cpuMs: 450 }, { gc: false, trim: false }],
@@ -52,10 +60,6 @@ t.test('a long burst collected in a pause in its middle is collected again when 
     ['over, and the RSS never rose 16 MiB above the last collection: collected for the 1.8 s of CPU', { rss: 386 * MiB, heapUsed: 340 * MiB, cpuMs: 5 }, { gc: true, trim: true }],
     ['idle after it: nothing more', { rss: 250 * MiB, heapUsed: 200 * MiB, cpuMs: 5 }, { gc: false, trim: false }],
   ]
-  for (const [what, sample, want] of steps) {
-    const r = trimStep({ ...policy, gcBusyMs: 1800 }, state, sample)
-    t.same({ gc: r.gc, trim: r.trim }, want, what)
-    state = r.state
-  }
+  const state = play(t, { ...policy, gcBusyMs: 1800 }, start, steps)
   t.equal(state.busyMs, 0, 'the busy CPU starts again from the collection')
 })

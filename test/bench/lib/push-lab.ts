@@ -112,6 +112,19 @@ export async function pollImported(ctl: BirdCtl, pred: (n: number) => boolean, w
   }
 }
 
+/** `--env=NAME=VALUE` options (repeatable) of a benchmark's command line: added to porter's environment */
+export function envOptions(args: readonly string[]): Record<string, string> {
+  return Object.fromEntries(args.filter((a) => a.startsWith('--env=')).map((a) => {
+    const kv = a.slice(6)
+    const i = kv.indexOf('=')
+    if (i < 1) throw new Error(`--env must be NAME=VALUE, got "${kv}"`)
+    return [kv.slice(0, i), kv.slice(i + 1)]
+  }))
+}
+
+/** "NAME=VALUE NAME=VALUE" for a report ('' when none) */
+export const envText = (env: Readonly<Record<string, string>>): string => Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')
+
 /** `e` with the last lines of a speaker's log: a run that failed says what the speaker said */
 export function withLogTail(e: unknown, logFile: string, what: string): Error {
   let tail = ''
