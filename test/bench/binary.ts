@@ -12,7 +12,10 @@
 //              (against the running controller): wall and CPU (user+sys) medians of --runs
 //   load       `porter validate` of the N-VIP config: wall, CPU, peak RSS (/usr/bin/time)
 //   memory     `porter controller` with 0 VIPs (idle, session Established) and with each of
-//              --sizes VIPs: RSS 1 s after BIRD has them all, and VmHWM; bytes per route above idle
+//              --sizes VIPs: RSS once settled after BIRD has them all (push-lab.ts settledVm: from
+//              15 s on), its anonymous part, and VmHWM; bytes per route above idle. The executable
+//              is dropped from the page cache before each start (push-lab.ts dropPageCache), as at
+//              boot: otherwise the RSS of the same bytes depends on how the file was last written
 //   push       BIRD's Established -> BIRD has imported all N (porter, gobgpd, floor, BIRD and FRR speakers)
 //   change     SIGHUP with one VIP of N replaced -> BIRD has the new one and not the old one;
 //              routes and packets BIRD received in that window
@@ -47,7 +50,7 @@ import { benchPrefixes, hostAt, BENCH_MAX } from './lib/prefixes.ts'
 import { vipConfig } from './lib/vip-config.ts'
 import {
   type PushSetup, type RunResult, PROTO, ROUTER_AS, ROUTER_IP, SPEAKER_AS, SPEAKER_IP,
-  now, sleep, log, birdSpec, pollImported, vm, rx, delta, startOf, bundle, runLineSpeaker, runGobgp,
+  now, sleep, log, birdSpec, pollImported, vm, settledVm, dropPageCache, rx, delta, startOf, bundle, runLineSpeaker, runGobgp,
   pushLab, envOptions, envText,
 } from './lib/push-lab.ts'
 
@@ -113,6 +116,8 @@ interface PorterRun {
   /** BIRD's Established -> BIRD has all n */
   pushMs: number
   rssMiB: number
+  /** the anonymous part of rssMiB */
+  anonMiB: number
   hwmMiB: number
   /** only for the full N */
   change?: { ms: number; updates: number; withdraws: number; packets: number }
@@ -150,6 +155,7 @@ class Controller {
   }
   /** spawn -> the "controller started" log line (the config read, the speaker and its RIB built) */
   async start(label: string): Promise<number> {
+    dropPageCache(this.binary)
     const t0 = now()
     const logFile = join(this.lab.dir, `${label}.log`)
     this.child = this.lab.spawn(this.ns, [this.binary, 'controller', '--config', this.configFile], { label, logFile, env: { ...process.env, ...PORTER_ENV } })
@@ -182,9 +188,8 @@ async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: s
   try {
     const est = await pollImported(ctl, (k) => k >= n, `${n} routes imported from porter`, POLL_MS)
     const tEst = startOf(est.since, est.t, notes)
-    await sleep(1000)
-    const mem = vm(p.pid)
-    const res: PorterRun = { n, round, loadMs, pushMs: est.t - tEst, rssMiB: mem.rssKB / 1024, hwmMiB: mem.hwmKB / 1024, notes }
+    const mem = await settledVm(p.pid)
+    const res: PorterRun = { n, round, loadMs, pushMs: est.t - tEst, rssMiB: mem.rssKB / 1024, anonMiB: mem.anonKB / 1024, hwmMiB: mem.hwmKB / 1024, notes }
     notes.push(`after the push: RSS ${res.rssMiB.toFixed(1)} MiB, VmHWM ${res.hwmMiB.toFixed(1)} MiB`)
     if (!full) return res
     // one VIP replaced: the last address becomes the next one of the range
@@ -228,16 +233,15 @@ async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: s
   }
 }
 
-async function idlePorter(lab: Lab, ctl: BirdCtl, s: string, binary: string, dir: string, statusRuns: number): Promise<{ rssMiB: number; hwmMiB: number; status?: ReturnType<typeof startup>[string] }> {
+async function idlePorter(lab: Lab, ctl: BirdCtl, s: string, binary: string, dir: string, statusRuns: number): Promise<{ rssMiB: number; anonMiB: number; hwmMiB: number; status?: ReturnType<typeof startup>[string] }> {
   const p = new Controller(lab, s, binary, dir)
   p.write(0)
   await p.start('porter-idle')
   try {
     await waitFor(async () => ((await ctl.protocol(PROTO)).state === 'Established' ? true : undefined), { timeoutMs: 60_000, intervalMs: 20, what: 'BIRD Established with the idle porter' })
-    await sleep(2000)
-    const mem = vm(p.pid)
+    const mem = await settledVm(p.pid)
     const status = statusRuns > 0 ? startup({ status: [binary, 'status', '--socket', p.socket] }, statusRuns, dir).status : undefined
-    return { rssMiB: mem.rssKB / 1024, hwmMiB: mem.hwmKB / 1024, status }
+    return { rssMiB: mem.rssKB / 1024, anonMiB: mem.anonKB / 1024, hwmMiB: mem.hwmKB / 1024, status }
   } finally {
     await p.stop()
   }
@@ -354,7 +358,7 @@ function report(res: Record<string, unknown>): void {
     `${ROUNDS} round(s), node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}` +
     `${BIN ? `, binary ${BIN}` : ''}${envText(PORTER_ENV) ? `, porter's environment + ${envText(PORTER_ENV)}` : ''}`)
   const st = res.startup as ReturnType<typeof startup> | undefined
-  const idle = res.idle as { rssMiB: number; hwmMiB: number; status?: ReturnType<typeof startup>[string] }[] | undefined
+  const idle = res.idle as { rssMiB: number; anonMiB: number; hwmMiB: number; status?: ReturnType<typeof startup>[string] }[] | undefined
   if (st) {
     const base = st['node -e 0']!
     P(`\nstart-up (medians of ${RUNS}; CPU = user+sys)`)
@@ -374,15 +378,18 @@ function report(res: Record<string, unknown>): void {
   const others = res.others as RunResult[] | undefined
   if (porter?.length || others?.length) {
     const idleRss = median((idle ?? []).map((i) => i.rssMiB))
-    P(`\nporter controller (dist/porter), memory by size (medians over rounds)`)
-    P(`${'VIPs'.padStart(8)} ${'load ms'.padStart(8)} ${'push ms'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'peak MiB'.padStart(9)} ${'B/route over idle'.padStart(18)}`)
-    if (idle?.length) P(`${'0 (idle)'.padStart(8)} ${'-'.padStart(8)} ${'-'.padStart(8)} ${f(idleRss, 1).padStart(8)} ${f(median(idle.map((i) => i.hwmMiB)), 1).padStart(9)} ${'-'.padStart(18)}   (target idle <= 60 MiB: ${yes(idleRss <= 60)})`)
+    const idleAnon = median((idle ?? []).map((i) => i.anonMiB))
+    P(`\nporter controller (dist/porter, dropped from the page cache before each start), memory by size once settled (medians over rounds)`)
+    P(`${'VIPs'.padStart(8)} ${'load ms'.padStart(8)} ${'push ms'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'peak MiB'.padStart(9)} ${'B/route over idle'.padStart(18)} ${'anon MiB'.padStart(9)} ${'anon B/route'.padStart(13)}`)
+    if (idle?.length) P(`${'0 (idle)'.padStart(8)} ${'-'.padStart(8)} ${'-'.padStart(8)} ${f(idleRss, 1).padStart(8)} ${f(median(idle.map((i) => i.hwmMiB)), 1).padStart(9)} ${'-'.padStart(18)} ${f(idleAnon, 1).padStart(9)} ${'-'.padStart(13)}   (target idle <= 60 MiB: ${yes(idleRss <= 60)})`)
     for (const n of SIZES) {
       const rs = (porter ?? []).filter((p) => p.n === n)
       if (!rs.length) continue
       const rss = median(rs.map((p) => p.rssMiB))
-      P(`${String(n).padStart(8)} ${f(median(rs.map((p) => p.loadMs))).padStart(8)} ${f(median(rs.map((p) => p.pushMs))).padStart(8)} ${f(rss, 1).padStart(8)} ${f(median(rs.map((p) => p.hwmMiB)), 1).padStart(9)} ${f(((rss - idleRss) * MiB) / n).padStart(18)}`)
+      const anon = median(rs.map((p) => p.anonMiB))
+      P(`${String(n).padStart(8)} ${f(median(rs.map((p) => p.loadMs))).padStart(8)} ${f(median(rs.map((p) => p.pushMs))).padStart(8)} ${f(rss, 1).padStart(8)} ${f(median(rs.map((p) => p.hwmMiB)), 1).padStart(9)} ${f(((rss - idleRss) * MiB) / n).padStart(18)} ${f(anon, 1).padStart(9)} ${f(((anon - idleAnon) * MiB) / n).padStart(13)}`)
     }
+    P('(anon: the anonymous part of the RSS; the rest is the executable\'s pages as the process has run its code, e.g. the optimizing compiler\'s once it first runs)')
     const full = (porter ?? []).filter((p) => p.n === N)
     const g = (others ?? []).filter((o) => o.speaker === 'gobgpd')
     const fl = (others ?? []).filter((o) => o.speaker === 'floor')

@@ -4,14 +4,15 @@
 // than the IPv4 lab of binary.ts holds (198.18.0.0/15, 131,072 addresses), and more than a
 // BIRD with a kernel table should take. The built `dist/porter` (a copy, test/lib/dist.ts) is
 // the speaker with a generated config (one `vips` entry, an `address:` list, one next hop), and
-// a second `dist/porter` is the peer that receives (it counts what it gets and keeps nothing
-// else). Both on loopback (127.0.0.1 and 127.0.0.2, unprivileged ports, admin sockets in a
+// a second `dist/porter` (its own copy of the file) is the peer that receives (it counts what it
+// gets and keeps nothing else). The speaker's file is dropped from the page cache before each start
+// (push-lab.ts dropPageCache), as at boot: the RSS of the same bytes otherwise depends on how the
+// file was last written. The anonymous part of the RSS is printed beside it. Both on loopback (127.0.0.1 and 127.0.0.2, unprivileged ports, admin sockets in a
 // temporary directory): no packet leaves `lo`, no namespace is needed.
 //
 // Per size: the receiver starts, the speaker starts with N VIPs; when the receiver reports N
-// prefixes received (`porter status --json`), the speaker's RSS is read once it has settled (from
-// 3 s later, once a second no longer lowers it by 1 MiB, at most 20 s: the daemon's idle heap trim
-// waits for the burst to end, later after a 1M push on a busy machine) with its VmHWM. Idle: the
+// prefixes received (`porter status --json`), the speaker's RSS is read once it has settled
+// (push-lab.ts settledVm: from 15 s later, once a second no longer lowers it by 1 MiB) with its VmHWM. Idle: the
 // same with `vips: []`. Prints RSS, peak and bytes per route above idle, and from one size to the
 // next (the marginal cost). `--bin=PATH`: that executable instead of the built dist/porter (to
 // compare two builds, one run each). `--env=NAME=VALUE` (repeatable): set in both porters'
@@ -20,11 +21,11 @@
 // long, its RSS read every 10 s (the issue's idle target is 60 MiB; V8 optimizes the daemon's own
 // timers minutes after start, and that maps compiler code a 3 s reading does not see).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { builtPorter } from '../lib/dist.ts'
-import { envOptions, envText, log, sleep, vm } from './lib/push-lab.ts'
+import { dropPageCache, envOptions, envText, log, settledVm, sleep, vm } from './lib/push-lab.ts'
 
 const args = process.argv.slice(2)
 const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
@@ -64,7 +65,15 @@ function receiverYaml(dir: string): string {
     'vips: []', ''].join('\n')
 }
 
+/**
+ * The speaker's executable and the receiver's own copy, which also runs `porter status`: a process
+ * sharing the speaker's file would fill the page cache with pages that the speaker's later faults
+ * then map (the speaker's file is dropped from the page cache before each start).
+ */
+interface Bins { speaker: string; receiver: string }
+
 function start(bin: string, file: string, dir: string, name: string): ChildProcess {
+  if (name === 'speaker') dropPageCache(bin)
   const c = spawn(bin, ['controller', '--config', file], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, LANG: 'C', ...PORTER_ENV }, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   c.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000) })
@@ -87,35 +96,27 @@ function received(bin: string, dir: string): number {
   return p?.state === 'Established' ? Number(p.prefixesReceived ?? 0) : -1
 }
 
-interface Point { n: number; rssMiB: number; hwmMiB: number; pushMs: number }
+interface Point { n: number; rssMiB: number; anonMiB: number; hwmMiB: number; pushMs: number }
 
-async function measure(bin: string, dir: string, n: number): Promise<Point> {
+async function measure(bins: Bins, dir: string, n: number): Promise<Point> {
   writeFileSync(join(dir, 'receiver.yaml'), receiverYaml(dir))
   writeFileSync(join(dir, 'speaker.yaml'), speakerYaml(dir, n))
-  const recv = start(bin, join(dir, 'receiver.yaml'), dir, 'receiver')
+  const recv = start(bins.receiver, join(dir, 'receiver.yaml'), dir, 'receiver')
   let speaker: ChildProcess | undefined
   try {
     await sleep(500)
     const t0 = performance.now()
-    speaker = start(bin, join(dir, 'speaker.yaml'), dir, 'speaker')
+    speaker = start(bins.speaker, join(dir, 'speaker.yaml'), dir, 'speaker')
     const deadline = t0 + 600_000
     for (;;) {
       if (speaker.exitCode !== null) throw new Error(`the speaker exited with ${speaker.exitCode}`)
-      if (received(bin, dir) === n) break
+      if (received(bins.receiver, dir) === n) break
       if (performance.now() > deadline) throw new Error(`the receiver did not get ${n} prefixes within 600 s`)
       await sleep(n >= 100_000 ? 500 : 100)
     }
     const pushMs = performance.now() - t0
-    await sleep(3000)
-    let v = vm(speaker.pid!)
-    for (let i = 0; i < 17; i++) {
-      await sleep(1000)
-      const next = vm(speaker.pid!)
-      const settled = next.rssKB > v.rssKB - 1024
-      v = next
-      if (settled) break
-    }
-    return { n, rssMiB: v.rssKB / 1024, hwmMiB: v.hwmKB / 1024, pushMs }
+    const v = await settledVm(speaker.pid!)
+    return { n, rssMiB: v.rssKB / 1024, anonMiB: v.anonKB / 1024, hwmMiB: v.hwmKB / 1024, pushMs }
   } finally {
     if (speaker) await stop(speaker)
     await stop(recv)
@@ -125,16 +126,16 @@ async function measure(bin: string, dir: string, n: number): Promise<Point> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!
 
 /** the idle speaker's RSS every 10 s for `seconds`, once its session is Established */
-async function idleSoak(bin: string, dir: string, seconds: number): Promise<void> {
+async function idleSoak(bins: Bins, dir: string, seconds: number): Promise<void> {
   writeFileSync(join(dir, 'receiver.yaml'), receiverYaml(dir))
   writeFileSync(join(dir, 'speaker.yaml'), speakerYaml(dir, 0))
-  const recv = start(bin, join(dir, 'receiver.yaml'), dir, 'receiver')
+  const recv = start(bins.receiver, join(dir, 'receiver.yaml'), dir, 'receiver')
   let speaker: ChildProcess | undefined
   try {
     await sleep(500)
-    speaker = start(bin, join(dir, 'speaker.yaml'), dir, 'speaker')
+    speaker = start(bins.speaker, join(dir, 'speaker.yaml'), dir, 'speaker')
     const t0 = performance.now()
-    while (received(bin, dir) !== 0) {
+    while (received(bins.receiver, dir) !== 0) {
       if (performance.now() - t0 > 60_000) throw new Error('no session within 60 s')
       await sleep(100)
     }
@@ -158,29 +159,34 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'porter-memv6-'))
   try {
     const bin = BIN ?? builtPorter(dir)
-    if (SOAK_S !== undefined) return await idleSoak(bin, dir, SOAK_S)
+    const bins: Bins = { speaker: bin, receiver: join(dir, 'receiver-porter') }
+    copyFileSync(bin, bins.receiver)
+    if (SOAK_S !== undefined) return await idleSoak(bins, dir, SOAK_S)
     const rows = new Map<number, Point[]>()
     for (let r = 1; r <= ROUNDS; r++) {
       for (const n of [0, ...SIZES]) {
         log(`round ${r}: ${n} VIPs (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')})`)
-        const p = await measure(bin, dir, n)
-        log(`  ${n}: RSS ${p.rssMiB.toFixed(1)} MiB, VmHWM ${p.hwmMiB.toFixed(1)} MiB, start -> received all ${p.pushMs.toFixed(0)} ms`)
+        const p = await measure(bins, dir, n)
+        log(`  ${n}: RSS ${p.rssMiB.toFixed(1)} MiB (anonymous ${p.anonMiB.toFixed(1)}), VmHWM ${p.hwmMiB.toFixed(1)} MiB, start -> received all ${p.pushMs.toFixed(0)} ms`)
         rows.set(n, [...(rows.get(n) ?? []), p])
       }
     }
     const med = (n: number, k: keyof Point) => median(rows.get(n)!.map((p) => p[k]))
     const idle = med(0, 'rssMiB')
-    console.log(`\nporter memory per route, IPv6 /128 VIPs (${BIN ?? 'dist/porter'}${envText(PORTER_ENV) ? ` with ${envText(PORTER_ENV)}` : ''} speaker -> the same as receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
-    console.log('     VIPs  start->all ms  RSS MiB  peak MiB  B/route over idle  B/route over previous size')
-    console.log(`${'0 (idle)'.padStart(9)}  ${'-'.padStart(13)}  ${idle.toFixed(1).padStart(7)}  ${med(0, 'hwmMiB').toFixed(1).padStart(8)}`)
+    const idleAnon = med(0, 'anonMiB')
+    console.log(`\nporter memory per route, IPv6 /128 VIPs (${BIN ?? 'dist/porter'}${envText(PORTER_ENV) ? ` with ${envText(PORTER_ENV)}` : ''} speaker, dropped from the page cache before each start -> a copy as receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
+    console.log('     VIPs  start->all ms  RSS MiB  peak MiB  B/route over idle  B/route over previous size  anon MiB  anon B/route over idle')
+    console.log(`${'0 (idle)'.padStart(9)}  ${'-'.padStart(13)}  ${idle.toFixed(1).padStart(7)}  ${med(0, 'hwmMiB').toFixed(1).padStart(8)}  ${''.padStart(17)}  ${''.padStart(26)}  ${idleAnon.toFixed(1).padStart(8)}`)
     let prev = { n: 0, rss: idle }
     for (const n of SIZES) {
       const rss = med(n, 'rssMiB')
       const over = ((rss - idle) * MiB) / n
       const marginal = ((rss - prev.rss) * MiB) / (n - prev.n)
-      console.log(`${String(n).padStart(9)}  ${med(n, 'pushMs').toFixed(0).padStart(13)}  ${rss.toFixed(1).padStart(7)}  ${med(n, 'hwmMiB').toFixed(1).padStart(8)}  ${over.toFixed(0).padStart(17)}  ${marginal.toFixed(0).padStart(26)}`)
+      const anon = med(n, 'anonMiB')
+      console.log(`${String(n).padStart(9)}  ${med(n, 'pushMs').toFixed(0).padStart(13)}  ${rss.toFixed(1).padStart(7)}  ${med(n, 'hwmMiB').toFixed(1).padStart(8)}  ${over.toFixed(0).padStart(17)}  ${marginal.toFixed(0).padStart(26)}  ${anon.toFixed(1).padStart(8)}  ${(((anon - idleAnon) * MiB) / n).toFixed(0).padStart(22)}`)
       prev = { n, rss }
     }
+    console.log('(RSS = anonymous + file-backed; the file-backed part is the executable\'s code as the process has run it, e.g. the optimizing compiler\'s once it first runs)')
     const big = SIZES[SIZES.length - 1]!
     console.log(`\ntarget (issue 10): at most 300 bytes per route above idle, linear: ${(((med(big, 'rssMiB') - idle) * MiB) / big).toFixed(0)} at ${big}`)
   } finally {
