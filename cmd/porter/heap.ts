@@ -71,6 +71,23 @@ export function trimStep(policy: TrimPolicy, state: TrimState, s: TrimSample): {
   return { state: { gcLow: gc ? s.rss : gcLow, trimLow: trim ? s.rss : trimLow, lastUsed: s.heapUsed, busyMs: gc ? 0 : busyMs }, gc, trim }
 }
 
+/**
+ * A full collection that also compacts. A plain one frees dead objects but moves none: after a
+ * 1M-route push the old space stays spread over half-empty pages, which V8 keeps. Compacting
+ * moves the live objects together and releases the pages they leave. memory-v6.ts, 1M IPv6
+ * routes: RSS 358-361 -> 239-242 MiB. The pause is longer (--trace-gc: 52 ms at 100k routes,
+ * 674 ms at 1M, once, after the burst), far inside BGP's hold time. The flag is set only around
+ * this one call: V8's own collections choose what to compact as before.
+ */
+export function compactingGc(): () => void {
+  setFlagsFromString('--expose-gc')
+  const fullGc = runInNewContext('gc') as () => void
+  return () => {
+    setFlagsFromString('--compact-on-every-full-gc')
+    try { fullGc() } finally { setFlagsFromString('--no-compact-on-every-full-gc') }
+  }
+}
+
 export interface HeapTrimmerOptions extends Partial<TrimPolicy> {
   /** glibc's malloc_trim (internal/sys mallocTrim); without it only full collections are run */
   mallocTrim?: () => ((pad: number) => number) | undefined
@@ -82,7 +99,7 @@ export interface HeapTrimmerOptions extends Partial<TrimPolicy> {
  * minutes later in an idle daemon, and in free malloc memory that glibc keeps in its arenas (the
  * optimizing compiler's zones, freed on V8's worker threads; parser and buffer memory on the main
  * thread) until something trims them. Every `everyMs` this looks at the RSS (trimStep): once the
- * burst is over, 16 MiB of growth gets one full collection (~30-40 ms at 100k VIPs), after which
+ * burst is over, 16 MiB of growth gets one full, compacting collection (compactingGc), after which
  * V8 releases the emptied pages, and 1 MiB gets `malloc_trim(0)` (well under a millisecond at
  * 1k-10k VIPs), which returns the arenas' free pages. Never during a burst: a full collection in
  * the middle of a 100k-route push slowed it by a third. A daemon whose memory does not grow is
@@ -90,17 +107,7 @@ export interface HeapTrimmerOptions extends Partial<TrimPolicy> {
  */
 export function startHeapTrimmer(opts: HeapTrimmerOptions = {}): () => void {
   const policy: TrimPolicy = { ...DEFAULT_TRIM_POLICY, ...opts }
-  setFlagsFromString('--expose-gc')
-  const fullGc = runInNewContext('gc') as () => void
-  // A plain full collection frees dead objects but moves none: after a 1M-route push the old
-  // space stays spread over half-empty pages, which V8 keeps. Compacting moves the live objects
-  // together and releases the pages they leave. memory-v6.ts, 1M IPv6 routes: RSS 358-361 ->
-  // 242 MiB. The pause is longer (--trace-gc: 52 ms at 100k routes, 674 ms at 1M, once, after the
-  // burst), far inside BGP's hold time.
-  const gc = (): void => {
-    setFlagsFromString('--compact-on-every-full-gc')
-    try { fullGc() } finally { setFlagsFromString('--no-compact-on-every-full-gc') }
-  }
+  const gc = compactingGc()
   let state: TrimState = { gcLow: process.memoryUsage.rss(), trimLow: process.memoryUsage.rss(), lastUsed: Infinity, busyMs: 0 }
   let lastCpu = process.cpuUsage()
   const timer = setInterval(() => {

@@ -5,9 +5,9 @@
 // BIRD with a kernel table should take. The built `dist/porter` (a copy, test/lib/dist.ts) is
 // the speaker with a generated config (one `vips` entry, an `address:` list, one next hop), and
 // a second `dist/porter` (its own copy of the file) is the peer that receives (it counts what it
-// gets and keeps nothing else). The speaker's file is dropped from the page cache before each start
-// (push-lab.ts dropPageCache), as at boot: the RSS of the same bytes otherwise depends on how the
-// file was last written. The anonymous part of the RSS is printed beside it. Both on loopback (127.0.0.1 and 127.0.0.2, unprivileged ports, admin sockets in a
+// gets and keeps nothing else). The speaker's file is dropped from the page cache once at the start
+// (push-lab.ts dropPageCache): the speakers then fault it in as at boot, and the RSS of the same
+// bytes no longer depends on how the file was last written. The anonymous part of the RSS is printed beside it. Both on loopback (127.0.0.1 and 127.0.0.2, unprivileged ports, admin sockets in a
 // temporary directory): no packet leaves `lo`, no namespace is needed.
 //
 // Per size: the receiver starts, the speaker starts with N VIPs; when the receiver reports N
@@ -67,13 +67,12 @@ function receiverYaml(dir: string): string {
 
 /**
  * The speaker's executable and the receiver's own copy, which also runs `porter status`: a process
- * sharing the speaker's file would fill the page cache with pages that the speaker's later faults
- * then map (the speaker's file is dropped from the page cache before each start).
+ * sharing the speaker's file would put pages in the page cache that the speaker's later faults
+ * then map.
  */
 interface Bins { speaker: string; receiver: string }
 
 function start(bin: string, file: string, dir: string, name: string): ChildProcess {
-  if (name === 'speaker') dropPageCache(bin)
   const c = spawn(bin, ['controller', '--config', file], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir, LANG: 'C', ...PORTER_ENV }, stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   c.stderr?.on('data', (d: Buffer) => { err = (err + d.toString()).slice(-2000) })
@@ -161,6 +160,7 @@ async function main(): Promise<void> {
     const bin = BIN ?? builtPorter(dir)
     const bins: Bins = { speaker: bin, receiver: join(dir, 'receiver-porter') }
     copyFileSync(bin, bins.receiver)
+    dropPageCache(bins.speaker)
     if (SOAK_S !== undefined) return await idleSoak(bins, dir, SOAK_S)
     const rows = new Map<number, Point[]>()
     for (let r = 1; r <= ROUNDS; r++) {
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
     const med = (n: number, k: keyof Point) => median(rows.get(n)!.map((p) => p[k]))
     const idle = med(0, 'rssMiB')
     const idleAnon = med(0, 'anonMiB')
-    console.log(`\nporter memory per route, IPv6 /128 VIPs (${BIN ?? 'dist/porter'}${envText(PORTER_ENV) ? ` with ${envText(PORTER_ENV)}` : ''} speaker, dropped from the page cache before each start -> a copy as receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
+    console.log(`\nporter memory per route, IPv6 /128 VIPs (${BIN ?? 'dist/porter'}${envText(PORTER_ENV) ? ` with ${envText(PORTER_ENV)}` : ''} speaker, paged in as at boot -> a copy as receiver on loopback), ${ROUNDS} round(s), node ${process.version}, ${new Date().toISOString()}\n`)
     console.log('     VIPs  start->all ms  RSS MiB  peak MiB  B/route over idle  B/route over previous size  anon MiB  anon B/route over idle')
     console.log(`${'0 (idle)'.padStart(9)}  ${'-'.padStart(13)}  ${idle.toFixed(1).padStart(7)}  ${med(0, 'hwmMiB').toFixed(1).padStart(8)}  ${''.padStart(17)}  ${''.padStart(26)}  ${idleAnon.toFixed(1).padStart(8)}`)
     let prev = { n: 0, rss: idle }

@@ -165,11 +165,13 @@ export async function settledVm(pid: number, fromMs = 15_000): Promise<ReturnTyp
 
 /**
  * Drop a file's clean pages from the page cache (`dd iflag=nocache count=0`; pages another running
- * process maps stay), so that the next process started from it maps it as a daemon started at boot
- * does. Measured here (kernel 6.18, ext4, idle `porter controller`, same bytes): 59.9 MiB RSS run
- * from dist/porter just written by the build, 52.1 MiB from a fresh `cp` of it, 49.3 MiB from
- * either once dropped: the file-backed pages a fault maps follow the page cache's folio sizes,
- * which depend on how the file was last written or read, not on porter.
+ * process maps stay): the processes started from it then fault it in as a daemon at boot does.
+ * Measured here (kernel 6.18, ext4, idle `porter controller`, same bytes): 59.9 MiB RSS run from
+ * dist/porter just written by the build, 52.1 MiB from a fresh `cp` of it, 49.3 MiB from either
+ * once dropped, and 49.3 again in the runs after that without dropping: the file-backed pages a
+ * fault maps follow the page cache's folios, which depend on how the file was last written, not
+ * on porter. Once per benchmark, before the first process: dropped before each start, every start
+ * reads the executable from disk again (slower first push, first reload).
  */
 export function dropPageCache(file: string): void {
   const r = spawnSync('dd', [`if=${file}`, 'iflag=nocache', 'count=0', 'status=none'], { encoding: 'utf8' })
