@@ -36,6 +36,16 @@ t.test('each case reads as js-yaml reads the whole text', async (t) => {
   }
 })
 
+t.test('with the file\'s bytes (an ASCII file): the same runs, copied from them; bytes that do not match the text are not used', async (t) => {
+  t.ok(cases.length > 0)
+  for (const [name, text] of cases) {
+    t.same(cutAddressRuns(text, Buffer.from(text, 'latin1')), cutAddressRuns(text), `${name}: same cut`)
+    t.same(parseFast(text, Buffer.from(text, 'latin1')), whole(text), `${name}: same document`)
+  }
+  const text = `a:\n${list(2)}\n`
+  t.same(cutAddressRuns(text, Buffer.from(`${text}x`, 'latin1')), cutAddressRuns(text), 'a buffer of another length is ignored')
+})
+
 t.test('an alias gets the same spliced list', async (t) => {
   const v = parseFast(`a: &x\n${list(2)}\nb: *x\n`) as { a: string[]; b: string[] }
   t.equal(v.a.length, N)

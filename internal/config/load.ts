@@ -81,8 +81,12 @@ function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKe
 }
 
 /** Parse and validate config text. Throws ConfigError listing every problem; returns a deeply frozen Config. */
-export function parseConfig(text: string, file = 'porter.yaml'): Config {
-  const raw = parseFast(text)
+/**
+ * `latin1`: the file's bytes when `text` was made from them one byte per character (an ASCII
+ * file): the address runs' strings are then copied from them, not from a copy of the text.
+ */
+export function parseConfig(text: string, file = 'porter.yaml', latin1?: Buffer): Config {
+  const raw = parseFast(text, latin1)
   if (raw !== undefined) {
     const res = configSchema.safeParse(raw)
     if (res.success && crossCheck(res.data, raw).length === 0) return deepFreeze(flatAddresses(res.data))
@@ -96,9 +100,9 @@ export function parseConfig(text: string, file = 'porter.yaml'): Config {
  * level is not a mapping. `__proto__` keys go to the full path too: `yaml` makes them own
  * properties (and the schema reports them), a plain object assignment would not.
  */
-export function parseFast(text: string): Record<string, unknown> | undefined {
+export function parseFast(text: string, latin1?: Buffer): Record<string, unknown> | undefined {
   if (text.includes('__proto__')) return undefined
-  const cut = cutAddressRuns(text)
+  const cut = cutAddressRuns(text, latin1)
   if (cut !== undefined) {
     const v = loadPlain(cut.text)
     if (v !== undefined && spliceRuns(v, cut.runs)) return v
@@ -133,14 +137,14 @@ const RUN_TAG = '__porter_address_run_'
  * scalar) leaves its sentinel inside a string, not alone as an item: spliceRuns then fails and
  * the text is read whole.
  */
-export function cutAddressRuns(text: string): { text: string; runs: string[][] } | undefined {
+export function cutAddressRuns(text: string, latin1?: Buffer): { text: string; runs: string[][] } | undefined {
   if (text.length < RUN_MIN * 8 || text.includes(RUN_TAG)) return undefined
   const runs: string[][] = []
   const parts: string[] = []
   let kept = 0 // text before `kept` is in parts
   let count = 0 // items in the run; their [start, end) in offs
   let offs = new Int32Array(2 * 1024)
-  let bytes: Buffer | undefined
+  let bytes = latin1 !== undefined && latin1.length === text.length ? latin1 : undefined
   let runStart = 0
   let runIndent = -1
   const close = (end: number) => {
@@ -456,13 +460,15 @@ function deepFreeze<T>(o: T): T {
 /** Read and parse a config file. Read errors are PORTER_ERR_CONFIG_READ; content errors ConfigError. */
 export function loadConfigFile(path: string): Config {
   let text: string
+  let ascii: Buffer | undefined
   try {
     const bytes = readFileSync(path)
     // an ASCII file (the usual case) as a one-byte string by copy: UTF-8 decoding took 20-40 ms
-    // of a 100k-VIP reload; the same text either way
-    text = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8')
+    // of a 100k-VIP reload; the same text either way. Its bytes go on to the address runs.
+    if (isAscii(bytes)) ascii = bytes
+    text = bytes.toString(ascii ? 'latin1' : 'utf8')
   } catch (e) {
     throw new PorterError('PORTER_ERR_CONFIG_READ', `Cannot read config ${JSON.stringify(path)}: ${errnoOf(e) ?? (e as Error).message}`, { cause: e })
   }
-  return parseConfig(text, basename(path))
+  return parseConfig(text, basename(path), ascii)
 }
