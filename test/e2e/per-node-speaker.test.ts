@@ -53,7 +53,10 @@ t.test('per-node speaker: each host announces the VIP itself; health, BFD and gr
   // both announce
   const st = await ax.waitPeers('Established')
   t.equal(st.mode, 'agent', 'porter status of an agent shows its own BGP sessions')
-  t.equal(st.peers[0]?.bfd?.state, 'Up', 'BFD with the router is Up')
+  // BGP does not wait for BFD, and BFD comes Up after its slow-start exchange (1 s packets until
+  // Up, RFC 5880 6.8.3): the session may be Established a moment before BFD is Up
+  const bfd = await waitFor(async () => ((await ax.status()).peers[0]?.bfd?.state === 'Up' ? 'Up' : undefined), { timeoutMs: 15_000, what: 'BFD Up with the router' }).catch(() => undefined)
+  t.equal(bfd ?? (await ax.status()).peers[0]?.bfd?.state, 'Up', 'BFD with the router comes Up')
   await waitFor(async () => (await fib()) === `${X} ${Y}` || undefined, { what: 'ECMP over both hosts' })
   const routes = await bird.routes(['table', 'master4', 'for', `${VIP}/32`])
   t.same(routes.map((x) => x.bgpNextHop?.[0]).sort(), [X, Y], 'one path from each host, each with itself as next hop')
