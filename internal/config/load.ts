@@ -80,10 +80,10 @@ function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKe
   return best
 }
 
-/** Parse and validate config text. Throws ConfigError listing every problem; returns a deeply frozen Config. */
 /**
- * `latin1`: the file's bytes when `text` was made from them one byte per character (an ASCII
- * file): the address runs' strings are then copied from them, not from a copy of the text.
+ * Parse and validate config text. Throws ConfigError listing every problem; returns a deeply
+ * frozen Config. `latin1`: the file's bytes when `text` was made from them one byte per character
+ * (an ASCII file): the address runs' strings are then copied from them, not from a copy of the text.
  */
 export function parseConfig(text: string, file = 'porter.yaml', latin1?: Buffer): Config {
   const raw = parseFast(text, latin1)

@@ -7,13 +7,14 @@
 // a second `dist/porter` (its own copy of the file) is the peer that receives (it counts what it
 // gets and keeps nothing else). The speaker's file is dropped from the page cache once at the start
 // (push-lab.ts dropPageCache): the speakers then fault it in as at boot, and the RSS of the same
-// bytes no longer depends on how the file was last written. The anonymous part of the RSS is printed beside it. Both on loopback (127.0.0.1 and 127.0.0.2, unprivileged ports, admin sockets in a
-// temporary directory): no packet leaves `lo`, no namespace is needed.
+// bytes no longer depends on how the file was last written. The anonymous part of the RSS is
+// printed beside it. Both on loopback (127.0.0.1 and 127.0.0.2, unprivileged ports, admin sockets
+// in a temporary directory): no packet leaves `lo`, no namespace is needed.
 //
 // Per size: the receiver starts, the speaker starts with N VIPs; when the receiver reports N
 // prefixes received (`porter status --json`), the speaker's RSS is read once it has settled
-// (push-lab.ts settledVm: from 15 s later, once a second no longer lowers it by 1 MiB) with its VmHWM. Idle: the
-// same with `vips: []`. Prints RSS, peak and bytes per route above idle, and from one size to the
+// (push-lab.ts settledVm: from 15 s later, once a second no longer lowers it by 1 MiB) with its
+// VmHWM. Idle: the same with `vips: []`. Prints RSS, peak and bytes per route above idle, and from one size to the
 // next (the marginal cost). `--bin=PATH`: that executable instead of the built dist/porter (to
 // compare two builds, one run each). `--env=NAME=VALUE` (repeatable): set in both porters'
 // environment (e.g. the systemd unit's MALLOC_ARENA_MAX=1); otherwise they get PATH, HOME and LANG only.
