@@ -6,7 +6,8 @@
 // - set(x) twice (or a permutation of x) leaves nothing pending.
 import fc from 'fast-check'
 import t from 'tap'
-import type { FamilyKey, Nlri } from '../wire/types.ts'
+import type { FamilyKey, OutNlri } from '../wire/types.ts'
+import { toNlri } from '../wire/nlri.ts'
 import { parseAddress } from '../../ip/index.ts'
 import { AdjRibOut, routeKey, type Advertisement, type AdvertisementBatch, type ExportContext, type RibDiff } from './adj-rib-out.ts'
 import type { ExportAttrs } from './attrs.ts'
@@ -217,7 +218,7 @@ t.test('path ids are the hash of the next hop, whatever the order or history', a
         const nh = parseAddress((g.attrs.nextHop ?? g.attrs.mpReach?.nextHop)!)!
         for (const n of g.nlri) {
           seen++
-          if (n.pathId !== pathIdFor(nh)) return false
+          if (toNlri(n).pathId !== pathIdFor(nh)) return false
         }
       }
     }
@@ -247,10 +248,15 @@ t.test('every NLRI in a diff appears once, with a path id exactly when ADD-PATH 
     rib.set(b)
     const d = rib.pending()
     const keys = new Set<string>()
-    const check = (family: FamilyKey, n: Nlri): boolean => {
-      const k = routeKey(n)
+    const check = (family: FamilyKey, out: OutNlri): boolean => {
+      const k = routeKey(out)
       if (keys.has(k)) return false
       keys.add(k)
+      const n = toNlri(out)
+      // a host route without a path id is its address text, and only such a route is
+      const host = n.prefix.len === (family === 'ipv4-unicast' ? 32 : 128)
+      if ((typeof out === 'string') !== (host && n.pathId === undefined)) return false
+      if ((n.prefix.afi === 2) !== (family === 'ipv6-unicast')) return false
       return (n.pathId !== undefined) === ctx.addPathTx.has(family) && ('pathId' in n) === ctx.addPathTx.has(family)
     }
     return d.withdraw.every((w) => w.nlri.every((n) => check(w.family, n))) && d.announce.every((g) => g.nlri.every((n) => check(g.family, n)))

@@ -2,6 +2,7 @@
 // expected diff after each, then commit as the session would after writing the UPDATEs.
 import t, { type Test } from 'tap'
 import type { FamilyKey, PathAttributes } from '../wire/types.ts'
+import { toNlri } from '../wire/nlri.ts'
 import { parseAddress } from '../../ip/index.ts'
 import { AdjRibOut, diffSize, isEmptyDiff, type Advertisement, type ExportContext, type RibDiff } from './adj-rib-out.ts'
 import { formatCommunity } from './community.ts'
@@ -27,10 +28,10 @@ function attrsText(a: Readonly<PathAttributes>): string {
 function render(d: RibDiff): string[] {
   const id = (p: number | undefined) => (p === undefined ? '' : `#${idName.get(p) ?? p}`)
   const lines: string[] = []
-  for (const w of d.withdraw) for (const n of w.nlri) lines.push(`- ${n.prefix.addr}/${n.prefix.len}${id(n.pathId)}`)
+  for (const w of d.withdraw) for (const n of w.nlri.map(toNlri)) lines.push(`- ${n.prefix.addr}/${n.prefix.len}${id(n.pathId)}`)
   for (const g of d.announce) {
     const nh = g.attrs.nextHop ?? g.attrs.mpReach?.nextHop
-    for (const n of g.nlri) lines.push(`+ ${n.prefix.addr}/${n.prefix.len}${id(n.pathId)} via ${nh} [${attrsText(g.attrs)}]`)
+    for (const n of g.nlri.map(toNlri)) lines.push(`+ ${n.prefix.addr}/${n.prefix.len}${id(n.pathId)} via ${nh} [${attrsText(g.attrs)}]`)
   }
   return lines.sort()
 }
@@ -315,7 +316,7 @@ t.test('reloads before the UPDATEs are written: what the peer has stays known wh
   const d = rib.pending()
   t.same(render(d), ['+ 2001:db8::c1/128 via 2001:db8::1 [as=65001]', '+ 2001:db8::d1/128 via 2001:db8::1 [as=65001]', '- 2001:db8::a1/128', '- 2001:db8::b1/128'].sort())
   // the session wrote the first UPDATE only
-  rib.commit({ withdraw: [], announce: d.announce.map((g) => ({ ...g, nlri: g.nlri.filter((n) => n.prefix.addr === '2001:db8::c1') })) })
+  rib.commit({ withdraw: [], announce: d.announce.map((g) => ({ ...g, nlri: g.nlri.filter((n) => toNlri(n).prefix.addr === '2001:db8::c1') })) })
   t.same(render(rib.pending()), ['+ 2001:db8::d1/128 via 2001:db8::1 [as=65001]', '- 2001:db8::a1/128', '- 2001:db8::b1/128'].sort(), 'the rest')
   rib.commit(rib.pending())
   t.match(rib.status(), { prefixes: 2, sentPaths: 2 })
@@ -325,7 +326,7 @@ t.test('reloads before the UPDATEs are written: what the peer has stays known wh
   t.same(rib.sentNextHops('2001:db8::c1'), ['2001:db8::1'], 'c1: the peer still has it')
   const d2 = rib.pending()
   t.same(render(d2), ['+ 2001:db8::d1/128 via 2001:db8::2 [as=65001]', '+ 2001:db8::e1/128 via 2001:db8::2 [as=65001]', '- 2001:db8::c1/128'].sort())
-  rib.commit({ withdraw: [], announce: d2.announce.map((g) => ({ ...g, nlri: g.nlri.filter((n) => n.prefix.addr === '2001:db8::e1') })) })
+  rib.commit({ withdraw: [], announce: d2.announce.map((g) => ({ ...g, nlri: g.nlri.filter((n) => toNlri(n).prefix.addr === '2001:db8::e1') })) })
   t.same(render(rib.pending()), ['+ 2001:db8::d1/128 via 2001:db8::2 [as=65001]', '- 2001:db8::c1/128'].sort(), 'the rest')
   rib.commit(rib.pending())
   t.same(rib.sentNextHops('2001:db8::e1'), ['2001:db8::2'])

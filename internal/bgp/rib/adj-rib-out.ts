@@ -8,7 +8,7 @@
 // sent table is the desired one, the same Map. Memory per announced host route without a path
 // id: one map entry (its value is the route's group, shared; see Entry).
 import { PorterError } from '../../errors/index.ts'
-import type { FamilyKey, Nlri, PathAttributes } from '../wire/index.ts'
+import { toNlri, type FamilyKey, type Nlri, type OutNlri, type PathAttributes } from '../wire/index.ts'
 import { AFI_IPV4, AFI_IPV6, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
 import { GRACEFUL_SHUTDOWN_ATTRS, buildPathAttributes, mergeExportAttrs, resolveExportAttrs, type ExportAttrs, type ResolvedAttrs } from './attrs.ts'
 import { assignPathIds } from './pathid.ts'
@@ -66,13 +66,17 @@ export interface AnnounceGroup {
   key: string
   /** frozen, shared; see buildPathAttributes for what is in it */
   attrs: Readonly<PathAttributes>
-  /** pathId present exactly when ADD-PATH send is on for the family */
-  nlri: Nlri[]
+  /**
+   * pathId present exactly when ADD-PATH send is on for the family; a host route without a path
+   * id is its address text (the table's own key: no object per route, see OutNlri)
+   */
+  nlri: OutNlri[]
 }
 
 export interface WithdrawGroup {
   family: FamilyKey
-  nlri: Nlri[]
+  /** as in AnnounceGroup */
+  nlri: OutNlri[]
 }
 
 /**
@@ -177,7 +181,8 @@ function invalid(msg: string, cause?: unknown): PorterError {
 }
 
 /** Text key of a route: "addr/len#pathId" ("addr/len#" without a path id). For logs and tests. */
-export function routeKey(n: Nlri): string {
+export function routeKey(out: OutNlri): string {
+  const n = toNlri(out)
   return `${n.prefix.addr}/${n.prefix.len}#${n.pathId ?? ''}`
 }
 
@@ -710,15 +715,16 @@ export class AdjRibOut {
     }
     for (const w of diff.withdraw) {
       for (const n of w.nlri) {
-        const key = keyOf(n.prefix)
-        this.#unsend(key, n.pathId)
+        const key = typeof n === 'string' ? n : keyOf(n.prefix)
+        this.#unsend(key, typeof n === 'string' ? undefined : n.pathId)
         this.#dirty?.add(key)
       }
     }
     for (const g of diff.announce) {
       // the group of the table (the same object: entries then compare by identity), else one like it
       const group = this.#groups.get(g.key) ?? { key: g.key, family: g.family, attrs: g.attrs }
-      for (const n of g.nlri) {
+      for (const out of g.nlri) {
+        const n = toNlri(out)
         const r = route(n.prefix, n.pathId, group)
         const key = keyOf(r)
         this.#send(key, r)
@@ -984,19 +990,23 @@ function addHop(e: PrefixEntry, addr: ParsedAddress, attrs: ResolvedAttrs): void
   e.attrs.push(attrs)
 }
 
-/** The NLRI of a route, made when a diff is (pathId present exactly when ADD-PATH is on). */
-const nlriOf = (r: Route): Nlri => {
+/**
+ * The NLRI of a route, made when a diff is (pathId present exactly when ADD-PATH is on): a host
+ * route without one is its address text, the table's key (no object).
+ */
+const nlriOf = (r: Route): OutNlri => {
+  if (r.pathId === undefined && r.len === (r.afi === AFI_IPV4 ? 32 : 128)) return r.addr
   const prefix: Prefix = { afi: r.afi, addr: r.addr, len: r.len }
   return r.pathId === undefined ? { prefix } : { prefix, pathId: r.pathId }
 }
 
-function announce(p: Pending, group: Group, n: Nlri): void {
+function announce(p: Pending, group: Group, n: OutNlri): void {
   let g = p.announce.get(group.key)
   if (g === undefined) p.announce.set(group.key, (g = { family: group.family, key: group.key, attrs: group.attrs, nlri: [] }))
   g.nlri.push(n)
 }
 
-function withdraw(p: Pending, family: FamilyKey, n: Nlri): void {
+function withdraw(p: Pending, family: FamilyKey, n: OutNlri): void {
   let w = p.withdraw.get(family)
   if (w === undefined) p.withdraw.set(family, (w = { family, nlri: [] }))
   w.nlri.push(n)
@@ -1005,15 +1015,15 @@ function withdraw(p: Pending, family: FamilyKey, n: Nlri): void {
 const addAnnounce = (p: Pending, r: Route): void => announce(p, r.group, nlriOf(r))
 const addWithdraw = (p: Pending, r: Route): void => withdraw(p, r.group.family, nlriOf(r))
 
-/** Every route of a table entry announced (a group entry without making its Route). */
+/** Every route of a table entry announced (a group entry as its key: no object, see nlriOf). */
 function announceEntry(p: Pending, key: string, e: Entry): void {
-  if (isGroup(e)) announce(p, e, { prefix: hostPrefix(key, e) })
+  if (isGroup(e)) announce(p, e, key)
   else if (isRouteList(e)) for (const r of e) addAnnounce(p, r)
   else addAnnounce(p, e)
 }
 
 function withdrawEntry(p: Pending, key: string, e: Entry): void {
-  if (isGroup(e)) withdraw(p, e.family, { prefix: hostPrefix(key, e) })
+  if (isGroup(e)) withdraw(p, e.family, key)
   else if (isRouteList(e)) for (const r of e) addWithdraw(p, r)
   else addWithdraw(p, e)
 }

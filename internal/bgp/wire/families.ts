@@ -16,6 +16,8 @@ export interface FamilyDef {
   maxLen: number
   /** write the ceil(len/8) significant bytes of `p` (host bits cleared) at out[off]; returns the end */
   writePrefix(out: Uint8Array, off: number, p: Prefix): number
+  /** write the addrBytes bytes of the address `addr` (text) at out[off]; returns the end */
+  writeAddress(out: Uint8Array, off: number, addr: string): number
   /** canonical address of the `len`-bit prefix whose ceil(len/8) bytes are at buf[off] (host bits cleared) */
   readPrefix(buf: Uint8Array, off: number, len: number): string
 }
@@ -42,6 +44,15 @@ const ipv4Unicast: FamilyDef = {
     if (nb > 2) out[off + 2] = (m >>> 8) & 255
     if (nb > 3) out[off + 3] = m & 255
     return off + nb
+  },
+  writeAddress(out, off, addr) {
+    const v = parseIpv4(addr)
+    if (v < 0) throw encodeError(`Cannot encode prefix "${addr}/32": "${addr}" is not an IPv4 address`)
+    out[off] = v >>> 24
+    out[off + 1] = (v >>> 16) & 255
+    out[off + 2] = (v >>> 8) & 255
+    out[off + 3] = v & 255
+    return off + 4
   },
   readPrefix(buf, off, len) {
     const nb = (len + 7) >>> 3
@@ -70,6 +81,10 @@ const ipv6Unicast: FamilyDef = {
     for (let i = 0; i < nb; i++) out[off + i] = scratch[i]!
     if (len & 7) out[off + nb - 1] = out[off + nb - 1]! & (0xff << (8 - (len & 7))) & 0xff
     return off + nb
+  },
+  writeAddress(out, off, addr) {
+    if (!parseIpv6(addr, out, off)) throw encodeError(`Cannot encode prefix "${addr}/128": "${addr}" is not an IPv6 address`)
+    return off + 16
   },
   readPrefix(buf, off, len) {
     const nb = (len + 7) >>> 3

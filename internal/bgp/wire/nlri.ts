@@ -6,7 +6,8 @@
 
 import type { FamilyDef } from './families.ts'
 import type { BgpWireError } from './errors.ts'
-import type { Nlri, Prefix } from './types.ts'
+import type { Nlri, OutNlri, Prefix } from './types.ts'
+import { AFI_IPV4, AFI_IPV6 } from './types.ts'
 
 /** bytes one NLRI takes on the wire */
 export function nlriSize(p: Prefix, addPath: boolean): number {
@@ -19,8 +20,28 @@ export function nlriListSize(list: readonly Nlri[], addPath: boolean): number {
   return n
 }
 
-/** write one NLRI at out[off]; returns the end offset */
-export function writeNlri(out: Uint8Array, off: number, fam: FamilyDef, n: Nlri, addPath: boolean): number {
+/** The Nlri of an OutNlri (a host route's address text: its /32 or /128, no path id). */
+export function toNlri(n: OutNlri): Nlri {
+  if (typeof n !== 'string') return n
+  const v6 = n.includes(':')
+  return { prefix: { afi: v6 ? AFI_IPV6 : AFI_IPV4, addr: n, len: v6 ? 128 : 32 } }
+}
+
+/** bytes one NLRI to send takes on the wire, in family `fam` */
+export function outNlriSize(n: OutNlri, fam: FamilyDef, addPath: boolean): number {
+  return (addPath ? 5 : 1) + (typeof n === 'string' ? fam.addrBytes : (n.prefix.len + 7) >>> 3)
+}
+
+/** write one NLRI at out[off]; returns the end offset (a host route's text: path id 0 with ADD-PATH) */
+export function writeNlri(out: Uint8Array, off: number, fam: FamilyDef, n: OutNlri, addPath: boolean): number {
+  if (typeof n === 'string') {
+    if (addPath) {
+      out.fill(0, off, off + 4)
+      off += 4
+    }
+    out[off] = fam.maxLen
+    return fam.writeAddress(out, off + 1, n)
+  }
   if (addPath) {
     const id = n.pathId ?? 0
     out[off] = id >>> 24

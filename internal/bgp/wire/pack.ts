@@ -7,6 +7,7 @@
 //       IPv6 unicast  -> MP_REACH_NLRI, next hop from attrs.mpReach (its afi/safi/nextHop/
 //                        linkLocalNextHop; its nlri list is ignored); MP_REACH_NLRI comes first
 //   encodeWithdrawals(nlri, ctx)      withdrawals of one family (IPv4 field or MP_UNREACH_NLRI)
+// The NLRI are OutNlri: an Nlri, or a host route's address text (the Adj-RIB-Out's own keys).
 // Both return whole messages (header included) in order. They are views into one buffer laid
 // out back to back; joinMessages() returns that buffer without copying.
 //
@@ -20,8 +21,8 @@ import { writeNextHop } from './attrs/mp_reach.ts'
 import { encodeError } from './errors.ts'
 import { FAMILY_BY_KEY, type FamilyDef, familyOf } from './families.ts'
 import { writeHeader } from './framing.ts'
-import { writeNlri } from './nlri.ts'
-import type { CodecContext, Nlri, PathAttributes } from './types.ts'
+import { outNlriSize, writeNlri } from './nlri.ts'
+import type { CodecContext, OutNlri, PathAttributes } from './types.ts'
 import { AFI_IPV6 } from './types.ts'
 
 interface Plan {
@@ -31,14 +32,13 @@ interface Plan {
   bytes: number[]
 }
 
-function plan(nlri: readonly Nlri[], addPath: boolean, budget: number): Plan {
+function plan(nlri: readonly OutNlri[], fam: FamilyDef, addPath: boolean, budget: number): Plan {
   const counts: number[] = []
   const bytes: number[] = []
-  const over = addPath ? 5 : 1
   let c = 0
   let b = 0
   for (let i = 0; i < nlri.length; i++) {
-    const s = over + ((nlri[i]!.prefix.len + 7) >>> 3)
+    const s = outNlriSize(nlri[i]!, fam, addPath)
     if (b + s > budget) {
       if (c === 0) throw encodeError(`Cannot encode UPDATE: one NLRI of ${s} bytes does not fit ${budget} bytes`)
       counts.push(c)
@@ -76,8 +76,10 @@ function startMpUpdate(out: Uint8Array, off: number, alen: number, type: number,
   return off
 }
 
-function familyFor(nlri: readonly Nlri[]): FamilyDef {
-  return nlri[0]!.prefix.afi === AFI_IPV6 ? FAMILY_BY_KEY['ipv6-unicast'] : FAMILY_BY_KEY['ipv4-unicast']
+function familyFor(nlri: readonly OutNlri[]): FamilyDef {
+  const n = nlri[0]!
+  const v6 = typeof n === 'string' ? n.includes(':') : n.prefix.afi === AFI_IPV6
+  return v6 ? FAMILY_BY_KEY['ipv6-unicast'] : FAMILY_BY_KEY['ipv4-unicast']
 }
 
 function attrsBlock(attrs: PathAttributes, ctx: CodecContext): Uint8Array {
@@ -89,7 +91,7 @@ function attrsBlock(attrs: PathAttributes, ctx: CodecContext): Uint8Array {
   return w.view().slice()
 }
 
-export function encodeUpdates(attrs: PathAttributes, nlri: readonly Nlri[], ctx: CodecContext): Uint8Array[] {
+export function encodeUpdates(attrs: PathAttributes, nlri: readonly OutNlri[], ctx: CodecContext): Uint8Array[] {
   if (nlri.length === 0) return []
   if (attrs.mpUnreach) throw encodeError('Cannot pack announcements with MP_UNREACH_NLRI in the attributes (RFC 7606 5.1)')
   const fam = familyFor(nlri)
@@ -100,7 +102,7 @@ export function encodeUpdates(attrs: PathAttributes, nlri: readonly Nlri[], ctx:
   if (!useMp) {
     if (attrs.nextHop === undefined) throw encodeError('Cannot pack IPv4 announcements without attrs.nextHop')
     const fixed = 23 + other.length
-    const p = plan(nlri, addPath, max - fixed)
+    const p = plan(nlri, fam, addPath, max - fixed)
     let total = 0
     for (const b of p.bytes) total += fixed + b
     const out = new Uint8Array(total)
@@ -134,7 +136,7 @@ export function encodeUpdates(attrs: PathAttributes, nlri: readonly Nlri[], ctx:
   hw.u8(0)
   const head = hw.view().slice()
   const base = 23 + head.length + other.length // plus 3 or 4 for the attribute header
-  const p = plan(nlri, addPath, max - base - 4)
+  const p = plan(nlri, fam, addPath, max - base - 4)
   let total = 0
   for (const b of p.bytes) total += base + (head.length + b > 255 ? 4 : 3) + b
   const out = new Uint8Array(total)
@@ -158,14 +160,14 @@ export function encodeUpdates(attrs: PathAttributes, nlri: readonly Nlri[], ctx:
   return msgs
 }
 
-export function encodeWithdrawals(nlri: readonly Nlri[], ctx: CodecContext): Uint8Array[] {
+export function encodeWithdrawals(nlri: readonly OutNlri[], ctx: CodecContext): Uint8Array[] {
   if (nlri.length === 0) return []
   const fam = familyFor(nlri)
   const addPath = ctx.addPathTx.has(fam.key)
   const max = ctx.maxMessageLength
   const msgs: Uint8Array[] = []
   if (fam.afi !== AFI_IPV6) {
-    const p = plan(nlri, addPath, max - 23)
+    const p = plan(nlri, fam, addPath, max - 23)
     let total = 0
     for (const b of p.bytes) total += 23 + b
     const out = new Uint8Array(total)
@@ -185,7 +187,7 @@ export function encodeWithdrawals(nlri: readonly Nlri[], ctx: CodecContext): Uin
     }
     return msgs
   }
-  const p = plan(nlri, addPath, max - 23 - 4 - 3)
+  const p = plan(nlri, fam, addPath, max - 23 - 4 - 3)
   let total = 0
   for (const b of p.bytes) total += 23 + (3 + b > 255 ? 4 : 3) + 3 + b
   const out = new Uint8Array(total)

@@ -15,6 +15,14 @@ export interface Nlri {
   pathId?: number
 }
 
+/**
+ * An NLRI to send (encodeUpdates, encodeWithdrawals): an Nlri, or a host route (/32 IPv4, /128
+ * IPv6) without a path id written as its address text. The Adj-RIB-Out keys host routes by
+ * that text and hands the very string to the encoder: no object per route in a diff (a 100k
+ * withdrawal made 200k objects that outlived the young generation). toNlri() gives the Nlri.
+ */
+export type OutNlri = Nlri | string
+
 export type AddPathMode = 'receive' | 'send' | 'both'
 
 export type Capability =
