@@ -271,8 +271,8 @@ t.test('UPDATE placement helpers', async (t) => {
     attrs: { origin: 0, asPath: [{ type: 2, asns: [65001] }], mpReach: { afi: 2, safi: 1, nextHop: '2001:db8::a', nlri: [{ prefix: { afi: 2, addr: '2001:db8::10', len: 128 }, pathId: id6 }] } },
   })
   t.same(v6.attrs.mpReach?.nlri, [], 'the shared group attributes are not modified')
-  t.same(withdrawUpdate('ipv4-unicast', v4.nlri), { type: 'update', withdrawn: v4.nlri, attrs: {}, nlri: [] })
-  t.same(withdrawUpdate('ipv6-unicast', v6.nlri), { type: 'update', withdrawn: [], attrs: { mpUnreach: { afi: 2, safi: 1, withdrawn: v6.nlri } }, nlri: [] })
+  t.same(withdrawUpdate('ipv4-unicast', v4.nlri), { type: 'update', withdrawn: [{ prefix: { afi: 1, addr: '192.0.2.10', len: 32 }, pathId: id4 }], attrs: {}, nlri: [] })
+  t.same(withdrawUpdate('ipv6-unicast', v6.nlri), { type: 'update', withdrawn: [], attrs: { mpUnreach: { afi: 2, safi: 1, withdrawn: [{ prefix: { afi: 2, addr: '2001:db8::10', len: 128 }, pathId: id6 }] } }, nlri: [] })
   t.same(endOfRib('ipv4-unicast'), { type: 'update', withdrawn: [], attrs: {}, nlri: [] })
   t.same(endOfRib('ipv6-unicast').attrs.mpUnreach, { afi: 2, safi: 1, withdrawn: [] })
 })

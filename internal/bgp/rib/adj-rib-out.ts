@@ -992,12 +992,13 @@ function addHop(e: PrefixEntry, addr: ParsedAddress, attrs: ResolvedAttrs): void
 
 /**
  * The NLRI of a route, made when a diff is (pathId present exactly when ADD-PATH is on): a host
- * route without one is its address text, the table's key (no object).
+ * route without one is its address text, the table's key (no object); with one, an Nlri whose
+ * prefix is the route itself.
  */
 const nlriOf = (r: Route): OutNlri => {
-  if (r.pathId === undefined && r.len === (r.afi === AFI_IPV4 ? 32 : 128)) return r.addr
-  const prefix: Prefix = { afi: r.afi, addr: r.addr, len: r.len }
-  return r.pathId === undefined ? { prefix } : { prefix, pathId: r.pathId }
+  if (r.pathId === undefined) return r.len === (r.afi === AFI_IPV4 ? 32 : 128) ? r.addr : { prefix: { afi: r.afi, addr: r.addr, len: r.len } }
+  // the route is its own prefix (a Prefix with more fields, never mutated): one object, not two
+  return { prefix: r, pathId: r.pathId }
 }
 
 function announce(p: Pending, group: Group, n: OutNlri): void {
