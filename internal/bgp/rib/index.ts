@@ -9,8 +9,9 @@
 //                                      families: new Set(negotiated.families), selfAddress: local socket address })
 //   whenever Established and something may be pending (after set(), after Established):
 //     const d = rib.pending()           d.withdraw: [{family, nlri}], d.announce: [{family, key, attrs, nlri}]
-//     write withdrawals then announcements (IPv4 in the UPDATE fields, IPv6 in MP_(UN)REACH_NLRI;
-//     the codec splits groups into messages), then rib.commit(d) (or commit the part written)
+//                                       (nlri: OutNlri, a host route without a path id as its address text)
+//     write announcements then withdrawals (make-before-break; IPv4 in the UPDATE fields, IPv6 in
+//     MP_(UN)REACH_NLRI; the codec splits groups into messages), then rib.commit(d) (or commit the part written)
 //   after the first full send: End-of-RIB per family (the codec's endOfRib)
 //   route refresh from the peer: send rib.all(), then rib.commit(it)
 //   session-down: rib.reset()           (everything is pending again for the next session)
