@@ -62,3 +62,48 @@ t.test('a 10k-VIP config through the cut: valid, and an error still has its line
   const bad = good.replace('      - 198.18.20.0\n', '      - 198.18.20.300\n')
   t.throws(() => parseConfig(bad, 'bad.yaml'), { message: /^bad\.yaml:5128:9: vips\[0\]\.address\[5120\]: "198\.18\.20\.300" is not a host address/ })
 })
+
+t.test('errors in address runs are placed from the cut, exactly as the full parse with positions places them', async (t) => {
+  const head = 'bgp:\n  localAs: 65001\n  routerId: 192.0.2.1\n  peers: [{ address: 192.0.2.2, peerAs: 65002 }]\nvips:\n'
+  const entry = (nh: string, body: string) => `  - nextHops: [${nh}]\n    address:\n${body}\n`
+  const v4 = list(6, 2_000)
+  const v6 = list(6, 300, (i) => `2001:db8::${(i + 1).toString(16)}`)
+  // an issue of the same kind (the schema's, or the checks across fields, which run once the
+  // schema passes) that has no place in a run: with it the whole file goes through `yaml` with
+  // positions, and its other issues must be the cut's, to the column
+  const schemaIssue = ['bogus: 1\n', 'unknown field "bogus"'] as const
+  const crossIssue = [entry('192.0.2.12', '      - 2001:db8:1::ff'), 'vips[2].nextHops[0]'] as const
+  const variants: [string, string, readonly [string, string]][] = [
+    ['a bad IPv4 address', head + entry('192.0.2.10', v4.replace('      - 198.18.5.7\n', '      - 198.18.5.700\n')), schemaIssue],
+    ['two bad addresses in two lists, one IPv6', head + entry('192.0.2.10', v4.replace('- 198.18.0.3\n', '- 198.18.0.3/24\n')) + entry('2001:db8::a', v6.replace('- 2001:db8::2a\n', '- 2001:db8::2a::1\n')), schemaIssue],
+    ['an address twice, in two lists', head + entry('192.0.2.10', v4) + entry('192.0.2.11', list(6, 100, (i) => (i === 70 ? '198.18.1.4' : `203.0.113.${i}`))), crossIssue],
+    ['an address twice in one list', head + entry('192.0.2.10', v4.replace('- 198.18.7.9\n', '- 198.18.0.1\n')) + entry('2001:db8::b', v6), crossIssue],
+  ]
+  let compared = 0
+  for (const [name, text, [more, mark]] of variants) {
+    t.ok(cutAddressRuns(text), `${name}: the lists are cut`)
+    const fast = issuesOf(() => parseConfig(text, 'c.yaml'))
+    const withMore = issuesOf(() => parseConfig(text + more, 'c.yaml'))
+    t.ok(withMore.some((m) => m.includes(mark)), `${name}: the extra issue is reported`)
+    const full = withMore.filter((m) => !m.includes(mark))
+    t.ok(fast.length > 0, `${name}: reported`)
+    t.ok(fast.every((m) => /^c\.yaml:\d+:\d+: vips\[\d\]\.address\[\d+\]: /.test(m)), `${name}: each with its line, column and path`)
+    t.strictSame(fast, full, `${name}: the same issues, places and order as the full path`)
+    compared++
+  }
+  t.equal(compared, variants.length)
+  // a list read twice through an alias: the full path places the second reading at the alias
+  const aliased = head + '  - nextHops: [192.0.2.10]\n    address: &list\n' + v4 + '\n  - nextHops: [192.0.2.11]\n    address: *list\n'
+  const twice = issuesOf(() => parseConfig(aliased, 'c.yaml'))
+  t.equal(twice.length, 2_000, 'every address of the aliased list is a duplicate')
+  t.ok(twice.every((m) => m.startsWith(`c.yaml:${aliased.split('\n').length - 1}:14: vips[1].address[`)), 'each placed at the alias, as `yaml` places it')
+})
+
+function issuesOf(f: () => unknown): string[] {
+  try {
+    f()
+  } catch (e) {
+    return (e as { issues: { path: string; message: string; line?: number; col?: number }[] }).issues.map((i) => `c.yaml:${i.line}:${i.col}: ${i.path}: ${i.message}`)
+  }
+  return []
+}

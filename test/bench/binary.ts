@@ -373,7 +373,8 @@ function report(res: Record<string, unknown>): void {
     P(`\nconfig load: porter validate, ${N} VIPs (medians of 3; process start included)`)
     P(`  valid:   wall ${f(load.valid.wallMs)} ms, CPU ${f(load.valid.cpuMs)} ms, peak RSS ${f(load.valid.peakRssMiB, 1)} MiB (exit ${load.valid.codes.join('/')}) ` +
       `-- target 1 s: ${yes(load.valid.wallMs <= 1000)}, 150 MiB: ${yes(load.valid.peakRssMiB <= 150)}`)
-    P(`  invalid (one bad address at the end): wall ${f(load.invalid.wallMs)} ms, CPU ${f(load.invalid.cpuMs)} ms, peak RSS ${f(load.invalid.peakRssMiB, 1)} MiB; first error: ${load.invalid.firstError}`)
+    P(`  invalid (one bad address at the end): wall ${f(load.invalid.wallMs)} ms, CPU ${f(load.invalid.cpuMs)} ms, peak RSS ${f(load.invalid.peakRssMiB, 1)} MiB ` +
+      `-- target 1 s: ${yes(load.invalid.wallMs <= 1000)}, 150 MiB: ${yes(load.invalid.peakRssMiB <= 150)}; first error: ${load.invalid.firstError}`)
   }
   const porter = res.porter as PorterRun[] | undefined
   const others = res.others as RunResult[] | undefined
