@@ -5,7 +5,8 @@
 // every scalar, and on a 100k-VIP config that took ~2 s and ~200 MiB. So a config is first read
 // by js-yaml (YAML 1.2 core schema, the schema `yaml` uses: same nulls, booleans, numbers), which
 // keeps no positions, and validated; only when that parser refuses the text or the config is
-// invalid does the full path parse again with `yaml` and positions, and report from there.
+// invalid does the full path parse again with `yaml` and positions, and report from there. An
+// invalid address in a long list (an address run, see cutAddressRuns) is placed without it.
 import { isAscii } from 'node:buffer'
 import { readFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
