@@ -63,31 +63,31 @@ t.test('a 10k-VIP config through the cut: valid, and an error still has its line
   t.throws(() => parseConfig(bad, 'bad.yaml'), { message: /^bad\.yaml:5128:9: vips\[0\]\.address\[5120\]: "198\.18\.20\.300" is not a host address/ })
 })
 
-t.test('errors in address runs are placed from the cut, exactly as the full parse with positions places them', async (t) => {
+t.test('errors in a config with address runs are placed from the cut, exactly as the full parse with positions places them', async (t) => {
   const head = 'bgp:\n  localAs: 65001\n  routerId: 192.0.2.1\n  peers: [{ address: 192.0.2.2, peerAs: 65002 }]\nvips:\n'
-  const entry = (nh: string, body: string) => `  - nextHops: [${nh}]\n    address:\n${body}\n`
+  const entry = (nh: string, body: string, more = '') => `  - nextHops: [${nh}]\n${more}    address:\n${body}\n`
   const v4 = list(6, 2_000)
   const v6 = list(6, 300, (i) => `2001:db8::${(i + 1).toString(16)}`)
-  // an issue of the same kind (the schema's, or the checks across fields, which run once the
-  // schema passes) that has no place in a run: with it the whole file goes through `yaml` with
-  // positions, and its other issues must be the cut's, to the column
-  const schemaIssue = ['bogus: 1\n', 'unknown field "bogus"'] as const
-  const crossIssue = [entry('192.0.2.12', '      - 2001:db8:1::ff'), 'vips[2].nextHops[0]'] as const
-  const variants: [string, string, readonly [string, string]][] = [
-    ['a bad IPv4 address', head + entry('192.0.2.10', v4.replace('      - 198.18.5.7\n', '      - 198.18.5.700\n')), schemaIssue],
-    ['two bad addresses in two lists, one IPv6', head + entry('192.0.2.10', v4.replace('- 198.18.0.3\n', '- 198.18.0.3/24\n')) + entry('2001:db8::a', v6.replace('- 2001:db8::2a\n', '- 2001:db8::2a::1\n')), schemaIssue],
-    ['an address twice, in two lists', head + entry('192.0.2.10', v4) + entry('192.0.2.11', list(6, 100, (i) => (i === 70 ? '198.18.1.4' : `203.0.113.${i}`))), crossIssue],
-    ['an address twice in one list', head + entry('192.0.2.10', v4.replace('- 198.18.7.9\n', '- 198.18.0.1\n')) + entry('2001:db8::b', v6), crossIssue],
+  const variants: [string, string][] = [
+    // in the runs
+    ['a bad IPv4 address', head + entry('192.0.2.10', v4.replace('      - 198.18.5.7\n', '      - 198.18.5.700\n'))],
+    ['two bad addresses in two lists, one IPv6', head + entry('192.0.2.10', v4.replace('- 198.18.0.3\n', '- 198.18.0.3/24\n')) + entry('2001:db8::a', v6.replace('- 2001:db8::2a\n', '- 2001:db8::2a::1\n'))],
+    ['an address twice, in two lists', head + entry('192.0.2.10', v4) + entry('192.0.2.11', list(6, 100, (i) => (i === 70 ? '198.18.1.4' : `203.0.113.${i}`)))],
+    ['an address twice in one list', head + entry('192.0.2.10', v4.replace('- 198.18.7.9\n', '- 198.18.0.1\n')) + entry('2001:db8::b', v6)],
+    // elsewhere, between and after runs
+    ['a bad next hop after a run', head + entry('192.0.2.10', v4) + entry('192.0.2.300', v6)],
+    ['an unknown field in an entry between runs, and one at the top', head + entry('192.0.2.10', v4, '    colour: red\n') + entry('2001:db8::a', v6) + 'bogus: 1\n'],
+    ['a next hop of the other family (a check across fields)', head + entry('192.0.2.10', v4) + entry('192.0.2.11', v6)],
+    ['a required field missing after a run', head + entry('192.0.2.10', v4) + entry('2001:db8::a', v6) + '  - nextHops: [192.0.2.12]\n'],
+    ['a bad address in a list that is a run and more', head + entry('192.0.2.10', `${v4}\n      - { not: an address }\n      - 198.18.200.300`)],
   ]
   let compared = 0
-  for (const [name, text, [more, mark]] of variants) {
+  for (const [name, text] of variants) {
     t.ok(cutAddressRuns(text), `${name}: the lists are cut`)
     const fast = issuesOf(() => parseConfig(text, 'c.yaml'))
-    const withMore = issuesOf(() => parseConfig(text + more, 'c.yaml'))
-    t.ok(withMore.some((m) => m.includes(mark)), `${name}: the extra issue is reported`)
-    const full = withMore.filter((m) => !m.includes(mark))
-    t.ok(fast.length > 0, `${name}: reported`)
-    t.ok(fast.every((m) => /^c\.yaml:\d+:\d+: vips\[\d\]\.address\[\d+\]: /.test(m)), `${name}: each with its line, column and path`)
+    // "__proto__" anywhere sends a file past the fast parser (a comment at the end changes no place)
+    const full = issuesOf(() => parseConfig(`${text}# __proto__\n`, 'c.yaml'))
+    t.ok(fast.length > 0 && fast.every((m) => /^c\.yaml:\d+:\d+: /.test(m)), `${name}: reported, each with its line and column`)
     t.strictSame(fast, full, `${name}: the same issues, places and order as the full path`)
     compared++
   }

@@ -5,8 +5,10 @@
 // every scalar, and on a 100k-VIP config that took ~2 s and ~200 MiB. So a config is first read
 // by js-yaml (YAML 1.2 core schema, the schema `yaml` uses: same nulls, booleans, numbers), which
 // keeps no positions, and validated; only when that parser refuses the text or the config is
-// invalid does the full path parse again with `yaml` and positions, and report from there. An
-// invalid address in a long list (an address run, see cutAddressRuns) is placed without it.
+// invalid does the full path parse again with `yaml` and positions, and report from there.
+// Where the address-run cut was used (a long list, see cutAddressRuns), an invalid config is
+// placed without that second parse: a run's items from the offsets the cut kept, the rest in
+// `yaml`'s parse of the small cut text (cutLocator).
 import { isAscii } from 'node:buffer'
 import { readFileSync } from 'node:fs'
 import { isDeepStrictEqual } from 'node:util'
@@ -57,15 +59,20 @@ export function pathString(path: readonly PropertyKey[]): string {
 
 /** Find the YAML node for a path; falls back to the nearest existing ancestor. */
 function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[], lc: LineCounter, keyOnly = false) {
+  const off = locateOffset(doc, path, keyOnly)
+  if (off === undefined) return undefined
+  const p = lc.linePos(off)
+  return { line: p.line, col: p.col }
+}
+
+/**
+ * The offset in the text of the YAML node for a path (its key's with `keyOnly`), else of the
+ * nearest existing ancestor. `stop(seq)`: a sequence the path must not go into (NO_PLACE).
+ */
+function locateOffset(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[], keyOnly = false, stop?: (seq: YamlNode) => boolean): number | undefined {
   let node: unknown = doc.contents
-  let best: { line: number; col: number } | undefined
-  const posOf = (n: unknown) => {
-    const r = (n as YamlNode | null)?.range
-    if (!r) return undefined
-    const p = lc.linePos(r[0])
-    return { line: p.line, col: p.col }
-  }
-  best = posOf(node)
+  const posOf = (n: unknown) => (n as YamlNode | null)?.range?.[0]
+  let best = posOf(node)
   for (const seg of path) {
     if (isMap(node)) {
       const pair = node.items.find((it) => isScalar(it.key) && String(it.key.value) === String(seg))
@@ -74,6 +81,7 @@ function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKe
       node = pair.value
       best = (keyOnly ? keyPos : posOf(node) ?? keyPos) ?? best
     } else if (isSeq(node) && typeof seg === 'number') {
+      if (stop?.(node)) throw NO_PLACE
       node = node.items[seg]
       best = posOf(node) ?? best
     } else break
@@ -87,38 +95,59 @@ function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKe
  * (an ASCII file): the address runs' strings are then copied from them, not from a copy of the text.
  */
 export function parseConfig(text: string, file = 'porter.yaml', latin1?: Buffer): Config {
-  const places: RunPlaces = new Map()
-  const raw = parseFast(text, latin1, places)
+  const cut: CutInfo = { places: new Map(), edits: [] }
+  const raw = parseFast(text, latin1, cut)
   if (raw !== undefined) {
     const res = configSchema.safeParse(raw)
     if (res.success && crossCheck(res.data, raw).length === 0) return deepFreeze(flatAddresses(res.data))
-    // every issue in an address run (a bad or repeated address in a long list): its place is
-    // known from the cut, no second parse with positions (100k VIPs: 1.3 s and 178 MiB peak)
-    const issues = collectIssues(raw, res, runLocator(text, raw, places))
+    // placed without a second parse of the whole text with positions (100k VIPs: 1.3 s and
+    // 178 MiB peak): an item of an address run from the offsets the cut kept, anything else in
+    // `yaml`'s parse of the text without its runs (cutLocator)
+    const issues = collectIssues(raw, res, cutLocator(text, raw, cut))
     if (issues !== undefined) throw new ConfigError(file, sortIssues(issues))
   }
   return parseWithPositions(text, file)
 }
 
-/** Where each address run's items start in the text, by the run's list (cutAddressRuns). */
-type RunPlaces = Map<readonly string[], Int32Array>
+/**
+ * What cutAddressRuns did, for placing issues: where each run's items start in the text (by the
+ * run's list), and the text it read instead (`text`, set when parseFast used it) with the
+ * replacements made (ascending): [origAt, origLen) of the text became [cutAt, cutLen) of the cut.
+ */
+interface CutInfo {
+  places: Map<readonly string[], Int32Array>
+  edits: { origAt: number; origLen: number; cutAt: number; cutLen: number }[]
+  text?: string
+}
 
 type Locate = (path: readonly PropertyKey[], keyOnly?: boolean) => { line: number; col: number } | undefined
 
 /**
- * The place of `vips[i].address[j]` when that list is one address run, from the item offsets the
- * cut kept; anything else is undefined (collectIssues then gives up and the full path reports).
+ * Places in `text` without parsing it with positions. `vips[i].address[j]` of a list that is one
+ * address run: from the item offsets the cut kept (not with an alias in the file: `yaml` places
+ * an item read through an alias at the alias). Any other path: in `yaml`'s parse of the cut text
+ * (the runs replaced by one line each, small), mapped back to the text; a path into a list with
+ * a run has no place there. No place: undefined, and collectIssues leaves the file to the full path.
  */
-function runLocator(text: string, raw: Record<string, unknown>, places: RunPlaces): Locate {
+function cutLocator(text: string, raw: Record<string, unknown>, cut: CutInfo): Locate {
   let lineStarts: Int32Array | undefined
-  // with an alias (`*name`) a list may be read in two places, and `yaml` places an item read
-  // through the alias at the alias: leave such a file to it
+  let doc: ReturnType<typeof parseDocument> | undefined
   const aliases = text.includes('*')
-  return (path, keyOnly) => {
-    if (aliases || keyOnly || path.length !== 4 || path[0] !== 'vips' || path[2] !== 'address' || typeof path[1] !== 'number' || typeof path[3] !== 'number') return undefined
+  const hasRun = (seq: YamlNode) => isSeq(seq) && seq.items.some((x) => isScalar(x) && typeof x.value === 'string' && x.value.startsWith(RUN_TAG))
+  const inRun = (path: readonly PropertyKey[]): number | undefined => {
+    if (aliases || path.length !== 4 || path[0] !== 'vips' || path[2] !== 'address' || typeof path[1] !== 'number' || typeof path[3] !== 'number') return undefined
     const list = (raw.vips as { address?: unknown }[] | undefined)?.[path[1]]?.address
-    const starts = Array.isArray(list) ? places.get(list) : undefined
-    const off = starts?.[path[3]]
+    return (Array.isArray(list) ? cut.places.get(list) : undefined)?.[path[3]]
+  }
+  const inCut = (path: readonly PropertyKey[], keyOnly?: boolean): number | undefined => {
+    if (cut.text === undefined) return undefined
+    doc ??= parseDocument(cut.text, { prettyErrors: false, uniqueKeys: true })
+    if (doc.errors.length) return undefined
+    const at = locateOffset(doc, path, keyOnly, hasRun)
+    return at === undefined ? undefined : uncut(cut, at)
+  }
+  return (path, keyOnly) => {
+    const off = (keyOnly ? undefined : inRun(path)) ?? inCut(path, keyOnly)
     if (off === undefined) return undefined
     lineStarts ??= lineStartsOf(text)
     // the last line starting at or before off (binary search)
@@ -131,6 +160,17 @@ function runLocator(text: string, raw: Record<string, unknown>, places: RunPlace
     }
     return { line: lo + 1, col: off - lineStarts[lo]! + 1 }
   }
+}
+
+/** An offset in the cut text as an offset in the text (inside a run's line: from that run's start). */
+function uncut(cut: CutInfo, at: number): number {
+  let shift = 0
+  for (const e of cut.edits) {
+    if (at < e.cutAt) break
+    if (at < e.cutAt + e.cutLen) return e.origAt + Math.min(at - e.cutAt, e.origLen)
+    shift = e.origAt + e.origLen - (e.cutAt + e.cutLen)
+  }
+  return at + shift
 }
 
 function lineStartsOf(text: string): Int32Array {
@@ -183,12 +223,15 @@ const NO_PLACE = Symbol('no place')
  * level is not a mapping. `__proto__` keys go to the full path too: `yaml` makes them own
  * properties (and the schema reports them), a plain object assignment would not.
  */
-export function parseFast(text: string, latin1?: Buffer, places?: RunPlaces): Record<string, unknown> | undefined {
+export function parseFast(text: string, latin1?: Buffer, info?: CutInfo): Record<string, unknown> | undefined {
   if (text.includes('__proto__')) return undefined
-  const cut = cutAddressRuns(text, latin1, places)
+  const cut = cutAddressRuns(text, latin1, info)
   if (cut !== undefined) {
     const v = loadPlain(cut.text)
-    if (v !== undefined && spliceRuns(v, cut.runs)) return v
+    if (v !== undefined && spliceRuns(v, cut.runs)) {
+      if (info !== undefined) info.text = cut.text
+      return v
+    }
   }
   return loadPlain(text)
 }
@@ -220,7 +263,7 @@ const RUN_TAG = '__porter_address_run_'
  * scalar) leaves its sentinel inside a string, not alone as an item: spliceRuns then fails and
  * the text is read whole.
  */
-export function cutAddressRuns(text: string, latin1?: Buffer, places?: RunPlaces): { text: string; runs: string[][] } | undefined {
+export function cutAddressRuns(text: string, latin1?: Buffer, info?: CutInfo): { text: string; runs: string[][] } | undefined {
   if (text.length < RUN_MIN * 8 || text.includes(RUN_TAG)) return undefined
   const runs: string[][] = []
   const parts: string[] = []
@@ -230,6 +273,7 @@ export function cutAddressRuns(text: string, latin1?: Buffer, places?: RunPlaces
   let bytes = latin1 !== undefined && latin1.length === text.length ? latin1 : undefined
   let runStart = 0
   let runIndent = -1
+  let cutLength = 0 // of parts
   const close = (end: number) => {
     if (count >= RUN_MIN) {
       // each address as a string of its own (not a slice of the text, which would keep the whole
@@ -237,12 +281,16 @@ export function cutAddressRuns(text: string, latin1?: Buffer, places?: RunPlaces
       bytes ??= Buffer.from(text, 'latin1')
       const run = new Array<string>(count)
       for (let i = 0; i < count; i++) run[i] = bytes.toString('latin1', offs[2 * i], offs[2 * i + 1])
-      if (places !== undefined) {
+      const line = `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`
+      if (info !== undefined) {
         const starts = new Int32Array(count)
         for (let i = 0; i < count; i++) starts[i] = offs[2 * i]!
-        places.set(run, starts)
+        info.places.set(run, starts)
+        cutLength += runStart - kept
+        info.edits.push({ origAt: runStart, origLen: end - runStart, cutAt: cutLength, cutLen: line.length })
+        cutLength += line.length
       }
-      parts.push(text.slice(kept, runStart), `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`)
+      parts.push(text.slice(kept, runStart), line)
       runs.push(run)
       flatLists.add(run)
       kept = end
