@@ -263,15 +263,25 @@ async function main(): Promise<void> {
     if (ONLY.includes('load')) {
       const big = join(work, 'big.yaml')
       writeFileSync(big, vipConfig({ n: N, localAs: SPEAKER_AS, routerId: SPEAKER_IP, peerAddress: ROUTER_IP, peerAs: ROUTER_AS, nextHop: SPEAKER_IP }))
+      const text = readFileSync(big, 'utf8')
+      // one bad address at the end of the list; one bad next hop, ahead of it
       const bad = join(work, 'bad.yaml')
-      writeFileSync(bad, readFileSync(big, 'utf8').replace(`      - ${hostAt(N - 1)}\n`, '      - 198.18.0.300\n'))
+      writeFileSync(bad, text.replace(`      - ${hostAt(N - 1)}\n`, '      - 198.18.0.300\n'))
+      const badHop = join(work, 'bad-hop.yaml')
+      const hopLine = `    nextHops: [${SPEAKER_IP}]\n`
+      if (!text.includes(hopLine)) throw new Error(`the generated config has no line ${JSON.stringify(hopLine)}`)
+      writeFileSync(badHop, text.replace(hopLine, '    nextHops: [198.18.255.300]\n'))
       log(`config load: porter validate with ${N} VIPs, 3 runs`)
       const ok = [0, 1, 2].map(() => timed([binary, 'validate', '--config', big], work))
-      const ko = [0, 1, 2].map(() => timed([binary, 'validate', '--config', bad], work))
-      const badOut = spawnSync(binary, ['validate', '--config', bad], { encoding: 'utf8' }).stderr.split('\n')[0]
+      const invalid = (file: string) => {
+        const ko = [0, 1, 2].map(() => timed([binary, 'validate', '--config', file], work))
+        const firstError = spawnSync(binary, ['validate', '--config', file], { encoding: 'utf8' }).stderr.split('\n')[0]
+        return { wallMs: median(ko.map((t) => t.wallMs)), cpuMs: median(ko.map((t) => t.cpuMs)), peakRssMiB: median(ko.map((t) => t.maxRssKB)) / 1024, codes: ko.map((t) => t.code), firstError }
+      }
       results.load = {
         valid: { wallMs: median(ok.map((t) => t.wallMs)), cpuMs: median(ok.map((t) => t.cpuMs)), peakRssMiB: median(ok.map((t) => t.maxRssKB)) / 1024, codes: ok.map((t) => t.code) },
-        invalid: { wallMs: median(ko.map((t) => t.wallMs)), cpuMs: median(ko.map((t) => t.cpuMs)), peakRssMiB: median(ko.map((t) => t.maxRssKB)) / 1024, codes: ko.map((t) => t.code), firstError: badOut },
+        invalid: invalid(bad),
+        invalidHop: invalid(badHop),
       }
     }
 
@@ -368,13 +378,16 @@ function report(res: Record<string, unknown>): void {
     for (const [k, v] of Object.entries(rows)) P(`${k.padEnd(28)} ${f(v.wallMs).padStart(8)} ${f(v.cpuMs).padStart(7)} ${f(v.rssMiB, 1).padStart(8)} ${f(v.wallMs / base.wallMs, 2).padStart(10)} ${f(v.cpuMs / base.cpuMs, 2).padStart(9)}`)
     P('target: version, validate, status within 1.2 x node -e 0')
   }
-  const load = res.load as { valid: { wallMs: number; cpuMs: number; peakRssMiB: number; codes: (number | null)[] }; invalid: { wallMs: number; cpuMs: number; peakRssMiB: number; firstError: string } } | undefined
+  type Invalid = { wallMs: number; cpuMs: number; peakRssMiB: number; firstError: string }
+  const load = res.load as { valid: { wallMs: number; cpuMs: number; peakRssMiB: number; codes: (number | null)[] }; invalid: Invalid; invalidHop: Invalid } | undefined
   if (load) {
     P(`\nconfig load: porter validate, ${N} VIPs (medians of 3; process start included)`)
     P(`  valid:   wall ${f(load.valid.wallMs)} ms, CPU ${f(load.valid.cpuMs)} ms, peak RSS ${f(load.valid.peakRssMiB, 1)} MiB (exit ${load.valid.codes.join('/')}) ` +
       `-- target 1 s: ${yes(load.valid.wallMs <= 1000)}, 150 MiB: ${yes(load.valid.peakRssMiB <= 150)}`)
-    P(`  invalid (one bad address at the end): wall ${f(load.invalid.wallMs)} ms, CPU ${f(load.invalid.cpuMs)} ms, peak RSS ${f(load.invalid.peakRssMiB, 1)} MiB ` +
-      `-- target 1 s: ${yes(load.invalid.wallMs <= 1000)}, 150 MiB: ${yes(load.invalid.peakRssMiB <= 150)}; first error: ${load.invalid.firstError}`)
+    for (const [what, r] of [['one bad address at the end', load.invalid], ['one bad next hop', load.invalidHop]] as const) {
+      P(`  invalid (${what}): wall ${f(r.wallMs)} ms, CPU ${f(r.cpuMs)} ms, peak RSS ${f(r.peakRssMiB, 1)} MiB ` +
+        `-- target 1 s: ${yes(r.wallMs <= 1000)}, 150 MiB: ${yes(r.peakRssMiB <= 150)}; first error: ${r.firstError}`)
+    }
   }
   const porter = res.porter as PorterRun[] | undefined
   const others = res.others as RunResult[] | undefined
