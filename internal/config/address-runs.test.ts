@@ -107,3 +107,32 @@ function issuesOf(f: () => unknown): string[] {
   }
   return []
 }
+
+t.test('a reload with the config in force: the same config as a parse of its own, whatever changed', async (t) => {
+  const head = 'bgp:\n  localAs: 65001\n  routerId: 192.0.2.1\n  peers: [{ address: 192.0.2.2, peerAs: 65002 }]\nvips:\n'
+  const entry = (nh: string, items: string[]) => `  - nextHops: [${nh}]\n    address:\n${items.map((a) => `      - ${a}`).join('\n')}\n`
+  const v4 = Array.from({ length: 1_000 }, (_, i) => `198.18.${i >> 8}.${i & 255}`)
+  const v6 = Array.from({ length: 200 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`)
+  const before = parseConfig(head + entry('192.0.2.10', v4) + entry('2001:db8::a', v6), 'c.yaml')
+  const edits: [string, string[], string[]][] = [
+    ['nothing', v4, v6],
+    ['one address replaced', v4.map((a, i) => (i === 500 ? '203.0.113.9' : a)), v6],
+    ['one inserted at the front', ['203.0.113.9', ...v4], v6],
+    ['one removed in the middle', v4.filter((_, i) => i !== 10), v6],
+    ['an IPv6 address spelt another way', v4, v6.map((a, i) => (i === 3 ? a.toUpperCase().replace('::', ':0::') : a))],
+    ['the lists swapped', v6, v4],
+    ['a shorter first list', v4.slice(0, 100), v6],
+  ]
+  let compared = 0
+  for (const [name, a, b] of edits) {
+    const text = head + entry(a[0]!.includes(':') ? '2001:db8::a' : '192.0.2.10', a) + entry(b[0]!.includes(':') ? '2001:db8::a' : '192.0.2.10', b)
+    t.strictSame(parseConfig(text, 'c.yaml', undefined, before), parseConfig(text, 'c.yaml'), `${name}: the same config`)
+    t.strictSame(parseConfig(text, 'c.yaml', Buffer.from(text, 'latin1'), before), parseConfig(text, 'c.yaml'), `${name}: the same config, from the file's bytes`)
+    compared++
+  }
+  t.equal(compared, edits.length)
+  const bad = head + entry('192.0.2.10', v4.map((a, i) => (i === 7 ? '198.18.0.300' : a)))
+  const alone = issuesOf(() => parseConfig(bad, 'c.yaml'))
+  t.match(alone, [/^c\.yaml:15:9: vips\[0\]\.address\[7\]: "198\.18\.0\.300" is not a host address/])
+  t.strictSame(issuesOf(() => parseConfig(bad, 'c.yaml', undefined, before)), alone, 'an invalid reload is reported as without the config in force')
+})

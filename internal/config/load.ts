@@ -93,9 +93,11 @@ function locateOffset(doc: ReturnType<typeof parseDocument>, path: readonly Prop
  * Parse and validate config text. Throws ConfigError listing every problem; returns a deeply
  * frozen Config. `latin1`: the file's bytes when `text` was made from them one byte per character
  * (an ASCII file): the address runs' strings are then copied from them, not from a copy of the text.
+ * `previous`: the config in force (a reload): an address written as in it is its string, not a new
+ * one (see Reuse).
  */
-export function parseConfig(text: string, file = 'porter.yaml', latin1?: Buffer): Config {
-  const cut: CutInfo = { places: new Map(), edits: [] }
+export function parseConfig(text: string, file = 'porter.yaml', latin1?: Buffer, previous?: Config): Config {
+  const cut: CutInfo = { places: new Map(), edits: [], reuse: previous === undefined ? undefined : new Reuse(previous) }
   const raw = parseFast(text, latin1, cut)
   if (raw !== undefined) {
     const res = configSchema.safeParse(raw)
@@ -118,6 +120,32 @@ interface CutInfo {
   places: Map<readonly string[], Int32Array>
   edits: { origAt: number; origLen: number; cutAt: number; cutLen: number }[]
   text?: string
+  reuse?: Reuse
+}
+
+/**
+ * The VIP addresses of the config in force, in order, for the address runs of a reload: the run's
+ * next item is the next of these when the text has it there, written the same, and a new string
+ * otherwise. A reload that changes a few VIPs of a 100k list then makes a few strings, not 100k
+ * that all outlive the young generation (half a reload's read was collecting them). Items are
+ * taken in step: a replaced address costs one string, an inserted or removed one the rest of
+ * its list.
+ */
+class Reuse {
+  #li = 0
+  #ii = 0
+  constructor(private readonly previous: Config) {}
+
+  take(text: string, from: number, to: number): string | undefined {
+    const vips = this.previous.vips
+    while (this.#li < vips.length && this.#ii >= vips[this.#li]!.address.length) {
+      this.#li++
+      this.#ii = 0
+    }
+    if (this.#li >= vips.length) return undefined
+    const s = vips[this.#li]!.address[this.#ii++]!
+    return s.length === to - from && text.startsWith(s, from) ? s : undefined
+  }
 }
 
 type Locate = (path: readonly PropertyKey[], keyOnly?: boolean) => { line: number; col: number } | undefined
@@ -280,7 +308,12 @@ export function cutAddressRuns(text: string, latin1?: Buffer, info?: CutInfo): {
       // text alive, nothing to flatten later), copied from the text's bytes
       bytes ??= Buffer.from(text, 'latin1')
       const run = new Array<string>(count)
-      for (let i = 0; i < count; i++) run[i] = bytes.toString('latin1', offs[2 * i], offs[2 * i + 1])
+      const reuse = info?.reuse
+      for (let i = 0; i < count; i++) {
+        const from = offs[2 * i]!
+        const to = offs[2 * i + 1]!
+        run[i] = reuse?.take(text, from, to) ?? bytes.toString('latin1', from, to)
+      }
       const line = `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`
       if (info !== undefined) {
         const starts = new Int32Array(count)
@@ -576,7 +609,7 @@ function deepFreeze<T>(o: T): T {
 }
 
 /** Read and parse a config file. Read errors are PORTER_ERR_CONFIG_READ; content errors ConfigError. */
-export function loadConfigFile(path: string): Config {
+export function loadConfigFile(path: string, previous?: Config): Config {
   let text: string
   let ascii: Buffer | undefined
   try {
@@ -588,5 +621,5 @@ export function loadConfigFile(path: string): Config {
   } catch (e) {
     throw new PorterError('PORTER_ERR_CONFIG_READ', `Cannot read config ${JSON.stringify(path)}: ${errnoOf(e) ?? (e as Error).message}`, { cause: e })
   }
-  return parseConfig(text, basename(path), ascii)
+  return parseConfig(text, basename(path), ascii, previous)
 }

@@ -102,7 +102,8 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
       let next: Config
       const t0 = clock.now()
       try {
-        next = loadConfigFile(configFile)
+        // the config in force: addresses written as in it keep its strings (a reload of a 100k list)
+        next = loadConfigFile(configFile, config)
       } catch (e) {
         lastReload = { at: new Date().toISOString(), ok: false, error: (e as Error).message }
         log.error({ error: { code: (e as PorterError).code, message: (e as Error).message } }, 'reload rejected: the new config is invalid, the running config stays in force')
