@@ -102,9 +102,10 @@ export interface HeapTrimmerOptions extends Partial<TrimPolicy> {
  * burst is over, 4 MiB of growth gets one full, compacting collection (compactingGc), after which
  * V8 releases the emptied pages (it was 16 MiB: three one-VIP reloads of a 100k-VIP config, each
  * under 16 MiB, then left the settled controller at 80.6 MiB RSS instead of 71.0), and 1 MiB gets
- * `malloc_trim(0)` (well under a millisecond at 1k-10k VIPs), which returns the arenas' free pages. Never during a burst: a full collection in
- * the middle of a 100k-route push slowed it by a third. A daemon whose memory does not grow is
- * never touched. The timer does not keep the process alive. Returns a stop function.
+ * `malloc_trim(0)` (well under a millisecond at 1k-10k VIPs), which returns the arenas' free
+ * pages. Never during a burst: a full collection in the middle of a 100k-route push slowed it by
+ * a third. A daemon whose memory does not grow is never touched. The timer does not keep the
+ * process alive. Returns a stop function.
  */
 export function startHeapTrimmer(opts: HeapTrimmerOptions = {}): () => void {
   const policy: TrimPolicy = { ...DEFAULT_TRIM_POLICY, ...opts }

@@ -158,7 +158,7 @@ type Locate = (path: readonly PropertyKey[], keyOnly?: boolean) => { line: numbe
  * a run has no place there. No place: undefined, and collectIssues leaves the file to the full path.
  */
 function cutLocator(text: string, raw: Record<string, unknown>, cut: CutInfo): Locate {
-  let lineStarts: Int32Array | undefined
+  let lc: LineCounter | undefined
   let doc: ReturnType<typeof parseDocument> | undefined
   const aliases = text.includes('*')
   const hasRun = (seq: YamlNode) => isSeq(seq) && seq.items.some((x) => isScalar(x) && typeof x.value === 'string' && x.value.startsWith(RUN_TAG))
@@ -177,16 +177,9 @@ function cutLocator(text: string, raw: Record<string, unknown>, cut: CutInfo): L
   return (path, keyOnly) => {
     const off = (keyOnly ? undefined : inRun(path)) ?? inCut(path, keyOnly)
     if (off === undefined) return undefined
-    lineStarts ??= lineStartsOf(text)
-    // the last line starting at or before off (binary search)
-    let lo = 0
-    let hi = lineStarts.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (lineStarts[mid]! <= off) lo = mid
-      else hi = mid - 1
-    }
-    return { line: lo + 1, col: off - lineStarts[lo]! + 1 }
+    lc ??= lineCounterOf(text)
+    const p = lc.linePos(off)
+    return { line: p.line, col: p.col }
   }
 }
 
@@ -201,13 +194,12 @@ function uncut(cut: CutInfo, at: number): number {
   return at + shift
 }
 
-function lineStartsOf(text: string): Int32Array {
-  let n = 1
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++
-  const out = new Int32Array(n)
-  let k = 1
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) out[k++] = i + 1
-  return out
+/** `yaml`'s LineCounter of `text`, as its parser would fill it (the full path places with one). */
+function lineCounterOf(text: string): LineCounter {
+  const lc = new LineCounter()
+  lc.addNewLine(0)
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lc.addNewLine(i + 1)
+  return lc
 }
 
 /**

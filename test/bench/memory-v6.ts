@@ -14,10 +14,11 @@
 // Per size: the receiver starts, the speaker starts with N VIPs; when the receiver reports N
 // prefixes received (`porter status --json`), the speaker's RSS is read once it has settled
 // (push-lab.ts settledVm: from 15 s later, once a second no longer lowers it by 1 MiB) with its
-// VmHWM. Idle: the same with `vips: []`. Prints RSS, peak and bytes per route above idle, and from one size to the
-// next (the marginal cost). `--bin=PATH`: that executable instead of the built dist/porter (to
-// compare two builds, one run each). `--env=NAME=VALUE` (repeatable): set in both porters'
-// environment (e.g. the systemd unit's MALLOC_ARENA_MAX=1); otherwise they get PATH, HOME and LANG only.
+// VmHWM. Idle: the same with `vips: []`. Prints RSS, peak and bytes per route above idle, and
+// from one size to the next (the marginal cost). `--bin=PATH`: that executable instead of the
+// built dist/porter (to compare two builds, one run each). `--env=NAME=VALUE` (repeatable): set in
+// both porters' environment (e.g. the systemd unit's MALLOC_ARENA_MAX=1); otherwise they get
+// PATH, HOME and LANG only.
 // `--idle-soak=SECONDS`: instead, the idle speaker (no VIPs, session Established) left running that
 // long, its RSS read every 10 s (the issue's idle target is 60 MiB; V8 optimizes the daemon's own
 // timers minutes after start, and that maps compiler code a 3 s reading does not see).

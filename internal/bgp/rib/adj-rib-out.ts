@@ -8,8 +8,8 @@
 // sent table is the desired one, the same Map. Memory per announced host route without a path
 // id: one map entry (its value is the route's group, shared; see Entry).
 import { PorterError } from '../../errors/index.ts'
-import { toNlri, type FamilyKey, type Nlri, type OutNlri, type PathAttributes } from '../wire/index.ts'
-import { AFI_IPV4, AFI_IPV6, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
+import { hostPrefix, toNlri, type FamilyKey, type OutNlri, type PathAttributes } from '../wire/index.ts'
+import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
 import { GRACEFUL_SHUTDOWN_ATTRS, buildPathAttributes, mergeExportAttrs, resolveExportAttrs, type ExportAttrs, type ResolvedAttrs } from './attrs.ts'
 import { assignPathIds } from './pathid.ts'
 
@@ -143,14 +143,9 @@ function entryOf(key: string, rs: Routes): Entry {
   return !isRouteList(rs) && rs.pathId === undefined && rs.addr === key ? rs.group : rs
 }
 
+/** A table entry as routes (a host route kept as its group: the key is its address). */
 function routesOf(key: string, e: Entry): Routes {
-  return isGroup(e) ? route(hostPrefix(key, e), undefined, e) : e
-}
-
-/** The prefix of a host route kept as its group: the key is its address. */
-function hostPrefix(key: string, g: Group): Prefix {
-  const v4 = g.family === 'ipv4-unicast'
-  return { afi: v4 ? AFI_IPV4 : AFI_IPV6, addr: key, len: v4 ? 32 : 128 }
+  return isGroup(e) ? route(hostPrefix(key), undefined, e) : e
 }
 
 const entryCount = (e: Entry): number => (isGroup(e) ? 1 : count(e))

@@ -24,6 +24,28 @@ export interface FamilyDef {
 
 const scratch = new Uint8Array(16)
 
+/** The ceil(len/8) significant bytes of the IPv4 address text `addr` (host bits cleared) at out[off]; returns the end. */
+function writeIpv4Bits(out: Uint8Array, off: number, addr: string, len: number): number {
+  const v = parseIpv4(addr)
+  if (v < 0) throw encodeError(`Cannot encode prefix "${addr}/${len}": "${addr}" is not an IPv4 address`)
+  const nb = (len + 7) >>> 3
+  const m = len === 0 ? 0 : (v & (0xffffffff << (32 - len))) >>> 0
+  if (nb > 0) out[off] = m >>> 24
+  if (nb > 1) out[off + 1] = (m >>> 16) & 255
+  if (nb > 2) out[off + 2] = (m >>> 8) & 255
+  if (nb > 3) out[off + 3] = m & 255
+  return off + nb
+}
+
+/** The same for IPv6. */
+function writeIpv6Bits(out: Uint8Array, off: number, addr: string, len: number): number {
+  if (!parseIpv6(addr, scratch, 0)) throw encodeError(`Cannot encode prefix "${addr}/${len}": "${addr}" is not an IPv6 address`)
+  const nb = (len + 7) >>> 3
+  for (let i = 0; i < nb; i++) out[off + i] = scratch[i]!
+  if (len & 7) out[off + nb - 1] = out[off + nb - 1]! & (0xff << (8 - (len & 7))) & 0xff
+  return off + nb
+}
+
 const ipv4Unicast: FamilyDef = {
   key: 'ipv4-unicast',
   afi: AFI_IPV4,
@@ -35,25 +57,9 @@ const ipv4Unicast: FamilyDef = {
     if (p.afi !== AFI_IPV4 || !(len >= 0 && len <= 32) || !Number.isInteger(len)) {
       throw encodeError(`Cannot encode prefix "${p.addr}/${len}" as IPv4 unicast`)
     }
-    const v = parseIpv4(p.addr)
-    if (v < 0) throw encodeError(`Cannot encode prefix "${p.addr}/${len}": "${p.addr}" is not an IPv4 address`)
-    const nb = (len + 7) >>> 3
-    const m = len === 0 ? 0 : (v & (0xffffffff << (32 - len))) >>> 0
-    if (nb > 0) out[off] = m >>> 24
-    if (nb > 1) out[off + 1] = (m >>> 16) & 255
-    if (nb > 2) out[off + 2] = (m >>> 8) & 255
-    if (nb > 3) out[off + 3] = m & 255
-    return off + nb
+    return writeIpv4Bits(out, off, p.addr, len)
   },
-  writeAddress(out, off, addr) {
-    const v = parseIpv4(addr)
-    if (v < 0) throw encodeError(`Cannot encode prefix "${addr}/32": "${addr}" is not an IPv4 address`)
-    out[off] = v >>> 24
-    out[off + 1] = (v >>> 16) & 255
-    out[off + 2] = (v >>> 8) & 255
-    out[off + 3] = v & 255
-    return off + 4
-  },
+  writeAddress: (out, off, addr) => writeIpv4Bits(out, off, addr, 32),
   readPrefix(buf, off, len) {
     const nb = (len + 7) >>> 3
     let v = 0
@@ -74,18 +80,9 @@ const ipv6Unicast: FamilyDef = {
     if (p.afi !== AFI_IPV6 || !(len >= 0 && len <= 128) || !Number.isInteger(len)) {
       throw encodeError(`Cannot encode prefix "${p.addr}/${len}" as IPv6 unicast`)
     }
-    if (!parseIpv6(p.addr, scratch, 0)) {
-      throw encodeError(`Cannot encode prefix "${p.addr}/${len}": "${p.addr}" is not an IPv6 address`)
-    }
-    const nb = (len + 7) >>> 3
-    for (let i = 0; i < nb; i++) out[off + i] = scratch[i]!
-    if (len & 7) out[off + nb - 1] = out[off + nb - 1]! & (0xff << (8 - (len & 7))) & 0xff
-    return off + nb
+    return writeIpv6Bits(out, off, p.addr, len)
   },
-  writeAddress(out, off, addr) {
-    if (!parseIpv6(addr, out, off)) throw encodeError(`Cannot encode prefix "${addr}/128": "${addr}" is not an IPv6 address`)
-    return off + 16
-  },
+  writeAddress: (out, off, addr) => writeIpv6Bits(out, off, addr, 128),
   readPrefix(buf, off, len) {
     const nb = (len + 7) >>> 3
     scratch.fill(0)

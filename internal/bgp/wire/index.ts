@@ -147,4 +147,4 @@ export { FrameReader, parseHeader, splitMessages, writeHeader, type MessageHeade
 export { negotiate, defaultContext, familiesOf, receiveLimit, type Negotiated, type GracefulRestartInfo } from './negotiate.ts'
 export { encodeUpdates, encodeWithdrawals, joinMessages } from './pack.ts'
 export { FAMILIES, FAMILY_BY_KEY, familyOf, familyKey, type FamilyDef } from './families.ts'
-export { nlriSize, nlriListSize, decodeNlriList, toNlri } from './nlri.ts'
+export { nlriSize, nlriListSize, decodeNlriList, hostPrefix, toNlri } from './nlri.ts'

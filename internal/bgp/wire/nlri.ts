@@ -20,11 +20,15 @@ export function nlriListSize(list: readonly Nlri[], addPath: boolean): number {
   return n
 }
 
+/** The host route (/32 or /128) of an address text. */
+export function hostPrefix(addr: string): Prefix {
+  const v6 = addr.includes(':')
+  return { afi: v6 ? AFI_IPV6 : AFI_IPV4, addr, len: v6 ? 128 : 32 }
+}
+
 /** The Nlri of an OutNlri (a host route's address text: its /32 or /128, no path id). */
 export function toNlri(n: OutNlri): Nlri {
-  if (typeof n !== 'string') return n
-  const v6 = n.includes(':')
-  return { prefix: { afi: v6 ? AFI_IPV6 : AFI_IPV4, addr: n, len: v6 ? 128 : 32 } }
+  return typeof n === 'string' ? { prefix: hostPrefix(n) } : n
 }
 
 /** bytes one NLRI to send takes on the wire, in family `fam` */
