@@ -1,7 +1,9 @@
 // Community text <-> wire values: RFC 1997 communities ("65000:100" or a well-known name) and
 // RFC 8092 large communities ("65000:1:2"). Exported for config validation.
 import { PorterError } from '../../errors/index.ts'
-import { WELL_KNOWN_COMMUNITIES, type LargeCommunity } from '../wire/index.ts'
+// the table's own file, not the wire index: `porter validate` need not load the BGP codec
+import { WELL_KNOWN_COMMUNITIES } from '../wire/well-known-communities.ts'
+import type { LargeCommunity } from '../wire/index.ts'
 
 export { WELL_KNOWN_COMMUNITIES }
 
