@@ -50,6 +50,13 @@ const MAIN_CONFIG = { ...MAIN, cache: join(DIST, 'porter-main-config.cache'), ca
 const CONFIG_COMMANDS = ['validate']
 const DAEMON = { bundle: join(DIST, 'porter-daemon.cjs'), cache: join(DIST, 'porter-daemon.cache'), asset: 'porter-daemon.cjs', cacheAsset: 'porter-daemon.cache' }
 const KUBE = { bundle: join(DIST, 'porter-kube.cjs'), cache: join(DIST, 'porter-kube.cache'), asset: 'porter-kube.cjs', cacheAsset: 'porter-kube.cache' }
+/**
+ * `yaml`, the parser with positions, as a fourth bundle: it is read only to place a config
+ * error, and inside the CLI bundle its ~150 KB of source were copied into a string at every
+ * start (a one-byte copy costs ~3 us per KiB on this machine, a new page ~10 us: every command
+ * paid ~0.7 ms for a parser it did not run)
+ */
+const YAML_ASSET = { bundle: join(DIST, 'porter-yaml.cjs'), cache: join(DIST, 'porter-yaml.cache'), asset: 'porter-yaml.cjs', cacheAsset: 'porter-yaml.cache' }
 /** an asset bundle is one function expression: compiled by vm.Script, called like a CommonJS module */
 const ASSET_HEAD = '(function (exports, require, module, __filename, __dirname) {'
 const ASSET_TAIL = '\n})'
@@ -83,11 +90,11 @@ function gitCommit() {
  */
 const LAZY_PACKAGES = {
   koffi: { file: () => join(pkgDir(ROOT, 'koffi'), 'index.cjs'), uses: ['load', 'errno'], by: 'internal/sys' },
-  yaml: { file: () => require.resolve('yaml'), uses: ['parseDocument', 'LineCounter', 'isMap', 'isSeq', 'isScalar'], by: 'internal/config/load.ts' },
+  yaml: { file: () => require.resolve('yaml'), uses: ['parseDocument', 'LineCounter', 'isMap', 'isSeq', 'isScalar'], by: 'internal/config/load.ts', asset: YAML_ASSET },
 }
 
 function lazyStandIn(name) {
-  const { file, uses, by } = LAZY_PACKAGES[name]
+  const { file, uses, by, asset } = LAZY_PACKAGES[name]
   const cjs = file()
   const keys = Object.keys(require(cjs)).sort()
   const missing = uses.filter((k) => !keys.includes(k))
@@ -95,7 +102,8 @@ function lazyStandIn(name) {
   return [
     `const KEYS = ${JSON.stringify(keys)}`,
     'let real',
-    `const load = () => (real ??= require(${JSON.stringify(cjs)}))`,
+    // a package with an asset bundle of its own is that bundle, loaded by its asset loader
+    `const load = () => (real ??= require(${JSON.stringify(asset ? `porter-asset:${name}` : cjs)}))`,
     'module.exports = new Proxy({}, {',
     "  get: (_, k) => (k === '__esModule' ? undefined : load()[k]),",
     '  has: (_, k) => KEYS.includes(k),',
@@ -114,6 +122,8 @@ function lazyPackagesPlugin() {
     setup(b) {
       b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'porter-lazy' }))
       b.onLoad({ filter: /.*/, namespace: 'porter-lazy' }, (args) => ({ contents: lazyStandIn(args.path), resolveDir: ROOT, loader: 'js' }))
+      b.onResolve({ filter: /^porter-asset:/ }, (args) => ({ path: args.path.slice('porter-asset:'.length), namespace: 'porter-lazy-asset' }))
+      b.onLoad({ filter: /.*/, namespace: 'porter-lazy-asset' }, (args) => ({ contents: assetLoader(LAZY_PACKAGES[args.path].asset, new Set()), resolveDir: ROOT, loader: 'js' }))
     },
   }
 }
@@ -385,6 +395,7 @@ async function bundle(version, commit) {
   const daemonProbe = await bundleOne(opts({ entry: DAEMON_ENTRY, plugins: [kubeAssetPlugin(), sharedModulesPlugin(mainOwn)] }))
   const daemonOwn = own(daemonProbe.inputs)
   const kube = await bundleOne(opts({ entry: KUBE_ENTRY, outfile: KUBE.bundle, head: ASSET_HEAD, tail: ASSET_TAIL, plugins: [sharedModulesPlugin(new Set([...mainOwn, ...daemonOwn]))] }))
+  const yaml = await bundleOne(opts({ entry: LAZY_PACKAGES.yaml.file(), outfile: YAML_ASSET.bundle, head: ASSET_HEAD, tail: ASSET_TAIL }))
   const kubeTakes = taken(kube.inputs)
   const fromMain = new Set([...taken(daemonProbe.inputs), ...kubeTakes].filter((f) => mainOwn.has(f)))
   const fromDaemon = new Set([...kubeTakes].filter((f) => daemonOwn.has(f)))
@@ -408,7 +419,8 @@ async function bundle(version, commit) {
   // the example config a user starts from
   const example = join(ROOT, 'systemd', 'porter.yaml')
   const mainConfigCache = warmCodeCache(MAIN_CONFIG, () => [{ args: ['validate', '--config', example], shows: `${example}: valid` }])
-  return { main, daemon, kube, mainCache, mainConfigCache, daemonCache: codeCache(DAEMON), kubeCache: codeCache(KUBE) }
+  if (main.inputs.some((f) => f.startsWith('node_modules/yaml/'))) throw new Error('the start-up bundle carries the yaml package: it is an asset of its own (YAML_ASSET)')
+  return { main, daemon, kube, yaml, mainCache, mainConfigCache, daemonCache: codeCache(DAEMON), kubeCache: codeCache(KUBE), yamlCache: codeCache(YAML_ASSET) }
 }
 
 /** One bundle; without `outfile`, only its list of inputs (a probe: nothing is written). */
@@ -463,7 +475,7 @@ function seaBlob() {
   const assets = {}
   const built = ensureAddons({ log })
   for (const [name, a] of Object.entries(ADDONS)) assets[a.asset] = built[name]
-  for (const a of [MAIN, MAIN_CONFIG, DAEMON, KUBE]) {
+  for (const a of [MAIN, MAIN_CONFIG, DAEMON, KUBE, YAML_ASSET]) {
     assets[a.asset] = a.bundle
     assets[a.cacheAsset] = a.cache
   }
@@ -542,7 +554,7 @@ try {
   await withBuildLock(async () => {
   applyPatches({ log })
   const b = await bundle(pkg.version, commit)
-  log(`bundled ${b.main.inputs.length} files into ${rel(MAIN.bundle)} (${(b.main.bytes / 1024).toFixed(0)} KiB, warm code caches ${(b.mainCache / 1024).toFixed(0)} and ${(b.mainConfigCache / 1024).toFixed(0)} KiB; loaded by ${rel(BUNDLE)}), ${b.daemon.inputs.length} into ${rel(DAEMON.bundle)} (${(b.daemon.bytes / 1024).toFixed(0)} KiB, code cache ${(b.daemonCache / 1024).toFixed(0)} KiB) and ${b.kube.inputs.length} into ${rel(KUBE.bundle)} (${(b.kube.bytes / 1024).toFixed(0)} KiB, code cache ${(b.kubeCache / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
+  log(`bundled ${b.main.inputs.length} files into ${rel(MAIN.bundle)} (${(b.main.bytes / 1024).toFixed(0)} KiB, warm code caches ${(b.mainCache / 1024).toFixed(0)} and ${(b.mainConfigCache / 1024).toFixed(0)} KiB; loaded by ${rel(BUNDLE)}), ${b.daemon.inputs.length} into ${rel(DAEMON.bundle)} (${(b.daemon.bytes / 1024).toFixed(0)} KiB, code cache ${(b.daemonCache / 1024).toFixed(0)} KiB) ${b.kube.inputs.length} into ${rel(KUBE.bundle)} (${(b.kube.bytes / 1024).toFixed(0)} KiB, code cache ${(b.kubeCache / 1024).toFixed(0)} KiB) and ${b.yaml.inputs.length} into ${rel(YAML_ASSET.bundle)} (${(b.yaml.bytes / 1024).toFixed(0)} KiB, code cache ${(b.yamlCache / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
   const assets = seaBlob()
   log(`embedded assets: ${Object.keys(assets).join(', ')}`)
   executable()
