@@ -259,6 +259,8 @@ function assetLoader(a, provide, cacheAsset = JSON.stringify(a.cacheAsset)) {
     'const m = { exports: {} }',
     'script.runInThisContext()(m.exports, require, m, __filename, __dirname)',
     "m.exports.codeCache = cachedData === undefined ? 'none' : script.cachedDataRejected ? 'rejected' : 'used'",
+    // what V8 did with each bundle's cache, for the daemon's "started" line (cmd/porter/daemon.ts)
+    `;(globalThis[Symbol.for("porter.codeCaches")] ??= {})[${JSON.stringify(a.asset)}] = m.exports.codeCache`,
     'module.exports = m.exports',
     '',
   ].join('\n')
@@ -321,6 +323,46 @@ function sharedModulesPlugin(shared) {
       })
       b.onLoad({ filter: /.*/, namespace: 'porter-shared' }, (args) => ({ contents: `module.exports = ${REGISTRY}[${JSON.stringify(args.path)}]()\n`, loader: 'js' }))
     },
+  }
+}
+
+/**
+ * V8 code caches of the daemon's asset bundles (dist/porter-daemon.cjs and, loaded from it,
+ * dist/porter-kube.cjs), made in a child node under the flags a daemon has set when it compiles
+ * them: V8 rejects a cache made under other flags, even one set with v8.setFlagsFromString (as
+ * the daemon sets its heap policy), and it did so for both until 2026-12-06. The child runs
+ * cmd/porter/heap.ts's own daemonFlags(), bundled here, so the flags cannot drift apart; it checks
+ * that each cache is taken under them. The daemon logs what V8 did with each (`codeCaches` in
+ * its "started" line).
+ */
+async function daemonCodeCaches(assets) {
+  const heap = await require('esbuild').build({
+    absWorkingDir: ROOT, entryPoints: [join(ROOT, 'cmd', 'porter', 'heap.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, logLevel: 'silent',
+  })
+  const dir = mkdtempSync(join(tmpdir(), 'porter-build-'))
+  try {
+    const heapFile = join(dir, 'heap.cjs')
+    writeFileSync(heapFile, heap.outputFiles[0].text)
+    const env = { ...process.env }
+    delete env.NODE_OPTIONS
+    const r = spawnSync(process.execPath, ['-e', [
+      "const vm = require('node:vm'), fs = require('node:fs')",
+      'const [, heapFile, list] = process.argv',
+      'require(heapFile).daemonFlags()',
+      'const sizes = []',
+      'for (const [bundle, cache, filename] of JSON.parse(list)) {',
+      "  const code = fs.readFileSync(bundle, 'latin1')",
+      '  const data = new vm.Script(code, { filename }).createCachedData()',
+      '  fs.writeFileSync(cache, data)',
+      "  if (new vm.Script(code, { filename, cachedData: data }).cachedDataRejected) throw new Error(`V8 rejected the code cache it just made for ${filename}`)",
+      '  sizes.push(data.length)',
+      '}',
+      'process.stdout.write(JSON.stringify(sizes))',
+    ].join('\n'), heapFile, JSON.stringify(assets.map((a) => [a.bundle, a.cache, a.asset]))], { env, encoding: 'utf8', timeout: 120_000 })
+    if (r.status !== 0) throw new Error(`making the daemon's code caches failed (status ${r.status}):\n${r.stderr}${r.stdout}`)
+    return JSON.parse(r.stdout)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }
 
@@ -420,7 +462,8 @@ async function bundle(version, commit) {
   const example = join(ROOT, 'systemd', 'porter.yaml')
   const mainConfigCache = warmCodeCache(MAIN_CONFIG, () => [{ args: ['validate', '--config', example], shows: `${example}: valid` }])
   if (main.inputs.some((f) => f.startsWith('node_modules/yaml/'))) throw new Error('the start-up bundle carries the yaml package: it is an asset of its own (YAML_ASSET)')
-  return { main, daemon, kube, yaml, mainCache, mainConfigCache, daemonCache: codeCache(DAEMON), kubeCache: codeCache(KUBE), yamlCache: codeCache(YAML_ASSET) }
+  const [daemonCache, kubeCache] = await daemonCodeCaches([DAEMON, KUBE])
+  return { main, daemon, kube, yaml, mainCache, mainConfigCache, daemonCache, kubeCache, yamlCache: codeCache(YAML_ASSET) }
 }
 
 /** One bundle; without `outfile`, only its list of inputs (a probe: nothing is written). */

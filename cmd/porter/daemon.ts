@@ -54,6 +54,12 @@ export async function daemon(mode: 'controller' | 'agent', { file, cfg, level, c
         if (every) watchdog = setInterval(() => notify('WATCHDOG=1'), every).unref()
       },
       onStopping: () => notify('STOPPING=1'),
+      // the built executable's asset loaders record what V8 did with each bundle's code cache
+      // (build/build.mjs): "used", or "rejected" when the flags differ from the ones it was made under
+      startInfo: () => {
+        const codeCaches = (globalThis as { [k: symbol]: unknown })[Symbol.for('porter.codeCaches')]
+        return codeCaches ? { codeCaches } : {}
+      },
     })
     const code = await d.done
     clearInterval(watchdog)

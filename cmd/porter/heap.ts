@@ -17,6 +17,17 @@ export function daemonHeapPolicy(env: Readonly<Record<string, string | undefined
   setFlagsFromString('--semi-space-growth-factor=1')
 }
 
+/**
+ * The V8 flags in force when a daemon compiles its bundles (dist/porter-daemon.cjs, and
+ * dist/porter-kube.cjs later), set the way the daemon sets them: daemonHeapPolicy, then
+ * compactingGc (which leaves no flag behind). V8 takes a code cache only if it was made under the
+ * same flags, so build/build.mjs runs exactly this before it makes those caches.
+ */
+export function daemonFlags(): void {
+  daemonHeapPolicy({})
+  compactingGc()
+}
+
 /** What the trimmer reads every interval. */
 export interface TrimSample {
   /** resident set size, bytes */
@@ -82,6 +93,9 @@ export function trimStep(policy: TrimPolicy, state: TrimState, s: TrimSample): {
 export function compactingGc(): () => void {
   setFlagsFromString('--expose-gc')
   const fullGc = runInNewContext('gc') as () => void
+  // off again once the function is ours: a bundle compiled later (the Kubernetes code) runs under
+  // the flags its code cache was made with (daemonFlags), and no new context gets a `gc` global
+  setFlagsFromString('--no-expose-gc')
   return () => {
     setFlagsFromString('--compact-on-every-full-gc')
     try { fullGc() } finally { setFlagsFromString('--no-compact-on-every-full-gc') }

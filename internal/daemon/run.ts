@@ -32,6 +32,8 @@ export interface DaemonOptions {
   onStopping?: () => void
   /** durations in the log (default: the process clock) */
   clock?: Clock
+  /** more fields for the "started" log line, read once the service has started */
+  startInfo?: () => Record<string, unknown>
 }
 
 export interface Daemon {
@@ -93,7 +95,7 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
     throw e
   }
   phase = 'running'
-  log.info({ version: buildInfo().version, commit: buildInfo().commit }, `${service.mode} started`)
+  log.info({ version: buildInfo().version, commit: buildInfo().commit, ...o.startInfo?.() }, `${service.mode} started`)
   o.onReady?.()
 
   let reloading: Promise<boolean> = Promise.resolve(true)

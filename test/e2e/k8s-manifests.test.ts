@@ -183,6 +183,12 @@ t.test('RBAC: each ServiceAccount, running dist/porter, was allowed every reques
   ].join('\n'), 'agent', kl.binary)
   t.teardown(async () => { await agent.stop(); agent.cleanup() })
   await agent.start()
+  // the built executable takes the code cache of every bundle it loads, the Kubernetes one too:
+  // V8 rejects a cache made under other flags, and the daemons set theirs (cmd/porter/heap.ts)
+  for (const p of [controller, agent]) {
+    const started = await waitFor(() => p.logs().find((l) => l.msg === `${p.mode} started`), { timeoutMs: 20_000, what: `the ${p.mode}'s "started" line` })
+    t.same(started.codeCaches, { 'porter-main.cjs': 'used', 'porter-daemon.cjs': 'used', 'porter-kube.cjs': 'used' }, `${p.mode}: V8 used each bundle's code cache`)
+  }
 
   await kl.apply(serviceYaml('web'))
   const ip = await waitIngress(kl, 'web')

@@ -1,6 +1,6 @@
 // cmd/porter/heap.ts: the heap trimmer's decisions (trimStep) as a story: one state, samples in, actions out.
 import t, { type Test } from 'tap'
-import { getHeapStatistics } from 'node:v8'
+import { getHeapStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { compactingGc, trimStep, type TrimPolicy, type TrimSample, type TrimState } from '../../cmd/porter/heap.ts'
 
@@ -68,6 +68,10 @@ t.test('a long burst collected in a pause in its middle is collected again when 
 
 t.test('the trimmer\'s collection compacts: a half-empty old space gives its pages back', async (t) => {
   const gc = compactingGc()
+  t.throws(() => runInNewContext('gc'), { name: 'ReferenceError' }, 'no later context gets a gc global: --expose-gc is off again (the Kubernetes bundle compiles under the flags of its code cache)')
+  setFlagsFromString('--expose-gc')
+  plainGc = runInNewContext('gc') as () => void
+  setFlagsFromString('--no-expose-gc')
   // 300k small objects moved to the old space, then three in four dropped: pages a quarter full
   const keep: ({ a: number; s: string } | null)[] = []
   for (let i = 0; i < 300_000; i++) keep.push({ a: i, s: `x${i}` })
@@ -83,11 +87,13 @@ t.test('the trimmer\'s collection compacts: a half-empty old space gives its pag
   t.equal(keep[299_996]!.s, 'x299996', 'and keep their contents')
 })
 
+/** V8's gc(), exposed for the test alone */
+let plainGc: () => void = () => { throw new Error('no gc yet') }
 /**
- * V8's gc() (exposed by compactingGc) without compaction, the heap's size after it: compacts only
- * if compactingGc left its flag on, and then the test above fails
+ * V8's gc() without compaction, the heap's size after it: compacts only if compactingGc left its
+ * flag on, and then the test above fails
  */
 function runPlainGc(): number {
-  ;(runInNewContext('gc') as () => void)()
+  plainGc()
   return getHeapStatistics().total_heap_size
 }
