@@ -13,8 +13,9 @@
 //     import.meta.url is mapped to the bundle's own file URL; the packages' native bindings
 //     (node-gyp-build, koffi's @koromix/koffi-<os>-<cpu>) are redirected to internal/native/load.ts.
 //     The daemon modes (cmd/porter/daemon.ts, through build/sea-daemon.ts) are a second bundle,
-//     dist/porter-daemon.cjs, and the Kubernetes code (build/sea-kube.ts) a third,
-//     dist/porter-kube.cjs, each with a V8 code cache (dist/porter-*.cache; see bundle()). The
+//     dist/porter-daemon.cjs, the Kubernetes code (build/sea-kube.ts) a third,
+//     dist/porter-kube.cjs, and `yaml` (read only to place a config error) a fourth,
+//     dist/porter-yaml.cjs, each with a V8 code cache (dist/porter-*.cache; see bundle()). The
 //     CLI bundle has two warm code caches, made by running it (warmCodeCache()), and the SEA's
 //     main script, dist/porter.cjs, only loads it with the one for the command.
 //  3. sea-config.json (useCodeCache, addons, the bundles and caches as assets) -> node --experimental-sea-config
@@ -212,7 +213,8 @@ function absentOptionalPlugin() {
 }
 
 /**
- * Three bundles, one executable. dist/porter-main.cjs holds the CLI and what `version`,
+ * Four bundles, one executable (the fourth, dist/porter-yaml.cjs, is YAML_ASSET).
+ * dist/porter-main.cjs holds the CLI and what `version`,
  * `validate` and `status` need (the SEA's main script, dist/porter.cjs, is its loader); the daemon
  * modes (BGP, netlink, nftables, the agent) are dist/porter-daemon.cjs, and
  * @kubernetes/client-node with Porter's Kubernetes code (~3 MB of JavaScript with undici, ws and
