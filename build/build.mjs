@@ -55,7 +55,8 @@ const KUBE = { bundle: join(DIST, 'porter-kube.cjs'), cache: join(DIST, 'porter-
  * `yaml`, the parser with positions, as a fourth bundle: it is read only to place a config
  * error, and inside the CLI bundle its ~150 KB of source were copied into a string at every
  * start (a one-byte copy costs ~3 us per KiB on this machine, a new page ~10 us: every command
- * paid ~0.7 ms for a parser it did not run)
+ * paid ~1 ms for a parser it did not run). Its code cache is made under no flags, as the CLI
+ * runs; a daemon that places a reload's error compiles it afresh.
  */
 const YAML_ASSET = { bundle: join(DIST, 'porter-yaml.cjs'), cache: join(DIST, 'porter-yaml.cache'), asset: 'porter-yaml.cjs', cacheAsset: 'porter-yaml.cache' }
 /** an asset bundle is one function expression: compiled by vm.Script, called like a CommonJS module */
@@ -450,7 +451,8 @@ async function bundle(version, commit) {
   if (!main.inputs.some((f) => f.endsWith('cmd/porter/main.ts'))) throw new Error('cmd/porter/main.ts is not in the bundle')
   if (!daemon.inputs.some((f) => f.endsWith('cmd/porter/daemon.ts'))) throw new Error('cmd/porter/daemon.ts is not in the daemon bundle')
   if (own(main.inputs).size !== mainOwn.size || own(daemon.inputs).size !== daemonOwn.size) throw new Error('the bundles changed between the probe and the build')
-  // (the BGP codec too: reached through the community parser, it cost every command ~5 ms of start-up)
+  // (the BGP codec too: reached through the community parser's import of the wire index, it cost
+  // every command ~2 ms of start-up)
   const heavy = main.inputs.filter((f) => /node_modules\/(@kubernetes|netlink|pino|prom-client)\/|internal\/(bgp\/(session|speaker)\/|bgp\/wire\/(?!well-known-communities\.ts$)|(k8s|agent|controller|netlink|nft)\/)/.test(f))
   if (heavy.length) throw new Error(`the start-up bundle (dist/porter.cjs) pulls in daemon code: ${heavy.slice(0, 5).join(', ')}`)
   const kubeInDaemon = daemon.inputs.filter((f) => /node_modules\/(@kubernetes|undici|ws)\/|internal\/k8s\//.test(f))
