@@ -330,28 +330,31 @@ function sharedModulesPlugin(shared) {
 }
 
 /**
- * V8 code caches of the daemon's asset bundles (dist/porter-daemon.cjs and, loaded from it,
- * dist/porter-kube.cjs), made in a child node under the flags a daemon has set when it compiles
- * them: V8 rejects a cache made under other flags, even one set with v8.setFlagsFromString (as
- * the daemon sets its heap policy), and it did so for both until 2026-12-06. The child runs
- * cmd/porter/heap.ts's own daemonFlags(), bundled here, so the flags cannot drift apart; it checks
- * that each cache is taken under them. The daemon logs what V8 did with each (`codeCaches` in
- * its "started" line).
+ * V8 code caches of asset bundles, made right after compiling (cold: what V8 compiles eagerly), in
+ * a child node under the flags the bundles will run under: none for the CLI's (the yaml bundle),
+ * and for the daemon's (dist/porter-daemon.cjs and, loaded from it, dist/porter-kube.cjs) the
+ * ones a daemon has set when it compiles them. V8 rejects a cache made under other flags, even
+ * one set with v8.setFlagsFromString (as the daemon sets its heap policy), and it did so for both
+ * daemon bundles until 2026-12-06. With `daemonFlags` the child first runs cmd/porter/heap.ts's
+ * own daemonFlags(), bundled here, so the flags cannot drift apart. Each cache must be taken
+ * under them. The daemon logs what V8 did with each (`codeCaches` in its "started" line).
  */
-async function daemonCodeCaches(assets) {
-  const heap = await require('esbuild').build({
-    absWorkingDir: ROOT, entryPoints: [join(ROOT, 'cmd', 'porter', 'heap.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, logLevel: 'silent',
-  })
+async function coldCodeCaches(assets, { daemonFlags = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'porter-build-'))
   try {
     const heapFile = join(dir, 'heap.cjs')
-    writeFileSync(heapFile, heap.outputFiles[0].text)
+    if (daemonFlags) {
+      const heap = await require('esbuild').build({
+        absWorkingDir: ROOT, entryPoints: [join(ROOT, 'cmd', 'porter', 'heap.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', write: false, logLevel: 'silent',
+      })
+      writeFileSync(heapFile, heap.outputFiles[0].text)
+    }
     const env = { ...process.env }
     delete env.NODE_OPTIONS
     const r = spawnSync(process.execPath, ['-e', [
       "const vm = require('node:vm'), fs = require('node:fs')",
-      'const [, heapFile, list] = process.argv',
-      'require(heapFile).daemonFlags()',
+      'const [, list, heapFile] = process.argv',
+      'if (heapFile) require(heapFile).daemonFlags()',
       'const sizes = []',
       'for (const [bundle, cache, filename] of JSON.parse(list)) {',
       "  const code = fs.readFileSync(bundle, 'latin1')",
@@ -361,28 +364,17 @@ async function daemonCodeCaches(assets) {
       '  sizes.push(data.length)',
       '}',
       'process.stdout.write(JSON.stringify(sizes))',
-    ].join('\n'), heapFile, JSON.stringify(assets.map((a) => [a.bundle, a.cache, a.asset]))], { env, encoding: 'utf8', timeout: 120_000 })
-    if (r.status !== 0) throw new Error(`making the daemon's code caches failed (status ${r.status}):\n${r.stderr}${r.stdout}`)
+    ].join('\n'), JSON.stringify(assets.map((a) => [a.bundle, a.cache, a.asset])), ...(daemonFlags ? [heapFile] : [])], { env, encoding: 'utf8', timeout: 120_000 })
+    if (r.status !== 0) throw new Error(`making the code caches of ${assets.map((a) => a.asset).join(', ')} failed (status ${r.status}):\n${r.stderr}${r.stdout}`)
     return JSON.parse(r.stdout)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-/** V8 code cache of an asset bundle, made by this node (the SEA's V8, same flags). */
-function codeCache(a) {
-  const vm = require('node:vm')
-  const code = readFileSync(a.bundle, 'utf8')
-  const cache = new vm.Script(code, { filename: a.asset }).createCachedData()
-  writeFileSync(a.cache, cache)
-  const check = new vm.Script(code, { filename: a.asset, cachedData: cache })
-  if (check.cachedDataRejected) throw new Error(`V8 rejected the code cache it just made for ${a.asset}`)
-  return cache.length
-}
-
 /**
  * V8 code cache of the CLI bundle made after running it: a warm cache. A cache made right after
- * compiling (codeCache(), and the SEA's own useCodeCache) holds only what V8 compiles eagerly;
+ * compiling (coldCodeCaches(), and the SEA's own useCodeCache) holds only what V8 compiles eagerly;
  * every other function is compiled at its first call, in every run: a third of the instructions
  * of `porter validate` (the config module, its schema library, js-yaml; valgrind). A child node compiles the
  * bundle, runs the commands `runs(dir)` gives (a scratch directory), all in that one process, and
@@ -466,8 +458,9 @@ async function bundle(version, commit) {
   const example = join(ROOT, 'systemd', 'porter.yaml')
   const mainConfigCache = warmCodeCache(MAIN_CONFIG, () => [{ args: ['validate', '--config', example], shows: `${example}: valid` }])
   if (main.inputs.some((f) => f.startsWith('node_modules/yaml/'))) throw new Error('the start-up bundle carries the yaml package: it is an asset of its own (YAML_ASSET)')
-  const [daemonCache, kubeCache] = await daemonCodeCaches([DAEMON, KUBE])
-  return { main, daemon, kube, yaml, mainCache, mainConfigCache, daemonCache, kubeCache, yamlCache: codeCache(YAML_ASSET) }
+  const [daemonCache, kubeCache] = await coldCodeCaches([DAEMON, KUBE], { daemonFlags: true })
+  const [yamlCache] = await coldCodeCaches([YAML_ASSET])
+  return { main, daemon, kube, yaml, mainCache, mainConfigCache, daemonCache, kubeCache, yamlCache }
 }
 
 /** One bundle; without `outfile`, only its list of inputs (a probe: nothing is written). */

@@ -60,7 +60,11 @@ export function pathString(path: readonly PropertyKey[]): string {
 /** Find the YAML node for a path; falls back to the nearest existing ancestor. */
 function locate(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[], lc: LineCounter, keyOnly = false) {
   const off = locateOffset(doc, path, keyOnly)
-  if (off === undefined) return undefined
+  return off === undefined ? undefined : placeAt(lc, off)
+}
+
+/** The 1-based line and column of a text offset, as issues carry them. */
+function placeAt(lc: LineCounter, off: number): { line: number; col: number } {
   const p = lc.linePos(off)
   return { line: p.line, col: p.col }
 }
@@ -178,8 +182,7 @@ function cutLocator(text: string, raw: Record<string, unknown>, cut: CutInfo): L
     const off = (keyOnly ? undefined : inRun(path)) ?? inCut(path, keyOnly)
     if (off === undefined) return undefined
     lc ??= lineCounterOf(text)
-    const p = lc.linePos(off)
-    return { line: p.line, col: p.col }
+    return placeAt(lc, off)
   }
 }
 
@@ -443,10 +446,7 @@ function parseWithPositions(text: string, file: string): Config {
   const lc = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
   const issues: ConfigIssue[] = []
-  for (const e of doc.errors) {
-    const p = lc.linePos(e.pos[0])
-    issues.push({ path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, line: p.line, col: p.col })
-  }
+  for (const e of doc.errors) issues.push({ path: '', message: `invalid YAML: ${e.message.split('\n')[0]}`, ...placeAt(lc, e.pos[0]) })
   if (issues.length) throw new ConfigError(file, issues)
   const raw = doc.toJS() ?? {}
   if (typeof raw !== 'object' || Array.isArray(raw)) {
