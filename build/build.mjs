@@ -50,6 +50,14 @@ const MAIN = { bundle: join(DIST, 'porter-main.cjs'), cache: join(DIST, 'porter-
 const MAIN_CONFIG = { ...MAIN, cache: join(DIST, 'porter-main-config.cache'), cacheAsset: 'porter-main-config.cache' }
 const CONFIG_COMMANDS = ['validate']
 const DAEMON = { bundle: join(DIST, 'porter-daemon.cjs'), cache: join(DIST, 'porter-daemon.cache'), asset: 'porter-daemon.cjs', cacheAsset: 'porter-daemon.cache' }
+/**
+ * The daemon bundle's cache for the controller without Kubernetes, which runs without V8's
+ * optimizing compiler (cmd/porter/heap.ts, DaemonTier): made under that flag, taken when the
+ * daemon has recorded that tier (daemonCacheOf).
+ */
+const DAEMON_BASELINE = { ...DAEMON, cache: join(DIST, 'porter-daemon-baseline.cache'), cacheAsset: 'porter-daemon-baseline.cache' }
+/** which of the daemon bundle's caches to take: setDaemonTier (cmd/porter/heap.ts) records the tier in this global */
+const daemonCacheOf = `(globalThis[Symbol.for("porter.daemonTier")] === "baseline" ? ${JSON.stringify(DAEMON_BASELINE.cacheAsset)} : ${JSON.stringify(DAEMON.cacheAsset)})`
 const KUBE = { bundle: join(DIST, 'porter-kube.cjs'), cache: join(DIST, 'porter-kube.cache'), asset: 'porter-kube.cjs', cacheAsset: 'porter-kube.cache' }
 /**
  * `yaml`, the parser with positions, as a fourth bundle: it is read only to place a config
@@ -280,7 +288,7 @@ function daemonAssetPlugin(provide = new Set()) {
         if (args.kind !== 'dynamic-import') return { errors: [{ text: `${args.importer} imports cmd/porter/daemon.ts statically: only import() keeps it out of the start-up bundle` }] }
         return { path: 'daemon', namespace: 'porter-daemon-asset' }
       })
-      b.onLoad({ filter: /.*/, namespace: 'porter-daemon-asset' }, () => ({ contents: assetLoader(DAEMON, provide), resolveDir: ROOT, loader: 'js' }))
+      b.onLoad({ filter: /.*/, namespace: 'porter-daemon-asset' }, () => ({ contents: assetLoader(DAEMON, provide, daemonCacheOf), resolveDir: ROOT, loader: 'js' }))
     },
   }
 }
@@ -335,11 +343,12 @@ function sharedModulesPlugin(shared) {
  * and for the daemon's (dist/porter-daemon.cjs and, loaded from it, dist/porter-kube.cjs) the
  * ones a daemon has set when it compiles them. V8 rejects a cache made under other flags, even
  * one set with v8.setFlagsFromString (as the daemon sets its heap policy), and it did so for both
- * daemon bundles until 2026-12-06. With `daemonFlags` the child first runs cmd/porter/heap.ts's
- * own daemonFlags(), bundled here, so the flags cannot drift apart. Each cache must be taken
+ * daemon bundles until 2026-12-06. With `daemonFlags` (a DaemonTier: 'full' or 'baseline') the
+ * child first runs cmd/porter/heap.ts's own daemonFlags(tier), bundled here, so the flags cannot
+ * drift apart. Each cache must be taken
  * under them. The daemon logs what V8 did with each (`codeCaches` in its "started" line).
  */
-async function coldCodeCaches(assets, { daemonFlags = false } = {}) {
+async function coldCodeCaches(assets, { daemonFlags } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'porter-build-'))
   try {
     const heapFile = join(dir, 'heap.cjs')
@@ -354,7 +363,7 @@ async function coldCodeCaches(assets, { daemonFlags = false } = {}) {
     const r = spawnSync(process.execPath, ['-e', [
       "const vm = require('node:vm'), fs = require('node:fs')",
       'const [, list, heapFile] = process.argv',
-      'if (heapFile) require(heapFile).daemonFlags()',
+      `if (heapFile) require(heapFile).daemonFlags(${JSON.stringify(daemonFlags)})`,
       'const sizes = []',
       'for (const [bundle, cache, filename] of JSON.parse(list)) {',
       "  const code = fs.readFileSync(bundle, 'latin1')",
@@ -458,9 +467,10 @@ async function bundle(version, commit) {
   const example = join(ROOT, 'systemd', 'porter.yaml')
   const mainConfigCache = warmCodeCache(MAIN_CONFIG, () => [{ args: ['validate', '--config', example], shows: `${example}: valid` }])
   if (main.inputs.some((f) => f.startsWith('node_modules/yaml/'))) throw new Error('the start-up bundle carries the yaml package: it is an asset of its own (YAML_ASSET)')
-  const [daemonCache, kubeCache] = await coldCodeCaches([DAEMON, KUBE], { daemonFlags: true })
+  const [daemonCache, kubeCache] = await coldCodeCaches([DAEMON, KUBE], { daemonFlags: 'full' })
+  const [daemonBaselineCache] = await coldCodeCaches([DAEMON_BASELINE], { daemonFlags: 'baseline' })
   const [yamlCache] = await coldCodeCaches([YAML_ASSET])
-  return { main, daemon, kube, yaml, mainCache, mainConfigCache, daemonCache, kubeCache, yamlCache }
+  return { main, daemon, kube, yaml, mainCache, mainConfigCache, daemonCache, daemonBaselineCache, kubeCache, yamlCache }
 }
 
 /** One bundle; without `outfile`, only its list of inputs (a probe: nothing is written). */
@@ -515,7 +525,7 @@ function seaBlob() {
   const assets = {}
   const built = ensureAddons({ log })
   for (const [name, a] of Object.entries(ADDONS)) assets[a.asset] = built[name]
-  for (const a of [MAIN, MAIN_CONFIG, DAEMON, KUBE, YAML_ASSET]) {
+  for (const a of [MAIN, MAIN_CONFIG, DAEMON, DAEMON_BASELINE, KUBE, YAML_ASSET]) {
     assets[a.asset] = a.bundle
     assets[a.cacheAsset] = a.cache
   }
@@ -594,7 +604,7 @@ try {
   await withBuildLock(async () => {
   applyPatches({ log })
   const b = await bundle(pkg.version, commit)
-  log(`bundled ${b.main.inputs.length} files into ${rel(MAIN.bundle)} (${(b.main.bytes / 1024).toFixed(0)} KiB, warm code caches ${(b.mainCache / 1024).toFixed(0)} and ${(b.mainConfigCache / 1024).toFixed(0)} KiB; loaded by ${rel(BUNDLE)}), ${b.daemon.inputs.length} into ${rel(DAEMON.bundle)} (${(b.daemon.bytes / 1024).toFixed(0)} KiB, code cache ${(b.daemonCache / 1024).toFixed(0)} KiB) ${b.kube.inputs.length} into ${rel(KUBE.bundle)} (${(b.kube.bytes / 1024).toFixed(0)} KiB, code cache ${(b.kubeCache / 1024).toFixed(0)} KiB) and ${b.yaml.inputs.length} into ${rel(YAML_ASSET.bundle)} (${(b.yaml.bytes / 1024).toFixed(0)} KiB, code cache ${(b.yamlCache / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
+  log(`bundled ${b.main.inputs.length} files into ${rel(MAIN.bundle)} (${(b.main.bytes / 1024).toFixed(0)} KiB, warm code caches ${(b.mainCache / 1024).toFixed(0)} and ${(b.mainConfigCache / 1024).toFixed(0)} KiB; loaded by ${rel(BUNDLE)}), ${b.daemon.inputs.length} into ${rel(DAEMON.bundle)} (${(b.daemon.bytes / 1024).toFixed(0)} KiB, code caches ${(b.daemonCache / 1024).toFixed(0)} and, without the optimizing compiler, ${(b.daemonBaselineCache / 1024).toFixed(0)} KiB) ${b.kube.inputs.length} into ${rel(KUBE.bundle)} (${(b.kube.bytes / 1024).toFixed(0)} KiB, code cache ${(b.kubeCache / 1024).toFixed(0)} KiB) and ${b.yaml.inputs.length} into ${rel(YAML_ASSET.bundle)} (${(b.yaml.bytes / 1024).toFixed(0)} KiB, code cache ${(b.yamlCache / 1024).toFixed(0)} KiB), version ${pkg.version}, commit ${commit}`)
   const assets = seaBlob()
   log(`embedded assets: ${Object.keys(assets).join(', ')}`)
   executable()

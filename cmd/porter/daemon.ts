@@ -7,7 +7,7 @@ import { createLogger } from '../../internal/log/index.ts'
 import { runDaemon, type Service } from '../../internal/daemon/run.ts'
 import { mallocTrim, sdNotify, watchdogInterval } from '../../internal/sys/index.ts'
 import { EXIT_OK, EXIT_RUNTIME } from './io.ts'
-import { startHeapTrimmer } from './heap.ts'
+import { currentDaemonTier, startHeapTrimmer } from './heap.ts'
 
 export interface DaemonArgs {
   file: string
@@ -56,9 +56,11 @@ export async function daemon(mode: 'controller' | 'agent', { file, cfg, level, c
       onStopping: () => notify('STOPPING=1'),
       // the built executable's asset loaders record what V8 did with each bundle's code cache
       // (build/build.mjs): "used", or "rejected" when the flags differ from the ones it was made under
+      // and the V8 tiers the daemon runs at (cmd/porter/heap.ts)
       startInfo: () => {
         const codeCaches = (globalThis as { [k: symbol]: unknown })[Symbol.for('porter.codeCaches')]
-        return codeCaches ? { codeCaches } : {}
+        const tier = currentDaemonTier()
+        return { ...(codeCaches ? { codeCaches } : {}), ...(tier ? { tier } : {}) }
       },
     })
     const code = await d.done

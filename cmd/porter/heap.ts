@@ -18,13 +18,52 @@ export function daemonHeapPolicy(env: Readonly<Record<string, string | undefined
 }
 
 /**
- * The V8 flags in force when a daemon compiles its bundles (dist/porter-daemon.cjs, and
- * dist/porter-kube.cjs later), set the way the daemon sets them: daemonHeapPolicy, then
- * compactingGc (which leaves no flag behind). V8 takes a code cache only if it was made under the
- * same flags, so build/build.mjs runs exactly this before it makes those caches.
+ * The tiers of V8 a daemon runs its JavaScript in. 'baseline': the interpreter and Sparkplug, V8's
+ * non-optimizing compiler, without TurboFan (`--max-opt=1`). 'full': V8's default, TurboFan too.
+ *
+ * `porter controller` without Kubernetes runs at 'baseline'. Its work is reading the config (the
+ * address lists by regular expressions and V8's built-ins, internal/config/load.ts), the
+ * Adj-RIB-Out diff and the BGP encoding, whose pace the router sets. TurboFan's first optimized
+ * compile maps ~3.5 MiB of the executable's pages (the compiler's own code) and its compile zones
+ * into the process, whatever the size of the table: that was most of what 1k or 10k VIPs cost
+ * over an idle controller. Without it the push, the withdrawal and a one-VIP reload keep their
+ * targets (test/bench/binary.ts; test/bench/README.md, "A controller without the optimizing
+ * compiler").
+ *
+ * 'full' for `porter agent` (encoding every VIP's netlink and nft messages is its own CPU: 1.47 x
+ * `ip -batch` at 'baseline' against 1.10 x) and for anything with Kubernetes (the controller's
+ * reconciles of 5,000 Services fell 37 s behind the API server at 'baseline').
  */
-export function daemonFlags(): void {
+export type DaemonTier = 'full' | 'baseline'
+
+export function daemonTier(mode: 'controller' | 'agent', kubernetes: boolean): DaemonTier {
+  return mode === 'controller' && !kubernetes ? 'baseline' : 'full'
+}
+
+/**
+ * Set the tier (from now on: code already optimized stays so) and record it where the daemon
+ * bundle's loader reads which code cache to take (build/build.mjs: a cache per tier, as V8
+ * takes one only under the flags it was made with) and the "started" log line reports it.
+ */
+export function setDaemonTier(tier: DaemonTier): void {
+  setFlagsFromString(tier === 'baseline' ? '--max-opt=1' : '--max-opt=999') // 999: V8's default
+  ;(globalThis as { [k: symbol]: unknown })[Symbol.for('porter.daemonTier')] = tier
+}
+
+/** The tier setDaemonTier set last, if any. */
+export function currentDaemonTier(): DaemonTier | undefined {
+  return (globalThis as { [k: symbol]: unknown })[Symbol.for('porter.daemonTier')] as DaemonTier | undefined
+}
+
+/**
+ * The V8 flags in force when a daemon of `tier` compiles its bundles (dist/porter-daemon.cjs, and
+ * dist/porter-kube.cjs later), set the way the daemon sets them: daemonHeapPolicy, setDaemonTier,
+ * then compactingGc (which leaves no flag behind). V8 takes a code cache only if it was made
+ * under the same flags, so build/build.mjs runs exactly this before it makes those caches.
+ */
+export function daemonFlags(tier: DaemonTier = 'full'): void {
   daemonHeapPolicy({})
+  setDaemonTier(tier)
   compactingGc()
 }
 

@@ -115,11 +115,15 @@ export async function main(argv: string[]): Promise<number> {
     case 'controller':
     case 'agent': {
       // node:v8 (and the stream classes it loads) only here
-      const { daemonHeapPolicy } = await import('./heap.ts')
+      const { daemonHeapPolicy, daemonTier, setDaemonTier } = await import('./heap.ts')
       daemonHeapPolicy()
+      // the controller reads its config at the tier it runs at without Kubernetes (a large config
+      // would otherwise be what first runs the optimizing compiler); set again once the config says
+      if (cmd === 'controller') setDaemonTier('baseline')
       const file = configPath(values.config as string | undefined, process.env)
       const cfg = await loadOrReport(file)
       if (typeof cfg === 'number') return cfg
+      setDaemonTier(daemonTier(cmd, cfg.kubernetes.enabled))
       const level = (values['log-level'] as string | undefined) ?? cfg.log.level
       if (!LEVELS.includes(level)) return usage(`--log-level ${JSON.stringify(level)} is not one of ${LEVELS.join(', ')}`)
       // the BGP stack, the Kubernetes client, netlink and nftables load only here

@@ -17,7 +17,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNo
 import { load as loadFast, CORE_SCHEMA } from 'js-yaml'
 import { errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
-import { isIP, parseIpv4 } from '../ip/index.ts'
+import { isIP } from '../ip/index.ts'
 import { configSchema, type Config, type HealthCheckConfig } from './schema.ts'
 
 export interface ConfigIssue {
@@ -116,12 +116,12 @@ export function parseConfig(text: string, file = 'porter.yaml', latin1?: Buffer,
 }
 
 /**
- * What cutAddressRuns did, for placing issues: where each run's items start in the text (by the
+ * What cutAddressRuns did, for placing issues: where each run's lines are in the text (by the
  * run's list), and the text it read instead (`text`, set when parseFast used it) with the
  * replacements made (ascending): [origAt, origLen) of the text became [cutAt, cutLen) of the cut.
  */
 interface CutInfo {
-  places: Map<readonly string[], Int32Array>
+  places: Map<readonly string[], RunPlace>
   edits: { origAt: number; origLen: number; cutAt: number; cutLen: number }[]
   text?: string
   reuse?: Reuse
@@ -136,20 +136,40 @@ interface CutInfo {
  * its list.
  */
 class Reuse {
-  #li = 0
-  #ii = 0
-  constructor(private readonly previous: Config) {}
-
-  take(text: string, from: number, to: number): string | undefined {
-    const vips = this.previous.vips
-    while (this.#li < vips.length && this.#ii >= vips[this.#li]!.address.length) {
-      this.#li++
-      this.#ii = 0
-    }
-    if (this.#li >= vips.length) return undefined
-    const s = vips[this.#li]!.address[this.#ii++]!
-    return s.length === to - from && text.startsWith(s, from) ? s : undefined
+  /** the config in force's VIP addresses, its lists one after the other */
+  readonly all: readonly string[]
+  /** the next of them to offer */
+  at = 0
+  constructor(previous: Config) {
+    const vips = previous.vips
+    this.all = vips.length === 1 ? vips[0]!.address : vips.flatMap((v) => v.address)
   }
+}
+
+/**
+ * Where a run's lines are in the text, for placing an issue in one of its items; the items'
+ * offsets are found when an issue first needs them (runItemStarts), not while reading.
+ */
+interface RunPlace {
+  start: number
+  end: number
+  indent: number
+  starts?: Int32Array
+}
+
+/** The text offsets of a run's item tokens (the lines cutAddressRuns read). */
+function runItemStarts(text: string, r: RunPlace): Int32Array {
+  if (r.starts !== undefined) return r.starts
+  const starts: number[] = []
+  for (let pos = r.start; pos < r.end; ) {
+    let from = pos + r.indent + 2
+    while (text.charCodeAt(from) === 32) from++
+    starts.push(from)
+    const eol = text.indexOf('\n', pos)
+    pos = eol < 0 ? r.end : eol + 1
+  }
+  r.starts = Int32Array.from(starts)
+  return r.starts
 }
 
 type Locate = (path: readonly PropertyKey[], keyOnly?: boolean) => { line: number; col: number } | undefined
@@ -169,7 +189,8 @@ function cutLocator(text: string, raw: Record<string, unknown>, cut: CutInfo): L
   const inRun = (path: readonly PropertyKey[]): number | undefined => {
     if (aliases || path.length !== 4 || path[0] !== 'vips' || path[2] !== 'address' || typeof path[1] !== 'number' || typeof path[3] !== 'number') return undefined
     const list = (raw.vips as { address?: unknown }[] | undefined)?.[path[1]]?.address
-    return (Array.isArray(list) ? cut.places.get(list) : undefined)?.[path[3]]
+    const run = Array.isArray(list) ? cut.places.get(list) : undefined
+    return run === undefined ? undefined : runItemStarts(text, run)[path[3]]
   }
   const inCut = (path: readonly PropertyKey[], keyOnly?: boolean): number | undefined => {
     if (cut.text === undefined) return undefined
@@ -272,6 +293,29 @@ function loadPlain(text: string): Record<string, unknown> | undefined {
 /** fewer lines than this are left to js-yaml */
 const RUN_MIN = 64
 const RUN_TAG = '__porter_address_run_'
+/**
+ * A token taken as an address: only hex digits, '.', ':' and '/'; a ':' or two '.'; not ending in
+ * ':' (see cutAddressRuns).
+ */
+const TOKEN = String.raw`(?=[0-9A-Fa-f./]*:|[0-9A-Fa-f:/]*\.[0-9A-Fa-f:/]*\.)[0-9A-Fa-f.:/]*[0-9A-Fa-f./]`
+/**
+ * A run: RUN_MIN or more lines "<indent>- <token>", spaces around the token and nothing else, the
+ * same indentation (the first line's, \1), lines split at '\n' only (the /m flag would split at
+ * '\r' too). One regular expression, not a loop over the text's characters: V8 compiles it to
+ * machine code at once, and the daemon runs without the optimizing compiler (cmd/porter/heap.ts).
+ * It stops before the last line's break, so that the next run can start there.
+ */
+const RUN = new RegExp(String.raw`(?:^|\n)( *)- +${TOKEN} *(?:\n\1- +${TOKEN} *){${RUN_MIN - 1},}(?=\n|$)`, 'g')
+/** a run's lines with a token not written "- <token>" exactly */
+const LOOSE = /- {2}| \n| $/
+// V8 runs a regular expression in its interpreter the first time and compiles it to machine code
+// for the next (an empty subject does not count): two runs on a character here make a config's
+// first read the compiled one. Else a daemon's first reload ran it in the interpreter, ~35 ms at
+// 100k VIPs.
+for (let i = 0; i < 2; i++) {
+  RUN.test('-')
+  LOOSE.test('-')
+}
 
 /**
  * Address runs. A long block sequence of addresses, one a line ("      - 198.18.0.1"), is most
@@ -291,64 +335,50 @@ export function cutAddressRuns(text: string, latin1?: Buffer, info?: CutInfo): {
   const runs: string[][] = []
   const parts: string[] = []
   let kept = 0 // text before `kept` is in parts
-  let count = 0 // items in the run; their [start, end) in offs
-  let offs = new Int32Array(2 * 1024)
   let bytes = latin1 !== undefined && latin1.length === text.length ? latin1 : undefined
-  let runStart = 0
-  let runIndent = -1
   let cutLength = 0 // of parts
-  const close = (end: number) => {
-    if (count >= RUN_MIN) {
-      // each address as a string of its own (not a slice of the text, which would keep the whole
-      // text alive, nothing to flatten later), copied from the text's bytes
-      bytes ??= Buffer.from(text, 'latin1')
-      const run = new Array<string>(count)
-      const reuse = info?.reuse
-      for (let i = 0; i < count; i++) {
-        const from = offs[2 * i]!
-        const to = offs[2 * i + 1]!
-        run[i] = reuse?.take(text, from, to) ?? bytes.toString('latin1', from, to)
+  const reuse = info?.reuse
+  RUN.lastIndex = 0
+  for (let m = RUN.exec(text); m !== null; m = RUN.exec(text)) {
+    // the match: the line break before the run (none at the text's start) to the last token's
+    // line end; the run is its lines with their line breaks
+    const runStart = text.charCodeAt(m.index) === 10 ? m.index + 1 : m.index
+    const end = RUN.lastIndex < text.length ? RUN.lastIndex + 1 : RUN.lastIndex
+    const indent = m[1]!.length
+    const loose = LOOSE.test(m[0]) // a token with more than one space before it or any after
+    // each address as a string of its own (not a slice of the text, which would keep the whole
+    // text alive, nothing to flatten later), copied from the text's bytes; on a reload the
+    // running config's string when the text has it there (Reuse). A lean loop: the daemon runs it
+    // without the optimizing compiler (cmd/porter/heap.ts)
+    bytes ??= Buffer.from(text, 'latin1')
+    const run: string[] = []
+    const prev = reuse?.all
+    let at = reuse?.at ?? 0
+    for (let pos = runStart, eol = 0; pos < end; pos = eol + 1) {
+      eol = text.indexOf('\n', pos)
+      if (eol < 0) eol = end
+      let from = pos + indent + 2
+      let to = eol
+      if (loose) {
+        while (text.charCodeAt(from) === 32) from++
+        while (text.charCodeAt(to - 1) === 32) to--
       }
-      const line = `${' '.repeat(runIndent)}- ${RUN_TAG}${runs.length}\n`
-      if (info !== undefined) {
-        const starts = new Int32Array(count)
-        for (let i = 0; i < count; i++) starts[i] = offs[2 * i]!
-        info.places.set(run, starts)
-        cutLength += runStart - kept
-        info.edits.push({ origAt: runStart, origLen: end - runStart, cutAt: cutLength, cutLen: line.length })
-        cutLength += line.length
-      }
-      parts.push(text.slice(kept, runStart), line)
-      runs.push(run)
-      flatLists.add(run)
-      kept = end
+      const p = prev === undefined ? undefined : prev[at++]
+      run.push(p !== undefined && p.length === to - from && text.startsWith(p, from) ? p : bytes.toString('latin1', from, to))
     }
-    count = 0
-    runIndent = -1
-  }
-  let pos = 0
-  while (pos < text.length) {
-    let eol = text.indexOf('\n', pos)
-    if (eol < 0) eol = text.length
-    const indent = addressItem(text, pos, eol)
-    if (indent < 0 || indent !== runIndent) close(pos)
-    if (indent >= 0) {
-      if (count === 0) {
-        runStart = pos
-        runIndent = indent
-      }
-      if (2 * count + 2 > offs.length) {
-        const more = new Int32Array(offs.length * 2)
-        more.set(offs)
-        offs = more
-      }
-      offs[2 * count] = itemStart
-      offs[2 * count + 1] = itemEnd
-      count++
+    if (reuse !== undefined) reuse.at = at
+    const line = `${' '.repeat(indent)}- ${RUN_TAG}${runs.length}\n`
+    if (info !== undefined) {
+      info.places.set(run, { start: runStart, end, indent })
+      cutLength += runStart - kept
+      info.edits.push({ origAt: runStart, origLen: end - runStart, cutAt: cutLength, cutLen: line.length })
+      cutLength += line.length
     }
-    pos = eol + 1
+    parts.push(text.slice(kept, runStart), line)
+    runs.push(run)
+    flatLists.add(run)
+    kept = end
   }
-  close(text.length)
   if (runs.length === 0) return undefined
   parts.push(text.slice(kept))
   return { text: parts.join(''), runs }
@@ -359,37 +389,6 @@ export function cutAddressRuns(text: string, latin1?: Buffer, info?: CutInfo): {
  * are. The schema keeps a list that is already canonical (IPv4) as the same array.
  */
 const flatLists = new WeakSet<string[]>()
-
-/** where the token of the last item addressItem took is: [itemStart, itemEnd) */
-let itemStart = 0
-let itemEnd = 0
-
-/** "<spaces>- <token><spaces>" in text[from, eol): the indentation, or -1 (no object per line: a config may have 100k) */
-function addressItem(text: string, from: number, eol: number): number {
-  let i = from
-  while (i < eol && text.charCodeAt(i) === 32) i++
-  if (text.charCodeAt(i) !== 45 || text.charCodeAt(i + 1) !== 32) return -1 // "- "
-  const indent = i - from
-  i += 2
-  while (i < eol && text.charCodeAt(i) === 32) i++
-  const start = i
-  let dots = 0
-  let colons = 0
-  for (; i < eol; i++) {
-    const c = text.charCodeAt(i)
-    if (c === 46) dots++
-    else if (c === 58) colons++
-    else if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70) || c === 47)) break
-  }
-  const end = i
-  while (i < eol && text.charCodeAt(i) === 32) i++
-  if (i !== eol || end === start) return -1
-  if (colons === 0 && dots < 2) return -1
-  if (text.charCodeAt(end - 1) === 58) return -1
-  itemStart = start
-  itemEnd = end
-  return indent
-}
 
 /**
  * Put each run back where its sentinel is an item of a list (the list is replaced by a new one,
@@ -518,13 +517,11 @@ function crossCheck(cfg: Config, raw: unknown): (ConfigIssue & { at: PropertyKey
   cfg.vips.forEach((v, i) => {
     const list = Array.isArray(rawVips?.[i]?.address)
     const addrs = v.address
-    const fams = new Set<number>()
-    for (let j = 0; j < addrs.length; j++) {
+    const fams = familiesOf(addrs)
+    for (let j = 0; dup && j < addrs.length; j++) {
       // canonical host addresses (the schema's rule): one address, however spelt
       // ("2001:db8::10", "2001:DB8:0::10/128"), in one place only
       const key = addrs[j]!
-      fams.add(key.includes(':') ? 6 : 4)
-      if (!dup) continue
       const here = i * PLACE + (list ? j : -1) + 1
       const first = vipSeen.get(key)
       if (first !== undefined) add(placeOf(here), `${JSON.stringify(spelt(here))} is the same VIP address as ${pathString(placeOf(first))} (${JSON.stringify(spelt(first))}): a VIP address may be configured once only (merge the two entries, or remove one)`)
@@ -561,28 +558,26 @@ function crossCheck(cfg: Config, raw: unknown): (ConfigIssue & { at: PropertyKey
 }
 
 /**
- * Whether some VIP address is configured twice (canonical addresses). IPv4 addresses as numbers
- * in a typed array, sorted: on 100k addresses several times faster than a Map of strings.
+ * Whether some VIP address is configured twice (canonical addresses: one text per address). One
+ * Set of them all: its hashing and lookups are V8's own code, as fast in the daemon, which runs
+ * without the optimizing compiler (cmd/porter/heap.ts), as anywhere; a sort of the addresses as
+ * numbers parsed char by char was 3 x slower there.
  */
 function hasDuplicate(vips: Config['vips']): boolean {
   let n = 0
   for (const v of vips) n += v.address.length
-  const v4 = new Float64Array(n)
-  let k = 0
-  let v6: Set<string> | undefined
-  for (const v of vips) {
-    // an index loop: for...of made an iterator result per address until optimized (a reload runs it cold)
-    const list = v.address
-    for (let i = 0; i < list.length; i++) {
-      const a = list[i] as string
-      const x = parseIpv4(a)
-      if (x >= 0) v4[k++] = x
-      else if ((v6 ??= new Set()).size === v6.add(a).size) return true
-    }
+  return new Set(vips.length === 1 ? vips[0]!.address : vips.flatMap((v) => v.address)).size !== n
+}
+
+/** The address families of canonical addresses (an IPv6 one has a ':', an IPv4 one none). */
+function familiesOf(addrs: readonly string[]): Set<number> {
+  let v4 = false
+  let v6 = false
+  for (let j = 0; j < addrs.length && !(v4 && v6); j++) {
+    if (addrs[j]!.includes(':')) v6 = true
+    else v4 = true
   }
-  const sorted = v4.subarray(0, k).sort()
-  for (let i = 1; i < k; i++) if (sorted[i] === sorted[i - 1]) return true
-  return false
+  return new Set<number>([...(v4 ? [4] : []), ...(v6 ? [6] : [])])
 }
 
 function deepFreeze<T>(o: T): T {

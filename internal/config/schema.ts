@@ -8,7 +8,7 @@
 import * as v from 'valibot'
 // the one file, not the RIB's index: its other modules are not needed to check a config
 import { parseCommunity } from '../bgp/rib/community.ts'
-import { canonicalIp, isIP, parseIpv4, parsePrefixOrReason } from '../ip/index.ts'
+import { canonicalIp, isIP, isIpv4, parsePrefixOrReason } from '../ip/index.ts'
 
 /** a value as the messages show it: JSON, but .inf and .nan as Infinity and NaN (JSON says null) */
 const quote = (x: unknown) => (typeof x === 'number' && !Number.isFinite(x) ? String(x) : JSON.stringify(x))
@@ -76,7 +76,7 @@ export const ipv4Address = v.pipe(v.string(), v.check((s) => isIP(s) === 4, (iss
  * hold 100k of them).
  */
 const isVipAddress = (s: string): boolean => {
-  if (parseIpv4(s) >= 0) return true // the common case, without a split
+  if (isIpv4(s)) return true // the common case, without a split
   const [addr, len, extra] = s.split('/')
   if (extra !== undefined || addr === undefined) return false
   const fam = isIP(addr)
@@ -97,19 +97,25 @@ const vipAddressList = v.pipe(
   v.rawCheck(({ dataset, addIssue }) => {
     if (!dataset.typed) return
     const list = dataset.value
+    let quads = true
     for (let i = 0; i < list.length; i++) {
       const s = list[i]
+      if (typeof s === 'string' && isIpv4(s)) continue
+      quads = false
       if (typeof s !== 'string') addIssue({ input: s, path: at(i), message: notA('string')({ input: s }) })
       else if (!isVipAddress(s)) addIssue({ input: s, path: at(i), message: notVip(s) })
     }
+    if (quads) dottedQuadLists.add(list)
   }),
 )
+/** lists vipAddressList found to be dotted quads only, canonical as they are: canonicalList keeps them without a second look */
+const dottedQuadLists = new WeakSet<unknown[]>()
 
 /** a valid VIP address -> the canonical address alone (the string itself when it is a canonical dotted quad) */
 const vipHost = (s: string): string => {
   const slash = s.indexOf('/')
   const host = slash < 0 ? s : s.slice(0, slash)
-  return parseIpv4(host) >= 0 ? host : canonicalIp(host) ?? host
+  return isIpv4(host) ? host : canonicalIp(host) ?? host
 }
 
 /** an integer in [min, max] */
@@ -272,6 +278,7 @@ export const nextHop = v.pipe(
 
 /** valid VIP addresses, canonical: the list itself when every one already is (a list of dotted quads), else a copy */
 function canonicalList(list: string[]): string[] {
+  if (dottedQuadLists.has(list)) return list
   for (let i = 0; i < list.length; i++) {
     const s = list[i] as string
     const h = vipHost(s)

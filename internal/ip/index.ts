@@ -59,6 +59,20 @@ export function parseIpv4(s: string, start = 0, end = s.length): number {
   return acc * 256 + part
 }
 
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])'
+/** the strings parseIpv4 accepts whole, as a regular expression */
+const IPV4_TEXT = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`)
+
+/**
+ * Whether s is a strict dotted quad (parseIpv4(s) >= 0). For the per-item checks of long address
+ * lists: V8 compiles a regular expression to machine code at once, whatever tier the calling
+ * JavaScript runs in, and the daemon runs without the optimizing compiler (cmd/porter/heap.ts),
+ * where a char-code loop is ~15 x slower than this.
+ */
+export function isIpv4(s: string): boolean {
+  return IPV4_TEXT.test(s)
+}
+
 export function formatIpv4(n: number): string {
   return `${(n >>> 24) & 255}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
 }

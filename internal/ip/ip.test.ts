@@ -1,5 +1,7 @@
 import t from 'tap'
-import { canonicalIp, formatIpv6, ipToBytes, networkOf, parseAddress, parseIpv4, parseIpv6 } from './index.ts'
+import fc from 'fast-check'
+import { canonicalIp, formatIpv6, ipToBytes, isIpv4, networkOf, parseAddress, parseIpv4, parseIpv6 } from './index.ts'
+import { checkProperty, fastCheckSeed } from '../../test/lib/fuzz.ts'
 import { isIP, isIPv6 } from 'node:net'
 
 /** canonical text of a strictly parsed address (no zone id), or null */
@@ -12,6 +14,19 @@ t.test('IPv4 parse and reject', async (t) => {
   for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1..2.3', '1.2.3.4 ', 'a.b.c.d', '1.2.3.']) {
     t.equal(parseIpv4(bad), -1, `rejects "${bad}"`)
   }
+})
+
+t.test('isIpv4 (a regular expression) accepts exactly what parseIpv4 does', async (t) => {
+  for (const good of ['192.0.2.1', '0.0.0.0', '255.255.255.255', '198.18.0.10']) t.ok(isIpv4(good), `accepts "${good}"`)
+  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.0.0.1', '01.2.3.4', '1..2.3', '1.2.3.4 ', 'a.b.c.d', '1.2.3.', '1.2.3.4\n', '1.2.3.4/32', '::1']) t.notOk(isIpv4(bad), `rejects ${JSON.stringify(bad)}`)
+  const run = fastCheckSeed(t)
+  // strings near dotted quads: digits, dots and a few other characters, and real addresses
+  const near = fc.oneof(
+    fc.string({ unit: fc.constantFrom('0', '1', '2', '5', '9', '.', '.', ' ', '\n', 'a', '/', '-'), maxLength: 18 }),
+    fc.ipV4(),
+    fc.tuple(fc.nat(300), fc.nat(300), fc.nat(300), fc.nat(300)).map((p) => p.join('.')),
+  )
+  checkProperty(t, run, 'isIpv4(s) === (parseIpv4(s) >= 0)', fc.property(near, (s) => isIpv4(s) === parseIpv4(s) >= 0), 20_000)
 })
 
 t.test('IPv6 canonical text per RFC 5952', async (t) => {

@@ -188,6 +188,7 @@ t.test('RBAC: each ServiceAccount, running dist/porter, was allowed every reques
   for (const p of [controller, agent]) {
     const started = await waitFor(() => p.logs().find((l) => l.msg === `${p.mode} started`), { timeoutMs: 20_000, what: `the ${p.mode}'s "started" line` })
     t.same(started.codeCaches, { 'porter-main.cjs': 'used', 'porter-daemon.cjs': 'used', 'porter-kube.cjs': 'used' }, `${p.mode}: V8 used each bundle's code cache`)
+    t.equal(started.tier, 'full', `${p.mode} with Kubernetes: V8's optimizing compiler on (cmd/porter/heap.ts)`)
   }
 
   await kl.apply(serviceYaml('web'))

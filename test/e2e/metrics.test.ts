@@ -21,6 +21,13 @@ t.test('dist/porter controller serves /metrics, /healthz, /readyz on admin.metri
   await porter.start()
   await porter.waitPeers('Established')
 
+  await t.test('without Kubernetes the controller runs without the optimizing compiler, from its code caches', async (t) => {
+    const started = porter.logs().find((l) => l.msg === 'controller started')
+    t.ok(started, 'the "started" line')
+    t.equal(started?.tier, 'baseline', 'tier: baseline (cmd/porter/heap.ts)')
+    t.same(started?.codeCaches, { 'porter-main.cjs': 'used', 'porter-daemon.cjs': 'used' }, 'V8 used each bundle\'s code cache (the daemon bundle\'s made for that tier)')
+  })
+
   /** curl inside Porter's namespace: [HTTP status (0: no answer), body] */
   const curl = async (path: string, ns = p, host = METRICS): Promise<[number, string]> => {
     const res = await lab.exec(ns, ['curl', '-s', '--max-time', '5', '-w', '\n%{http_code}', `http://${host}${path}`], { allowFail: true })
