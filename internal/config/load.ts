@@ -299,22 +299,40 @@ const RUN_TAG = '__porter_address_run_'
  */
 const TOKEN = String.raw`(?=[0-9A-Fa-f./]*:|[0-9A-Fa-f:/]*\.[0-9A-Fa-f:/]*\.)[0-9A-Fa-f.:/]*[0-9A-Fa-f./]`
 /**
- * A run: RUN_MIN or more lines "<indent>- <token>", spaces around the token and nothing else, the
- * same indentation (the first line's, \1), lines split at '\n' only (the /m flag would split at
- * '\r' too). One regular expression, not a loop over the text's characters: V8 compiles it to
- * machine code at once, and the daemon runs without the optimizing compiler (cmd/porter/heap.ts).
- * It stops before the last line's break, so that the next run can start there.
+ * The start of a run: RUN_MIN lines "<indent>- <token>", spaces around the token and nothing
+ * else, the same indentation (the first line's, \1), lines split at '\n' only (the /m flag would
+ * split at '\r' too); runEnd takes the rest. Regular expressions, not a loop over the text's
+ * characters: V8 compiles them to machine code, and the daemon runs without the optimizing
+ * compiler (cmd/porter/heap.ts). It stops before the last line's break, so that what follows can
+ * start there.
  */
-const RUN = new RegExp(String.raw`(?:^|\n)( *)- +${TOKEN} *(?:\n\1- +${TOKEN} *){${RUN_MIN - 1},}(?=\n|$)`, 'g')
+const RUN_START = new RegExp(String.raw`(?:^|\n)( *)- +${TOKEN} *(?:\n\1- +${TOKEN} *){${RUN_MIN - 1}}(?=\n|$)`, 'g')
 /** a run's lines with a token not written "- <token>" exactly */
 const LOOSE = /- {2}| \n| $/
 // V8 runs a regular expression in its interpreter the first time and compiles it to machine code
 // for the next (an empty subject does not count): two runs on a character here make a config's
-// first read the compiled one. Else a daemon's first reload ran it in the interpreter, ~35 ms at
-// 100k VIPs.
+// first read the compiled one
 for (let i = 0; i < 2; i++) {
-  RUN.test('-')
+  RUN_START.test('-')
   LOOSE.test('-')
+}
+/** by indentation: up to 1024 more lines of a run a match (runEnd) */
+const MORE_LINES = new Map<number, RegExp>()
+
+/**
+ * Where a run that goes on at `from` (a line's end) ends: the end of its last line. Up to 1024
+ * lines a match: with an unbounded repetition a match keeps a backtrack entry per line, and V8
+ * ran the first match over a 100k-line run ~10 x slower (39 against 3.3 ms), whatever the warm-up.
+ */
+function runEnd(text: string, indent: number, from: number): number {
+  let more = MORE_LINES.get(indent)
+  if (more === undefined) MORE_LINES.set(indent, (more = new RegExp(String.raw`(?:\n {${indent}}- +${TOKEN} *){1,1024}(?=\n|$)`, 'y')))
+  let end = from
+  for (;;) {
+    more.lastIndex = end
+    if (!more.test(text)) return end
+    end = more.lastIndex
+  }
 }
 
 /**
@@ -338,14 +356,16 @@ export function cutAddressRuns(text: string, latin1?: Buffer, info?: CutInfo): {
   let bytes = latin1 !== undefined && latin1.length === text.length ? latin1 : undefined
   let cutLength = 0 // of parts
   const reuse = info?.reuse
-  RUN.lastIndex = 0
-  for (let m = RUN.exec(text); m !== null; m = RUN.exec(text)) {
-    // the match: the line break before the run (none at the text's start) to the last token's
-    // line end; the run is its lines with their line breaks
+  RUN_START.lastIndex = 0
+  for (let m = RUN_START.exec(text); m !== null; m = RUN_START.exec(text)) {
+    // the match: the line break before the run (none at the text's start) on; the run is its
+    // lines with their line breaks
     const runStart = text.charCodeAt(m.index) === 10 ? m.index + 1 : m.index
-    const end = RUN.lastIndex < text.length ? RUN.lastIndex + 1 : RUN.lastIndex
     const indent = m[1]!.length
-    const loose = LOOSE.test(m[0]) // a token with more than one space before it or any after
+    const last = runEnd(text, indent, RUN_START.lastIndex)
+    RUN_START.lastIndex = last
+    const end = last < text.length ? last + 1 : last
+    const loose = LOOSE.test(text.slice(runStart, end)) // a token with more than one space before it or any after
     // each address as a string of its own (not a slice of the text, which would keep the whole
     // text alive, nothing to flatten later), copied from the text's bytes; on a reload the
     // running config's string when the text has it there (Reuse). A lean loop: the daemon runs it
