@@ -309,12 +309,20 @@ const TOKEN = String.raw`(?=[0-9A-Fa-f./]*:|[0-9A-Fa-f:/]*\.[0-9A-Fa-f:/]*\.)[0-
 const RUN_START = new RegExp(String.raw`(?:^|\n)( *)- +${TOKEN} *(?:\n\1- +${TOKEN} *){${RUN_MIN - 1}}(?=\n|$)`, 'g')
 /** a run's lines with a token not written "- <token>" exactly */
 const LOOSE = /- {2}| \n| $/
-// V8 runs a regular expression in its interpreter the first time and compiles it to machine code
-// for the next (an empty subject does not count): two runs on a character here make a config's
-// first read the compiled one
-for (let i = 0; i < 2; i++) {
-  RUN_START.test('-')
-  LOOSE.test('-')
+let warm = false
+/**
+ * V8 runs a regular expression in its interpreter the first time and compiles it to machine code
+ * for the next (an empty subject does not count): two runs on a character make the first read of
+ * a large config the compiled one. On first use, not at load: `porter validate` of a small config
+ * does not need them.
+ */
+function warmUp(): void {
+  if (warm) return
+  warm = true
+  for (let i = 0; i < 2; i++) {
+    RUN_START.test('-')
+    LOOSE.test('-')
+  }
 }
 /** by indentation: up to 1024 more lines of a run a match (runEnd) */
 const MORE_LINES = new Map<number, RegExp>()
@@ -356,6 +364,7 @@ export function cutAddressRuns(text: string, latin1?: Buffer, info?: CutInfo): {
   let bytes = latin1 !== undefined && latin1.length === text.length ? latin1 : undefined
   let cutLength = 0 // of parts
   const reuse = info?.reuse
+  warmUp()
   RUN_START.lastIndex = 0
   for (let m = RUN_START.exec(text); m !== null; m = RUN_START.exec(text)) {
     // the match: the line break before the run (none at the text's start) on; the run is its
