@@ -9,7 +9,7 @@
 // id: one map entry (its value is the route's group, shared; see Entry).
 import { PorterError } from '../../errors/index.ts'
 import { hostPrefix, toNlri, type FamilyKey, type OutNlri, type PathAttributes } from '../wire/index.ts'
-import { AFI_IPV4, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
+import { AFI_IPV4, isIpv4, parseAddress, parsePrefixOrReason, type ParsedAddress, type Prefix } from '../../ip/index.ts'
 import { GRACEFUL_SHUTDOWN_ATTRS, buildPathAttributes, mergeExportAttrs, resolveExportAttrs, type ExportAttrs, type ResolvedAttrs } from './attrs.ts'
 import { assignPathIds } from './pathid.ts'
 
@@ -528,6 +528,9 @@ export class AdjRibOut {
   #locate(text: string, table: ReadonlyMap<string, Entry>): { key: string; prefix: Prefix; routes: Entry | undefined } {
     const hit = table.get(text) // a canonical spelling (a VIP as the config has it): no parsing
     if (hit !== undefined) return { key: text, prefix: first(routesOf(text, hit)), routes: hit }
+    // a host route as a dotted quad (a VIP): checked by a regular expression, which V8 runs as
+    // machine code in a daemon without the optimizing compiler (cmd/porter/heap.ts)
+    if (isIpv4(text)) return { key: text, prefix: { afi: AFI_IPV4, addr: text, len: 32 }, routes: undefined }
     const parsed = parsePrefixOrReason(text)
     if (typeof parsed === 'string') throw invalid(`Cannot advertise "${text}": ${parsed}`)
     const { afi, addr, len } = parsed.prefix
