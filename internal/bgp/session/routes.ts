@@ -21,8 +21,16 @@ export interface PeerRoutesOptions {
   onEcmpUnavailable?: (info: { addPathTx: FamilyKey[]; singlePathPrefixes: number }) => void
 }
 
-/** Bytes per socket write: whole messages, about this size. */
+/** Bytes per socket write: whole messages, about this size (the first writes smaller, FIRST_CHUNK doubling). */
 const CHUNK = 256 * 1024
+/**
+ * The first write of a round: the router starts on it while the rest is encoded. A withdraw-all
+ * of 100k VIPs is 492 KB: in 256 KB chunks of a diff encoded whole, the first bytes left after all
+ * of it was encoded (60-100 ms in the daemon without the optimizing compiler).
+ */
+const FIRST_CHUNK = 16 * 1024
+/** NLRI per encode call, so that a chunk can go out before a large group is encoded whole */
+const SLICE = 8192
 
 export class PeerRoutes implements RouteSource {
   private readonly rib: AdjRibOut
@@ -119,19 +127,24 @@ export class PeerRoutes implements RouteSource {
 function* encodeDiff(diff: RibDiff, ctx: CodecContext): Generator<Uint8Array> {
   let batch: Uint8Array[] = []
   let size = 0
+  let limit = FIRST_CHUNK
   const flush = function* () {
     if (batch.length) yield batch.length === 1 ? batch[0]! : joinMessages(batch)
     batch = []
     size = 0
+    limit = Math.min(limit * 2, CHUNK)
   }
   const add = function* (msgs: Uint8Array[]) {
     for (const m of msgs) {
       batch.push(m)
       size += m.length
-      if (size >= CHUNK) yield* flush()
+      if (size >= limit) yield* flush()
     }
   }
-  for (const g of diff.announce) if (g.nlri.length) yield* add(encodeUpdates(g.attrs as never, g.nlri, ctx))
-  for (const w of diff.withdraw) if (w.nlri.length) yield* add(encodeWithdrawals(w.nlri, ctx))
+  // a group of more than SLICE NLRI is encoded a slice at a time (a partly filled UPDATE at
+  // each slice's end: ~10% more messages than packed whole, at 100k /32s)
+  const sliced = <T>(list: readonly T[], i: number): readonly T[] => (i === 0 && list.length <= SLICE ? list : list.slice(i, i + SLICE))
+  for (const g of diff.announce) for (let i = 0; i < g.nlri.length; i += SLICE) yield* add(encodeUpdates(g.attrs as never, sliced(g.nlri, i), ctx))
+  for (const w of diff.withdraw) for (let i = 0; i < w.nlri.length; i += SLICE) yield* add(encodeWithdrawals(sliced(w.nlri, i), ctx))
   yield* flush()
 }
