@@ -46,7 +46,14 @@ export function daemonTier(mode: 'controller' | 'agent', kubernetes: boolean): D
  * takes one only under the flags it was made with) and the "started" log line reports it.
  */
 export function setDaemonTier(tier: DaemonTier): void {
-  setFlagsFromString(tier === 'baseline' ? '--max-opt=1' : '--max-opt=999') // 999: V8's default
+  if (tier === 'baseline') setFlagsFromString('--max-opt=1')
+  else {
+    // V8's defaults again: `--max-opt=1` also set `--no-turbofan` (an implication), and a code
+    // cache is taken only under the same flags (the controller reads its config at 'baseline'
+    // before it knows it runs with Kubernetes)
+    setFlagsFromString('--max-opt=999')
+    setFlagsFromString('--turbofan')
+  }
   ;(globalThis as { [k: symbol]: unknown })[Symbol.for('porter.daemonTier')] = tier
 }
 

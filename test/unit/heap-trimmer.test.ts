@@ -3,6 +3,8 @@ import t, { type Test } from 'tap'
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { compactingGc, daemonTier, trimStep, type TrimPolicy, type TrimSample, type TrimState } from '../../cmd/porter/heap.ts'
 import { ROOT } from '../lib/cli.ts'
@@ -114,10 +116,11 @@ t.test('the daemon tiers: without the optimizing compiler only the controller wi
   t.equal(daemonTier('agent', true), 'full', 'agent with Kubernetes')
   // in a child, as the daemon sets it (a flag is for the life of a process): hot code stays in
   // Sparkplug at 'baseline', and reaches TurboFan at 'full'
-  const tierOf = (tier: string) => {
+  const tierOf = (tier: string, first?: string) => {
     const code = [
       'const { setDaemonTier, currentDaemonTier } = await import(process.argv[1])',
       'const before = currentDaemonTier()',
+      ...(first ? [`setDaemonTier(${JSON.stringify(first)})`] : []),
       `setDaemonTier(${JSON.stringify(tier)})`,
       'const hot = (n) => { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s }',
       'for (let i = 0; i < 3000; i++) hot(10000)',
@@ -129,4 +132,20 @@ t.test('the daemon tiers: without the optimizing compiler only the controller wi
   }
   t.same(tierOf('baseline'), { before: null, tier: 'baseline', turbofan: false }, 'baseline: the hot loop is not optimized')
   t.same(tierOf('full'), { before: null, tier: 'full', turbofan: true }, 'full: the same loop is optimized')
+  t.same(tierOf('full', 'baseline'), { before: null, tier: 'full', turbofan: true }, 'baseline, then full (a controller with Kubernetes): optimized again')
+  // and under the flags a code cache was made with at 'full' (build.mjs): a cache made in one
+  // child at 'full' is taken in another that went through 'baseline' first
+  const dir = mkdtempSync(join(tmpdir(), 'porter-tier-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const cacheRun = (make: boolean, tiers: string[]) => spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', [
+    "const vm = await import('node:vm'); const fs = await import('node:fs')",
+    'const { setDaemonTier } = await import(process.argv[1])',
+    ...tiers.map((x) => `setDaemonTier(${JSON.stringify(x)})`),
+    "const code = 'function f(a) { return a + 1 }; f(1)'",
+    `const file = ${JSON.stringify(join(dir, 'cache.bin'))}`,
+    make ? "fs.writeFileSync(file, new vm.Script(code, { filename: 'x.js' }).createCachedData())" : "process.stdout.write(new vm.Script(code, { filename: 'x.js', cachedData: fs.readFileSync(file) }).cachedDataRejected ? 'rejected' : 'used')",
+  ].join('\n'), join(ROOT, 'cmd', 'porter', 'heap.ts')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
+  t.equal(cacheRun(true, ['full']).status, 0, 'a cache made at full')
+  t.equal(cacheRun(false, ['baseline', 'full']).stdout, 'used', 'is taken at full after baseline')
+  t.equal(cacheRun(false, ['baseline']).stdout, 'rejected', 'and not at baseline (which has its own cache)')
 })
