@@ -324,8 +324,6 @@ function warmUp(): void {
     LOOSE.test('-')
   }
 }
-/** by indentation: up to 1024 more lines of a run a match (runEnd) */
-const MORE_LINES = new Map<number, RegExp>()
 
 /**
  * Where a run that goes on at `from` (a line's end) ends: the end of its last line. Up to 1024
@@ -333,8 +331,8 @@ const MORE_LINES = new Map<number, RegExp>()
  * ran the first match over a 100k-line run ~10 x slower (39 against 3.3 ms), whatever the warm-up.
  */
 function runEnd(text: string, indent: number, from: number): number {
-  let more = MORE_LINES.get(indent)
-  if (more === undefined) MORE_LINES.set(indent, (more = new RegExp(String.raw`(?:\n {${indent}}- +${TOKEN} *){1,1024}(?=\n|$)`, 'y')))
+  // a new object a run, not a cache of our own: V8 keeps the compiled expression by its source
+  const more = new RegExp(String.raw`(?:\n {${indent}}- +${TOKEN} *){1,1024}(?=\n|$)`, 'y')
   let end = from
   for (;;) {
     more.lastIndex = end
