@@ -604,7 +604,10 @@ function familiesOf(addrs: readonly string[]): Set<number> {
     if (addrs[j]!.includes(':')) v6 = true
     else v4 = true
   }
-  return new Set<number>([...(v4 ? [4] : []), ...(v6 ? [6] : [])])
+  const fams = new Set<number>()
+  if (v4) fams.add(4)
+  if (v6) fams.add(6)
+  return fams
 }
 
 function deepFreeze<T>(o: T): T {

@@ -143,7 +143,7 @@ function* encodeDiff(diff: RibDiff, ctx: CodecContext): Generator<Uint8Array> {
   }
   // a group of more than SLICE NLRI is encoded a slice at a time (a partly filled UPDATE at
   // each slice's end: ~10% more messages than packed whole, at 100k /32s)
-  const sliced = <T>(list: readonly T[], i: number): readonly T[] => (i === 0 && list.length <= SLICE ? list : list.slice(i, i + SLICE))
+  const sliced = <T>(list: readonly T[], i: number): readonly T[] => (list.length <= SLICE ? list : list.slice(i, i + SLICE))
   for (const g of diff.announce) for (let i = 0; i < g.nlri.length; i += SLICE) yield* add(encodeUpdates(g.attrs as never, sliced(g.nlri, i), ctx))
   for (const w of diff.withdraw) for (let i = 0; i < w.nlri.length; i += SLICE) yield* add(encodeWithdrawals(sliced(w.nlri, i), ctx))
   yield* flush()

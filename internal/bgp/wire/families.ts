@@ -59,16 +59,7 @@ const ipv4Unicast: FamilyDef = {
     }
     return writeIpv4Bits(out, off, p.addr, len)
   },
-  writeAddress(out, off, addr) {
-    // a host address, every route of a withdraw-all: no mask, no length checks
-    const v = parseIpv4(addr)
-    if (v < 0) throw encodeError(`Cannot encode address "${addr}": not an IPv4 address`)
-    out[off] = v >>> 24
-    out[off + 1] = (v >>> 16) & 255
-    out[off + 2] = (v >>> 8) & 255
-    out[off + 3] = v & 255
-    return off + 4
-  },
+  writeAddress: (out, off, addr) => writeIpv4Bits(out, off, addr, 32),
   readPrefix(buf, off, len) {
     const nb = (len + 7) >>> 3
     let v = 0
