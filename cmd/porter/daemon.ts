@@ -7,7 +7,8 @@ import { createLogger } from '../../internal/log/index.ts'
 import { runDaemon, type Service } from '../../internal/daemon/run.ts'
 import { mallocTrim, sdNotify, watchdogInterval } from '../../internal/sys/index.ts'
 import { EXIT_OK, EXIT_RUNTIME } from './io.ts'
-import { currentDaemonTier, startHeapTrimmer } from './heap.ts'
+import { vipAddressCount } from '../../internal/config/index.ts'
+import { currentDaemonTier, daemonTier, raiseDaemonTier, startHeapTrimmer } from './heap.ts'
 
 export interface DaemonArgs {
   file: string
@@ -61,6 +62,12 @@ export async function daemon(mode: 'controller' | 'agent', { file, cfg, level, c
         const codeCaches = (globalThis as { [k: symbol]: unknown })[Symbol.for('porter.codeCaches')]
         const tier = currentDaemonTier()
         return { ...(codeCaches ? { codeCaches } : {}), ...(tier ? { tier } : {}) }
+      },
+      // a controller whose table grows past FULL_TIER_VIPS gets the optimizing compiler
+      onConfig: (next) => {
+        const vips = vipAddressCount(next.vips)
+        const tier = raiseDaemonTier(daemonTier(mode, next.kubernetes.enabled, vips))
+        if (tier) log.info({ tier, vips }, `${mode} now runs at V8 tier "${tier}" (the optimizing compiler on)`)
       },
     })
     const code = await d.done

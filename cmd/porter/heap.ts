@@ -31,13 +31,29 @@ export function daemonHeapPolicy(env: Readonly<Record<string, string | undefined
  * compiler").
  *
  * 'full' for `porter agent` (encoding every VIP's netlink and nft messages is its own CPU: 1.47 x
- * `ip -batch` at 'baseline' against 1.10 x) and for anything with Kubernetes (the controller's
- * reconciles of 5,000 Services fell 37 s behind the API server at 'baseline').
+ * `ip -batch` at 'baseline' against 1.10 x), for anything with Kubernetes (the controller's
+ * reconciles of 5,000 Services fell 37 s behind the API server at 'baseline'), and for a controller
+ * whose config has FULL_TIER_VIPS addresses or more: there TurboFan's fixed cost is under 90 bytes
+ * per route and the work grows with the table (1M IPv6 VIPs took 20.6 s to reach the peer at
+ * 'baseline', 11.9 s at 'full').
  */
 export type DaemonTier = 'full' | 'baseline'
 
-export function daemonTier(mode: 'controller' | 'agent', kubernetes: boolean): DaemonTier {
-  return mode === 'controller' && !kubernetes ? 'baseline' : 'full'
+/** VIP addresses from which a controller without Kubernetes runs at 'full' (see DaemonTier) */
+export const FULL_TIER_VIPS = 50_000
+
+export function daemonTier(mode: 'controller' | 'agent', kubernetes: boolean, vips = 0): DaemonTier {
+  return mode === 'controller' && !kubernetes && vips < FULL_TIER_VIPS ? 'baseline' : 'full'
+}
+
+/**
+ * After a reload: to 'full' when the new config asks for it, never back (TurboFan's code is
+ * mapped and what it optimized stays). Returns the tier set, or undefined when nothing changed.
+ */
+export function raiseDaemonTier(tier: DaemonTier): DaemonTier | undefined {
+  if (tier !== 'full' || currentDaemonTier() !== 'baseline') return undefined
+  setDaemonTier('full')
+  return 'full'
 }
 
 /**

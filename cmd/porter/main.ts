@@ -123,7 +123,8 @@ export async function main(argv: string[]): Promise<number> {
       const file = configPath(values.config as string | undefined, process.env)
       const cfg = await loadOrReport(file)
       if (typeof cfg === 'number') return cfg
-      setDaemonTier(daemonTier(cmd, cfg.kubernetes.enabled))
+      const { vipAddressCount } = await configModule()
+      setDaemonTier(daemonTier(cmd, cfg.kubernetes.enabled, vipAddressCount(cfg.vips)))
       const level = (values['log-level'] as string | undefined) ?? cfg.log.level
       if (!LEVELS.includes(level)) return usage(`--log-level ${JSON.stringify(level)} is not one of ${LEVELS.join(', ')}`)
       // the BGP stack, the Kubernetes client, netlink and nftables load only here

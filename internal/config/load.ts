@@ -591,9 +591,14 @@ function crossCheck(cfg: Config, raw: unknown): (ConfigIssue & { at: PropertyKey
  * numbers parsed char by char was 3 x slower there.
  */
 function hasDuplicate(vips: Config['vips']): boolean {
+  return new Set(vips.length === 1 ? vips[0]!.address : vips.flatMap((v) => v.address)).size !== vipAddressCount(vips)
+}
+
+/** How many VIP addresses the config announces (every `vips` entry's `address` list). */
+export function vipAddressCount(vips: Config['vips']): number {
   let n = 0
   for (const v of vips) n += v.address.length
-  return new Set(vips.length === 1 ? vips[0]!.address : vips.flatMap((v) => v.address)).size !== n
+  return n
 }
 
 /** The address families of canonical addresses (an IPv6 one has a ':', an IPv4 one none). */

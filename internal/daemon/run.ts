@@ -34,6 +34,8 @@ export interface DaemonOptions {
   clock?: Clock
   /** more fields for the "started" log line, read once the service has started */
   startInfo?: () => Record<string, unknown>
+  /** called with each valid config a reload read, before the service applies it */
+  onConfig?: (next: Config) => void
 }
 
 export interface Daemon {
@@ -117,6 +119,7 @@ export async function runDaemon(o: DaemonOptions): Promise<Daemon> {
       if (next.admin.metricsAddress !== config.admin.metricsAddress) {
         log.warn({ metricsAddress: config.admin.metricsAddress ?? null }, 'admin.metricsAddress changes take effect on restart')
       }
+      o.onConfig?.(next)
       const t1 = clock.now()
       try {
         await service.reload(next, config)

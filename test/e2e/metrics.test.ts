@@ -8,6 +8,7 @@ import { routerAndPorter, birdForPorter, porterYaml, HOPS4, HOPS6 } from './lib/
 import { PorterProc } from './lib/porter.ts'
 import { builtPorter } from '../lib/dist.ts'
 import { parsePromText, promValue, type PromText } from '../lib/prom-text.ts'
+import { FULL_TIER_VIPS } from '../../cmd/porter/heap.ts'
 
 const METRICS = '127.0.0.1:9477'
 
@@ -91,6 +92,28 @@ t.test('dist/porter controller serves /metrics, /healthz, /readyz on admin.metri
   await t.test('bound to loopback: not reachable from the router', async (t) => {
     const [status] = await curl('/healthz', r, '192.0.2.2:9477')
     t.equal(status, 0, 'no HTTP answer on 192.0.2.2:9477')
+  })
+
+  await t.test('a reload to a config of FULL_TIER_VIPS addresses turns the optimizing compiler on, once', async (t) => {
+    // a second `vips` entry of IPv6 /128s from 2001:db8:1::/64, announced to r6
+    const bulk = (n: number) => `  - name: bulk\n    address:\n${Array.from({ length: n }, (_, i) => `      - "2001:db8:1::${i.toString(16)}"\n`).join('')}    nextHops: [${JSON.stringify(HOPS6[0])}]\n`
+    const raised = () => porter.logs().filter((l) => l.msg === 'controller now runs at V8 tier "full" (the optimizing compiler on)')
+    const reloads = () => porter.logs().filter((l) => l.msg === 'config reloaded').length
+    const reloadWith = async (text: string) => {
+      const before = reloads()
+      porter.writeConfig(text)
+      porter.signal('SIGHUP')
+      await waitFor(() => reloads() > before || undefined, { what: '"config reloaded"' })
+    }
+    const base = porterYaml({ v4hops: HOPS4, v6hops: HOPS6 })
+    await reloadWith(base + bulk(FULL_TIER_VIPS - 3))
+    t.equal(raised().length, 0, `${FULL_TIER_VIPS - 1} addresses: still at baseline`)
+    await reloadWith(base + bulk(FULL_TIER_VIPS - 2))
+    t.same(raised().map((l) => [l.tier, l.vips]), [['full', FULL_TIER_VIPS]], `${FULL_TIER_VIPS} addresses: one line, tier full`)
+    await reloadWith(base)
+    t.equal(raised().length, 1, 'back to 2 addresses: no other tier line (it never goes back)')
+    const st = await porter.status()
+    t.equal(st.peers.find((x) => x.name === 'r4')?.state, 'Established', 'the sessions stayed up')
   })
 
   await t.test('SIGTERM: exit 0 and the listener is gone', async (t) => {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { compactingGc, daemonTier, trimStep, type TrimPolicy, type TrimSample, type TrimState } from '../../cmd/porter/heap.ts'
+import { compactingGc, daemonTier, FULL_TIER_VIPS, trimStep, type TrimPolicy, type TrimSample, type TrimState } from '../../cmd/porter/heap.ts'
 import { ROOT } from '../lib/cli.ts'
 
 const MiB = 1024 * 1024
@@ -114,6 +114,9 @@ t.test('the daemon tiers: without the optimizing compiler only the controller wi
   t.equal(daemonTier('controller', true), 'full', 'controller with Kubernetes')
   t.equal(daemonTier('agent', false), 'full', 'agent')
   t.equal(daemonTier('agent', true), 'full', 'agent with Kubernetes')
+  t.equal(daemonTier('controller', false, FULL_TIER_VIPS - 1), 'baseline', `controller, ${FULL_TIER_VIPS - 1} VIP addresses`)
+  t.equal(daemonTier('controller', false, FULL_TIER_VIPS), 'full', `controller, ${FULL_TIER_VIPS} VIP addresses`)
+  t.equal(daemonTier('agent', false, 0), 'full', 'agent without VIPs')
   // in a child, as the daemon sets it (a flag is for the life of a process): hot code stays in
   // Sparkplug at 'baseline', and reaches TurboFan at 'full'
   const tierOf = (tier: string, first?: string) => {
@@ -133,6 +136,21 @@ t.test('the daemon tiers: without the optimizing compiler only the controller wi
   t.same(tierOf('baseline'), { before: null, tier: 'baseline', turbofan: false }, 'baseline: the hot loop is not optimized')
   t.same(tierOf('full'), { before: null, tier: 'full', turbofan: true }, 'full: the same loop is optimized')
   t.same(tierOf('full', 'baseline'), { before: null, tier: 'full', turbofan: true }, 'baseline, then full (a controller with Kubernetes): optimized again')
+  // raiseDaemonTier (a reload): only from baseline to full
+  const raised = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', [
+    'const { setDaemonTier, raiseDaemonTier, currentDaemonTier } = await import(process.argv[1])',
+    'const steps = []',
+    "setDaemonTier('baseline')",
+    "steps.push(raiseDaemonTier('baseline') ?? null, currentDaemonTier())",
+    "steps.push(raiseDaemonTier('full') ?? null, currentDaemonTier())",
+    "steps.push(raiseDaemonTier('baseline') ?? null, raiseDaemonTier('full') ?? null, currentDaemonTier())",
+    'const hot = (n) => { let s = 0; for (let i = 0; i < n; i++) s += i % 7; return s }',
+    'for (let i = 0; i < 3000; i++) hot(10000)',
+    'process.stdout.write(JSON.stringify({ steps, turbofan: %ActiveTierIsTurbofan(hot) }))',
+  ].join('\n'), join(ROOT, 'cmd', 'porter', 'heap.ts')], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 })
+  t.equal(raised.status, 0, `raise child exited 0 ${raised.stderr}`)
+  t.same(JSON.parse(raised.stdout || 'null'), { steps: [null, 'baseline', 'full', 'full', null, null, 'full'], turbofan: true },
+    'raise: baseline stays, full raises once, never back; then optimized')
   // and under the flags a code cache was made with at 'full' (build.mjs): a cache made in one
   // child at 'full' is taken in another that went through 'baseline' first
   const dir = mkdtempSync(join(tmpdir(), 'porter-tier-'))
