@@ -114,6 +114,8 @@ interface PorterRun {
   round: number
   /** spawn -> "controller started" logged (config read, speaker and RIB built, admin socket open) */
   loadMs: number
+  /** the V8 tier of its "controller started" line (cmd/porter/heap.ts) */
+  tier: string
   /** BIRD's Established -> BIRD has all n */
   pushMs: number
   rssMiB: number
@@ -163,6 +165,11 @@ class Controller {
     await waitFor(started, { timeoutMs: 180_000, intervalMs: 10, what: `porter's "controller started" (${logFile})` })
     return now() - t0
   }
+  /** the "tier" field of the "controller started" line */
+  tier(label: string): string {
+    const line = readFileSync(join(this.lab.dir, `${label}.log`), 'utf8').split('\n').find((l) => l.includes('"msg":"controller started"'))
+    return (line && (JSON.parse(line) as { tier?: string }).tier) ?? '?'
+  }
   get pid(): number { return this.child!.pid! }
   hup(): void { this.child!.kill('SIGHUP') }
   async stop(): Promise<void> { if (this.child) await this.lab.kill(this.child, 'SIGTERM', 10_000); this.child = undefined }
@@ -189,7 +196,7 @@ async function runPorter(lab: Lab, r: string, s: string, ctl: BirdCtl, binary: s
     const est = await pollImported(ctl, (k) => k >= n, `${n} routes imported from porter`, POLL_MS)
     const tEst = startOf(est.since, est.t, notes)
     const mem = await settledVm(p.pid)
-    const res: PorterRun = { n, round, loadMs, pushMs: est.t - tEst, rssMiB: mem.rssKB / 1024, anonMiB: mem.anonKB / 1024, hwmMiB: mem.hwmKB / 1024, notes }
+    const res: PorterRun = { n, round, loadMs, tier: p.tier(label), pushMs: est.t - tEst, rssMiB: mem.rssKB / 1024, anonMiB: mem.anonKB / 1024, hwmMiB: mem.hwmKB / 1024, notes }
     notes.push(`after the push: RSS ${res.rssMiB.toFixed(1)} MiB, VmHWM ${res.hwmMiB.toFixed(1)} MiB`)
     if (!full) return res
     // one VIP replaced: the last address becomes the next one of the range
@@ -409,7 +416,7 @@ function report(res: Record<string, unknown>): void {
       if (!rs.length) continue
       const rss = median(rs.map((p) => p.rssMiB))
       const anon = median(rs.map((p) => p.anonMiB))
-      P(`${String(n).padStart(8)} ${f(median(rs.map((p) => p.loadMs))).padStart(8)} ${f(median(rs.map((p) => p.pushMs))).padStart(8)} ${f(rss, 1).padStart(8)} ${f(median(rs.map((p) => p.hwmMiB)), 1).padStart(9)} ${f(((rss - idleRss) * MiB) / n).padStart(18)} ${f(anon, 1).padStart(9)} ${f(((anon - idleAnon) * MiB) / n).padStart(13)}`)
+      P(`${String(n).padStart(8)} ${f(median(rs.map((p) => p.loadMs))).padStart(8)} ${f(median(rs.map((p) => p.pushMs))).padStart(8)} ${f(rss, 1).padStart(8)} ${f(median(rs.map((p) => p.hwmMiB)), 1).padStart(9)} ${f(((rss - idleRss) * MiB) / n).padStart(18)} ${f(anon, 1).padStart(9)} ${f(((anon - idleAnon) * MiB) / n).padStart(13)}   V8 tier ${[...new Set(rs.map((p) => p.tier))].join('/')}`)
     }
     P('(anon: the anonymous part of the RSS; the rest is the executable\'s pages as the process has run its code, e.g. the optimizing compiler\'s once it first runs)')
     const full = (porter ?? []).filter((p) => p.n === N)
