@@ -9,8 +9,12 @@ import { PorterProc } from './lib/porter.ts'
 import { builtPorter } from '../lib/dist.ts'
 import { parsePromText, promValue, type PromText } from '../lib/prom-text.ts'
 import { FULL_TIER_VIPS } from '../../cmd/porter/heap.ts'
+import { adminRequest } from '../../internal/admin/index.ts'
 
 const METRICS = '127.0.0.1:9477'
+
+/** a second `vips` entry of n IPv6 /128s from 2001:db8:1::/64, announced to r6 */
+const bulk = (n: number) => `  - name: bulk\n    address:\n${Array.from({ length: n }, (_, i) => `      - "2001:db8:1::${i.toString(16)}"\n`).join('')}    nextHops: [${JSON.stringify(HOPS6[0])}]\n`
 
 t.test('dist/porter controller serves /metrics, /healthz, /readyz on admin.metricsAddress', async (t) => {
   const lab = createLab(t)
@@ -95,8 +99,6 @@ t.test('dist/porter controller serves /metrics, /healthz, /readyz on admin.metri
   })
 
   await t.test('a reload to a config of FULL_TIER_VIPS addresses turns the optimizing compiler on, once', async (t) => {
-    // a second `vips` entry of IPv6 /128s from 2001:db8:1::/64, announced to r6
-    const bulk = (n: number) => `  - name: bulk\n    address:\n${Array.from({ length: n }, (_, i) => `      - "2001:db8:1::${i.toString(16)}"\n`).join('')}    nextHops: [${JSON.stringify(HOPS6[0])}]\n`
     const raised = () => porter.logs().filter((l) => l.msg === 'controller now runs at V8 tier "full" (the optimizing compiler on)')
     const reloads = () => porter.logs().filter((l) => l.msg === 'config reloaded').length
     const reloadWith = async (text: string) => {
@@ -119,5 +121,17 @@ t.test('dist/porter controller serves /metrics, /healthz, /readyz on admin.metri
   await t.test('SIGTERM: exit 0 and the listener is gone', async (t) => {
     t.equal(await porter.stop(), 0)
     t.equal((await curl('/healthz'))[0], 0, 'connection refused')
+  })
+
+  await t.test(`started with FULL_TIER_VIPS addresses: the optimizing compiler from the start, from the code caches`, async (t) => {
+    const big = new PorterProc(lab, p, porterYaml({ v4hops: HOPS4, v6hops: HOPS6 }) + bulk(FULL_TIER_VIPS - 2), 'controller', binary)
+    t.teardown(() => big.cleanup())
+    await big.start()
+    const started = await waitFor(() => big.logs().find((l) => l.msg === 'controller started'), { what: '"controller started"' })
+    t.equal(started.tier, 'full', 'tier: full')
+    t.same(started.codeCaches, { 'porter-main.cjs': 'used', 'porter-daemon.cjs': 'used' }, 'the daemon bundle\'s cache for that tier taken')
+    const st = await adminRequest(big.socket, { cmd: 'status' }, 30_000) as { vips: unknown[] }
+    t.equal(st.vips.length, FULL_TIER_VIPS, 'every VIP address in its status')
+    t.equal(await big.stop(), 0, 'exit 0')
   })
 })
