@@ -27,6 +27,9 @@
 //
 // Options:
 //   --rounds=K       repeat the lab phases K times (default 1); the verdict uses medians
+//   --memory-rounds=M  at least M readings of the idle controller and of each size below N
+//                    (default K): the rounds after the K-th run only those (a few hundred KiB of
+//                    growth at 1k moves by ~100 KiB from process to process)
 //   --sizes=a,b,c    VIP counts for the memory phase (default 1000,10000,N)
 //   --runs=R         start-up runs per command (default 15)
 //   --only=a,b       of startup,load,porter,gobgp,floor,bird,frr (default all)
@@ -62,6 +65,7 @@ const args = process.argv.slice(2)
 const opt = (name: string): string | undefined => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
 const N = Number(args.find((a) => !a.startsWith('--')) ?? 100_000)
 const ROUNDS = Number(opt('rounds') ?? 1)
+const MEMORY_ROUNDS = Math.max(ROUNDS, Number(opt('memory-rounds') ?? ROUNDS))
 const RUNS = Number(opt('runs') ?? 15)
 const POLL_MS = Number(opt('poll') ?? 20)
 const FIB = !args.includes('--no-fib')
@@ -74,6 +78,7 @@ const BIN = opt('bin')
 const PORTER_ENV = envOptions(args)
 if (!Number.isInteger(N) || N < 2 || N >= BENCH_MAX) throw new Error(`N must be an integer from 2 to ${BENCH_MAX - 1}, got "${args[0]}"`)
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds must be a positive integer, got "${opt('rounds')}"`)
+if (!Number.isInteger(MEMORY_ROUNDS)) throw new Error(`--memory-rounds must be a positive integer, got "${opt('memory-rounds')}"`)
 for (const o of ONLY) if (!PHASES.includes(o)) throw new Error(`--only: unknown phase "${o}"`)
 for (const s of SIZES) if (!Number.isInteger(s) || s < 1 || s > N) throw new Error(`--sizes: each size must be from 1 to N (${N}), got "${s}"`)
 
@@ -263,7 +268,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'porter-bench-binary-'))
   const binary = BIN ?? builtPorter(work)
   dropPageCache(binary)
-  const results: Record<string, unknown> = { n: N, fib: FIB, rounds: ROUNDS, node: process.version, cpus: cpus().length, date: new Date().toISOString(), binary: BIN ?? 'dist/porter', env: PORTER_ENV }
+  const results: Record<string, unknown> = { n: N, fib: FIB, rounds: ROUNDS, memoryRounds: MEMORY_ROUNDS, node: process.version, cpus: cpus().length, date: new Date().toISOString(), binary: BIN ?? 'dist/porter', env: PORTER_ENV }
   try {
     // ---- start-up and config load (no lab) ----
     const small = join(work, 'small.yaml')
@@ -316,12 +321,14 @@ async function main(): Promise<void> {
         const blast = want.includes('floor') ? await bundle(join(HERE, 'lib', 'bgp-blast.ts'), 'bgp-blast') : ''
         const mrtFile = join(lab.dir, 'rib.mrt')
         if (want.includes('gobgp')) writeMrtRib(mrtFile, { peerId: SPEAKER_IP, peerAs: SPEAKER_AS, nextHop: SPEAKER_IP, hosts: benchPrefixes(N).map((p) => p.slice(0, -3)), pad: 8192 })
-        for (let round = 1; round <= ROUNDS; round++) {
+        for (let round = 1; round <= MEMORY_ROUNDS; round++) {
           const la = () => `load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`
+          // after the K-th round: only the memory readings of the idle controller and the sizes below N
+          const memoryOnly = round > ROUNDS
           if (want.includes('porter')) {
             log(`round ${round}: porter idle (${la()})`)
             idle.push(await idlePorter(lab, await fresh(), s, binary, work, round === 1 && ONLY.includes('startup') ? RUNS : 0))
-            for (const n of SIZES) {
+            for (const n of SIZES.filter((x) => !memoryOnly || x < N)) {
               log(`round ${round}: porter with ${n} VIPs (${la()})`)
               const res = await runPorter(lab, r, s, await fresh(), binary, work, n, round, n === N)
               log(`porter ${n}: load ${res.loadMs.toFixed(0)} ms, push ${res.pushMs.toFixed(0)} ms, RSS ${res.rssMiB.toFixed(1)} MiB, peak ${res.hwmMiB.toFixed(1)} MiB` +
@@ -329,6 +336,7 @@ async function main(): Promise<void> {
               porter.push(res)
             }
           }
+          if (memoryOnly) continue
           if (want.includes('gobgp')) {
             log(`round ${round}: gobgpd (${la()})`)
             const g = await runGobgp(setup, lab, r, s, await fresh(), mrtFile)
@@ -374,7 +382,7 @@ function report(res: Record<string, unknown>): void {
   const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '-')
   const yes = (b: boolean) => (b ? 'met' : 'NOT met')
   P(`\nporter binary benchmark: N=${N} IPv4 /32 VIPs (one vips entry, one next hop), BIRD 2 kernel export ${FIB ? 'on' : 'off'}, ` +
-    `${ROUNDS} round(s), node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}` +
+    `${ROUNDS} round(s)${MEMORY_ROUNDS > ROUNDS ? ` (${MEMORY_ROUNDS} for memory below N)` : ''}, node ${process.version}, ${cpus().length} CPUs, ${new Date().toISOString()}` +
     `${BIN ? `, binary ${BIN}` : ''}${envText(PORTER_ENV) ? `, porter's environment + ${envText(PORTER_ENV)}` : ''}`)
   const st = res.startup as ReturnType<typeof startup> | undefined
   const idle = res.idle as { rssMiB: number; anonMiB: number; hwmMiB: number; status?: { node: Started; status: Started } }[] | undefined
@@ -410,13 +418,13 @@ function report(res: Record<string, unknown>): void {
     const idleAnon = median((idle ?? []).map((i) => i.anonMiB))
     P(`\nporter controller (dist/porter, paged in as at boot), memory by size once settled (medians over rounds)`)
     P(`${'VIPs'.padStart(8)} ${'load ms'.padStart(8)} ${'push ms'.padStart(8)} ${'RSS MiB'.padStart(8)} ${'peak MiB'.padStart(9)} ${'B/route over idle'.padStart(18)} ${'anon MiB'.padStart(9)} ${'anon B/route'.padStart(13)}`)
-    if (idle?.length) P(`${'0 (idle)'.padStart(8)} ${'-'.padStart(8)} ${'-'.padStart(8)} ${f(idleRss, 1).padStart(8)} ${f(median(idle.map((i) => i.hwmMiB)), 1).padStart(9)} ${'-'.padStart(18)} ${f(idleAnon, 1).padStart(9)} ${'-'.padStart(13)}   (target idle <= 60 MiB: ${yes(idleRss <= 60)})`)
+    if (idle?.length) P(`${'0 (idle)'.padStart(8)} ${'-'.padStart(8)} ${'-'.padStart(8)} ${f(idleRss, 1).padStart(8)} ${f(median(idle.map((i) => i.hwmMiB)), 1).padStart(9)} ${'-'.padStart(18)} ${f(idleAnon, 1).padStart(9)} ${'-'.padStart(13)}   (target idle <= 60 MiB: ${yes(idleRss <= 60)}), ${idle.length} reading(s)`)
     for (const n of SIZES) {
       const rs = (porter ?? []).filter((p) => p.n === n)
       if (!rs.length) continue
       const rss = median(rs.map((p) => p.rssMiB))
       const anon = median(rs.map((p) => p.anonMiB))
-      P(`${String(n).padStart(8)} ${f(median(rs.map((p) => p.loadMs))).padStart(8)} ${f(median(rs.map((p) => p.pushMs))).padStart(8)} ${f(rss, 1).padStart(8)} ${f(median(rs.map((p) => p.hwmMiB)), 1).padStart(9)} ${f(((rss - idleRss) * MiB) / n).padStart(18)} ${f(anon, 1).padStart(9)} ${f(((anon - idleAnon) * MiB) / n).padStart(13)}   V8 tier ${[...new Set(rs.map((p) => p.tier))].join('/')}`)
+      P(`${String(n).padStart(8)} ${f(median(rs.map((p) => p.loadMs))).padStart(8)} ${f(median(rs.map((p) => p.pushMs))).padStart(8)} ${f(rss, 1).padStart(8)} ${f(median(rs.map((p) => p.hwmMiB)), 1).padStart(9)} ${f(((rss - idleRss) * MiB) / n).padStart(18)} ${f(anon, 1).padStart(9)} ${f(((anon - idleAnon) * MiB) / n).padStart(13)}   V8 tier ${[...new Set(rs.map((p) => p.tier))].join('/')}, ${rs.length} reading(s)`)
     }
     P('(anon: the anonymous part of the RSS; the rest is the executable\'s pages as the process has run its code, e.g. the optimizing compiler\'s once it first runs)')
     const full = (porter ?? []).filter((p) => p.n === N)
