@@ -125,7 +125,7 @@ export interface TrimState {
   busyMs: number
 }
 
-export const DEFAULT_TRIM_POLICY: TrimPolicy = { everyMs: 500, gcGrowthBytes: 1024 * 1024, trimGrowthBytes: 1024 * 1024, gcBusyMs: 2000 }
+export const DEFAULT_TRIM_POLICY: TrimPolicy = { everyMs: 500, gcGrowthBytes: 4 * 1024 * 1024, trimGrowthBytes: 1024 * 1024, gcBusyMs: 2000 }
 
 /**
  * One step of the trimmer (pure). A burst is over when the V8 heap in use stopped growing (at most
@@ -175,13 +175,11 @@ export interface HeapTrimmerOptions extends Partial<TrimPolicy> {
  * minutes later in an idle daemon, and in free malloc memory that glibc keeps in its arenas (the
  * optimizing compiler's zones, freed on V8's worker threads; parser and buffer memory on the main
  * thread) until something trims them. Every `everyMs` this looks at the RSS (trimStep): once the
- * burst is over, 1 MiB of growth gets one full, compacting collection (compactingGc), after which
- * V8 releases the emptied pages, and `malloc_trim(0)` (well under a millisecond at 1k-10k VIPs),
- * which returns the arenas' free pages. It was 16 MiB, then 4: three one-VIP reloads of a
- * 100k-VIP config, each under 16 MiB, left the settled controller at 80.6 MiB RSS instead of
- * 71.0; and with 4 MiB a controller given 1k VIPs kept up to 1.9 MiB of the burst's garbage in
- * some starts (binary.ts, nine starts each: anonymous memory 0.3-2.0 MiB above the idle daemon's,
- * against 0.25-0.3 MiB with 1 MiB). Never during a burst: a full collection in the middle of a 100k-route push slowed it by
+ * burst is over, 4 MiB of growth gets one full, compacting collection (compactingGc), after which
+ * V8 releases the emptied pages (it was 16 MiB: three one-VIP reloads of a 100k-VIP config, each
+ * under 16 MiB, then left the settled controller at 80.6 MiB RSS instead of 71.0), and 1 MiB gets
+ * `malloc_trim(0)` (well under a millisecond at 1k-10k VIPs), which returns the arenas' free
+ * pages. Never during a burst: a full collection in the middle of a 100k-route push slowed it by
  * a third. A daemon whose memory does not grow is never touched. The timer does not keep the
  * process alive. Returns a stop function.
  */
