@@ -112,6 +112,11 @@ export interface TrimPolicy {
    * after which its own garbage no longer raises the RSS (V8 reuses the space) but stays
    */
   gcBusyMs: number
+  /**
+   * Settled samples in a row before the trimmer acts: a collection in a short pause of a burst
+   * (between the writes of a 100k-route push, between two reloads) delays what comes next
+   */
+  quietSamples: number
 }
 
 export interface TrimState {
@@ -123,25 +128,30 @@ export interface TrimState {
   lastUsed: number
   /** CPU ms of the samples that were not settled, since the last full collection */
   busyMs: number
+  /** settled samples in a row, up to this one */
+  quiet: number
 }
 
-export const DEFAULT_TRIM_POLICY: TrimPolicy = { everyMs: 500, gcGrowthBytes: 4 * 1024 * 1024, trimGrowthBytes: 1024 * 1024, gcBusyMs: 2000 }
+export const DEFAULT_TRIM_POLICY: TrimPolicy = { everyMs: 500, gcGrowthBytes: 1024 * 1024, trimGrowthBytes: 1024 * 1024, gcBusyMs: 2000, quietSamples: 4 }
 
 /**
- * One step of the trimmer (pure). A burst is over when the V8 heap in use stopped growing (at most
- * 1 MiB more than at the previous sample) and the process used under a tenth of the interval in
- * CPU. Then, with the RSS `gcGrowthBytes` above its low: a full collection and a malloc trim; with
- * it `trimGrowthBytes` above the low of the last trim: a malloc trim only. Each low restarts from
- * the RSS at its action and follows the RSS down after it.
+ * One step of the trimmer (pure). A sample is settled when the V8 heap in use stopped growing (at
+ * most 1 MiB more than at the previous sample) and the process used under a tenth of the interval
+ * in CPU; a burst is over after `quietSamples` settled samples in a row. Then, with the RSS
+ * `gcGrowthBytes` above its low: a full collection and a malloc trim; with it `trimGrowthBytes`
+ * above the low of the last trim: a malloc trim only. Each low restarts from the RSS at its action
+ * and follows the RSS down after it.
  */
 export function trimStep(policy: TrimPolicy, state: TrimState, s: TrimSample): { state: TrimState; gc: boolean; trim: boolean } {
   const settled = s.heapUsed <= state.lastUsed + 1024 * 1024 && s.cpuMs < policy.everyMs / 10
+  const quiet = settled ? state.quiet + 1 : 0
+  const over = quiet >= policy.quietSamples
   const gcLow = Math.min(state.gcLow, s.rss)
   const trimLow = Math.min(state.trimLow, s.rss)
   const busyMs = settled ? state.busyMs : state.busyMs + s.cpuMs
-  const gc = settled && (s.rss > gcLow + policy.gcGrowthBytes || busyMs >= policy.gcBusyMs)
-  const trim = gc || (settled && s.rss > trimLow + policy.trimGrowthBytes)
-  return { state: { gcLow: gc ? s.rss : gcLow, trimLow: trim ? s.rss : trimLow, lastUsed: s.heapUsed, busyMs: gc ? 0 : busyMs }, gc, trim }
+  const gc = over && (s.rss > gcLow + policy.gcGrowthBytes || busyMs >= policy.gcBusyMs)
+  const trim = gc || (over && s.rss > trimLow + policy.trimGrowthBytes)
+  return { state: { gcLow: gc ? s.rss : gcLow, trimLow: trim ? s.rss : trimLow, lastUsed: s.heapUsed, busyMs: gc ? 0 : busyMs, quiet }, gc, trim }
 }
 
 /**
@@ -175,18 +185,20 @@ export interface HeapTrimmerOptions extends Partial<TrimPolicy> {
  * minutes later in an idle daemon, and in free malloc memory that glibc keeps in its arenas (the
  * optimizing compiler's zones, freed on V8's worker threads; parser and buffer memory on the main
  * thread) until something trims them. Every `everyMs` this looks at the RSS (trimStep): once the
- * burst is over, 4 MiB of growth gets one full, compacting collection (compactingGc), after which
- * V8 releases the emptied pages (it was 16 MiB: three one-VIP reloads of a 100k-VIP config, each
- * under 16 MiB, then left the settled controller at 80.6 MiB RSS instead of 71.0), and 1 MiB gets
- * `malloc_trim(0)` (well under a millisecond at 1k-10k VIPs), which returns the arenas' free
- * pages. Never during a burst: a full collection in the middle of a 100k-route push slowed it by
+ * burst is over (two seconds without work), 1 MiB of growth gets one full, compacting collection
+ * (compactingGc), after which V8 releases the emptied pages, and `malloc_trim(0)` (well under a
+ * millisecond at 1k-10k VIPs), which returns the arenas' free pages. The growth was 16 MiB, then
+ * 4 (three one-VIP reloads of a 100k-VIP config, each under 16 MiB, left the settled controller
+ * at 80.6 MiB RSS instead of 71.0), and with 4 a controller given 1k VIPs kept up to 1.9 MiB of
+ * garbage in some starts; 1 MiB after a single quiet half second collected in the pauses of a
+ * 100k-route push and between two reloads, and slowed them (test/bench/README.md). Never during a burst: a full collection in the middle of a 100k-route push slowed it by
  * a third. A daemon whose memory does not grow is never touched. The timer does not keep the
  * process alive. Returns a stop function.
  */
 export function startHeapTrimmer(opts: HeapTrimmerOptions = {}): () => void {
   const policy: TrimPolicy = { ...DEFAULT_TRIM_POLICY, ...opts }
   const gc = compactingGc()
-  let state: TrimState = { gcLow: process.memoryUsage.rss(), trimLow: process.memoryUsage.rss(), lastUsed: Infinity, busyMs: 0 }
+  let state: TrimState = { gcLow: process.memoryUsage.rss(), trimLow: process.memoryUsage.rss(), lastUsed: Infinity, busyMs: 0, quiet: 0 }
   let lastCpu = process.cpuUsage()
   const timer = setInterval(() => {
     const cpu = process.cpuUsage(lastCpu)

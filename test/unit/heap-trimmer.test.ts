@@ -10,7 +10,7 @@ import { compactingGc, daemonTier, FULL_TIER_VIPS, trimStep, type TrimPolicy, ty
 import { ROOT } from '../lib/cli.ts'
 
 const MiB = 1024 * 1024
-const policy: TrimPolicy = { everyMs: 500, gcGrowthBytes: 16 * MiB, trimGrowthBytes: 1 * MiB, gcBusyMs: 2000 }
+const policy: TrimPolicy = { everyMs: 500, gcGrowthBytes: 16 * MiB, trimGrowthBytes: 1 * MiB, gcBusyMs: 2000, quietSamples: 1 }
 
 type Step = [what: string, sample: TrimSample, want: { gc: boolean; trim: boolean }]
 
@@ -25,7 +25,7 @@ function play(t: Test, p: TrimPolicy, state: TrimState, steps: Step[]): TrimStat
 }
 
 t.test('a burst is left alone while it runs; then small growth is trimmed, large growth collected', async (t) => {
-  const start: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0 }
+  const start: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0, quiet: 0 }
   const steps: Step[] = [
     ['idle at the start', { rss: 60 * MiB, heapUsed: 10 * MiB, cpuMs: 2 }, { gc: false, trim: false }],
     ['half a MiB more, idle: below both thresholds', { rss: 60.5 * MiB, heapUsed: 10 * MiB, cpuMs: 2 }, { gc: false, trim: false }],
@@ -45,7 +45,7 @@ t.test('a burst is left alone while it runs; then small growth is trimmed, large
 })
 
 t.test('a daemon whose memory does not grow is never touched', async (t) => {
-  let state: TrimState = { gcLow: 59 * MiB, trimLow: 59 * MiB, lastUsed: Infinity, busyMs: 0 }
+  let state: TrimState = { gcLow: 59 * MiB, trimLow: 59 * MiB, lastUsed: Infinity, busyMs: 0, quiet: 0 }
   let actions = 0
   for (let i = 0; i < 1000; i++) {
     const r = trimStep(policy, state, { rss: (59 + (i % 7) / 10) * MiB, heapUsed: 10 * MiB + (i % 5) * 1000, cpuMs: 1 })
@@ -56,7 +56,7 @@ t.test('a daemon whose memory does not grow is never touched', async (t) => {
 })
 
 t.test('a long burst collected in a pause in its middle is collected again when it ends', async (t) => {
-  const start: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0 }
+  const start: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0, quiet: 0 }
   const steps: Step[] = [
     ['a 1M-route push: busy', { rss: 300 * MiB, heapUsed: 250 * MiB, cpuMs: 450 }, { gc: false, trim: false }],
     ['a pause in it (the peer reads slowly): collection and trim', { rss: 380 * MiB, heapUsed: 250 * MiB, cpuMs: 20 }, { gc: true, trim: true }],
@@ -69,6 +69,33 @@ t.test('a long burst collected in a pause in its middle is collected again when 
   ]
   const state = play(t, { ...policy, gcBusyMs: 1800 }, start, steps)
   t.equal(state.busyMs, 0, 'the busy CPU starts again from the collection')
+})
+
+t.test('the daemon\'s policy waits for a quiet of quietSamples: nothing in a short pause of a burst', async (t) => {
+  const p: TrimPolicy = { ...policy, gcGrowthBytes: 1 * MiB, quietSamples: 4 }
+  const start: TrimState = { gcLow: 60 * MiB, trimLow: 60 * MiB, lastUsed: Infinity, busyMs: 0, quiet: 0 }
+  const busy = (rss: number, used: number): TrimSample => ({ rss: rss * MiB, heapUsed: used * MiB, cpuMs: 300 })
+  const calm = (rss: number, used: number): TrimSample => ({ rss: rss * MiB, heapUsed: used * MiB, cpuMs: 5 })
+  const none = { gc: false, trim: false }
+  const state = play(t, p, start, [
+    ['a 100k-route push', busy(80, 40), none],
+    ['a pause in it (the peer reads): 1', calm(90, 40), none],
+    ['2', calm(90, 40), none],
+    ['3', calm(90, 40), none],
+    ['the push goes on: the count starts again', busy(95, 45), none],
+    ['quiet 1', calm(95, 45), none],
+    ['quiet 2', calm(95, 45), none],
+    ['quiet 3', calm(95, 45), none],
+    ['quiet 4: over, 35 MiB above the low -> collection and trim', calm(95, 45), { gc: true, trim: true }],
+    ['still quiet, at the new low: nothing more', calm(70, 30), none],
+    ['a 1k-route push leaves 1.5 MiB', busy(71.5, 31), none],
+    ['quiet 1', calm(71.5, 31), none],
+    ['quiet 2', calm(71.5, 31), none],
+    ['quiet 3', calm(71.5, 31), none],
+    ['quiet 4: 1.5 MiB above the low -> collection and trim', calm(71.5, 31), { gc: true, trim: true }],
+  ])
+  t.equal(state.quiet, 4, 'quiet samples counted since the last busy one')
+  t.equal(state.gcLow, 71.5 * MiB, 'the low restarted at the last collection')
 })
 
 t.test('the trimmer\'s collection compacts: a half-empty old space gives its pages back', async (t) => {
