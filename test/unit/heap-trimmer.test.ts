@@ -77,21 +77,17 @@ t.test('the daemon\'s policy waits for a quiet of quietSamples: nothing in a sho
   const busy = (rss: number, used: number): TrimSample => ({ rss: rss * MiB, heapUsed: used * MiB, cpuMs: 300 })
   const calm = (rss: number, used: number): TrimSample => ({ rss: rss * MiB, heapUsed: used * MiB, cpuMs: 5 })
   const none = { gc: false, trim: false }
+  /** n quiet samples at the same RSS and heap, none of them acting */
+  const quietFor = (n: number, what: string, rss: number, used: number): Step[] => Array.from({ length: n }, (_, i) => [`${what}: quiet ${i + 1}`, calm(rss, used), none])
   const state = play(t, p, start, [
     ['a 100k-route push', busy(80, 40), none],
-    ['a pause in it (the peer reads): 1', calm(90, 40), none],
-    ['2', calm(90, 40), none],
-    ['3', calm(90, 40), none],
+    ...quietFor(3, 'a pause in it (the peer reads)', 90, 40),
     ['the push goes on: the count starts again', busy(95, 45), none],
-    ['quiet 1', calm(95, 45), none],
-    ['quiet 2', calm(95, 45), none],
-    ['quiet 3', calm(95, 45), none],
+    ...quietFor(3, 'after the push', 95, 45),
     ['quiet 4: over, 35 MiB above the low -> collection and trim', calm(95, 45), { gc: true, trim: true }],
     ['still quiet, at the new low: nothing more', calm(70, 30), none],
     ['a 1k-route push leaves 1.5 MiB', busy(71.5, 31), none],
-    ['quiet 1', calm(71.5, 31), none],
-    ['quiet 2', calm(71.5, 31), none],
-    ['quiet 3', calm(71.5, 31), none],
+    ...quietFor(3, 'after it', 71.5, 31),
     ['quiet 4: 1.5 MiB above the low -> collection and trim', calm(71.5, 31), { gc: true, trim: true }],
   ])
   t.equal(state.quiet, 4, 'quiet samples counted since the last busy one')
