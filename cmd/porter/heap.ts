@@ -191,9 +191,10 @@ export interface HeapTrimmerOptions extends Partial<TrimPolicy> {
  * 4 (three one-VIP reloads of a 100k-VIP config, each under 16 MiB, left the settled controller
  * at 80.6 MiB RSS instead of 71.0), and with 4 a controller given 1k VIPs kept up to 1.9 MiB of
  * garbage in some starts; 1 MiB after a single quiet half second collected in the pauses of a
- * 100k-route push and between two reloads, and slowed them (test/bench/README.md). Never during a burst: a full collection in the middle of a 100k-route push slowed it by
- * a third. A daemon whose memory does not grow is never touched. The timer does not keep the
- * process alive. Returns a stop function.
+ * 100k-route push and between two reloads, and slowed them (test/bench/README.md). Never during a
+ * burst: a full collection in the middle of a 100k-route push slowed it by a third. A daemon
+ * whose memory does not grow is never touched. The timer does not keep the process alive.
+ * Returns a stop function.
  */
 export function startHeapTrimmer(opts: HeapTrimmerOptions = {}): () => void {
   const policy: TrimPolicy = { ...DEFAULT_TRIM_POLICY, ...opts }
