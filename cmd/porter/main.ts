@@ -1,5 +1,4 @@
 // porter <command>: argv -> mode. Builds the real adapters and injects them; no logic of its own.
-import { parseArgs } from 'node:util'
 import { HELP } from '../../internal/cli/help.ts'
 import { renderStatus } from '../../internal/cli/table.ts'
 import type { Config } from '../../internal/config/index.ts'
@@ -8,6 +7,7 @@ import { existsSync } from 'node:fs'
 import type { DaemonStatus } from '../../internal/admin/index.ts'
 import { buildInfo } from '../../internal/version/index.ts'
 import { summarizeConfig } from '../../internal/cli/summary.ts'
+import { parseFlags, type FlagSpec } from '../../internal/cli/args.ts'
 
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, exitQuietlyOnClosedPipe, out, err } from './io.ts'
 
@@ -18,7 +18,7 @@ const FLAGS = {
   'log-level': { type: 'string' },
   socket: { type: 'string' },
   cleanup: { type: 'boolean' },
-} as const
+} as const satisfies Record<string, FlagSpec>
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']
 
@@ -64,13 +64,9 @@ export async function main(argv: string[]): Promise<number> {
   if (cmd === '--version') return main(['version'])
   const allowed = ALLOWED[cmd]
   if (!allowed) return usage(`unknown command ${JSON.stringify(cmd)}`)
-  let values: Record<string, unknown>
-  try {
-    const parsed = parseArgs({ args: rest, options: FLAGS, strict: true, allowPositionals: false })
-    values = parsed.values
-  } catch (e) {
-    return usage(`${cmd}: ${(e as Error).message}`)
-  }
+  const parsed = parseFlags(rest, FLAGS)
+  if ('error' in parsed) return usage(`${cmd}: ${parsed.error}`)
+  const values = parsed.values
   const extra = Object.keys(values).filter((k) => !allowed.includes(k as keyof typeof FLAGS))
   if (extra.length) return usage(`${cmd}: unknown flag --${extra[0]}`)
   if (values.help) {

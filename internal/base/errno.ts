@@ -1,7 +1,12 @@
-import { constants } from 'node:os'
+let table: Readonly<Record<string, number>> | undefined
 
-/** Linux errno numbers by name (positive), e.g. ERRNO.ENOENT === 2: the one table, from Node. */
-export const ERRNO: Readonly<Record<string, number>> = constants.errno
+/**
+ * Linux errno numbers by name (positive), e.g. ERRNO.ENOENT === 2: the one table, from Node's
+ * node:os, loaded on first use (the CLI's commands use none, and every command imports this).
+ */
+export const ERRNO: Readonly<Record<string, number>> = new Proxy(Object.freeze({}), {
+  get: (_, name) => (typeof name === 'string' ? (table ??= process.getBuiltinModule('node:os').constants.errno as Readonly<Record<string, number>>)[name] : undefined),
+})
 
 // errno of a Node system error ("ENOENT"), or undefined.
 export function errnoOf(e: unknown): string | undefined {
