@@ -1,7 +1,6 @@
 // PURE: which VIPs this node serves, and their validation / canonical form.
-import { isIP } from 'node:net'
 import { PorterError } from '../errors/index.ts'
-import { canonicalIp } from '../ip/index.ts'
+import { canonicalIp, isIP } from '../ip/index.ts'
 import type { Config } from '../config/index.ts'
 
 import type { Family } from '../ip/index.ts'

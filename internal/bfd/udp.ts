@@ -9,12 +9,11 @@
 //     from an address without a session starts one only when the acceptor (setAcceptor) says so;
 //   - the clock's timers for the sessions' `tx` / `detect` timers.
 import dgram from 'node:dgram'
-import { isIP } from 'node:net'
 import type { Logger } from 'pino'
 import { realClock, type Clock, errnoOf } from '../base/index.ts'
 import { PorterError } from '../errors/index.ts'
 import { attachTtlFilter, datagramFd } from '../sys/index.ts'
-import { normalizeAddress } from '../ip/index.ts'
+import { isIP, normalizeAddress } from '../ip/index.ts'
 import { BFD_PORT, BfdWireError, SOURCE_PORT_MAX, SOURCE_PORT_MIN, decode, encode, type ControlPacket } from './packet.ts'
 import { checkAuth, checkReceived, signPacket, type AuthRxState, type BfdAuth } from './auth.ts'
 import { BfdSession, type BfdEffect, type BfdSessionStatus, type BfdTimer, type BfdTimers, type StateChange } from './session.ts'

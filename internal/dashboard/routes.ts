@@ -6,7 +6,7 @@
 // whose Host is a name other than "localhost" is refused with 403: a loopback listener must not
 // be readable by a web page through DNS rebinding (a name that resolves to 127.0.0.1), so the
 // dashboard answers only requests addressed to an IP address or localhost.
-import { isIP } from 'node:net'
+import { isIP } from '../ip/index.ts'
 import { CONTENT_SECURITY_POLICY, FAVICON_SVG, PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.ts'
 
 /** Sent with every dashboard answer, the event stream included. */

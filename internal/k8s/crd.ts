@@ -3,8 +3,7 @@
 // a BGP neighbour. Every problem carries its field path ("spec.conf.peerAs: ..."); fields Porter
 // does not act on are listed (never silently dropped) so the controller can put them in a
 // condition.
-import { isIP } from 'node:net'
-import { canonicalIp } from '../ip/index.ts'
+import { canonicalIp, isIP } from '../ip/index.ts'
 import { parseRange, type NamespaceSelector, type Pool } from '../ipam/index.ts'
 import { arr, named, obj, str, strMap } from './convert.ts'
 

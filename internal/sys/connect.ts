@@ -5,6 +5,7 @@
 // sets the options, then lets Node wrap the fd and connect it (see md5.ts).
 import net from 'node:net'
 import { PorterError } from '../errors/index.ts'
+import { isIP } from '../ip/index.ts'
 import { AF_INET, AF_INET6, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_STREAM, libc } from './_libc.ts'
 import { SysCallError } from './errors.ts'
 import { setTcpMd5, type Md5Key, type SocketFamily } from './md5.ts'
@@ -23,9 +24,9 @@ export interface TcpConnectOptions extends Omit<net.TcpSocketConnectOpts, 'host'
  */
 export function connectTcp(opts: TcpConnectOptions): net.Socket {
   const { key, ttl, minTtl, ...connect } = opts
-  const kind = net.isIP(opts.host)
+  const kind = isIP(opts.host)
   if (kind === 0) throw new PorterError('PORTER_ERR_TCP_MD5', `Cannot connect to ${JSON.stringify(opts.host)}: not an IP address`)
-  if (opts.localAddress !== undefined && net.isIP(opts.localAddress) !== kind) {
+  if (opts.localAddress !== undefined && isIP(opts.localAddress) !== kind) {
     throw new PorterError('PORTER_ERR_TCP_MD5', `Cannot connect to ${JSON.stringify(opts.host)} from ${JSON.stringify(opts.localAddress)}: the local address is not of the same family`)
   }
   if (key === undefined && ttl === undefined && minTtl === undefined) return net.connect(connect)

@@ -30,7 +30,7 @@ export const TCP_MD5SIG_MAXKEYLEN = 80
 export const TCP_MD5SIG_SIZE = 216
 const SOCKADDR_STORAGE_SIZE = 128
 
-import type { Family } from '../ip/index.ts'
+import { ipToBytes, type Family } from '../ip/index.ts'
 import { ERRNO } from '../base/index.ts'
 /** the IP version of a socket (the one Family type) */
 export type SocketFamily = Family
@@ -43,31 +43,6 @@ function md5Error(message: string): PorterError {
   return new PorterError('PORTER_ERR_TCP_MD5', message)
 }
 
-/** IPv4 dotted quad -> 4 bytes (the caller checked it with net.isIP). */
-function v4Bytes(a: string): number[] {
-  return a.split('.').map(Number)
-}
-
-/** IPv6 text (with "::" and an optional embedded IPv4 tail) -> 16 bytes (checked with net.isIP). */
-function v6Bytes(a: string): number[] {
-  const groups = (part: string): number[] => {
-    if (part === '') return []
-    const out: number[] = []
-    for (const g of part.split(':')) {
-      if (g.includes('.')) {
-        const [b0, b1, b2, b3] = v4Bytes(g) as [number, number, number, number]
-        out.push((b0 << 8) | b1, (b2 << 8) | b3)
-      } else out.push(parseInt(g, 16))
-    }
-    return out
-  }
-  const [head = '', tail] = a.split('::') as [string, string | undefined]
-  const h = groups(head)
-  const tl = tail === undefined ? [] : groups(tail)
-  const words = tail === undefined ? h : [...h, ...new Array<number>(8 - h.length - tl.length).fill(0), ...tl]
-  return words.flatMap((w) => [w >> 8, w & 0xff])
-}
-
 function keyBytes(key: Md5Key): Uint8Array {
   return typeof key === 'string' ? new TextEncoder().encode(key) : key
 }
@@ -78,10 +53,10 @@ function keyBytes(key: Md5Key): Uint8Array {
  * A zone ("fe80::1%eth0") is dropped: the key then applies to that address on every interface.
  */
 export function md5sigStruct(peer: string, key: Md5Key | undefined, family: SocketFamily): Uint8Array {
-  const addr = peer.replace(/%.*$/, '')
-  let kind = net.isIP(addr)
-  if (kind === 0) throw md5Error(`Cannot set a TCP MD5 key for peer ${JSON.stringify(peer)}: not an IP address`)
-  let bytes = kind === 4 ? v4Bytes(addr) : v6Bytes(addr)
+  const parsed = ipToBytes(peer.replace(/%.*$/, ''))
+  if (parsed === undefined) throw md5Error(`Cannot set a TCP MD5 key for peer ${JSON.stringify(peer)}: not an IP address`)
+  let bytes = [...parsed]
+  let kind = parsed.length === 4 ? 4 : 6
   if (kind === 6 && family === 4) {
     // ::ffff:a.b.c.d on an IPv4 socket is the IPv4 peer it maps
     const mapped = bytes.slice(0, 12).every((b, i) => b === (i < 10 ? 0 : 0xff))
