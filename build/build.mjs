@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os'
 import { createRequire } from 'node:module'
 import { join, relative, sep } from 'node:path'
 import { ADDONS, ROOT, applyPatches, ensureAddons, pkgDir } from './native-addons.mjs'
+import { pureJsYamlPlugin } from './pure-js-yaml.mjs'
 
 const started = process.hrtime.bigint()
 const DIST = join(ROOT, 'dist')
@@ -505,7 +506,7 @@ async function bundleOne({ version, commit, entry, outfile, plugins = [], head =
       'import.meta.filename': '__filename',
       'import.meta.dirname': '__dirname',
     },
-    plugins: [...plugins, lazyPackagesPlugin(), nativeAddonsPlugin(), absentOptionalPlugin()],
+    plugins: [...plugins, lazyPackagesPlugin(), nativeAddonsPlugin(), absentOptionalPlugin(), pureJsYamlPlugin()],
   })
   for (const w of result.warnings) log(`esbuild warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`)
   if (outfile === undefined) return { inputs: Object.keys(result.metafile.inputs) }
