@@ -18,7 +18,7 @@ const require = createRequire(import.meta.url)
 const PLAIN = new Set(['Literal', 'ArrowFunctionExpression', 'FunctionExpression', 'Identifier', 'TemplateLiteral'])
 
 /** `src` (an ES module) with each top-level `var X = <expression>` as an IIFE annotated pure, `(() => (<expression>))()` */
-export function markTopLevelPure(src, file = 'module') {
+function markTopLevelPure(src, file = 'module') {
   const acorn = require('acorn')
   const edits = []
   for (const st of acorn.parse(src, { ecmaVersion: 'latest', sourceType: 'module' }).body) {
@@ -31,7 +31,7 @@ export function markTopLevelPure(src, file = 'module') {
   return out
 }
 
-export const JS_YAML_MODULE = /[\\/]node_modules[\\/]js-yaml[\\/]dist[\\/]js-yaml\.mjs$/
+const JS_YAML_MODULE = /[\\/]node_modules[\\/]js-yaml[\\/]dist[\\/]js-yaml\.mjs$/
 
 export function pureJsYamlPlugin() {
   return {

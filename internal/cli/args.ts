@@ -1,6 +1,6 @@
 // The CLI's flags: `--name value`, `--name=value`, `--flag`, `-h`, `--` and nothing else. Pure.
-// node:util's parseArgs did this with two modules that V8 compiles on each start (~1.5 ms of
-// `porter validate`'s ~10 ms above `node -e 0`, test/bench/README.md "Start-up: the flags").
+// node:util's parseArgs did this with two modules loaded on each start (~1.8 ms in `node -e`;
+// test/bench/README.md "Start-up: the flags, one isIP, js-yaml's unused half").
 // Porter takes no positional arguments, so any is an error, as is an unknown flag.
 
 export interface FlagSpec {
